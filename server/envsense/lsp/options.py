@@ -1,0 +1,71 @@
+"""Typed initialization options and settings (the `envsense.*` settings of every client)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import cattrs
+
+Installer = Literal["auto", "uv", "pip"]
+
+
+@dataclass(kw_only=True)
+class CodeSettings:
+    """Per-code switches: `envsense.diagnostics.<code>.enabled` / `.severity`."""
+
+    enabled: bool = True
+    severity: str | None = None
+
+
+@dataclass(kw_only=True)
+class InitOptions:
+    """initializationOptions, also accepted as `workspace/configuration` section `envsense`."""
+
+    # False when the client says the workspace is not trusted: nothing inside it runs.
+    trusted: bool = True
+    interpreter: str | None = None
+    installer: Installer = "auto"
+    extra_paths: list[str] = field(default_factory=list)
+    diagnostics: dict[str, CodeSettings] = field(default_factory=dict)
+    debounce_ms: int = 150
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=False)
+    for cls in (InitOptions, CodeSettings):
+        overrides = {
+            name: cattrs.gen.override(rename=_camel(name))
+            for name in cls.__dataclass_fields__
+            if _camel(name) != name
+        }
+        converter.register_structure_hook(
+            cls,
+            cattrs.gen.make_dict_structure_fn(cls, converter, **overrides),  # type: ignore[arg-type]
+        )
+    return converter
+
+
+_CONVERTER = _make_converter()
+
+
+def parse_options(raw: Any) -> tuple[InitOptions, str | None]:
+    """Structure raw options; on bad input return the defaults and a readable error."""
+    if raw is None:
+        return InitOptions(), None
+    if not isinstance(raw, dict):
+        return InitOptions(), "initializationOptions must be an object"
+    try:
+        return _CONVERTER.structure(raw, InitOptions), None
+    except Exception as error:  # cattrs raises ClassValidationError/ValueError/TypeError
+        details = (
+            "; ".join(cattrs.transform_error(error))
+            if isinstance(error, cattrs.BaseValidationError)
+            else str(error)
+        )
+        return InitOptions(), f"invalid envsense options, using defaults: {details}"

@@ -1,0 +1,1 @@
+"""Helpers that build real layouts for tests: wheels, venvs, installs. No network."""

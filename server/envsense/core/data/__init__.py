@@ -1,0 +1,1 @@
+"""Bundled data tables: generated stdlib module names and the curated module map."""

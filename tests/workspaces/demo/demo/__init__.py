@@ -1,0 +1,1 @@
+"""A small project whose environment lacks what it imports: envsense's demo."""

@@ -1,0 +1,202 @@
+"""The gate every requirement passes before it may reach an installer's argument list.
+
+Nothing typed by a user, read from a workspace or guessed from an import name goes to
+pip/uv unless `packaging` accepts it as one PEP 508 requirement that cannot be read as an
+option (leading `-`), carries no line breaks or control characters, and names no URL
+unless the caller says the URL came from a manifest the user wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+# Import names whose identically named distribution is a different project, a deprecated
+# shim or a squat (docs/security.md, "Name guessing"). Key: canonical name; value: the
+# distribution people almost always mean.
+TRAP_NAMES: dict[str, str] = {
+    "attr": "attrs",
+    "bs4": "beautifulsoup4",
+    "crypto": "pycryptodome",
+    "cv2": "opencv-python",
+    "dateutil": "python-dateutil",
+    "docx": "python-docx",
+    "dotenv": "python-dotenv",
+    "ffmpeg": "ffmpeg-python",
+    "git": "GitPython",
+    "hydra": "hydra-core",
+    "jwt": "PyJWT",
+    "kafka": "kafka-python",
+    "magic": "python-magic",
+    "serial": "pyserial",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "yaml": "PyYAML",
+}
+
+# Anything that is not printable, plus the whitespace a shell or a requirements parser
+# would treat as a separator; ordinary spaces are fine ("requests >= 2; os_name == 'nt'").
+_FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRequirement:
+    """A requirement that passed the gate; `text` is packaging's own rendering of it."""
+
+    requirement: Requirement
+    text: str
+
+    @property
+    def name(self) -> str:
+        return self.requirement.name
+
+    @property
+    def canonical_name(self) -> str:
+        return canonicalize_name(self.requirement.name)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRequirement:
+    """Why a requirement string was refused; `text` is the input as received."""
+
+    text: str
+    reason: str
+
+
+def check_requirement(
+    text: str, *, allow_url: bool = False
+) -> CheckedRequirement | RejectedRequirement:
+    """Validate one requirement string; URLs pass only with `allow_url` (declared ones)."""
+    if _FORBIDDEN_CHARS.search(text):
+        return RejectedRequirement(text, "contains a line break or control character")
+    stripped = text.strip()
+    if not stripped:
+        return RejectedRequirement(text, "is empty")
+    if stripped.startswith("-"):
+        return RejectedRequirement(text, "starts with '-' and would be read as an option")
+    try:
+        requirement = Requirement(stripped)
+    except InvalidRequirement as error:
+        return RejectedRequirement(text, f"is not a valid requirement ({error})")
+    if requirement.url is not None and not allow_url:
+        return RejectedRequirement(
+            text, "points at a URL; only requirements declared in a manifest may do that"
+        )
+    rendered = str(requirement)
+    # Belt and braces: packaging's rendering is what reaches argv, so check it too.
+    if rendered.startswith("-") or _FORBIDDEN_CHARS.search(rendered):
+        return RejectedRequirement(text, "renders to an unsafe argument")
+    return CheckedRequirement(requirement, rendered)
+
+
+def trap_hint(name: str) -> str | None:
+    """For a trap name, the distribution that is usually meant; None for ordinary names."""
+    return TRAP_NAMES.get(canonicalize_name(name))
+
+
+def dist_name_from_dist_info(folder: Path) -> str | None:
+    """`Foo_Bar-1.0.dist-info` -> `foo-bar`; None if the folder name is not a dist-info."""
+    stem = folder.name
+    if not stem.endswith(".dist-info") or "-" not in stem:
+        return None
+    name = stem[: -len(".dist-info")].split("-", 1)[0]
+    if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._]*", name):
+        return None
+    return canonicalize_name(name)
+
+
+# Requirement-file options that change where code is downloaded from or whom to trust.
+_SOURCE_OPTIONS = (
+    "--index-url",
+    "--extra-index-url",
+    "--trusted-host",
+    "--find-links",
+    "-i",
+    "-f",
+)
+_INCLUDE_OPTIONS = ("-r", "--requirement", "-c", "--constraint")
+_MAX_INCLUDE_DEPTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOption:
+    """One line of a requirements file that needs the user's consent before installing."""
+
+    path: Path
+    line: int  # 1-based, as editors and pip's own messages show it
+    text: str
+
+
+def source_options(path: Path) -> tuple[SourceOption, ...]:
+    """Index/trust options and URL requirements in `path` and the files it includes.
+
+    Unreadable files give no options here: the installer itself reports them, and an
+    install that cannot read the file cannot be redirected by it either.
+    """
+    found: list[SourceOption] = []
+    _scan(path, found, seen=set(), depth=0)
+    return tuple(found)
+
+
+def _scan(path: Path, found: list[SourceOption], seen: set[Path], depth: int) -> None:
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):
+        return
+    if resolved in seen or depth > _MAX_INCLUDE_DEPTH:
+        return
+    seen.add(resolved)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    for number, line in _logical_lines(text):
+        if _is_source_line(line):
+            found.append(SourceOption(path, number, line))
+        include = _included_file(line)
+        if include is not None:
+            _scan(path.parent / include, found, seen, depth + 1)
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with comments removed and `\\` continuations joined, like pip reads them."""
+    result: list[tuple[int, str]] = []
+    pending = ""
+    start = 0
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = re.sub(r"(^|\s)#.*$", "", raw)
+        if not pending:
+            start = number
+        if line.endswith("\\"):
+            pending += line[:-1]
+            continue
+        joined = (pending + line).strip()
+        pending = ""
+        if joined:
+            result.append((start, joined))
+    if pending.strip():
+        result.append((start, pending.strip()))
+    return result
+
+
+def _is_source_line(line: str) -> bool:
+    for option in _SOURCE_OPTIONS:
+        if line == option or line.startswith((option + " ", option + "=")):
+            return True
+        if option.startswith("--") and f" {option}" in line:
+            return True  # per-requirement options after the requirement itself
+    return "://" in line or " @ " in line or line.startswith("@")
+
+
+def _included_file(line: str) -> str | None:
+    for option in _INCLUDE_OPTIONS:
+        for separator in (" ", "="):
+            if line.startswith(option + separator):
+                return line[len(option) + 1 :].strip() or None
+    if line.startswith(("-r", "-c")) and len(line) > 2 and not line[2].isspace():
+        return line[2:].strip()
+    return None

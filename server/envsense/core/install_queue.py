@@ -71,6 +71,9 @@ class InstallQueue:
 async def _acquire_unless_cancelled(lock: asyncio.Lock, cancel: asyncio.Event) -> bool:
     if cancel.is_set():
         return False
+    if not lock.locked():
+        await lock.acquire()  # free: asyncio.Lock hands it over without suspending
+        return True
     acquiring = asyncio.ensure_future(lock.acquire())
     cancelled = asyncio.ensure_future(cancel.wait())
     waiting: list[asyncio.Future[Any]] = [acquiring, cancelled]

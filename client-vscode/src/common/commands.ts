@@ -1,0 +1,41 @@
+// Client-only commands. Each forwards to the server (its advertised commands or envsense/* requests).
+import { Commands, ServerCommands } from './constants';
+import { pickEnvironment } from './picker';
+import type { Session } from './server';
+import { activeDocumentUri, executeCommand, registerCommand, showWarningMessage, type Disposable } from './vscodeapi';
+import type { LogOutputChannel, Uri } from 'vscode';
+
+/** The argument each server command receives for a document or folder. */
+export function serverCommandArgs(command: string, uri: Uri): Record<string, unknown> {
+  return command === ServerCommands.installPackages ? { uri: uri.toString(), all: true } : { uri: uri.toString() };
+}
+
+export function registerCommands(session: Session, log: LogOutputChannel): Disposable[] {
+  const withServer = (command: string, needsFile: boolean) => async () => {
+    const uri = needsFile ? activeDocumentUri() : session.currentUri();
+    if (!uri) {
+      void showWarningMessage(needsFile ? 'Open a Python file first.' : 'Open a folder first.');
+      return;
+    }
+    if (!session.running) {
+      void showWarningMessage('The envsense server is not running; see "envsense: Show Log".');
+      return;
+    }
+    await executeCommand(command, serverCommandArgs(command, uri));
+  };
+  return [
+    registerCommand(Commands.pickEnvironment, async () => {
+      const uri = session.currentUri();
+      if (!uri) {
+        void showWarningMessage('Open a folder or a Python file first.');
+        return;
+      }
+      await pickEnvironment(session, uri);
+    }),
+    registerCommand(Commands.createEnv, withServer(ServerCommands.createEnvironment, false)),
+    registerCommand(Commands.installMissingInFile, withServer(ServerCommands.installPackages, true)),
+    registerCommand(Commands.installRequirements, withServer(ServerCommands.installProject, false)),
+    registerCommand(Commands.restartServer, () => session.restart()),
+    registerCommand(Commands.showLog, () => log.show()),
+  ];
+}

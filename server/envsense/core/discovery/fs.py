@@ -1,0 +1,141 @@
+"""File-system reads that never raise: discovery walks other people's disks.
+
+Unreadable folders, symlink loops, odd encodings and huge folders are logged and
+treated as empty, so one bad corner never stops the rest of the scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+_log = logging.getLogger(__name__)
+
+# A folder with more entries than this is not a folder of environments (a home
+# directory on a network drive, a dump of files); stop listing it.
+MAX_ENTRIES = 2000
+MAX_TEXT = 1_000_000
+
+# Folders a workspace scan never enters: tool caches, VCS data, package trees.
+SKIP_DIRS = frozenset(
+    {
+        "node_modules",
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".cache",
+        "__pycache__",
+        "__pypackages__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".vscode",
+        ".idea",
+        ".github",
+        ".devcontainer",
+        "site-packages",
+        "dist-packages",
+        "bin",
+        "Scripts",
+        "env.bak",
+        "venv.bak",
+        "build",
+        "dist",
+        ".eggs",
+    }
+)
+
+
+def exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def lexists(path: Path) -> bool:
+    """True for anything at `path`, dangling symlinks included."""
+    try:
+        return os.path.lexists(path)
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_symlink(path: Path) -> bool:
+    try:
+        return path.is_symlink()
+    except (OSError, ValueError):
+        return False
+
+
+def realpath(path: Path) -> Path:
+    """The canonical path; a symlink loop or an unreadable part leaves it as far as it got."""
+    try:
+        return Path(os.path.realpath(path))
+    except (OSError, ValueError, RuntimeError):
+        return path
+
+
+def readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except (OSError, ValueError):
+        return "?"
+
+
+def read_text(path: Path) -> str | None:
+    """A small text file's content, or None when missing, unreadable or too big."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_TEXT + 1)
+    except (OSError, ValueError):
+        return None
+    if len(data) > MAX_TEXT:
+        _log.info("skipping %s: larger than %d bytes", path, MAX_TEXT)
+        return None
+    return data.decode("utf-8", errors="replace")
+
+
+def list_dir(path: Path) -> list[Path]:
+    """The entries of a folder, sorted by name; empty (with a log line) when unreadable."""
+    entries: list[Path] = []
+    try:
+        with os.scandir(path) as scan:
+            for entry in scan:
+                if len(entries) >= MAX_ENTRIES:
+                    _log.info("stopped listing %s after %d entries", path, MAX_ENTRIES)
+                    break
+                entries.append(Path(entry.path))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as exc:
+        _log.info("cannot list %s: %s", path, exc)
+        return []
+    return sorted(entries, key=lambda entry: entry.name)
+
+
+def subdirs(path: Path) -> list[Path]:
+    """The sub-folders of a folder (symlinked ones included when they resolve), sorted."""
+    return [entry for entry in list_dir(path) if is_dir(entry)]
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    """True when `path` is `folder` or below it (lexically)."""
+    return path == folder or folder in path.parents

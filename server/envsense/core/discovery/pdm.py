@@ -1,0 +1,55 @@
+"""PDM: in-project `.venv` of a PDM project, and central envs `<dir>-<md5 hash8>-<name>`."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+from envsense.core.discovery import fs
+from envsense.core.discovery.pyvenv import PyvenvCfg
+from envsense.core.discovery.scan import Scan, Tie
+from envsense.core.discovery.tomlfiles import read_toml, table
+from envsense.core.environment import EnvKind
+
+
+def venv_prefix(project_root: Path) -> str:
+    """`<dir>-<hash8>-`: how PDM names every central env of a project (md5 of the root)."""
+    digest = hashlib.md5(project_root.as_posix().encode(), usedforsecurity=False).digest()
+    return f"{project_root.name}-{base64.urlsafe_b64encode(digest).decode()[:8]}-"
+
+
+def venvs_dir(scan: Scan) -> Path:
+    """`[venv] location` of PDM's global config, else `<pdm data dir>/venvs`."""
+    ctx = scan.ctx
+    config_dir = ctx.user_config_base / "pdm"
+    configured = table(read_toml(config_dir / "config.toml"), "venv").get("location")
+    if isinstance(configured, str) and configured:
+        return ctx.expand(configured)
+    data = ctx.user_data_base / "pdm"
+    if ctx.is_windows:
+        data = data / "pdm"  # platformdirs' appauthor folder on Windows
+    return data / "venvs"
+
+
+def is_pdm_project(folder: Path) -> bool:
+    """pdm.lock, .pdm-python, [tool.pdm] or pdm-backend as build backend."""
+    if fs.is_file(folder / "pdm.lock") or fs.is_file(folder / ".pdm-python"):
+        return True
+    pyproject = read_toml(folder / "pyproject.toml")
+    backend = table(pyproject, "build-system").get("build-backend")
+    return bool(table(pyproject, "tool", "pdm")) or (
+        isinstance(backend, str) and backend.startswith("pdm")
+    )
+
+
+def pdm_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
+    if prefix.parent == venvs_dir(scan):
+        owner = next(
+            (root for root in scan.project_roots if prefix.name.startswith(venv_prefix(root))),
+            None,
+        )
+        return Tie(EnvKind.PDM, project=owner)
+    if prefix.name == ".venv" and is_pdm_project(prefix.parent):
+        return Tie(EnvKind.PDM, project=prefix.parent)
+    return None

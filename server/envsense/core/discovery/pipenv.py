@@ -1,0 +1,59 @@
+"""Pipenv: central envs named `<dir>-<hash8>` with a `.project` file, or `.venv` next to a Pipfile."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from envsense.core.discovery import fs
+from envsense.core.discovery.pyvenv import PyvenvCfg
+from envsense.core.discovery.scan import Scan, Tie
+from envsense.core.environment import EnvKind
+
+_SANITIZE_RE = re.compile(r'[ &$`!*@"()\[\]\\\r\n\t]')
+_HASHED_RE = re.compile(r"^.+-[A-Za-z0-9_-]{8}$")
+
+
+def pipenv_env_name(project_root: Path) -> str:
+    """The folder name Pipenv gives the env of the project whose Pipfile is in `project_root`.
+
+    Pipenv hashes the Pipfile's path (sha256, first 6 bytes, urlsafe base64).
+    """
+    sanitized = _SANITIZE_RE.sub("_", project_root.name)[:42]
+    digest = hashlib.sha256(str(project_root / "Pipfile").encode()).digest()[:6]
+    return f"{sanitized}-{base64.urlsafe_b64encode(digest).decode()[:8]}"
+
+
+def central_dirs(scan: Scan) -> list[Path]:
+    """WORKON_HOME, else XDG_DATA_HOME/virtualenvs (~/.local/share/virtualenvs)."""
+    ctx = scan.ctx
+    found = [ctx.env_path("WORKON_HOME"), ctx.xdg("XDG_DATA_HOME", ".local/share") / "virtualenvs"]
+    return list(dict.fromkeys(path for path in found if path is not None))
+
+
+def project_file_target(prefix: Path, scan: Scan) -> Path | None:
+    """The folder written into `<env>/.project` (by Pipenv or virtualenvwrapper), if it exists."""
+    text = fs.read_text(prefix / ".project")
+    if not text or not text.strip():
+        return None
+    target = scan.ctx.expand(text.strip().splitlines()[0].strip())
+    return target if fs.is_dir(target) else None
+
+
+def pipenv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
+    """`.project` naming a folder with a Pipfile, a hashed name in Pipenv's folder, or in-project."""
+    target = project_file_target(prefix, scan)
+    if target is not None and fs.is_file(target / "Pipfile"):
+        return Tie(EnvKind.PIPENV, project=target)
+    if prefix.parent in central_dirs(scan) and target is None and _HASHED_RE.match(prefix.name):
+        if not fs.lexists(prefix / ".project"):
+            for root in scan.project_roots:
+                if pipenv_env_name(root) == prefix.name:
+                    return Tie(EnvKind.PIPENV, project=root)
+            if prefix.parent != scan.ctx.env_path("WORKON_HOME"):
+                return Tie(EnvKind.PIPENV)
+    if prefix.name == ".venv" and fs.is_file(prefix.parent / "Pipfile"):
+        return Tie(EnvKind.PIPENV, project=prefix.parent)
+    return None

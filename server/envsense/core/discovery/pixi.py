@@ -1,0 +1,27 @@
+"""pixi: conda-layout envs under `<project>/.pixi/envs/*`, marked by `conda-meta/pixi`.
+
+Checked before conda, since a pixi env is otherwise indistinguishable from one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from envsense.core.discovery import fs
+from envsense.core.discovery.conda import conda_environment
+from envsense.core.discovery.scan import Scan
+from envsense.core.environment import Environment, EnvKind
+
+
+def is_pixi_env(prefix: Path) -> bool:
+    return fs.is_dir(prefix / "conda-meta") and fs.lexists(prefix / "conda-meta" / "pixi")
+
+
+def pixi_envs_of(folder: Path) -> Iterator[Path]:
+    """The pixi envs of the project at `folder`."""
+    yield from (env for env in fs.subdirs(folder / ".pixi" / "envs") if is_pixi_env(env))
+
+
+def pixi_environment(prefix: Path, scan: Scan) -> Environment:
+    return conda_environment(prefix, scan, kind=EnvKind.PIXI)

@@ -1,0 +1,85 @@
+"""uv: virtual environments made by `uv venv`/`uv sync`, uv workspaces, uv-managed CPython."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from envsense.core.discovery import fs, ondisk
+from envsense.core.discovery.layout import prefix_interpreter
+from envsense.core.discovery.pyvenv import PyvenvCfg
+from envsense.core.discovery.scan import Scan, Tie, in_project_holder
+from envsense.core.discovery.tomlfiles import read_toml, table
+from envsense.core.environment import Environment, EnvKind
+
+# How far up a uv venv's folder a workspace root may be (packages/<name>/.venv is 3).
+_MAX_WORKSPACE_DEPTH = 6
+_MANAGED_RE = re.compile(r"^[a-z]+-\d+\.\d+\.\d+")
+
+
+def uv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
+    """uv writes `uv = <version>` and `version_info` into pyvenv.cfg."""
+    if cfg is None or not cfg.uv or not cfg.version_info:
+        return None
+    workspace = workspace_root(prefix.parent, scan)
+    if workspace is not None:
+        return Tie(EnvKind.UV_WORKSPACE, project=workspace)
+    return Tie(EnvKind.UV, project=in_project_holder(prefix))
+
+
+def workspace_root(start: Path, scan: Scan) -> Path | None:
+    """The nearest folder at or above `start` whose pyproject.toml has [tool.uv.workspace]."""
+    folder = start
+    for _ in range(_MAX_WORKSPACE_DEPTH):
+        if folder == scan.ctx.home or folder.parent == folder:
+            return None
+        # An empty `[tool.uv.workspace]` table still makes a workspace.
+        if "workspace" in table(read_toml(folder / "pyproject.toml"), "tool", "uv"):
+            return folder
+        folder = folder.parent
+    return None
+
+
+def managed_python_dirs(scan: Scan) -> list[Path]:
+    """Where `uv python install` puts interpreters, in uv's own order of precedence."""
+    ctx = scan.ctx
+    explicit = ctx.env_path("UV_PYTHON_INSTALL_DIR")
+    if explicit is not None:
+        return [explicit]
+    if ctx.is_windows:
+        appdata = ctx.env_path("APPDATA") or ctx.home / "AppData" / "Roaming"
+        return [appdata / "uv" / "python"]
+    return [ctx.xdg("XDG_DATA_HOME", ".local/share") / "uv" / "python"]
+
+
+def find_managed_pythons(scan: Scan) -> Iterator[Environment]:
+    """One Environment per `cpython-3.12.1-linux-x86_64-gnu` folder.
+
+    uv also keeps `cpython-3.12-...` links pointing at the newest patch release;
+    they are skipped so each interpreter is listed once.
+    """
+    for folder in managed_python_dirs(scan):
+        for entry in fs.subdirs(folder):
+            if fs.is_symlink(entry) or not _MANAGED_RE.match(entry.name):
+                continue
+            yield managed_python(entry, scan)
+
+
+def is_managed_python(prefix: Path, scan: Scan) -> bool:
+    return any(prefix.parent == folder for folder in managed_python_dirs(scan)) and bool(
+        _MANAGED_RE.match(prefix.name)
+    )
+
+
+def managed_python(prefix: Path, scan: Scan) -> Environment:
+    interpreter = prefix_interpreter(prefix, scan.ctx.platform, root_too=scan.ctx.is_windows)
+    version = ondisk.from_folder_name(prefix.name) or ondisk.from_install(prefix)
+    return Environment(
+        kind=EnvKind.UV_PYTHON,
+        prefix=prefix,
+        executable=interpreter.executable,
+        version=version,
+        name=prefix.name,
+        error=interpreter.error,
+    )

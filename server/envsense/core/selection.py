@@ -1,0 +1,218 @@
+"""Which environment a project uses, and why, in words a user understands.
+
+Order: the explicit setting, the user's last pick, an environment inside the
+project (closest first), one its tool ties to it, the one active at launch, the
+newest interpreter satisfying requires-python, the newest system Python. An
+environment tied to ANOTHER project is never recommended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+
+from envsense.core.discovery import fs
+from envsense.core.discovery.scan import IN_PROJECT_NAMES
+from envsense.core.environment import Environment, EnvKind
+from envsense.core.projects import Project, project_markers
+
+# Kind order for pickers and ties between equally close environments (Zed's and
+# vscode-python's, with tool-managed kinds before plain ones).
+KIND_ORDER = (
+    EnvKind.UV_WORKSPACE,
+    EnvKind.UV,
+    EnvKind.POETRY,
+    EnvKind.PIPENV,
+    EnvKind.PDM,
+    EnvKind.HATCH,
+    EnvKind.VIRTUALENVWRAPPER,
+    EnvKind.VENV,
+    EnvKind.VIRTUALENV,
+    EnvKind.PYENV_VIRTUALENV,
+    EnvKind.PIXI,
+    EnvKind.CONDA,
+    EnvKind.PYENV,
+    EnvKind.UV_PYTHON,
+    EnvKind.HOMEBREW,
+    EnvKind.WINDOWS_REGISTRY,
+    EnvKind.WINDOWS_STORE,
+    EnvKind.SYSTEM,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The environment chosen for a project (None: nothing usable) and a sentence saying why."""
+
+    environment: Environment | None
+    reason: str
+
+
+def select_environment(
+    project: Project,
+    environments: Sequence[Environment],
+    *,
+    explicit: Path | None = None,
+    last_pick: Path | None = None,
+    active: Environment | None = None,
+    requires_python: SpecifierSet | None = None,
+) -> Selection:
+    """Choose the project's environment; the reason names the rule that decided."""
+    if explicit is not None:
+        match = _find(environments, explicit)
+        if match is None:
+            return Selection(
+                None, f"set by envsense.interpreter to {explicit}, which was not found"
+            )
+        return Selection(match, "set by envsense.interpreter")
+    if last_pick is not None:
+        match = _find(environments, last_pick)
+        if match is not None:
+            return Selection(match, "last picked by you")
+    candidates = [env for env in environments if not is_foreign(env, project)]
+    inside = _in_project(project, candidates)
+    if inside is not None:
+        return inside
+    tied = [env for env in candidates if env.project == project.root]
+    if tied:
+        best = sorted(tied, key=_preference)[0]
+        return Selection(best, f"{best.kind} environment of this project")
+    if active is not None and not is_foreign(active, project) and active.is_usable:
+        variable = "CONDA_PREFIX" if active.kind in (EnvKind.CONDA, EnvKind.PIXI) else "VIRTUAL_ENV"
+        return Selection(active, f"active when the server started ({variable})")
+    base = [env for env in candidates if not env.kind.is_virtual and env.is_usable]
+    if requires_python is not None:
+        fitting = [
+            env
+            for env in base
+            if env.version is not None
+            and requires_python.contains(str(env.version), prereleases=True)
+        ]
+        if fitting:
+            return Selection(
+                _newest(fitting), f"newest Python satisfying requires-python {requires_python}"
+            )
+    system = [env for env in base if env.kind is EnvKind.SYSTEM]
+    unmet = f" (none satisfies requires-python {requires_python})" if requires_python else ""
+    if system:
+        return Selection(_newest(system), f"newest system Python{unmet}")
+    if base:
+        return Selection(_newest(base), f"newest Python found{unmet}")
+    return Selection(None, "no usable Python environment was found")
+
+
+def recommended_order(
+    project: Project, environments: Sequence[Environment], selection: Selection | None = None
+) -> list[Environment]:
+    """Environments for a picker: the selected one first, then by kind and newest version.
+
+    Broken ones and those of other projects go last, but stay listed.
+    """
+    selected = selection.environment if selection else None
+
+    def key(env: Environment) -> tuple[bool, bool, bool, int, tuple[int, ...], str, str]:
+        return (
+            env != selected,
+            env.error is not None,
+            is_foreign(env, project),
+            _kind_rank(env.kind),
+            _version_desc(env),
+            env.display_name,
+            env.key,
+        )
+
+    return sorted(environments, key=key)
+
+
+def is_foreign(env: Environment, project: Project) -> bool:
+    """Tied to another project: neither this project nor a folder above it (a monorepo root)."""
+    if env.project is None:
+        return False
+    return not fs.is_within(project.root, env.project)
+
+
+def _in_project(project: Project, environments: Sequence[Environment]) -> Selection | None:
+    """An env kept in the project folder, else in the nearest enclosing project folder.
+
+    A broken one is still returned (with its error) when nothing in that folder
+    works, so the user sees the broken `.venv` instead of a silent substitute.
+    """
+    folder = project.root
+    while True:
+        held = [env for env in environments if _held_by(env, folder)]
+        if held:
+            usable = [env for env in held if env.is_usable]
+            best = sorted(usable or held, key=_in_project_rank)[0]
+            return Selection(best, _in_project_reason(best, folder, project))
+        parent = folder.parent
+        # Climb only through enclosing projects: a ~/.venv is nobody's project env.
+        if parent == folder or not project_markers(parent):
+            return None
+        folder = parent
+
+
+def _held_by(env: Environment, folder: Path) -> bool:
+    prefix = env.prefix
+    if prefix is None:
+        return False
+    if prefix.parent == folder and (prefix.name in IN_PROJECT_NAMES or env.project == folder):
+        return True
+    # pixi: <folder>/.pixi/envs/<name>; hatch custom dirs: <folder>/<dir>/<name>
+    return env.project == folder and fs.is_within(prefix, folder)
+
+
+def _in_project_reason(env: Environment, folder: Path, project: Project) -> str:
+    where = env.prefix.name if env.prefix is not None else "environment"
+    if env.prefix is not None and fs.is_within(env.prefix, folder):
+        where = str(env.prefix.relative_to(folder))
+    text = f"in-project environment {where}"
+    if folder != project.root:
+        text += f" of the enclosing project {folder}"
+    if env.error:
+        text += f" (broken: {env.error})"
+    return text
+
+
+def _in_project_rank(env: Environment) -> tuple[int, int, tuple[int, ...]]:
+    name = env.prefix.name if env.prefix is not None else ""
+    position = IN_PROJECT_NAMES.index(name) if name in IN_PROJECT_NAMES else len(IN_PROJECT_NAMES)
+    return (position, _kind_rank(env.kind), _version_desc(env))
+
+
+def _preference(env: Environment) -> tuple[bool, int, tuple[int, ...], str]:
+    return (not env.is_usable, _kind_rank(env.kind), _version_desc(env), env.key)
+
+
+def _newest(environments: Sequence[Environment]) -> Environment:
+    return sorted(environments, key=lambda env: (_version_desc(env), _kind_rank(env.kind)))[0]
+
+
+def _version_desc(env: Environment) -> tuple[int, ...]:
+    """Sort key putting newer versions first and unknown versions last."""
+    if env.version is None:
+        return (1,)
+    return (0, -env.version.major, -env.version.minor, -env.version.micro)
+
+
+def _kind_rank(kind: EnvKind) -> int:
+    return KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+
+
+def _find(environments: Sequence[Environment], path: Path) -> Environment | None:
+    """The environment whose executable or prefix is `path` (links in folders resolved)."""
+    for env in environments:
+        for candidate in (env.executable, env.prefix):
+            if candidate is not None and _same_path(candidate, path):
+                return env
+    return None
+
+
+def _same_path(left: Path, right: Path) -> bool:
+    """Equal, or equal once their folders are resolved; the file itself is not followed,
+    since every venv's python links to the same base binary."""
+    if left == right:
+        return True
+    return left.name == right.name and fs.realpath(left.parent) == fs.realpath(right.parent)

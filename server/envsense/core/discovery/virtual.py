@@ -20,7 +20,7 @@ def looks_virtual(prefix: Path, scan: Scan) -> bool:
     if fs.is_file(prefix / "pyvenv.cfg"):
         return True
     bin_dir = prefix / bin_dir_name(scan.ctx.platform)
-    if str(bin_dir).endswith(_NEVER_VIRTUAL):
+    if bin_dir in {scan.ctx.system(folder) for folder in _NEVER_VIRTUAL}:
         return False
     return any(fs.is_file(bin_dir / name) for name in _ACTIVATE_NAMES)
 

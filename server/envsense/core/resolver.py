@@ -1,0 +1,395 @@
+"""Would `import x.y.z` work in this environment, and if not, why not.
+
+The search mirrors CPython's path-based import: in each folder a regular package wins,
+then a module (compiled ones only when the target interpreter accepts their suffix),
+then a namespace portion; portions from several folders (several distributions) merge.
+Every folder is listed once (one os.scandir) and kept, so resolving tens of thousands
+of imports costs dictionary look-ups.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+from envsense.core.inventory import Distribution, Inventory
+from envsense.core.modulemap import curated_entry
+from envsense.core.stdlib import StdlibChange, added_module, removed_module, stdlib_modules
+from envsense.core.versions import PythonVersion
+
+_SOURCE_SUFFIXES = (".py", ".pyc")
+_NATIVE_EXTS = (".so", ".pyd")
+
+
+class ResolutionStatus(str, Enum):
+    """Why an import works or fails; the checks turn each into a finding (or none)."""
+
+    STDLIB = "stdlib"
+    INSTALLED = "installed"
+    PROJECT = "project"
+    STUB_ONLY = "stub-only"
+    INCOMPATIBLE_EXTENSION = "incompatible-extension"
+    STDLIB_REMOVED = "stdlib-removed"
+    STDLIB_NOT_YET = "stdlib-not-yet"
+    MISSING = "missing"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def ok(self) -> bool:
+        return self in (
+            ResolutionStatus.STDLIB,
+            ResolutionStatus.INSTALLED,
+            ResolutionStatus.PROJECT,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The outcome for one absolute module name."""
+
+    module: str
+    status: ResolutionStatus
+    distributions: tuple[Distribution, ...] = ()
+    location: Path | None = None
+    change: StdlibChange | None = None
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status.ok
+
+
+@dataclass(slots=True)
+class _Listing:
+    """One folder's entries, classified for import look-ups."""
+
+    dirs: set[str] = field(default_factory=set)
+    sources: set[str] = field(default_factory=set)  # stems of .py / .pyc files
+    stubs: set[str] = field(default_factory=set)  # stems of .pyi files
+    natives: dict[str, list[str]] = field(default_factory=dict)  # stem -> [".cpython-312-x.so"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    """One place a name was found: a package folder, a module file or a namespace portion."""
+
+    kind: str  # "package" | "module" | "namespace"
+    path: Path
+    root: Path  # the search-path entry it was found under
+
+
+def _tag_of(suffix: str) -> str:
+    """.cpython-39-x86_64-linux-gnu.so -> cpython-39-x86_64-linux-gnu."""
+    inner = suffix.strip(".")
+    for ext in _NATIVE_EXTS:
+        if inner.endswith(ext):
+            inner = inner[: -len(ext)]
+    return inner.strip(".") or suffix
+
+
+class Resolver:
+    """Resolves absolute module names against one environment and one project."""
+
+    def __init__(
+        self,
+        inventory: Inventory | None,
+        project_roots: Sequence[Path],
+        extra_paths: Sequence[Path] = (),
+        *,
+        version: PythonVersion | None = None,
+    ) -> None:
+        self.inventory = inventory
+        self.project_roots = tuple(project_roots)
+        if inventory is not None:
+            self.version = inventory.version
+            self.stdlib = inventory.stdlib_modules
+            self.suffixes = inventory.extension_suffixes
+            self._site = tuple(inventory.site_packages)
+        else:
+            self.version = version or PythonVersion(sys.version_info.major, sys.version_info.minor)
+            self.stdlib = stdlib_modules(self.version)
+            self.suffixes = ()
+            self._site = ()
+        project: list[Path] = []
+        for root in self.project_roots:
+            project.append(root)
+            if (root / "src").is_dir():
+                project.append(root / "src")
+        project += list(extra_paths)
+        self._project = tuple(project)
+        self._listings: dict[str, _Listing | None] = {}
+        self._results: dict[tuple[str, str], Resolution] = {}
+        self._chains: dict[str, tuple[Path, ...]] = {}
+
+    # -- folder listings -------------------------------------------------------------
+
+    def _listing(self, folder: Path) -> _Listing | None:
+        key = str(folder)
+        if key in self._listings:
+            return self._listings[key]
+        listing: _Listing | None = _Listing()
+        assert listing is not None
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    self._classify(listing, entry)
+        except OSError:
+            listing = None
+        self._listings[key] = listing
+        return listing
+
+    @staticmethod
+    def _classify(listing: _Listing, entry: os.DirEntry[str]) -> None:
+        name = entry.name
+        stem, dot, rest = name.partition(".")
+        if not dot:
+            try:
+                if entry.is_dir():
+                    listing.dirs.add(name)
+            except OSError:
+                pass
+            return
+        suffix = "." + rest
+        if suffix in _SOURCE_SUFFIXES:
+            listing.sources.add(stem)
+        elif suffix == ".pyi":
+            listing.stubs.add(stem)
+        elif suffix.endswith(_NATIVE_EXTS):
+            listing.natives.setdefault(stem, []).append(suffix)
+        elif rest == "stubs" or name.endswith("-stubs"):
+            pass  # `foo-stubs` has a dash: never a module, handled by _stub_dirs
+        try:
+            if name.endswith("-stubs") and entry.is_dir():
+                listing.dirs.add(name)
+        except OSError:
+            pass
+
+    def _accepts(self, suffix: str) -> bool:
+        # Without an inventory we know nothing of the interpreter: accept every build.
+        return not self.suffixes or suffix in self.suffixes
+
+    def _find_in(self, folder: Path, name: str, rejected: list[Path]) -> _Hit | None:
+        listing = self._listing(folder)
+        if listing is None:
+            return None
+        if name in listing.dirs:
+            package = folder / name
+            inner = self._listing(package)
+            if inner is not None and (
+                "__init__" in inner.sources
+                or any(self._accepts(s) for s in inner.natives.get("__init__", ()))
+            ):
+                return _Hit("package", package, folder)
+        natives = listing.natives.get(name, ())
+        for suffix in natives:
+            if self._accepts(suffix):
+                return _Hit("module", folder / (name + suffix), folder)
+        if name in listing.sources:
+            return _Hit("module", folder / f"{name}.py", folder)
+        rejected.extend(folder / (name + suffix) for suffix in natives)
+        if name in listing.dirs:
+            return _Hit("namespace", folder / name, folder)
+        return None
+
+    def _search(self, entries: Sequence[Path], name: str, rejected: list[Path]) -> list[_Hit]:
+        """The first package/module on `entries`, else every namespace portion."""
+        portions: list[_Hit] = []
+        for entry in entries:
+            hit = self._find_in(entry, name, rejected)
+            if hit is None:
+                continue
+            if hit.kind != "namespace":
+                return [hit]
+            portions.append(hit)
+        return portions
+
+    # -- resolution ------------------------------------------------------------------
+
+    def _chain(self, importing_file: Path | None) -> tuple[Path, ...]:
+        """The importing file's folder and its parents, up to the project root holding it."""
+        if importing_file is None:
+            return ()
+        folder = importing_file.parent
+        root = next((r for r in self.project_roots if folder.is_relative_to(r)), None)
+        chain = [folder]
+        if root is not None:
+            while folder != root and folder.parent != folder:
+                folder = folder.parent
+                chain.append(folder)
+        return tuple(p for p in chain if p not in self._project)
+
+    def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
+        """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
+        folder = "" if importing_file is None else str(importing_file.parent)
+        key = (module, folder)
+        cached = self._results.get(key)
+        if cached is None:
+            chain = self._chains.get(folder)
+            if chain is None:
+                chain = self._chain(importing_file)
+                self._chains[folder] = chain
+            cached = self._resolve(module, chain)
+            self._results[key] = cached
+        return cached
+
+    def _resolve(self, module: str, chain: tuple[Path, ...]) -> Resolution:
+        parts = module.split(".")
+        top = parts[0]
+        if top in self.stdlib or top == "__future__":
+            return Resolution(module, ResolutionStatus.STDLIB)
+        if top == "distutils" and self._distutils_shim():
+            owners = self._providers("_distutils_hack")
+            return Resolution(
+                module,
+                ResolutionStatus.INSTALLED,
+                owners,
+                detail="provided by setuptools' distutils shim (distutils-precedence.pth)",
+            )
+        rejected: list[Path] = []
+        groups: list[tuple[ResolutionStatus, Sequence[Path]]] = [
+            (ResolutionStatus.PROJECT, self._project),
+            (ResolutionStatus.INSTALLED, self._site),
+        ]
+        for status, entries in groups:
+            hits = self._search(entries, top, rejected)
+            if hits:
+                return self._descend(module, parts, hits, status, rejected)
+        editable = self._editable_hit(top)
+        if editable is not None:
+            return self._descend(module, parts, [editable], ResolutionStatus.INSTALLED, rejected)
+        hits = self._search(chain, top, rejected)
+        if hits:
+            return self._descend(module, parts, hits, ResolutionStatus.PROJECT, rejected)
+        return self._not_found(module, rejected)
+
+    def _editable_hit(self, top: str) -> _Hit | None:
+        if self.inventory is None:
+            return None
+        target = self.inventory.editable_mapping.get(top)
+        if target is None:
+            return None
+        try:
+            if target.is_dir():
+                return _Hit("package", target, target.parent)
+            if target.is_file():
+                return _Hit("module", target, target.parent)
+        except OSError:
+            pass
+        return None
+
+    def _descend(
+        self,
+        module: str,
+        parts: list[str],
+        hits: list[_Hit],
+        status: ResolutionStatus,
+        rejected: list[Path],
+    ) -> Resolution:
+        owners = self._providers(module) if status is ResolutionStatus.INSTALLED else ()
+        for index, part in enumerate(parts[1:], start=1):
+            if hits[0].kind == "module":
+                # Attribute-style submodules (six.moves, os.path) are created at run time:
+                # a file cannot be checked further, so accept it.
+                break
+            inner_rejected: list[Path] = []
+            found = self._search([h.path for h in hits], part, inner_rejected)
+            if not found:
+                parent = ".".join(parts[:index])
+                if inner_rejected:
+                    return self._incompatible(module, inner_rejected, owners)
+                return Resolution(
+                    module,
+                    ResolutionStatus.MISSING,
+                    owners,
+                    hits[0].path,
+                    detail=f"{parent} is found at {hits[0].path}, but it has no {part}",
+                )
+            hits = found
+        return Resolution(module, status, owners, hits[0].path)
+
+    def _providers(self, module: str) -> tuple[Distribution, ...]:
+        if self.inventory is None:
+            return ()
+        providers = self.inventory.providers(module)
+        if len(providers) > 1 and "." in module:
+            entry = curated_entry(module)
+            if entry is not None and entry.distributions:
+                wanted = {d.lower().replace("_", "-") for d in entry.distributions}
+                narrowed = tuple(d for d in providers if d.canonical_name in wanted)
+                if narrowed:
+                    return narrowed
+        return providers
+
+    def _incompatible(
+        self, module: str, rejected: list[Path], owners: tuple[Distribution, ...]
+    ) -> Resolution:
+        found = rejected[0]
+        suffix = found.name[found.name.index(".") :]
+        accepted = ", ".join(self.suffixes)
+        return Resolution(
+            module,
+            ResolutionStatus.INCOMPATIBLE_EXTENSION,
+            owners or self._providers(module),
+            found,
+            detail=f"built for {_tag_of(suffix)}, this environment takes {accepted}",
+        )
+
+    def _not_found(self, module: str, rejected: list[Path]) -> Resolution:
+        removed = removed_module(module, self.version)
+        if removed is not None:
+            return Resolution(
+                module,
+                ResolutionStatus.STDLIB_REMOVED,
+                change=removed,
+                detail=f"removed from the standard library in Python {removed.removed_label}",
+            )
+        added = added_module(module, self.version)
+        if added is not None:
+            return Resolution(
+                module,
+                ResolutionStatus.STDLIB_NOT_YET,
+                change=added,
+                detail=f"in the standard library only from Python {added.added_label}",
+            )
+        if rejected:
+            return self._incompatible(module, rejected, ())
+        stubs = self._stub_location(module.partition(".")[0])
+        if stubs is not None:
+            owners = self.inventory.stub_providers(module) if self.inventory else ()
+            return Resolution(
+                module,
+                ResolutionStatus.STUB_ONLY,
+                owners,
+                stubs,
+                detail="only type stubs are installed; the runtime package is missing",
+            )
+        return Resolution(module, ResolutionStatus.MISSING)
+
+    def _stub_location(self, top: str) -> Path | None:
+        for entry in self._site:
+            listing = self._listing(entry)
+            if listing is None:
+                continue
+            if f"{top}-stubs" in listing.dirs:
+                return entry / f"{top}-stubs"
+            if top in listing.stubs:
+                return entry / f"{top}.pyi"
+        return None
+
+    def _distutils_shim(self) -> bool:
+        """setuptools' .pth hook that makes `import distutils` work on 3.12+."""
+        if self.inventory is None:
+            return False
+        for site in self.inventory.layout.site_dirs:
+            listing = self._listing(site)
+            if listing is None or "_distutils_hack" not in listing.dirs:
+                continue
+            if (site / "distutils-precedence.pth").is_file():
+                return True
+        return False

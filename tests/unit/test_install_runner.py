@@ -287,3 +287,22 @@ async def test_command_env_is_added_to_the_inherited_environment(tmp_path: Path)
     command = Command((sys.executable, "-c", code), "x", env=(("ENVSENSE_TEST_FLAG", "on"),))
     result = await run_plan(InstallPlan("x", "env", "fake", (command,)), lambda line: None)
     assert result.last_lines == ("on True",)
+
+
+async def test_pip_is_bootstrapped_with_ensurepip_when_the_env_has_neither_pip_nor_uv(
+    tmp_path: Path, wheels: Path
+) -> None:
+    prefix = tmp_path / ".venv"
+    make_venv(prefix)  # --without-pip
+    plan = planned(
+        plan_install(offline_request(env_at(prefix), wheels, "tiny-widgets"), which=which_nothing)
+    )
+    assert [s.description for s in plan.steps] == [
+        "ensurepip: bootstrap pip",
+        "pip: install tiny-widgets",
+    ]
+    result = await run_plan(plan, lambda line: None)
+    assert result.ok, result.message
+    # ensurepip on 3.11 also brings setuptools; pip and our wheel are what matter here.
+    assert {"pip", "tiny-widgets"} <= set(result.added)
+    assert imports(prefix, "tiny_widgets") == "1.2"

@@ -3,7 +3,8 @@
 Discovery never calls this on its own (`allow_spawn` is off by default). When it is
 called, it refuses shims (they run another Python), refuses anything inside an
 untrusted workspace (running it would execute the workspace's code), uses an
-argument list with a 2 s timeout, and caches answers keyed by realpath + mtime.
+argument list (-I: no cwd, no PYTHON* variables; site stays on because it sets a
+venv's sys.prefix) with a 2 s timeout, and caches answers keyed by realpath + mtime.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def probe_interpreter(
             return result
     try:
         completed = subprocess.run(
-            [str(executable), "-I", "-S", "-c", _SCRIPT],
+            [str(executable), "-I", "-c", _SCRIPT],
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -19,6 +19,12 @@ from envsense.core.discovery.scan import IN_PROJECT_NAMES
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.projects import Project, project_markers
 
+_SHARED_BIN_KINDS = frozenset(
+    {EnvKind.SYSTEM, EnvKind.HOMEBREW, EnvKind.WINDOWS_STORE, EnvKind.WINDOWS_REGISTRY}
+)
+# How far above a project an enclosing project's env may be (packages/group/name).
+_MAX_CLIMB = 4
+
 # Kind order for pickers and ties between equally close environments (Zed's and
 # vscode-python's, with tool-managed kinds before plain ones).
 KIND_ORDER = (
@@ -141,17 +147,18 @@ def _in_project(project: Project, environments: Sequence[Environment]) -> Select
     works, so the user sees the broken `.venv` instead of a silent substitute.
     """
     folder = project.root
-    while True:
+    for _ in range(_MAX_CLIMB + 1):
         held = [env for env in environments if _held_by(env, folder)]
-        if held:
+        # Above the project only an enclosing project's env counts (a monorepo root):
+        # a ~/.venv sits in a folder that is no project and is nobody's project env.
+        if held and (folder == project.root or project_markers(folder)):
             usable = [env for env in held if env.is_usable]
             best = sorted(usable or held, key=_in_project_rank)[0]
             return Selection(best, _in_project_reason(best, folder, project))
-        parent = folder.parent
-        # Climb only through enclosing projects: a ~/.venv is nobody's project env.
-        if parent == folder or not project_markers(parent):
-            return None
-        folder = parent
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return None
 
 
 def _held_by(env: Environment, folder: Path) -> bool:
@@ -202,11 +209,19 @@ def _kind_rank(kind: EnvKind) -> int:
 
 
 def _find(environments: Sequence[Environment], path: Path) -> Environment | None:
-    """The environment whose executable or prefix is `path` (links in folders resolved)."""
+    """The environment whose executable or prefix is `path`, or whose bin/ holds it."""
     for env in environments:
         for candidate in (env.executable, env.prefix):
             if candidate is not None and _same_path(candidate, path):
                 return env
+    # bin/python3.12 of an env listed as bin/python: the folder decides, not the file,
+    # since every venv's python links to the same base binary.
+    # Not for global folders such as /usr/bin, where each python3.X is its own interpreter.
+    for env in environments:
+        if env.kind in _SHARED_BIN_KINDS or env.executable is None:
+            continue
+        if fs.realpath(env.executable.parent) == fs.realpath(path.parent):
+            return env
     return None
 
 

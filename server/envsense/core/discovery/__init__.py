@@ -38,12 +38,39 @@ def make_scan(ctx: DiscoveryContext) -> Scan:
     return Scan(ctx, tuple(dict.fromkeys(roots)))
 
 
-def discover(ctx: DiscoveryContext) -> list[Environment]:
+def discover(
+    ctx: DiscoveryContext, *, allow_spawn: bool = False, trusted: bool = False
+) -> list[Environment]:
     """Every environment found, deduplicated by canonical prefix (or executable), never raising.
 
     Order is stable: workspace environments first, then the active one, then each
-    tool's locations, then Homebrew, Windows places and PATH.
+    tool's locations, then Homebrew, Windows places and PATH. Only with
+    `allow_spawn` is an interpreter whose version no file tells run (see
+    envsense.core.probe); `trusted` says whether workspace interpreters may be.
     """
+    found = _discover(ctx)
+    if allow_spawn:
+        found = [_probed(env, ctx, trusted) for env in found]
+    return found
+
+
+def _probed(env: Environment, ctx: DiscoveryContext, trusted: bool) -> Environment:
+    """Fill in an unknown version by running the interpreter, where policy allows it."""
+    if env.version is not None or not env.is_usable or env.executable is None:
+        return env
+    from envsense.core.probe import ProbeRefused, probe_interpreter
+
+    try:
+        result = probe_interpreter(
+            env.executable, trusted=trusted, workspace_roots=ctx.workspace_folders
+        )
+    except ProbeRefused as refused:
+        _log.info("not probing: %s", refused)
+        return env
+    return env if result is None else replace(env, version=result.version)
+
+
+def _discover(ctx: DiscoveryContext) -> list[Environment]:
     try:
         scan = make_scan(ctx)
     except Exception:  # a bug must not cost the user every environment

@@ -57,8 +57,14 @@ def stdlib_modules(version: PythonVersion | tuple[int, int]) -> frozenset[str]:
     return _table(_clamp(version))
 
 
+_TEST_MODULES = frozenset(
+    {"test", "__pycache__", "__hello__", "__phello__", "_ctypes_test", "xxsubtype"}
+)
+
+
 def _is_test_module(name: str) -> bool:
-    return name in ("test", "_ctypes_test", "xxsubtype") or name.startswith(("_test", "_xx", "xx"))
+    # Test helpers CPython installs next to the stdlib; sys.stdlib_module_names omits them.
+    return name in _TEST_MODULES or name.startswith(("_test", "_xx", "xx"))
 
 
 def stdlib_modules_from_disk(
@@ -103,7 +109,7 @@ def stdlib_modules_from_disk(
     names.discard("site-packages")
     names = {n for n in names if not _is_test_module(n)}
     key = _clamp(version)
-    names.update(BUILTIN_MODULES[key])
+    names.update(n for n in BUILTIN_MODULES[key] if not _is_test_module(n))
     names.update(_PLATFORM_ONLY & _table(key))
     return frozenset(names)
 

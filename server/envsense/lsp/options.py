@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import cattrs
+
+from envsense.core.findings import Code, Severity
+from envsense.core.session import SessionSettings
 
 Installer = Literal["auto", "uv", "pip"]
 
@@ -69,3 +73,26 @@ def parse_options(raw: Any) -> tuple[InitOptions, str | None]:
             else str(error)
         )
         return InitOptions(), f"invalid envsense options, using defaults: {details}"
+
+
+def session_settings(options: InitOptions) -> SessionSettings:
+    """The core's view of the options: paths as Paths, severities as enums, bad codes dropped."""
+    overrides: dict[Code, Severity | None] = {}
+    for name, setting in options.diagnostics.items():
+        try:
+            code = Code(name)
+        except ValueError:
+            continue
+        if not setting.enabled:
+            overrides[code] = None
+        elif setting.severity:
+            try:
+                overrides[code] = Severity.parse(setting.severity)
+            except KeyError:
+                continue
+    return SessionSettings(
+        interpreter=Path(options.interpreter).expanduser() if options.interpreter else None,
+        extra_paths=tuple(Path(p).expanduser() for p in options.extra_paths),
+        severity_overrides=overrides,
+        trusted=options.trusted,
+    )

@@ -2,31 +2,97 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from lsprotocol import types
 from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
 
 from envsense import __version__
 from envsense.lsp.options import InitOptions
 
+if TYPE_CHECKING:
+    from envsense.core.session import Session
+    from envsense.lsp.diagnostics import DiagnosticsFeature
+
 log = logging.getLogger(__name__)
+
+NOTEBOOK_SYNC = types.NotebookDocumentSyncOptions(
+    notebook_selector=[
+        types.NotebookDocumentFilterWithCells(
+            notebook="jupyter-notebook", cells=[types.NotebookCellLanguage(language="python")]
+        )
+    ],
+    save=True,
+)
 
 
 class EnvsenseServer(LanguageServer):
     """Holds per-connection state; every handler receives it as `ls`."""
 
     def __init__(self) -> None:
-        super().__init__("envsense", __version__)
+        super().__init__(
+            "envsense",
+            __version__,
+            notebook_document_sync=NOTEBOOK_SYNC,
+            # Discovery, inventory reads and installs run in threads; keep room for the
+            # stdin reader, which shares this pool (see pygls' deadlock rule).
+            max_workers=8,
+        )
         self.options = InitOptions()
+        self._session: Session | None = None
+        # Set once the first discovery finished; requests that need environments wait on it.
+        self.discovered = asyncio.Event()
+        # Feature modules subscribe here to hear that environments or selections changed.
+        self.environment_listeners: list[Callable[[], None]] = []
+        # Run inside `initialize`, so features they register are advertised (pull diagnostics).
+        self.initialize_hooks: list[Callable[[types.InitializeParams], None]] = []
+        # Run after `initialized` (server-to-client requests are allowed from then on).
+        self.initialized_hooks: list[Callable[[EnvsenseServer], Awaitable[None]]] = []
+        self.diagnostics: DiagnosticsFeature | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("envsense session used before initialize")
+        return self._session
+
+    def start_session(self, session: Session) -> None:
+        self._session = session
+
+    def environments_changed(self) -> None:
+        """Tell every feature that environments, selections or inventories changed."""
+        for listener in list(self.environment_listeners):
+            listener()
+
+    def report_status(self, state: str, message: str | None = None) -> None:
+        """`envsense/status` drives the client's language status item."""
+        payload: dict[str, str] = {"state": state}
+        if message:
+            payload["message"] = message
+        self.protocol.notify("envsense/status", payload)
+
+    def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
+        self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+
+def uri_to_path(uri: str) -> Path | None:
+    """A local path for `file:` URIs; None for untitled buffers, notebook cells and the like."""
+    path = to_fs_path(uri)
+    return Path(path) if path else None
 
 
 def create_server() -> EnvsenseServer:
     """Build a server with every feature module registered."""
-    # Imported here so that `envsense envs` / `envsense check` never pay for pygls start-up.
-    from envsense.lsp import lifecycle
+    # Imported here so that `envsense envs` / `envsense check` never pay for the LSP modules.
+    from envsense.lsp import diagnostics, environments, lifecycle
 
     server = EnvsenseServer()
-    for module in (lifecycle,):
+    for module in (lifecycle, environments, diagnostics):
         module.register(server)
     return server
 

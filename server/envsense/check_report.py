@@ -1,0 +1,80 @@
+"""Output formats of `envsense check`: text, JSON and GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from envsense.core.environment import Environment
+from envsense.core.findings import Finding, Severity
+
+_GITHUB_LEVEL = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFORMATION: "notice",
+    Severity.HINT: "notice",
+}
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def format_text(findings: Sequence[Finding], base: Path) -> str:
+    """`path:line:col: code message`, 1-based, one per line."""
+    lines = [
+        f"{_display(f.path, base)}:{f.span.line + 1}:{f.span.column + 1}: {f.code.value} {f.message}"
+        for f in findings
+    ]
+    return "\n".join(lines)
+
+
+def format_json(findings: Sequence[Finding], environment: Environment | None, base: Path) -> str:
+    """{"environment": ENV|null, "diagnostics": [...]} with 1-based lines and columns."""
+    payload = {
+        "environment": environment.to_json() if environment else None,
+        "diagnostics": [
+            {
+                "path": _display(f.path, base),
+                "line": f.span.line + 1,
+                "column": f.span.column + 1,
+                "end_line": f.span.end_line + 1,
+                "end_column": f.span.end_column + 1,
+                "code": f.code.value,
+                "severity": f.severity.label,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+    }
+    return json.dumps(payload, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(findings: Sequence[Finding], base: Path) -> str:
+    """`::error file=...,line=...,col=...,title=...::message` workflow commands."""
+    lines = []
+    for f in findings:
+        props = ",".join(
+            [
+                f"file={_escape_property(_display(f.path, base))}",
+                f"line={f.span.line + 1}",
+                f"col={f.span.column + 1}",
+                f"endLine={f.span.end_line + 1}",
+                f"endColumn={f.span.end_column + 1}",
+                f"title={_escape_property('envsense ' + f.code.value)}",
+            ]
+        )
+        lines.append(f"::{_GITHUB_LEVEL[f.severity]} {props}::{_escape_data(f.message)}")
+    return "\n".join(lines)

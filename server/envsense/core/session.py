@@ -1,0 +1,290 @@
+"""One workspace's analysis state: environments, each project's selection, and caches.
+
+Both front ends use it: the CLI makes one per run, the language server one per
+connection. It owns every cache, so a front end never decides when data is stale; it
+only says what changed (`invalidate`) and asks for findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from envsense.core.declarations import Declarations, parse_manifest, read_declarations
+from envsense.core.discovery import discover, identify
+from envsense.core.discovery.context import DiscoveryContext
+from envsense.core.environment import Environment
+from envsense.core.files import is_manifest
+from envsense.core.findings import Code, Finding, Severity
+from envsense.core.inventory import Inventory, read_inventory
+from envsense.core.picks import PickStore
+from envsense.core.project_checks import environment_findings
+from envsense.core.projects import Project, find_project
+from envsense.core.requirement_checks import manifest_findings
+from envsense.core.selection import Selection, select_environment
+from envsense.core.source_checks import ProjectContext, notebook_findings, source_findings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """What the user configured; `severity_overrides[code] = None` turns a code off."""
+
+    interpreter: Path | None = None
+    extra_paths: tuple[Path, ...] = ()
+    severity_overrides: Mapping[Code, Severity | None] = field(default_factory=dict)
+    trusted: bool = True
+
+
+class Session:
+    """Environments of the machine and what each project of the workspace uses."""
+
+    def __init__(
+        self,
+        folders: Sequence[Path],
+        *,
+        settings: SessionSettings | None = None,
+        picks: PickStore | None = None,
+        context: DiscoveryContext | None = None,
+    ) -> None:
+        self._folders = [f.resolve() for f in folders]
+        self.settings = settings or SessionSettings()
+        self._picks = picks if picks is not None else PickStore.default()
+        self._context = context
+        # Discovery runs in a worker thread while handlers read; one lock keeps it simple
+        # and every critical section is short (no I/O while holding it except cache fills).
+        self._lock = threading.RLock()
+        self._environments: list[Environment] | None = None
+        self._selections: dict[Path, Selection] = {}
+        self._inventories: dict[str, tuple[str, Inventory]] = {}
+        self._declarations: dict[Path, Declarations] = {}
+        self._overlays: dict[Path, str] = {}
+
+    # -- configuration -----------------------------------------------------------------
+
+    @property
+    def folders(self) -> list[Path]:
+        return list(self._folders)
+
+    def update_settings(self, settings: SessionSettings) -> None:
+        with self._lock:
+            self.settings = settings
+            self._selections.clear()
+
+    def change_folders(self, *, added: Iterable[Path], removed: Iterable[Path]) -> None:
+        with self._lock:
+            gone = {p.resolve() for p in removed}
+            self._folders = [f for f in self._folders if f not in gone]
+            self._folders += [p.resolve() for p in added if p.resolve() not in self._folders]
+            self._context = None
+            self._selections.clear()
+
+    def discovery_context(self) -> DiscoveryContext:
+        if self._context is None:
+            self._context = DiscoveryContext.from_os(workspace_folders=tuple(self._folders))
+        return self._context
+
+    # -- environments ------------------------------------------------------------------
+
+    def refresh_environments(self) -> int:
+        """Discover again (blocking); returns how many environments were found."""
+        found = discover(self.discovery_context())
+        with self._lock:
+            self._environments = found
+            self._selections.clear()
+            self._inventories.clear()
+        return len(found)
+
+    def environments(self) -> list[Environment]:
+        with self._lock:
+            if self._environments is not None:
+                return list(self._environments)
+        self.refresh_environments()
+        with self._lock:
+            return list(self._environments or ())
+
+    def folder_for(self, path: Path) -> Path:
+        """The workspace folder holding `path` (the deepest one), else the file's folder."""
+        resolved = path.resolve()
+        holders = [f for f in self._folders if resolved == f or f in resolved.parents]
+        if holders:
+            return max(holders, key=lambda f: len(f.parts))
+        return resolved if resolved.is_dir() else resolved.parent
+
+    def project_for(self, path: Path) -> Project:
+        return find_project(path.resolve(), self.folder_for(path))
+
+    def declarations(self, project: Project) -> Declarations:
+        with self._lock:
+            cached = self._declarations.get(project.root)
+        if cached is not None:
+            return cached
+        declarations = read_declarations(project.root)
+        for manifest, text in self._overlays_under(project.root):
+            declarations = declarations.with_manifest(manifest, parse_manifest(manifest, text))
+        with self._lock:
+            self._declarations[project.root] = declarations
+        return declarations
+
+    def selection(self, project: Project) -> Selection:
+        with self._lock:
+            cached = self._selections.get(project.root)
+        if cached is not None:
+            return cached
+        declarations = self.declarations(project)
+        requires = declarations.requires_python.specifier if declarations.requires_python else None
+        if self.settings.interpreter is not None:
+            # An explicit interpreter needs no discovery of the whole machine (CI's --python).
+            environment = self._environment_for_executable(self.settings.interpreter)
+            selection = Selection(environment, "set explicitly (--python / envsense.interpreter)")
+            with self._lock:
+                self._selections[project.root] = selection
+            return selection
+        selection = select_environment(
+            project,
+            self.environments(),
+            explicit=self.settings.interpreter,
+            last_pick=self._picks.get(project.root),
+            active=self._active_environment(),
+            requires_python=requires,
+        )
+        with self._lock:
+            self._selections[project.root] = selection
+        return selection
+
+    def select(self, path: Path, executable: Path) -> Selection:
+        """The user picked an interpreter for the project of `path`: remember it."""
+        project = self.project_for(path)
+        environment = self._environment_for_executable(executable)
+        self._picks.set(project.root, executable)
+        selection = Selection(environment, "picked by you")
+        with self._lock:
+            self._selections[project.root] = selection
+        return selection
+
+    def inventory(self, environment: Environment | None) -> Inventory | None:
+        """The environment's packages, re-read only when its site-packages changed."""
+        if environment is None or not environment.is_usable:
+            return None
+        with self._lock:
+            cached = self._inventories.get(environment.key)
+        if cached is not None and cached[1].state_key() == cached[0]:
+            return cached[1]
+        try:
+            inventory = read_inventory(environment)
+        except OSError as error:
+            log.warning("cannot read %s: %s", environment.prefix, error)
+            return None
+        with self._lock:
+            self._inventories[environment.key] = (inventory.state_key(), inventory)
+        return inventory
+
+    # -- changes -----------------------------------------------------------------------
+
+    def set_overlay(self, path: Path, text: str | None) -> None:
+        """The editor's unsaved text of a manifest (None when closed: disk is the truth)."""
+        resolved = path.resolve()
+        with self._lock:
+            if text is None:
+                self._overlays.pop(resolved, None)
+            else:
+                self._overlays[resolved] = text
+            self._forget_project_of(resolved)
+
+    def invalidate(self, paths: Iterable[Path]) -> bool:
+        """Files changed on disk; returns True when environments must be discovered again."""
+        rediscover = False
+        with self._lock:
+            for path in paths:
+                if is_manifest(path):
+                    self._forget_project_of(path.resolve())
+                if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
+                    rediscover = True
+                if "site-packages" in path.parts or path.suffix == ".pth":
+                    self._inventories.clear()
+        return rediscover
+
+    # -- findings ----------------------------------------------------------------------
+
+    def context_for(self, path: Path) -> ProjectContext:
+        """Everything a check of a file in this project needs, resolved once."""
+        project = self.project_for(path)
+        selection = self.selection(project)
+        return ProjectContext(
+            project=project,
+            declarations=self.declarations(project),
+            selection=selection,
+            inventory=self.inventory(selection.environment),
+            extra_paths=self.settings.extra_paths,
+        )
+
+    def check_source(self, path: Path, text: str) -> list[Finding]:
+        context = self.context_for(path)
+        findings = source_findings(path, text, context)
+        findings += environment_findings(path, context, source_text=text)
+        return self._apply_settings(findings)
+
+    def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
+        context = self.context_for(path)
+        return [self._apply_settings(f) for f in notebook_findings(path, cells, context)]
+
+    def check_manifest(self, path: Path, text: str) -> list[Finding]:
+        context = self.context_for(path)
+        findings = manifest_findings(path, parse_manifest(path, text), context)
+        findings += environment_findings(path, context, source_text=text)
+        return self._apply_settings(findings)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _apply_settings(self, findings: list[Finding]) -> list[Finding]:
+        result: list[Finding] = []
+        for finding in findings:
+            if finding.code in self.settings.severity_overrides:
+                severity = self.settings.severity_overrides[finding.code]
+                if severity is None:
+                    continue
+                finding = replace(finding, severity=severity)
+            result.append(finding)
+        return sorted(result, key=Finding.sort_key)
+
+    def _overlays_under(self, root: Path) -> list[tuple[Path, str]]:
+        with self._lock:
+            return [(p, t) for p, t in self._overlays.items() if p.parent == root]
+
+    def _forget_project_of(self, path: Path) -> None:
+        for root in list(self._declarations):
+            if path == root or root in path.parents:
+                del self._declarations[root]
+                self._selections.pop(root, None)
+
+    def _active_environment(self) -> Environment | None:
+        from envsense.core.discovery import active_environment
+
+        return active_environment(self.discovery_context(), self.environments())
+
+    def _environment_for_executable(self, executable: Path) -> Environment:
+        with self._lock:
+            known = list(self._environments or ())
+        for environment in known:
+            if environment.executable is not None and _same_file(
+                environment.executable, executable
+            ):
+                return environment
+        found = identify(executable, self.discovery_context())
+        with self._lock:
+            if self._environments is not None:
+                self._environments.append(found)
+        return found
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Same interpreter path; the last link is not followed, since every venv's python
+    links to the same base binary."""
+    try:
+        return a == b or a.parent.resolve() / a.name == b.parent.resolve() / b.name
+    except OSError:
+        return False

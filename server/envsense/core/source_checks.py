@@ -1,0 +1,314 @@
+"""Findings for the imports of one Python file (or notebook) in its project's environment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
+from envsense.core.dependency_graph import DependencyGraph
+from envsense.core.environment import Environment
+from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
+from envsense.core.imports import ImportRef, extract_imports, resolve_relative
+from envsense.core.inventory import Distribution, Inventory
+from envsense.core.modulemap import distributions_for_module
+from envsense.core.notebooks import extract_notebook_imports
+from envsense.core.projects import Project
+from envsense.core.resolver import Resolution, ResolutionStatus, Resolver
+from envsense.core.selection import Selection
+
+
+@dataclass
+class ProjectContext:
+    """A project with its declarations, selected environment and a resolver over it."""
+
+    project: Project
+    declarations: Declarations
+    selection: Selection
+    inventory: Inventory | None
+    extra_paths: tuple[Path, ...] = ()
+    _resolver: Resolver | None = field(default=None, init=False, repr=False)
+    _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
+
+    @property
+    def environment(self) -> Environment | None:
+        return self.selection.environment
+
+    @property
+    def resolver(self) -> Resolver:
+        if self._resolver is None:
+            roots = [self.project.root, self.project.root / "src"]
+            self._resolver = Resolver(self.inventory, roots, self.extra_paths)
+        return self._resolver
+
+    @property
+    def graph(self) -> DependencyGraph:
+        if self._graph is None:
+            self._graph = DependencyGraph(self.inventory, self.declarations)
+        return self._graph
+
+
+def source_findings(path: Path, text: str, context: ProjectContext) -> list[Finding]:
+    """Every import of `text` that won't work in the project's environment, with why."""
+    inventory = context.inventory
+    if inventory is None:
+        # Without an environment nothing can be resolved; project_checks says so once.
+        return []
+    script = read_script_metadata(text, path)
+    if script is not None:
+        # A PEP 723 script is its own project: its block is what it declares.
+        context = ProjectContext(
+            context.project, script, context.selection, inventory, context.extra_paths
+        )
+    scan = extract_imports(text, version=inventory.version, platform=inventory.platform)
+    return _findings_for_imports(path, scan.imports, context, inventory)
+
+
+def notebook_findings(
+    path: Path, cells: Sequence[str], context: ProjectContext
+) -> list[list[Finding]]:
+    """Per cell, the findings of its imports (spans are relative to the cell)."""
+    inventory = context.inventory
+    if inventory is None:
+        return [[] for _ in cells]
+    per_cell = extract_notebook_imports(
+        cells, version=inventory.version, platform=inventory.platform
+    )
+    return [_findings_for_imports(path, refs, context, inventory) for refs in per_cell]
+
+
+def _findings_for_imports(
+    path: Path, imports: Sequence[ImportRef], context: ProjectContext, inventory: Inventory
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for ref in imports:
+        if ref.type_checking:
+            # Never executed at run time, so it can't fail there.
+            continue
+        finding = _check_import(path, ref, context, inventory)
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _check_import(
+    path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory
+) -> Finding | None:
+    if ref.level:
+        return _check_relative(path, ref, context)
+    resolution = context.resolver.resolve(ref.module, path)
+    status = resolution.status
+    if status in (ResolutionStatus.STDLIB, ResolutionStatus.PROJECT):
+        return None
+    if status is ResolutionStatus.INSTALLED:
+        return _check_declared(path, ref, resolution, context, inventory)
+    env = inventory.environment
+    if status in (ResolutionStatus.STDLIB_REMOVED, ResolutionStatus.STDLIB_NOT_YET):
+        return _stdlib_unavailable(path, ref, resolution, env)
+    if status is ResolutionStatus.INCOMPATIBLE_EXTENSION:
+        message = (
+            f"'{ref.module}' exists in {env.label} only as an extension module built for "
+            f"another Python: {resolution.detail}"
+        )
+        return _finding(
+            path, ref, Code.INCOMPATIBLE_EXTENSION, message, _fix(ref, resolution, context)
+        )
+    if status is ResolutionStatus.STUB_ONLY:
+        fix = _install_fix(ref, context, inventory)
+        wanted = f"; install {fix.distribution} for the code itself" if fix.distribution else ""
+        stubs = ", ".join(d.name for d in resolution.distributions) or "stubs"
+        message = f"'{ref.module}' has only type stubs ({stubs}) in {env.label}{wanted}"
+        return _finding(path, ref, Code.MISSING_MODULE_SOURCE, message, fix)
+    return _missing(path, ref, context, inventory)
+
+
+def _missing(path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory) -> Finding:
+    env = inventory.environment
+    fix = _install_fix(ref, context, inventory)
+    message = f"'{ref.module}' is not installed in {env.label}"
+    if fix.distribution:
+        others = f" (or {', '.join(fix.alternatives)})" if fix.alternatives else ""
+        message += f"; it is provided by {fix.distribution}{others}"
+        declared = _declared(context.declarations, fix.distribution)
+        if declared is not None:
+            message += f", declared in {declared.manifest.name} as {declared.raw}"
+        elif fix.name_source == "guessed":
+            message += " (name guessed from the import)"
+    return _finding(path, ref, Code.MISSING_IMPORT, message, fix)
+
+
+def _stdlib_unavailable(
+    path: Path, ref: ImportRef, resolution: Resolution, env: Environment
+) -> Finding:
+    change = resolution.change
+    if resolution.status is ResolutionStatus.STDLIB_REMOVED:
+        when = (
+            f"was removed from the standard library in Python {change.version}"
+            if change
+            else ("is no longer in the standard library")
+        )
+    else:
+        when = (
+            f"is in the standard library only from Python {change.version} on"
+            if change
+            else ("is not yet in this Python's standard library")
+        )
+    message = f"'{ref.module}' {when}; {env.label} doesn't have it"
+    if change is not None and change.replacement:
+        message += f". {change.replacement}"
+    fix = FixData(
+        module=ref.module,
+        distribution=change.backport if change else None,
+        name_source="curated" if change and change.backport else None,
+        backport=change.backport if change else None,
+        environment=env.key,
+    )
+    return _finding(path, ref, Code.STDLIB_UNAVAILABLE, message, fix)
+
+
+def _check_declared(
+    path: Path,
+    ref: ImportRef,
+    resolution: Resolution,
+    context: ProjectContext,
+    inventory: Inventory,
+) -> Finding | None:
+    providers = resolution.distributions
+    if not providers:
+        return None
+    declarations = context.declarations
+    for dist in providers:
+        declared = _declared(declarations, dist.name)
+        if declared is not None:
+            return _version_mismatch(path, ref, dist, declared, inventory)
+    if not declarations.declares_dependencies or _is_project_itself(providers, context):
+        return None
+    dist = providers[0]
+    manifest = declarations.preferred_manifest()
+    where = manifest.name if manifest else "the project"
+    fix = FixData(
+        module=ref.module,
+        distribution=dist.name,
+        name_source="installed",
+        installed_version=dist.version,
+        manifest=str(manifest) if manifest else None,
+        environment=inventory.environment.key,
+        project=str(context.project.root),
+    )
+    parent = context.graph.required_by(dist.canonical_name)
+    if parent is not None:
+        message = (
+            f"'{ref.module}' comes from {dist.name} {dist.version}, installed only as a "
+            f"dependency of {parent}; declare it in {where}"
+        )
+        return _finding(path, ref, Code.TRANSITIVE_IMPORT, message, fix)
+    message = f"'{ref.module}' comes from {dist.name} {dist.version}, which {where} doesn't declare"
+    return _finding(path, ref, Code.UNDECLARED_IMPORT, message, fix)
+
+
+def _version_mismatch(
+    path: Path,
+    ref: ImportRef,
+    dist: Distribution,
+    declared: DeclaredRequirement,
+    inventory: Inventory,
+) -> Finding | None:
+    requirement = declared.requirement
+    if requirement is None or not requirement.specifier:
+        return None
+    if requirement.specifier.contains(dist.version, prereleases=True):
+        return None
+    if not declared.marker_applies(inventory.marker_environment()):
+        return None
+    message = (
+        f"'{ref.module}' comes from {dist.name} {dist.version} in {inventory.environment.label}, "
+        f"but {declared.manifest.name} requires {declared.raw}"
+    )
+    fix = FixData(
+        module=ref.module,
+        distribution=dist.name,
+        name_source="installed",
+        specifier=str(requirement.specifier),
+        installed_version=dist.version,
+        requirement=declared.raw,
+        manifest=str(declared.manifest),
+        environment=inventory.environment.key,
+    )
+    return _finding(path, ref, Code.VERSION_MISMATCH, message, fix)
+
+
+def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Finding | None:
+    absolute = resolve_relative(ref.module, ref.level, path, context.project.root)
+    if absolute is None or not ref.module:
+        # `from . import x` names may be attributes of the package, not modules.
+        return None
+    resolution = context.resolver.resolve(absolute, path)
+    if resolution.status is not ResolutionStatus.MISSING:
+        return None
+    dots = "." * ref.level
+    message = f"relative import '{dots}{ref.module}' doesn't exist: no module {absolute}"
+    return _finding(path, ref, Code.MISSING_IMPORT, message, FixData(module=absolute))
+
+
+def _install_fix(ref: ImportRef, context: ProjectContext, inventory: Inventory) -> FixData:
+    declared = {
+        name: reqs[0].name for name, reqs in context.declarations.by_canonical().items() if reqs
+    }
+    guess = distributions_for_module(ref.module, None, declared=declared)
+    names = guess.names
+    declared_req = _declared(context.declarations, names[0]) if names else None
+    return FixData(
+        module=ref.module,
+        distribution=names[0] if names else None,
+        name_source=guess.source if names else None,
+        alternatives=tuple(names[1:]),
+        specifier=str(declared_req.requirement.specifier)
+        if declared_req and declared_req.requirement and declared_req.requirement.specifier
+        else None,
+        requirement=declared_req.raw if declared_req else None,
+        manifest=_manifest_for_fix(context, declared_req),
+        environment=inventory.environment.key,
+        project=str(context.project.root),
+    )
+
+
+def _fix(ref: ImportRef, resolution: Resolution, context: ProjectContext) -> FixData:
+    env = context.environment
+    dist = resolution.distributions[0].name if resolution.distributions else None
+    return FixData(
+        module=ref.module,
+        distribution=dist,
+        name_source="installed" if dist else None,
+        environment=env.key if env else None,
+    )
+
+
+def _manifest_for_fix(context: ProjectContext, declared: DeclaredRequirement | None) -> str | None:
+    if declared is not None:
+        return str(declared.manifest)
+    manifest = context.declarations.preferred_manifest()
+    return str(manifest) if manifest else None
+
+
+def _declared(declarations: Declarations, name: str) -> DeclaredRequirement | None:
+    from packaging.utils import canonicalize_name
+
+    found = declarations.by_canonical().get(canonicalize_name(name))
+    return found[0] if found else None
+
+
+def _is_project_itself(providers: Sequence[Distribution], context: ProjectContext) -> bool:
+    """The project's own distribution, installed editable into its environment."""
+    own = context.declarations.project_name
+    return own is not None and any(d.canonical_name == own for d in providers)
+
+
+def _finding(path: Path, ref: ImportRef, code: Code, message: str, fix: FixData) -> Finding:
+    severity = DEFAULT_SEVERITY[code]
+    if ref.guarded and code in (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE):
+        # An optional dependency: the code already handles its absence.
+        severity = Severity.INFORMATION
+        message += " (the import is guarded by try/except ImportError)"
+    span: Span = ref.span
+    return Finding(path, span, code, severity, message, fix)

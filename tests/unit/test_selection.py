@@ -9,7 +9,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 
 from envsense.core.discovery import discover
-from envsense.core.environment import EnvKind, Environment
+from envsense.core.environment import Environment, EnvKind
 from envsense.core.picks import PickStore
 from envsense.core.projects import find_project
 from envsense.core.selection import Selection, recommended_order, select_environment

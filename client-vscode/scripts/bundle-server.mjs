@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const libs = join(root, 'bundled', 'libs');
-const source = join(root, '..', 'server', 'envsense');
+// ENVSENSE_SERVER_SRC: another checkout's server/envsense (e.g. `git archive HEAD` output).
+const source = process.env.ENVSENSE_SERVER_SRC || join(root, '..', 'server', 'envsense');
 const python = process.env.ENVSENSE_BUNDLE_PYTHON || 'python3';
 
 if (!existsSync(join(source, '__init__.py'))) {

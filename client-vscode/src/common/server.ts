@@ -89,6 +89,7 @@ export class Session implements EnvironmentService {
     } catch (error) {
       this.log.error(`server failed to start: ${String(error)}`);
       this.status.showServerState('error', String(error));
+      this.status.showEnvironment(null, 'The envsense server did not start; see "envsense: Show Log".', false);
       return;
     }
     if (!this.statusSeen) {

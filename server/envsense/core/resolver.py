@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from envsense.core.inventory import Distribution, Inventory
 from envsense.core.modulemap import curated_entry
 from envsense.core.stdlib import StdlibChange, added_module, removed_module, stdlib_modules
@@ -149,6 +151,7 @@ class Resolver:
         name = entry.name
         stem, dot, rest = name.partition(".")
         if not dot:
+            # Package folders, and `foo-stubs` folders (a dash: never importable).
             try:
                 if entry.is_dir():
                     listing.dirs.add(name)
@@ -162,13 +165,6 @@ class Resolver:
             listing.stubs.add(stem)
         elif suffix.endswith(_NATIVE_EXTS):
             listing.natives.setdefault(stem, []).append(suffix)
-        elif rest == "stubs" or name.endswith("-stubs"):
-            pass  # `foo-stubs` has a dash: never a module, handled by _stub_dirs
-        try:
-            if name.endswith("-stubs") and entry.is_dir():
-                listing.dirs.add(name)
-        except OSError:
-            pass
 
     def _accepts(self, suffix: str) -> bool:
         # Without an inventory we know nothing of the interpreter: accept every build.
@@ -317,14 +313,16 @@ class Resolver:
         if self.inventory is None:
             return ()
         providers = self.inventory.providers(module)
-        if len(providers) > 1 and "." in module:
-            entry = curated_entry(module)
-            if entry is not None and entry.distributions:
-                wanted = {d.lower().replace("_", "-") for d in entry.distributions}
-                narrowed = tuple(d for d in providers if d.canonical_name in wanted)
-                if narrowed:
-                    return narrowed
-        return providers
+        if len(providers) < 2 or "." not in module:
+            return providers
+        # A namespace shared by several distributions: name the owner of the dotted path,
+        # from the curated table, else by name (acme.one -> acme-one, jaraco.text).
+        entry = curated_entry(module)
+        wanted = {canonicalize_name(d) for d in entry.distributions} if entry else set()
+        parts = module.split(".")
+        wanted |= {canonicalize_name(".".join(parts[:k])) for k in range(2, len(parts) + 1)}
+        narrowed = tuple(d for d in providers if d.canonical_name in wanted)
+        return narrowed or providers
 
     def _incompatible(
         self, module: str, rejected: list[Path], owners: tuple[Distribution, ...]

@@ -1,0 +1,72 @@
+"""Records for imports read from source: what was imported, where, and under which guards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from envsense.core.findings import Span
+
+ImportKind = Literal["import", "from", "dynamic"]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportRef:
+    """One imported module as written in the source.
+
+    `module` is the absolute dotted name, or for relative imports (level > 0) the part after
+    the dots (possibly ""). `span` covers the module name token; for relative imports it also
+    covers the leading dots, so a diagnostic has something visible to underline.
+    """
+
+    module: str
+    level: int
+    span: Span
+    names: tuple[str, ...] = ()
+    kind: ImportKind = "import"
+    # Inside try/except ImportError (or broader), or `with suppress(ImportError)`.
+    guarded: bool = False
+    type_checking: bool = False
+    in_function: bool = False
+    # Inside an `if` (or except/match branch) whose outcome on the target isn't known.
+    conditional: bool = False
+
+    @property
+    def top_level(self) -> str:
+        """First component of an absolute module name ("" for relative imports)."""
+        return "" if self.level else self.module.partition(".")[0]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportScan:
+    """Imports of one file. `syntax_error` names the first unparsable part that held candidate
+    imports (the imports around it are still returned); `skipped` says why nothing was read."""
+
+    imports: tuple[ImportRef, ...] = ()
+    syntax_error: str | None = None
+    skipped: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportContext:
+    """The guards in effect at one point of the source."""
+
+    guarded: bool = False
+    type_checking: bool = False
+    in_function: bool = False
+    conditional: bool = False
+
+    def but(
+        self,
+        *,
+        guarded: bool | None = None,
+        type_checking: bool | None = None,
+        in_function: bool | None = None,
+        conditional: bool | None = None,
+    ) -> ImportContext:
+        return ImportContext(
+            self.guarded if guarded is None else guarded,
+            self.type_checking if type_checking is None else type_checking,
+            self.in_function if in_function is None else in_function,
+            self.conditional if conditional is None else conditional,
+        )

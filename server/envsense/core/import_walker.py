@@ -1,0 +1,236 @@
+"""Walk a parsed piece of source and collect its imports with the guards around each one."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from envsense.core.findings import Span
+from envsense.core.import_conditions import (
+    Target,
+    evaluate_condition,
+    handlers_catch_import_errors,
+    type_checking_test,
+    with_suppresses_import_errors,
+)
+from envsense.core.import_refs import ImportContext, ImportKind, ImportRef
+
+_TRY_NODES: tuple[type[ast.stmt], ...] = (ast.Try,) + (
+    (ast.TryStar,) if hasattr(ast, "TryStar") else ()
+)
+_IDENT_EXTRA = "_."
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicNames:
+    """Names under which the file can reach importlib.import_module / __import__."""
+
+    modules: frozenset[str] = frozenset({"importlib"})
+    functions: frozenset[str] = frozenset({"import_module", "__import__"})
+
+
+def char_column(line: str, byte_col: int) -> int:
+    """ast columns are UTF-8 byte offsets; Span columns are code points."""
+    if line.isascii():
+        return byte_col
+    return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
+
+
+class ImportCollector:
+    """Collects ImportRefs from statements parsed out of `lines` (the whole file's lines).
+
+    `line_offset` maps the parsed snippet's line 1 to a file line index.
+    """
+
+    def __init__(
+        self,
+        lines: Sequence[str],
+        target: Target,
+        line_offset: int,
+        dynamic: DynamicNames | None,
+    ) -> None:
+        self.lines = lines
+        self.target = target
+        self.line_offset = line_offset
+        self.dynamic = dynamic
+        self.refs: list[ImportRef] = []
+
+    def walk(self, body: Iterable[ast.stmt], ctx: ImportContext) -> None:
+        for node in body:
+            self._statement(node, ctx)
+
+    def _statement(self, node: ast.stmt, ctx: ImportContext) -> None:
+        if isinstance(node, ast.Import):
+            self._import(node, ctx)
+        elif isinstance(node, ast.ImportFrom):
+            self._import_from(node, ctx)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._dynamic_in(node.decorator_list, ctx)
+            self.walk(node.body, ctx.but(in_function=True))
+        elif isinstance(node, ast.ClassDef):
+            self._dynamic_in(node.decorator_list + node.bases, ctx)
+            self.walk(node.body, ctx)
+        elif isinstance(node, ast.If):
+            self._if(node, ctx)
+        elif isinstance(node, _TRY_NODES):
+            self._try(node, ctx)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self._dynamic_in([item.context_expr for item in node.items], ctx)
+            guarded = with_suppresses_import_errors(node.items)
+            self.walk(node.body, ctx.but(guarded=True) if guarded else ctx)
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
+            self._dynamic_in([node.test if isinstance(node, ast.While) else node.iter], ctx)
+            self.walk(node.body, ctx)
+            self.walk(node.orelse, ctx)
+        elif isinstance(node, ast.Match):
+            self._dynamic_in([node.subject], ctx)
+            for case in node.cases:
+                self.walk(case.body, ctx.but(conditional=True))
+        else:
+            self._dynamic_in([node], ctx)
+
+    def _if(self, node: ast.If, ctx: ImportContext) -> None:
+        self._dynamic_in([node.test], ctx)
+        checking = type_checking_test(node.test)
+        if checking is not None:
+            # The other branch is what runs at runtime, unconditionally.
+            self.walk(node.body, ctx.but(type_checking=True) if checking else ctx)
+            self.walk(node.orelse, ctx if checking else ctx.but(type_checking=True))
+            return
+        outcome = evaluate_condition(node.test, self.target)
+        if outcome is True:
+            self.walk(node.body, ctx)
+        elif outcome is False:
+            self.walk(node.orelse, ctx)
+        else:
+            branch = ctx.but(conditional=True)
+            self.walk(node.body, branch)
+            self.walk(node.orelse, branch)
+
+    def _try(self, node: ast.stmt, ctx: ImportContext) -> None:
+        body: list[ast.stmt] = getattr(node, "body", [])
+        handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
+        guarded = handlers_catch_import_errors(handlers)
+        self.walk(body, ctx.but(guarded=True) if guarded else ctx)
+        for handler in handlers:
+            # A fallback import only runs when the body failed.
+            self.walk(handler.body, ctx.but(conditional=True))
+        self.walk(getattr(node, "orelse", []), ctx)
+        self.walk(getattr(node, "finalbody", []), ctx)
+
+    # -- records -------------------------------------------------------------------------
+
+    def _emit(
+        self,
+        module: str,
+        level: int,
+        span: Span,
+        names: tuple[str, ...],
+        kind: ImportKind,
+        ctx: ImportContext,
+    ) -> None:
+        if level == 0 and module.partition(".")[0] == "__future__":
+            return
+        self.refs.append(
+            ImportRef(
+                module=module,
+                level=level,
+                span=span,
+                names=names,
+                kind=kind,
+                guarded=ctx.guarded,
+                type_checking=ctx.type_checking,
+                in_function=ctx.in_function,
+                conditional=ctx.conditional,
+            )
+        )
+
+    def _line(self, lineno: int) -> tuple[int, str]:
+        index = lineno - 1 + self.line_offset
+        text = self.lines[index] if 0 <= index < len(self.lines) else ""
+        return index, text
+
+    def _import(self, node: ast.Import, ctx: ImportContext) -> None:
+        for alias in node.names:
+            lineno = getattr(alias, "lineno", node.lineno)
+            col_offset = getattr(alias, "col_offset", None)
+            index, text = self._line(lineno)
+            if col_offset is not None:
+                col = char_column(text, col_offset)
+            else:  # pragma: no cover - aliases carry positions from 3.10 on
+                col = max(text.find(alias.name), 0)
+            span = self._name_span(index, col)
+            self._emit(alias.name, 0, span, (), "import", ctx)
+
+    def _import_from(self, node: ast.ImportFrom, ctx: ImportContext) -> None:
+        index, text = self._line(node.lineno)
+        col = char_column(text, node.col_offset) + len("from")
+        span = self._name_span(index, col)
+        names = tuple(alias.name for alias in node.names)
+        self._emit(node.module or "", node.level, span, names, "from", ctx)
+
+    def _name_span(self, index: int, col: int) -> Span:
+        """The dotted name starting at or after (index, col), skipping blanks and `\\` breaks."""
+        lines = self.lines
+        while 0 <= index < len(lines):
+            text = lines[index]
+            while col < len(text) and text[col] in " \t\f":
+                col += 1
+            if col >= len(text) or text[col] == "\\":
+                index, col = index + 1, 0
+                continue
+            end = col
+            while end < len(text) and (text[end].isalnum() or text[end] in _IDENT_EXTRA):
+                end += 1
+            return Span(index, col, index, end)
+        return Span(max(index, 0), 0, max(index, 0), 0)
+
+    # -- importlib.import_module("x") / __import__("x") --------------------------------------
+
+    def _dynamic_in(self, nodes: Iterable[ast.AST], ctx: ImportContext) -> None:
+        if self.dynamic is None:
+            return
+        for root in nodes:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Call) and self._is_dynamic_import(node.func):
+                    self._dynamic_call(node, ctx)
+
+    def _is_dynamic_import(self, func: ast.expr) -> bool:
+        assert self.dynamic is not None
+        if isinstance(func, ast.Name):
+            return func.id in self.dynamic.functions
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.attr in ("import_module", "__import__") and (
+                func.value.id in self.dynamic.modules
+            )
+        return False
+
+    def _dynamic_call(self, node: ast.Call, ctx: ImportContext) -> None:
+        if not node.args:
+            return
+        arg = node.args[0]
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            return
+        value = arg.value
+        stripped = value.lstrip(".")
+        level = len(value) - len(stripped)
+        if not stripped and not level:
+            return
+        index, text = self._line(arg.lineno)
+        start = char_column(text, arg.col_offset)
+        # Skip the string prefix and opening quote(s) to land on the contents.
+        pos = start
+        while pos < len(text) and text[pos] not in "'\"":
+            pos += 1
+        quote = (
+            text[pos : pos + 3] if text[pos : pos + 3] in ('"""', "'''") else text[pos : pos + 1]
+        )
+        pos += len(quote)
+        if text[pos : pos + len(value)] == value:
+            span = Span(index, pos, index, pos + len(value))
+        else:
+            end_col = arg.end_col_offset if arg.end_lineno == arg.lineno else None
+            end = char_column(text, end_col) if end_col is not None else len(text)
+            span = Span(index, start, index, end)
+        self._emit(stripped, level, span, (), "dynamic", ctx)

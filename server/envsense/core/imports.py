@@ -1,0 +1,170 @@
+"""Imports of a Python source: what it imports, where, and under which guards.
+
+Pure: the target interpreter (version, sys.platform) is passed in, never looked up.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+from envsense.core.import_conditions import Target
+from envsense.core.import_refs import ImportContext, ImportKind, ImportRef, ImportScan
+from envsense.core.import_scanner import Scanner, SourceLayout, candidate_lines, chunks
+from envsense.core.import_walker import DynamicNames
+from envsense.core.versions import PythonVersion
+
+__all__ = [
+    "ImportContext",
+    "ImportKind",
+    "ImportRef",
+    "ImportScan",
+    "decode_source",
+    "extract_imports",
+    "extract_imports_from_bytes",
+    "resolve_relative",
+]
+
+# Past this size only single statements are parsed (generated files, vendored bundles).
+HUGE_SOURCE_CHARS = 5 * 1024 * 1024
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_IMPORTLIB_ALIAS = re.compile(r"\bimport[ \t]+importlib[ \t]+as[ \t]+(\w+)")
+_IMPORT_MODULE_ALIAS = re.compile(
+    r"\bfrom[ \t]+importlib[ \t]+import[^\n]*?\bimport_module[ \t]+as[ \t]+(\w+)"
+)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_source(data: bytes) -> str:
+    """Bytes of a .py file to text: BOM, then a PEP 263 coding cookie, then UTF-8, then latin-1.
+
+    Never raises; undecodable bytes become U+FFFD or their latin-1 characters.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding, errors="replace")
+    cookie = _coding_cookie(data)
+    if cookie is not None:
+        try:
+            return data.decode(cookie)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1", errors="replace")
+
+
+def _coding_cookie(data: bytes) -> str | None:
+    for number, line in enumerate(data.split(b"\n", 2)[:2]):
+        match = _COOKIE.match(line)
+        if match is not None:
+            name = match.group(1).decode("ascii", errors="replace")
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return None
+        # PEP 263: the cookie may sit on line 2 only if line 1 is a comment or blank.
+        if number == 0 and line.strip() and not line.lstrip().startswith(b"#"):
+            return None
+    return None
+
+
+def extract_imports_from_bytes(
+    data: bytes, *, version: PythonVersion | None = None, platform: str | None = None
+) -> ImportScan:
+    """extract_imports on raw file bytes (binary files are recognised before decoding)."""
+    if b"\x00" in data and not data.startswith(tuple(bom for bom, _ in _BOMS)):
+        return ImportScan(skipped="binary file (contains NUL bytes)")
+    return extract_imports(decode_source(data), version=version, platform=platform)
+
+
+def extract_imports(
+    source: str, *, version: PythonVersion | None = None, platform: str | None = None
+) -> ImportScan:
+    """Every import of `source`, in order, with the guards around it.
+
+    Branches that can't run on the target (`if sys.version_info >= (3, 11):` with version
+    3.10, `if sys.platform == "win32":` with platform "linux") are left out; unknown targets
+    keep both branches. `__future__` is never returned. Syntax errors only hide the
+    statement they are in.
+    """
+    if "import" not in source:
+        return ImportScan()
+    if "\x00" in source:
+        return ImportScan(skipped="binary file (contains NUL bytes)")
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    if "\r" in source:
+        # Same line numbering as Python's tokenizer; columns are unchanged.
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    target = Target(version, platform)
+    dynamic, dynamic_pattern = _dynamic_names(source)
+    layout = SourceLayout(source)
+    lines = candidate_lines(layout, dynamic_pattern)
+    if not lines:
+        return ImportScan()
+    scanner = Scanner(layout, target, dynamic)
+    if len(source) > HUGE_SOURCE_CHARS:
+        scanner.scan_fallback(lines)
+    else:
+        for group in chunks(layout, lines):
+            scanner.scan_group(group)
+    refs = sorted(set(scanner.refs), key=lambda r: (r.span.line, r.span.column, r.module))
+    return ImportScan(tuple(refs), scanner.syntax_error)
+
+
+def _dynamic_names(source: str) -> tuple[DynamicNames | None, re.Pattern[str] | None]:
+    if "import_module" not in source and "__import__" not in source:
+        return None, None
+    modules = {"importlib"}
+    functions = {"import_module", "__import__"}
+    if "importlib as" in source:
+        modules.update(_IMPORTLIB_ALIAS.findall(source))
+    if "import_module as" in source:
+        functions.update(_IMPORT_MODULE_ALIAS.findall(source))
+    names = sorted(functions | {f"{m}.import_module" for m in modules}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")[ \t]*\(")
+    return DynamicNames(frozenset(modules), frozenset(functions)), pattern
+
+
+def resolve_relative(module: str, level: int, file: Path, package_root: Path | None) -> str | None:
+    """Absolute name of `from <dots><module> import ...` written in `file`.
+
+    The file's package is the chain of folders with __init__.py above it, or, when
+    `package_root` is given (the folder on sys.path), the folders between the two.
+    None when the dots climb above the top-level package.
+    """
+    if level <= 0:
+        return module or None
+    parts = _package_parts(file, package_root)
+    if parts is None or level - 1 >= len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, module]) if module else ".".join(base)
+
+
+def _package_parts(file: Path, package_root: Path | None) -> list[str] | None:
+    folder = file.parent
+    if package_root is not None:
+        try:
+            relative = folder.resolve().relative_to(package_root.resolve())
+        except (ValueError, OSError):
+            return None
+        return list(relative.parts)
+    parts: list[str] = []
+    while (folder / "__init__.py").is_file():
+        parts.append(folder.name)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    parts.reverse()
+    return parts

@@ -20,10 +20,11 @@ from envsense.core.editables import FINDER_PREFIX, read_finder_mapping
 
 log = logging.getLogger(__name__)
 
-# First path component of a RECORD row and the character after it ("/" = folder).
-# Anchored on a literal newline (the text gets one prepended): much faster than ^ with
-# re.MULTILINE, which tries every position.
-_RECORD_HEAD = re.compile(r'\n"?([^/\\,\r\n"]+)([/\\,])')
+# First path component of a RECORD row and the character after it ("/" = folder), then
+# every following row under the same folder swallowed in C: one match per group of rows
+# instead of one per file. Anchored on a literal newline (the text gets one prepended),
+# much faster than ^ with re.MULTILINE, which tries every position.
+_RECORD_HEAD = re.compile(r'\n"?([^/\\,\r\n"]+)([/\\,])[^\n]*(?:\n\1[/\\][^\n]*)*')
 _MODULE_SUFFIXES = frozenset({"py", "pyi", "so", "pyd"})
 _SEP = os.sep
 _NOT_PACKAGES = frozenset({"__pycache__", "tests", "test", "docs"})
@@ -149,9 +150,10 @@ def _modules_from_pth(site_dir: Path, pth: str) -> set[str]:
 
 
 def _read_text(path: str | Path) -> str | None:
+    # Binary read + decode: text-mode open costs more, and this runs per distribution.
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace")
     except OSError:
         return None
 
@@ -175,30 +177,11 @@ def _name_version_from_folder(folder: str) -> tuple[str, str]:
     return name, version.split("-", 1)[0]
 
 
-# RECORD heads per file, reused while the file is unchanged: an environment is re-read
-# after every install, and most of its distributions did not move.
-_RecordNames = tuple[frozenset[str], frozenset[str], tuple[str, ...]]
-_RECORD_CACHE: dict[str, tuple[int, int, _RecordNames]] = {}
-_RECORD_CACHE_LIMIT = 20000
-
-
-def _record_names(path: str) -> _RecordNames | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    cached = _RECORD_CACHE.get(path)
-    if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
-        return cached[2]
-    text = _read_text(path)
-    if text is None:
-        return None
-    modules, stubs, pths = _names_from_record(text)
-    names = (frozenset(modules), frozenset(stubs), tuple(pths))
-    if len(_RECORD_CACHE) >= _RECORD_CACHE_LIMIT:
-        _RECORD_CACHE.clear()
-    _RECORD_CACHE[path] = (stat.st_mtime_ns, stat.st_size, names)
-    return names
+# Distributions per dist-info folder, reused while the folder's mtime is unchanged: an
+# environment is re-read after every install, and most of its distributions did not move.
+# (Installers write a dist-info folder once; a reinstall replaces the folder.)
+_CACHE: dict[str, tuple[int, Distribution | None]] = {}
+_CACHE_LIMIT = 20000
 
 
 def _names_from_top_level(text: str) -> tuple[set[str], set[str]]:
@@ -223,7 +206,26 @@ def read_dist_info(dist_info: Path) -> Distribution | None:
     """
     # Plain strings inside: this runs once per installed distribution, pathlib is slow.
     folder = str(dist_info)
-    headers = _read_headers(f"{folder}{_SEP}METADATA")
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+        present = set(os.listdir(folder))
+    except OSError as exc:
+        log.warning("cannot read %s: %s", dist_info, exc)
+        return None
+    cached = _CACHE.get(folder)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    dist = _read_dist_info(dist_info, folder, present)
+    if len(_CACHE) >= _CACHE_LIMIT:
+        _CACHE.clear()
+    # Editables take their names from live source folders: never cached.
+    if dist is None or not dist.editable:
+        _CACHE[folder] = (mtime, dist)
+    return dist
+
+
+def _read_dist_info(dist_info: Path, folder: str, present: set[str]) -> Distribution | None:
+    headers = _read_headers(f"{folder}{_SEP}METADATA") if "METADATA" in present else None
     folder_name, folder_version = _name_version_from_folder(dist_info.name)
     if headers is None:
         log.warning("%s has no readable METADATA; using the folder name", dist_info)
@@ -233,27 +235,24 @@ def read_dist_info(dist_info: Path) -> Distribution | None:
     if not name:
         log.warning("%s names no project; skipped", dist_info)
         return None
-    modules: set[str] | frozenset[str] = set()
-    stubs: set[str] | frozenset[str] = set()
-    pths: tuple[str, ...] = ()
-    top_level = _read_text(f"{folder}{_SEP}top_level.txt")
-    if top_level is not None:
-        modules, stubs = _names_from_top_level(top_level)
-    if not modules and not stubs:
-        record = _record_names(f"{folder}{_SEP}RECORD")
+    modules: set[str] = set()
+    stubs: set[str] = set()
+    pths: list[str] = []
+    if "top_level.txt" in present:
+        modules, stubs = _names_from_top_level(_read_text(f"{folder}{_SEP}top_level.txt") or "")
+    if not modules and not stubs and "RECORD" in present:
+        record = _read_text(f"{folder}{_SEP}RECORD")
         if record is not None:
-            modules, stubs, pths = record
+            modules, stubs, pths = _names_from_record(record)
     if not modules and pths:
-        found: set[str] = set()
         for pth in pths:
-            found |= _modules_from_pth(dist_info.parent, pth)
-        modules = found
+            modules |= _modules_from_pth(dist_info.parent, pth)
     return Distribution(
         name=name,
         canonical_name=canonicalize_name(name),
         version=version,
         top_level=frozenset(modules),
-        editable=_is_editable(folder),
+        editable="direct_url.json" in present and _is_editable(folder),
         requires=tuple(headers.get("requires-dist", ())),
         dist_info=dist_info,
         stubs=frozenset(stubs),

@@ -251,3 +251,24 @@ def test_unreadable_or_odd_folders_do_not_break_resolution(tmp_path: Path) -> No
     resolver = Resolver(None, [project, tmp_path / "missing-root"], [tmp_path / "nope"])
     assert resolver.resolve("pkg").status is S.PROJECT
     assert resolver.resolve("loop").status is S.MISSING
+
+
+def test_a_plain_project_folder_does_not_hide_an_installed_package(tmp_path: Path) -> None:
+    inventory = _venv(
+        tmp_path,
+        "3.12",
+        WheelSpec("dataset-tools", files={"data/__init__.py": "", "data/io.py": ""}),
+    )
+    project = tmp_path / "proj"
+    (project / "data").mkdir(parents=True)  # a folder of CSV files, no __init__.py
+    (project / "notes").mkdir()
+    (project / "shadow").mkdir()
+    (project / "shadow" / "__init__.py").write_text("")
+    resolver = Resolver(inventory, [project])
+    # CPython takes a namespace portion only when no regular package exists anywhere.
+    data = resolver.resolve("data.io")
+    assert data.status is S.INSTALLED
+    assert [d.name for d in data.distributions] == ["dataset-tools"]
+    notes = resolver.resolve("notes")
+    assert (notes.status, notes.location) == (S.PROJECT, project / "notes")
+    assert resolver.resolve("shadow").status is S.PROJECT

@@ -24,6 +24,8 @@ from envsense.core.stdlib import StdlibChange, added_module, removed_module, std
 from envsense.core.versions import PythonVersion
 
 _SOURCE_SUFFIXES = (".py", ".pyc")
+# Origin of names found through a setuptools editable finder's MAPPING (not a folder).
+_EDITABLE_ORIGIN = Path("<editable finder>")
 _NATIVE_EXTS = (".so", ".pyd")
 
 
@@ -83,7 +85,7 @@ class _Hit:
 
     kind: str  # "package" | "module" | "namespace"
     path: Path
-    root: Path  # the search-path entry it was found under
+    origin: Path  # the sys.path-level entry the top-level name was found under
 
 
 def _tag_of(suffix: str) -> str:
@@ -125,6 +127,9 @@ class Resolver:
                 project.append(root / "src")
         project += list(extra_paths)
         self._project = tuple(project)
+        # The search path proper: the project's folders, then site-packages and .pth dirs.
+        self._path = tuple((p, p) for p in (*self._project, *self._site))
+        self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
         self._listings: dict[str, _Listing | None] = {}
         self._results: dict[tuple[str, str], Resolution] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
@@ -170,7 +175,7 @@ class Resolver:
         # Without an inventory we know nothing of the interpreter: accept every build.
         return not self.suffixes or suffix in self.suffixes
 
-    def _find_in(self, folder: Path, name: str, rejected: list[Path]) -> _Hit | None:
+    def _find_in(self, folder: Path, name: str, origin: Path, rejected: list[Path]) -> _Hit | None:
         listing = self._listing(folder)
         if listing is None:
             return None
@@ -181,23 +186,26 @@ class Resolver:
                 "__init__" in inner.sources
                 or any(self._accepts(s) for s in inner.natives.get("__init__", ()))
             ):
-                return _Hit("package", package, folder)
+                return _Hit("package", package, origin)
         natives = listing.natives.get(name, ())
         for suffix in natives:
             if self._accepts(suffix):
-                return _Hit("module", folder / (name + suffix), folder)
+                return _Hit("module", folder / (name + suffix), origin)
         if name in listing.sources:
-            return _Hit("module", folder / f"{name}.py", folder)
+            return _Hit("module", folder / f"{name}.py", origin)
         rejected.extend(folder / (name + suffix) for suffix in natives)
         if name in listing.dirs:
-            return _Hit("namespace", folder / name, folder)
+            return _Hit("namespace", folder / name, origin)
         return None
 
-    def _search(self, entries: Sequence[Path], name: str, rejected: list[Path]) -> list[_Hit]:
-        """The first package/module on `entries`, else every namespace portion."""
+    def _search(
+        self, entries: Sequence[tuple[Path, Path]], name: str, rejected: list[Path]
+    ) -> list[_Hit]:
+        """The first package/module in the (folder, origin) entries, else every namespace
+        portion: like CPython, a portion only counts when no regular one exists anywhere."""
         portions: list[_Hit] = []
-        for entry in entries:
-            hit = self._find_in(entry, name, rejected)
+        for entry, origin in entries:
+            hit = self._find_in(entry, name, origin, rejected)
             if hit is None:
                 continue
             if hit.kind != "namespace":
@@ -248,20 +256,14 @@ class Resolver:
                 detail="provided by setuptools' distutils shim (distutils-precedence.pth)",
             )
         rejected: list[Path] = []
-        groups: list[tuple[ResolutionStatus, Sequence[Path]]] = [
-            (ResolutionStatus.PROJECT, self._project),
-            (ResolutionStatus.INSTALLED, self._site),
-        ]
-        for status, entries in groups:
-            hits = self._search(entries, top, rejected)
-            if hits:
-                return self._descend(module, parts, hits, status, rejected)
-        editable = self._editable_hit(top)
-        if editable is not None:
-            return self._descend(module, parts, [editable], ResolutionStatus.INSTALLED, rejected)
-        hits = self._search(chain, top, rejected)
+        hits = self._search(self._path, top, rejected)
+        if not hits:
+            editable = self._editable_hit(top)
+            hits = [editable] if editable is not None else []
+        if not hits:
+            hits = self._search([(p, p) for p in chain], top, rejected)
         if hits:
-            return self._descend(module, parts, hits, ResolutionStatus.PROJECT, rejected)
+            return self._descend(module, parts, hits, rejected)
         return self._not_found(module, rejected)
 
     def _editable_hit(self, top: str) -> _Hit | None:
@@ -272,9 +274,9 @@ class Resolver:
             return None
         try:
             if target.is_dir():
-                return _Hit("package", target, target.parent)
+                return _Hit("package", target, _EDITABLE_ORIGIN)
             if target.is_file():
-                return _Hit("module", target, target.parent)
+                return _Hit("module", target, _EDITABLE_ORIGIN)
         except OSError:
             pass
         return None
@@ -284,17 +286,20 @@ class Resolver:
         module: str,
         parts: list[str],
         hits: list[_Hit],
-        status: ResolutionStatus,
         rejected: list[Path],
     ) -> Resolution:
-        owners = self._providers(module) if status is ResolutionStatus.INSTALLED else ()
+        # Found in the project's folders (or beside the importing file): the project's
+        # own code; anywhere else (site-packages, .pth dirs, editable finders): installed.
+        installed = hits[0].origin in self._installed_origins
+        status = ResolutionStatus.INSTALLED if installed else ResolutionStatus.PROJECT
+        owners = self._providers(module) if installed else ()
         for index, part in enumerate(parts[1:], start=1):
             if hits[0].kind == "module":
                 # Attribute-style submodules (six.moves, os.path) are created at run time:
                 # a file cannot be checked further, so accept it.
                 break
             inner_rejected: list[Path] = []
-            found = self._search([h.path for h in hits], part, inner_rejected)
+            found = self._search([(h.path, h.origin) for h in hits], part, inner_rejected)
             if not found:
                 parent = ".".join(parts[:index])
                 if inner_rejected:

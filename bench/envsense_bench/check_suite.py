@@ -136,7 +136,7 @@ def peer_deptry(bench: Bench, project: Path, repeats: int | None = None) -> Figu
     env = bench.base_env()
     try:
         probe = run_process(argv, env, cwd=project)
-        issues = probe.stdout.count("DEP00")
+        issues = (probe.stdout + probe.stderr).count("DEP00")
         stats: Stats = repeat(
             timed_process(argv, env, project, OK_CODES), repeats or bench.repeats, bench.warmup
         )

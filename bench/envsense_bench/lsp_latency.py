@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from envsense_bench.harness import Bench
-from envsense_bench.measure import Stats, rss_mb
+from envsense_bench.measure import Stats, rss_mb, tail
 from envsense_bench.report import Budget, Figure, Row
 
 CHANGE_BUDGET = Budget("didChange -> diagnostics p95, 5,000-line file", 0.015)
@@ -27,6 +27,10 @@ CHANGE_TIMEOUT = 10.0
 
 class LspTimeout(Exception):
     """The server did not answer / publish in time."""
+
+
+class ServerExited(Exception):
+    """The server process ended (crashed or refused to start)."""
 
 
 @dataclass(slots=True)
@@ -44,21 +48,29 @@ class LspClient:
     process: asyncio.subprocess.Process
     next_id: int = 0
     pending: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
-    published: asyncio.Queue[Published] = field(default_factory=asyncio.Queue)
+    published: asyncio.Queue[Published | None] = field(default_factory=asyncio.Queue)
     reader_task: asyncio.Task[None] | None = None
+    stderr_path: Path | None = None
+    exited: str | None = None
+    # workspace/configuration answers by section; unknown sections get null ("no settings").
+    configuration: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    async def start(cls, argv: list[str], env: dict[str, str], cwd: Path) -> LspClient:
-        process = await asyncio.create_subprocess_exec(
-            *argv,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            env=env,
-            cwd=cwd,
-            limit=2**24,
-        )
-        client = cls(process)
+    async def start(
+        cls, argv: list[str], env: dict[str, str] | None, cwd: Path, stderr_path: Path
+    ) -> LspClient:
+        stderr_path.parent.mkdir(parents=True, exist_ok=True)
+        with stderr_path.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+                env=env,
+                cwd=cwd,
+                limit=2**24,
+            )
+        client = cls(process, stderr_path=stderr_path)
         client.reader_task = asyncio.create_task(client._read_loop())
         return client
 
@@ -82,6 +94,18 @@ class LspClient:
         await self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
     async def _read_loop(self) -> None:
+        try:
+            await self._read_messages()
+        finally:
+            code = await self.process.wait()
+            stderr = self.stderr_path.read_text(errors="replace") if self.stderr_path else ""
+            self.exited = f"server exited {code}: {tail(stderr, 1)}"
+            for future in self.pending.values():
+                if not future.done():
+                    future.set_exception(ServerExited(self.exited))
+            self.published.put_nowait(None)
+
+    async def _read_messages(self) -> None:
         stdout = self.process.stdout
         assert stdout is not None
         while True:
@@ -116,10 +140,11 @@ class LspClient:
                 )
             )
         elif "id" in message:
-            # Server-to-client requests: configuration gets "no settings", everything else null.
+            # Server-to-client requests: configuration by section, everything else null.
             result: Any = None
             if method == "workspace/configuration":
-                result = [None for _ in message["params"].get("items", [])]
+                items = message["params"].get("items", [])
+                result = [self.configuration.get(item.get("section", "")) for item in items]
             await self._send({"jsonrpc": "2.0", "id": message["id"], "result": result})
 
     async def wait_published(self, uri: str, min_version: int | None, timeout: float) -> Published:
@@ -132,6 +157,8 @@ class LspClient:
                 item = await asyncio.wait_for(self.published.get(), remaining)
             except asyncio.TimeoutError:
                 continue
+            if item is None:
+                raise ServerExited(self.exited or "server exited")
             if item.uri != uri:
                 continue
             if min_version is not None and item.version is not None and item.version < min_version:
@@ -159,6 +186,8 @@ class LspClient:
         return result or {}
 
     async def close(self) -> None:
+        if self.exited:
+            return
         with contextlib.suppress(Exception):
             await self.request("shutdown", None, timeout=5)
             await self.notify("exit", None)
@@ -176,12 +205,48 @@ def _sync_kind(capabilities: dict[str, Any]) -> int:
     return int(sync.get("change", 1)) if isinstance(sync, dict) else int(sync)
 
 
-async def edit_latency(bench: Bench, env: dict[str, str]) -> tuple[Figure, Figure, Figure]:
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """How to start one language server and configure it for the 150-distribution env."""
+
+    name: str
+    argv: list[str]
+    options: dict[str, Any]
+    configuration: dict[str, Any]
+
+
+def envsense_server(bench: Bench) -> ServerSpec:
+    python = str(bench.workloads.site_env.python)
+    options = {"interpreter": python, "debounceMs": 0}
+    argv = [str(bench.python), "-m", "envsense", "serve"]
+    return ServerSpec("envsense", argv, options, {"envsense": options})
+
+
+def basedpyright_server(bench: Bench) -> ServerSpec:
+    python = str(bench.workloads.site_env.python)
+    analysis = {"typeCheckingMode": "off", "diagnosticMode": "openFilesOnly"}
+    return ServerSpec(
+        "basedpyright-langserver",
+        [str(bench.tool("basedpyright-langserver")), "--stdio"],
+        {},
+        {
+            "python": {"pythonPath": python},
+            "basedpyright.analysis": analysis,
+            "basedpyright": {"analysis": analysis},
+        },
+    )
+
+
+async def edit_latency(
+    bench: Bench, env: dict[str, str], server: ServerSpec, edits: int
+) -> tuple[Figure, Figure, Figure]:
     """(didOpen -> diagnostics, didChange p50, didChange p95) on the 5,000-line file."""
     path = bench.workloads.edit_file
     uri = path.as_uri()
-    options = {"interpreter": str(bench.workloads.site_env.python), "debounceMs": 0}
-    client = await LspClient.start([str(bench.python), "-m", "envsense", "serve"], env, path.parent)
+    options = server.options
+    stderr_path = bench.work / f"lsp-edit-{server.name}.stderr"
+    client = await LspClient.start(server.argv, env, path.parent, stderr_path)
+    client.configuration = server.configuration
     try:
         init = await client.initialize(path.parent, options)
         sync = _sync_kind(init.get("capabilities", {}))
@@ -204,7 +269,7 @@ async def edit_latency(bench: Bench, env: dict[str, str]) -> tuple[Figure, Figur
         target = next(
             i for i in range(len(lines) // 2, len(lines)) if lines[i].strip() == "total = 0"
         )
-        for number in range(bench.lsp_edits):
+        for number in range(edits):
             version = number + 2
             old = lines[target]
             lines[target] = f"    total = {number % 7}\n"
@@ -235,8 +300,10 @@ async def workspace_rss(bench: Bench, env: dict[str, str]) -> Figure:
     root = bench.workloads.workspace.root
     opened_file = next(iter(sorted((root / "src").rglob("mod_010.py"))))
     uri = opened_file.as_uri()
-    options = {"interpreter": str(bench.workloads.site_env.python), "debounceMs": 0}
-    client = await LspClient.start([str(bench.python), "-m", "envsense", "serve"], env, root)
+    server = envsense_server(bench)
+    options = server.options
+    client = await LspClient.start(server.argv, env, root, bench.work / "lsp-workspace.stderr")
+    client.configuration = server.configuration
     try:
         await client.initialize(root, options)
         await client.notify(
@@ -258,26 +325,53 @@ async def workspace_rss(bench: Bench, env: dict[str, str]) -> Figure:
                 await asyncio.wait_for(client.published.get(), 2)
             except asyncio.TimeoutError:
                 break
+            if client.exited:
+                raise ServerExited(client.exited)
         rss, hwm = rss_mb(client.process.pid)
         return Figure(rss, "MB", detail=f"(peak {hwm:.0f} MB)")
     finally:
         await client.close()
 
 
+def _failure(error: Exception) -> Figure:
+    if isinstance(error, LspTimeout):
+        return Figure.na(f"not built yet: {error}")
+    return Figure.na(f"failed: {error}")
+
+
 def run(bench: Bench) -> None:
     env = bench.workloads.machine.environ({"XDG_CACHE_HOME": str(bench.scratch("lsp-cache"))})
     label = f"LSP, {bench.workloads.edit_lines:,}-line file"
+    server_broken: Figure | None = None
     try:
-        opened, p50, p95 = asyncio.run(edit_latency(bench, env))
-    except (LspTimeout, OSError, StopIteration, ValueError) as error:
-        opened = p50 = p95 = Figure.na(f"not built yet: {error}")
-    bench.report.add(Row(f"{label}: didOpen -> diagnostics", opened))
-    bench.report.add(Row(f"{label}: didChange -> diagnostics p50", p50))
-    bench.report.add(Row(f"{label}: didChange -> diagnostics p95", p95, budget=CHANGE_BUDGET))
+        opened, p50, p95 = asyncio.run(
+            edit_latency(bench, env, envsense_server(bench), bench.lsp_edits)
+        )
+    except (LspTimeout, ServerExited, OSError, StopIteration, ValueError) as error:
+        opened = p50 = p95 = _failure(error)
+        if isinstance(error, ServerExited) or "initialize" in str(error):
+            server_broken = opened
+    peer = "basedpyright-langserver (mode off)"
     try:
-        rss = asyncio.run(workspace_rss(bench, env))
-    except (LspTimeout, OSError, StopIteration, ValueError) as error:
-        rss = Figure.na(f"not built yet: {error}")
+        peer_figures = asyncio.run(
+            edit_latency(
+                bench, bench.base_env(), basedpyright_server(bench), max(5, bench.lsp_edits // 4)
+            )
+        )
+    except (LspTimeout, ServerExited, OSError, StopIteration, ValueError) as error:
+        peer_figures = (_failure(error),) * 3
+    bench.report.add(Row(f"{label}: didOpen -> diagnostics", opened, peer, peer_figures[0]))
+    bench.report.add(Row(f"{label}: didChange -> diagnostics p50", p50, peer, peer_figures[1]))
+    bench.report.add(
+        Row(f"{label}: didChange -> diagnostics p95", p95, peer, peer_figures[2], CHANGE_BUDGET)
+    )
+    if server_broken is not None:
+        rss = server_broken  # the same server will not do better on a bigger workspace
+    else:
+        try:
+            rss = asyncio.run(workspace_rss(bench, env))
+        except (LspTimeout, ServerExited, OSError, StopIteration, ValueError) as error:
+            rss = _failure(error)
     bench.report.add(Row("LSP server RSS, 10,000-file workspace open", rss, budget=RSS_BUDGET))
     bench.report.notes.append(
         "LSP figures use initializationOptions debounceMs=0 so they time the work, not the debounce "

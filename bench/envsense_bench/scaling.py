@@ -54,7 +54,7 @@ def run(bench: Bench) -> None:
     for machine in w.scaled_machines:
         args = {
             "workspaces": workspaces(bench, machine.projects),
-            "repeats": bench.repeats * 2,
+            "repeats": bench.repeats,
             "warmup": bench.warmup,
         }
         result = bench.inproc("discovery", args, machine.environ())

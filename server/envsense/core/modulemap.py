@@ -156,7 +156,7 @@ def _declared(
         if key in curated or key == canonicalize_name(top):
             matches.append(display)
             continue
-        if any(top == m.split(".")[0] and module.startswith(m) for m in known_modules(key)):
+        if any(module == m or module.startswith(m + ".") for m in known_modules(key)):
             matches.append(display)
     return tuple(matches)
 

@@ -132,6 +132,7 @@ class Resolver:
         self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
         self._listings: dict[str, _Listing | None] = {}
         self._results: dict[tuple[str, str], Resolution] = {}
+        self._on_path: dict[str, tuple[Resolution | None, tuple[Path, ...]]] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
 
     # -- folder listings -------------------------------------------------------------
@@ -230,6 +231,15 @@ class Resolver:
 
     def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
         """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
+        # Most names resolve the same from every file; only names found nowhere else
+        # depend on the importing file's folder chain, the last place searched.
+        on_path = self._on_path.get(module)
+        if on_path is None:
+            on_path = self._resolve_on_path(module)
+            self._on_path[module] = on_path
+        resolution, rejected = on_path
+        if resolution is not None:
+            return resolution
         folder = "" if importing_file is None else str(importing_file.parent)
         key = (module, folder)
         cached = self._results.get(key)
@@ -238,30 +248,34 @@ class Resolver:
             if chain is None:
                 chain = self._chain(importing_file)
                 self._chains[folder] = chain
-            cached = self._resolve(module, chain)
+            cached = self._resolve_in_chain(module, chain, list(rejected))
             self._results[key] = cached
         return cached
 
-    def _resolve(self, module: str, chain: tuple[Path, ...]) -> Resolution:
+    def _resolve_on_path(self, module: str) -> tuple[Resolution | None, tuple[Path, ...]]:
+        """The result from the stdlib, project, site-packages and editables, or None."""
         parts = module.split(".")
         top = parts[0]
         if top in self.stdlib or top == "__future__":
-            return Resolution(module, ResolutionStatus.STDLIB)
+            return Resolution(module, ResolutionStatus.STDLIB), ()
         if top == "distutils" and self._distutils_shim():
             owners = self._providers("_distutils_hack")
-            return Resolution(
-                module,
-                ResolutionStatus.INSTALLED,
-                owners,
-                detail="provided by setuptools' distutils shim (distutils-precedence.pth)",
-            )
+            detail = "provided by setuptools' distutils shim (distutils-precedence.pth)"
+            return Resolution(module, ResolutionStatus.INSTALLED, owners, detail=detail), ()
         rejected: list[Path] = []
         hits = self._search(self._path, top, rejected)
         if not hits:
             editable = self._editable_hit(top)
             hits = [editable] if editable is not None else []
-        if not hits:
-            hits = self._search([(p, p) for p in chain], top, rejected)
+        if hits:
+            return self._descend(module, parts, hits, rejected), ()
+        return None, tuple(rejected)
+
+    def _resolve_in_chain(
+        self, module: str, chain: tuple[Path, ...], rejected: list[Path]
+    ) -> Resolution:
+        parts = module.split(".")
+        hits = self._search([(p, p) for p in chain], parts[0], rejected)
         if hits:
             return self._descend(module, parts, hits, rejected)
         return self._not_found(module, rejected)

@@ -1,0 +1,115 @@
+"""Shared by the manifest readers: turning requirement text into records, and problems."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from envsense.core.declarations.records import DeclaredRequirement, ManifestProblem
+from envsense.core.findings import Span
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+# Extra / group / file names that mean "only for developing the project".
+DEV_NAMES = frozenset(
+    {
+        "dev", "develop", "development", "test", "tests", "testing", "lint", "linting",
+        "docs", "doc", "typing", "types", "mypy", "style", "check", "checks", "ci", "local",
+        "coverage", "format", "fmt", "qa",
+    }
+)  # fmt: skip
+
+
+def is_dev_name(name: str) -> bool:
+    return canonicalize_name(name) in DEV_NAMES or canonicalize_name(name).startswith("dev-")
+
+
+def declare(
+    text: str,
+    manifest: Path,
+    span: Span,
+    group: str,
+    is_dev: bool,
+    *,
+    options: tuple[str, ...] = (),
+    editable: bool = False,
+) -> DeclaredRequirement | ManifestProblem:
+    """A requirement from its PEP 508 text, or a problem pointing at it."""
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement as error:
+        reason = str(error).splitlines()[0] if str(error) else "not a valid requirement"
+        return ManifestProblem(
+            manifest,
+            f"{manifest.name}: invalid requirement {text!r} at line {span.line + 1}: {reason}",
+            span,
+        )
+    return DeclaredRequirement(
+        name=requirement.name,
+        canonical=canonicalize_name(requirement.name),
+        requirement=requirement,
+        raw=text,
+        manifest=manifest,
+        span=span,
+        group=group,
+        is_dev=is_dev,
+        options=options,
+        editable=editable,
+        url=requirement.url,
+    )
+
+
+def toml_problem(manifest: Path, error: Exception) -> ManifestProblem:
+    """One problem for a TOML file that doesn't parse, at the position tomllib names."""
+    message = str(error)
+    match = _TOML_POSITION.search(message)
+    reason = _TOML_POSITION.sub("", message).strip()
+    if match is None:
+        return ManifestProblem(
+            manifest, f"{manifest.name}: invalid TOML: {reason}", Span(0, 0, 0, 0)
+        )
+    line, column = int(match.group(1)), int(match.group(2))
+    return ManifestProblem(
+        manifest,
+        f"{manifest.name}: invalid TOML at line {line}, column {column}: {reason}",
+        Span(line - 1, max(column - 1, 0), line - 1, column),
+    )
+
+
+def read_problem(manifest: Path, error: Exception) -> ManifestProblem:
+    return ManifestProblem(manifest, f"{manifest.name}: can't be read: {error}", Span(0, 0, 0, 0))
+
+
+def line_span(text: str, line: int) -> Span:
+    lines = text.split("\n")
+    length = len(lines[line].rstrip("\r")) if 0 <= line < len(lines) else 0
+    return Span.whole_line(line, length)
+
+
+def unnamed(
+    raw: str,
+    manifest: Path,
+    span: Span,
+    group: str,
+    is_dev: bool,
+    *,
+    url: str | None,
+    options: tuple[str, ...] = (),
+    editable: bool = False,
+) -> DeclaredRequirement:
+    """A requirement that names no project (a local path, a bare URL)."""
+    return DeclaredRequirement(
+        name=raw,
+        canonical="",
+        requirement=None,
+        raw=raw,
+        manifest=manifest,
+        span=span,
+        group=group,
+        is_dev=is_dev,
+        options=options,
+        editable=editable,
+        url=url,
+    )

@@ -1,0 +1,271 @@
+"""pyproject.toml: [project], [dependency-groups] (PEP 735), [tool.poetry], [tool.uv], [tool.pdm]."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from envsense.core.declarations import poetry
+from envsense.core.declarations.common import declare, is_dev_name, toml_problem, unnamed
+from envsense.core.declarations.records import (
+    Declarations,
+    DeclaredRequirement,
+    ManifestKind,
+    ManifestProblem,
+    ManifestSource,
+    RequiresPython,
+)
+from envsense.core.declarations.toml_spans import KeyPath, TomlLocator
+from envsense.core.findings import Span
+from envsense.core.toml_compat import TOMLDecodeError, loads_toml
+
+_NOWHERE = Span(0, 0, 0, 0)
+
+
+class _Reader:
+    def __init__(self, path: Path, locator: TomlLocator) -> None:
+        self.path = path
+        self.locator = locator
+        self.requirements: list[DeclaredRequirement] = []
+        self.problems: list[ManifestProblem] = []
+        self.requires_python: RequiresPython | None = None
+
+    def span(self, path: KeyPath) -> Span:
+        while path:
+            span = self.locator.key_span(path)
+            if span is not None:
+                return span
+            path = path[:-1]
+        return _NOWHERE
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        self.problems.append(
+            ManifestProblem(self.path, f"{self.path.name}: {message}", self.span(path))
+        )
+
+    def add(self, item: DeclaredRequirement | ManifestProblem) -> None:
+        if isinstance(item, DeclaredRequirement):
+            self.requirements.append(item)
+        else:
+            self.problems.append(item)
+
+    def strings(self, value: Any, path: KeyPath) -> list[tuple[str, Span]]:
+        """The strings of an array at `path`, each with its span (in file order)."""
+        if not isinstance(value, list):
+            self.problem(path, f"{'.'.join(path)} must be an array of strings")
+            return []
+        found: list[tuple[str, Span]] = []
+        for item in value:
+            if isinstance(item, str):
+                found.append((item, self.locator.take_string(path, item) or self.span(path)))
+            elif not (isinstance(item, dict) and path[0] == "dependency-groups"):
+                self.problem(path, f"{'.'.join(path)}: {item!r} is not a string")
+        return found
+
+    def declare_all(self, items: list[tuple[str, Span]], group: str, is_dev: bool) -> None:
+        for text, span in items:
+            editable = text.startswith("-e ")
+            if editable:
+                # PDM writes local editables as "-e file:///${PROJECT_ROOT}/sub#egg=sub".
+                url, _, name = text[3:].strip().partition("#egg=")
+                if not name:
+                    self.add(unnamed(text, self.path, span, group, is_dev, url=url, editable=True))
+                    continue
+                text = f"{name} @ {url}"
+            self.add(declare(text, self.path, span, group, is_dev, editable=editable))
+
+    def set_requires_python(self, raw: Any, path: KeyPath, *, poetry_style: bool = False) -> None:
+        if self.requires_python is not None:
+            return
+        if not isinstance(raw, str):
+            self.problem(path, f"{'.'.join(path)} must be a string")
+            return
+        text = poetry.poetry_constraint(raw) if poetry_style else raw
+        try:
+            specifier = SpecifierSet(text or "")
+        except InvalidSpecifier:
+            self.problem(path, f"{'.'.join(path)}: {raw!r} is not a valid version specifier")
+            return
+        span = self.locator.take_string(path, raw) or self.span(path)
+        self.requires_python = RequiresPython(specifier, raw, self.path, span)
+
+
+def parse_pyproject(path: Path, text: str) -> Declarations:
+    """Declarations of one pyproject.toml text."""
+    try:
+        data = loads_toml(text)
+    except TOMLDecodeError as error:
+        return Declarations(
+            problems=(toml_problem(path, error),),
+            manifests=(path,),
+            sources=(ManifestSource(path, "pyproject", False),),
+        )
+    reader = _Reader(path, TomlLocator(text))
+    project = data.get("project")
+    has_project = isinstance(project, dict)
+    project_deps = False
+    name: str | None = None
+    if isinstance(project, dict):
+        if isinstance(project.get("name"), str):
+            name = canonicalize_name(project["name"])
+        if "requires-python" in project:
+            reader.set_requires_python(project["requires-python"], ("project", "requires-python"))
+        if "dependencies" in project:
+            project_deps = True
+            key = ("project", "dependencies")
+            reader.declare_all(reader.strings(project["dependencies"], key), "main", False)
+        _optional(reader, project.get("optional-dependencies"))
+    groups = data.get("dependency-groups")
+    if groups is not None:
+        _dependency_groups(reader, groups)
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    assert isinstance(tool, dict)
+    poetry_table = tool.get("poetry")
+    uses_poetry = isinstance(poetry_table, dict) and _poetry(
+        reader, poetry_table, skip_main=project_deps
+    )
+    if (
+        name is None
+        and isinstance(poetry_table, dict)
+        and isinstance(poetry_table.get("name"), str)
+    ):
+        name = canonicalize_name(poetry_table["name"])
+    _uv_and_pdm(reader, tool)
+    declares = project_deps or groups is not None or uses_poetry or bool(reader.requirements)
+    kind: ManifestKind = "poetry" if uses_poetry and not project_deps else "pyproject"
+    return Declarations(
+        requirements=tuple(reader.requirements),
+        requires_python=reader.requires_python,
+        problems=tuple(reader.problems),
+        manifests=(path,),
+        sources=(ManifestSource(path, kind, declares, has_project_table=has_project),),
+        project_name=name,
+    )
+
+
+def _optional(reader: _Reader, table: Any) -> None:
+    if table is None:
+        return
+    if not isinstance(table, dict):
+        reader.problem(
+            ("project", "optional-dependencies"), "project.optional-dependencies must be a table"
+        )
+        return
+    for extra, values in table.items():
+        key = ("project", "optional-dependencies", extra)
+        reader.declare_all(reader.strings(values, key), f"optional:{extra}", is_dev_name(extra))
+
+
+def _dependency_groups(reader: _Reader, groups: Any) -> None:
+    if not isinstance(groups, dict):
+        reader.problem(("dependency-groups",), "[dependency-groups] must be a table")
+        return
+    # Spans are taken once per group, in file order, then reused by the groups including it.
+    own: dict[str, list[tuple[str, Span]]] = {}
+    includes: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for group, values in groups.items():
+        key = ("dependency-groups", group)
+        names[canonicalize_name(group)] = group
+        own[group] = reader.strings(values, key)
+        includes[group] = []
+        for item in values if isinstance(values, list) else []:
+            if isinstance(item, dict):
+                target = item.get("include-group")
+                if isinstance(target, str) and len(item) == 1:
+                    includes[group].append(target)
+                else:
+                    reader.problem(
+                        key,
+                        f'dependency-groups.{group}: {item!r} is not a requirement or {{include-group = "..."}}',
+                    )
+
+    def expand(group: str, stack: tuple[str, ...]) -> list[tuple[str, Span]]:
+        items = list(own.get(group, []))
+        for target in includes.get(group, []):
+            real = names.get(canonicalize_name(target))
+            key = ("dependency-groups", group)
+            if real is None:
+                reader.problem(key, f"dependency-groups.{group} includes unknown group {target!r}")
+            elif real in stack:
+                cycle = " -> ".join([*stack, real])
+                reader.problem(key, f"dependency-groups: include cycle {cycle}")
+            else:
+                items.extend(expand(real, (*stack, real)))
+        return items
+
+    for group in groups:
+        reader.declare_all(expand(group, (group,)), f"group:{group}", True)
+
+
+def _poetry(reader: _Reader, table: dict[str, Any], *, skip_main: bool) -> bool:
+    """Reads [tool.poetry] dependency tables; True if it had any."""
+    found = False
+    main = table.get("dependencies")
+    extras_of: dict[str, list[str]] = {}
+    extras = table.get("extras")
+    if isinstance(extras, dict):
+        for extra, members in extras.items():
+            for member in members if isinstance(members, list) else []:
+                if isinstance(member, str):
+                    extras_of.setdefault(canonicalize_name(member), []).append(extra)
+    if isinstance(main, dict):
+        found = True
+        path: KeyPath = ("tool", "poetry", "dependencies")
+        if "python" in main:
+            reader.set_requires_python(main["python"], (*path, "python"), poetry_style=True)
+        if not skip_main:
+            _poetry_table(reader, main, path, "main", False, extras_of)
+    legacy = table.get("dev-dependencies")
+    if isinstance(legacy, dict):
+        found = True
+        _poetry_table(
+            reader, legacy, ("tool", "poetry", "dev-dependencies"), "poetry:dev", True, {}
+        )
+    groups = table.get("group")
+    if isinstance(groups, dict):
+        for group, body in groups.items():
+            deps = body.get("dependencies") if isinstance(body, dict) else None
+            if isinstance(deps, dict):
+                found = True
+                group_path: KeyPath = ("tool", "poetry", "group", group, "dependencies")
+                _poetry_table(reader, deps, group_path, f"poetry:{group}", group != "main", {})
+    return found
+
+
+def _poetry_table(
+    reader: _Reader,
+    deps: dict[str, Any],
+    path: KeyPath,
+    group: str,
+    is_dev: bool,
+    extras_of: dict[str, list[str]],
+) -> None:
+    for name, spec in deps.items():
+        if name.lower() == "python":
+            continue
+        span = reader.span((*path, name))
+        for text, entry in poetry.requirement_texts(name, spec):
+            groups = [group]
+            if entry.get("optional") is True and group == "main":
+                groups = [f"optional:{e}" for e in extras_of.get(canonicalize_name(name), [""])]
+            for label in groups:
+                item = declare(
+                    text, reader.path, span, label, is_dev, editable=poetry.is_editable(entry)
+                )
+                reader.add(item)
+
+
+def _uv_and_pdm(reader: _Reader, tool: dict[str, Any]) -> None:
+    uv = tool.get("uv")
+    if isinstance(uv, dict) and "dev-dependencies" in uv:
+        key: KeyPath = ("tool", "uv", "dev-dependencies")
+        reader.declare_all(reader.strings(uv["dev-dependencies"], key), "dev", True)
+    pdm = tool.get("pdm")
+    if isinstance(pdm, dict) and isinstance(pdm.get("dev-dependencies"), dict):
+        for group, values in pdm["dev-dependencies"].items():
+            key = ("tool", "pdm", "dev-dependencies", group)
+            reader.declare_all(reader.strings(values, key), f"pdm:{group}", True)

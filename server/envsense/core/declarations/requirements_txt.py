@@ -1,0 +1,320 @@
+"""requirements*.txt in pip's format: includes, constraints, editables, options, continuations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from envsense.core.declarations.common import declare, is_dev_name, read_problem, unnamed
+from envsense.core.declarations.records import (
+    Declarations,
+    DeclaredRequirement,
+    ManifestProblem,
+    ManifestSource,
+)
+from envsense.core.findings import Span
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+# Where a requirement's own options (`--hash=...`) begin.
+_LINE_OPTION = re.compile(r"\s+--?[A-Za-z]")
+_INDEX_OPTIONS = {
+    "-i": "--index-url",
+    "--index-url": "--index-url",
+    "--extra-index-url": "--extra-index-url",
+    "--trusted-host": "--trusted-host",
+    "-f": "--find-links",
+    "--find-links": "--find-links",
+    "--no-index": "--no-index",
+}
+_INCLUDES = {"-r": "r", "--requirement": "r", "-c": "c", "--constraint": "c"}
+_EDITABLE = ("-e", "--editable")
+_MAIN_NAMES = frozenset({"", "base", "main", "prod", "production", "runtime", "common", "install"})
+
+ReadText = Callable[[Path], str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    text: str
+    # (physical line, column in it, offset in `text` where that line's part begins)
+    parts: tuple[tuple[int, int, int], ...]
+
+    def span(self, start: int, end: int) -> Span:
+        line, column = self._position(start)
+        end_line, end_column = self._position(max(end, start))
+        return Span(line, column, end_line, end_column)
+
+    def _position(self, offset: int) -> tuple[int, int]:
+        chosen = self.parts[0]
+        for part in self.parts:
+            if part[2] <= offset:
+                chosen = part
+        return chosen[0], chosen[1] + offset - chosen[2]
+
+
+def requirements_group(path: Path) -> tuple[str, bool]:
+    """("main" | "requirements:<name>", is_dev) from a file name like requirements-dev.txt."""
+    stem = path.stem.lower()
+    if path.parent.name.lower() == "requirements":
+        name = stem
+    else:
+        name = stem.replace("requirements", "").strip("-_.")
+    if name in _MAIN_NAMES:
+        return "main", False
+    return f"requirements:{name}", is_dev_name(name)
+
+
+def _logical_lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    pending = ""
+    parts: list[tuple[int, int, int]] = []
+    for number, physical in enumerate(text.split("\n")):
+        physical = physical.rstrip("\r")
+        if not parts:
+            indent = len(physical) - len(physical.lstrip())
+            parts.append((number, indent, 0))
+            chunk = physical.lstrip()
+        else:
+            parts.append((number, 0, len(pending)))
+            chunk = physical
+        if chunk.endswith("\\") and not _COMMENT.search(chunk):
+            pending += chunk[:-1]
+            continue
+        lines.append(_Line(pending + chunk, tuple(parts)))
+        pending, parts = "", []
+    if parts:
+        lines.append(_Line(pending, tuple(parts)))
+    return lines
+
+
+def parse_requirements(
+    path: Path,
+    text: str,
+    *,
+    group: str | None = None,
+    is_dev: bool | None = None,
+    inherited_options: tuple[str, ...] = (),
+    stack: tuple[Path, ...] = (),
+    read_text: ReadText | None = None,
+) -> Declarations:
+    """Declarations of one requirements file; `-r`/`-c` files are read from disk."""
+    if group is None or is_dev is None:
+        group, is_dev = requirements_group(path)
+    reader = read_text or _read
+    stack = (*stack, _key(path))
+    lines = _logical_lines(text)
+    # pip applies index options wherever in the file they are written.
+    file_options = list(inherited_options)
+    for line in lines:
+        body = _COMMENT.sub("", line.text).strip()
+        tokens = body.split()
+        if not tokens:
+            continue
+        flag = tokens[0].partition("=")[0]
+        if flag in _INDEX_OPTIONS:
+            value = (
+                body[len(tokens[0]) :].strip()
+                if "=" not in tokens[0]
+                else tokens[0].partition("=")[2]
+            )
+            file_options.append(f"{_INDEX_OPTIONS[flag]} {value}".strip())
+    options = tuple(dict.fromkeys(file_options))
+    requirements: list[DeclaredRequirement] = []
+    constraints: list[DeclaredRequirement] = []
+    problems: list[ManifestProblem] = []
+    manifests: list[Path] = [path]
+    for line in lines:
+        body = _COMMENT.sub("", line.text).rstrip()
+        stripped = body.strip()
+        if not stripped:
+            continue
+        start = len(body) - len(body.lstrip())
+        tokens = stripped.split()
+        flag = tokens[0].partition("=")[0]
+        if (
+            flag.startswith("-r")
+            and flag not in ("-r", "--requirement")
+            and not flag.startswith("--")
+        ):
+            flag, tokens = "-r", ["-r", tokens[0][2:], *tokens[1:]]
+        if flag.startswith("-c") and flag != "-c" and not flag.startswith("--"):
+            flag, tokens = "-c", ["-c", tokens[0][2:], *tokens[1:]]
+        if flag in _INCLUDES:
+            target_text = tokens[0].partition("=")[2] if "=" in tokens[0] else " ".join(tokens[1:])
+            span = line.span(start, len(body))
+            included = _include(
+                path,
+                target_text.strip(),
+                span,
+                _INCLUDES[flag] == "c",
+                group,
+                is_dev,
+                options,
+                stack,
+                reader,
+            )
+            if isinstance(included, ManifestProblem):
+                problems.append(included)
+                continue
+            requirements.extend(included.requirements)
+            constraints.extend(included.constraints)
+            problems.extend(included.problems)
+            manifests.extend(m for m in included.manifests if m not in manifests)
+            continue
+        if flag in _INDEX_OPTIONS or (flag.startswith("-") and flag not in _EDITABLE):
+            continue
+        editable = flag in _EDITABLE
+        if editable:
+            value = tokens[0].partition("=")[2] if "=" in tokens[0] else " ".join(tokens[1:])
+            offset = body.index(value, start + len(tokens[0])) if value else len(body)
+        else:
+            value, offset = stripped, start
+        cut = _LINE_OPTION.search(value)
+        requirement_text = value[: cut.start()] if cut else value
+        own_options = tuple(value[cut.start() :].split()) if cut else ()
+        span = line.span(offset, offset + len(requirement_text))
+        item = _requirement(
+            requirement_text.strip(), path, span, group, is_dev, options + own_options, editable
+        )
+        if isinstance(item, ManifestProblem):
+            problems.append(item)
+        else:
+            requirements.append(item)
+    return Declarations(
+        requirements=tuple(requirements),
+        problems=tuple(problems),
+        manifests=tuple(manifests),
+        constraints=tuple(constraints),
+        sources=(ManifestSource(path, "requirements", True),),
+    )
+
+
+def _requirement(
+    text: str,
+    path: Path,
+    span: Span,
+    group: str,
+    is_dev: bool,
+    options: tuple[str, ...],
+    editable: bool,
+) -> DeclaredRequirement | ManifestProblem:
+    url, _, egg = text.partition("#egg=")
+    egg = egg.split("&")[0]
+    if egg:
+        return declare(
+            f"{egg} @ {url}", path, span, group, is_dev, options=options, editable=editable
+        )
+    looks_like_location = "/" in text or "\\" in text or text.startswith(".") or editable
+    if looks_like_location and " @ " not in text and "@" not in text.split("/")[0]:
+        try:
+            Requirement(text)
+        except InvalidRequirement:
+            name = _name_from_filename(text)
+            if name is not None:
+                return declare(
+                    f"{name} @ {text}",
+                    path,
+                    span,
+                    group,
+                    is_dev,
+                    options=options,
+                    editable=editable,
+                )
+            return unnamed(
+                text, path, span, group, is_dev, url=text, options=options, editable=editable
+            )
+    return declare(text, path, span, group, is_dev, options=options, editable=editable)
+
+
+def _name_from_filename(location: str) -> str | None:
+    filename = location.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[0])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+    return None
+
+
+def _include(
+    path: Path,
+    target: str,
+    span: Span,
+    constraint: bool,
+    group: str,
+    is_dev: bool,
+    options: tuple[str, ...],
+    stack: tuple[Path, ...],
+    reader: ReadText,
+) -> Declarations | ManifestProblem:
+    option = "-c" if constraint else "-r"
+    if not target:
+        return ManifestProblem(path, f"{path.name}: {option} needs a file name", span)
+    if "://" in target:
+        return ManifestProblem(
+            path, f"{path.name}: {option} {target}: remote files are not read", span
+        )
+    included = (path.parent / target).absolute()
+    if _key(included) in stack:
+        return ManifestProblem(
+            path, f"{path.name}: {option} {target} includes itself (cycle)", span
+        )
+    try:
+        text = reader(included)
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return ManifestProblem(path, f"{path.name}: can't read {option} {target}: {reason}", span)
+    result = parse_requirements(
+        included,
+        text,
+        group=group,
+        is_dev=is_dev,
+        inherited_options=options,
+        stack=stack,
+        read_text=reader,
+    )
+    if constraint:
+        # Constraints pin versions for whatever gets installed; they declare nothing.
+        return Declarations(
+            problems=result.problems,
+            manifests=result.manifests,
+            constraints=result.constraints + result.requirements,
+        )
+    return result
+
+
+def _key(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def _read(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # pip falls back to the locale; latin-1 at least never fails.
+        return data.decode("latin-1")
+
+
+def read_requirements_file(path: Path) -> Declarations:
+    """parse_requirements on a file from disk; unreadable -> one problem."""
+    try:
+        text = _read(path)
+    except OSError as error:
+        return Declarations(problems=(read_problem(path, error),), manifests=(path,))
+    return parse_requirements(path, text)

@@ -1,0 +1,105 @@
+"""PEP 723 inline script metadata: a `# /// script` block makes a script its own project."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from envsense.core.declarations.common import declare
+from envsense.core.declarations.records import (
+    Declarations,
+    DeclaredRequirement,
+    ManifestProblem,
+    ManifestSource,
+    RequiresPython,
+)
+from envsense.core.declarations.toml_spans import TomlLocator
+from envsense.core.findings import Span
+from envsense.core.toml_compat import TOMLDecodeError, loads_toml
+
+# The reference regex of PEP 723.
+_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
+_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def read_script_metadata(source: str, path: Path) -> Declarations | None:
+    """The declarations of a script's `# /// script` block; None when it has none."""
+    if "# /// script" not in source:
+        return None
+    if "\r" in source:
+        source = source.replace("\r\n", "\n")
+    blocks = [m for m in _BLOCK.finditer(source if source.endswith("\n") else source + "\n")]
+    scripts = [m for m in blocks if m.group("type") == "script"]
+    if not scripts:
+        return None
+    first_line = source.count("\n", 0, scripts[0].start())
+    if len(scripts) > 1:
+        span = Span.whole_line(first_line, len("# /// script"))
+        problem = ManifestProblem(path, f"{path.name}: more than one '# /// script' block", span)
+        return Declarations(problems=(problem,), manifests=(path,))
+    match = scripts[0]
+    content_lines = match.group("content").splitlines()
+    # Every line is "#" or "# text": the TOML starts at column 2.
+    toml = "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in content_lines)
+    content_line = first_line + 1
+    try:
+        data = loads_toml(toml)
+    except TOMLDecodeError as error:
+        found = _POSITION.search(str(error))
+        line = content_line + (int(found.group(1)) - 1 if found else 0)
+        column = (int(found.group(2)) - 1 + 2) if found else 0
+        reason = _POSITION.sub("", str(error)).strip()
+        where = f"at line {line + 1}, column {column + 1}" if found else "in the script block"
+        problem = ManifestProblem(
+            path,
+            f"{path.name}: invalid TOML {where}: {reason}",
+            Span(line, column, line, column + 1),
+        )
+        return Declarations(problems=(problem,), manifests=(path,))
+    locator = TomlLocator(toml, line_offset=content_line, column_offset=2)
+    requirements: list[DeclaredRequirement] = []
+    problems: list[ManifestProblem] = []
+    block_span = Span.whole_line(first_line, len("# /// script"))
+    dependencies = data.get("dependencies", [])
+    if not isinstance(dependencies, list):
+        problems.append(
+            ManifestProblem(path, f"{path.name}: script dependencies must be an array", block_span)
+        )
+        dependencies = []
+    for entry in dependencies:
+        if not isinstance(entry, str):
+            problems.append(
+                ManifestProblem(
+                    path, f"{path.name}: script dependency {entry!r} is not a string", block_span
+                )
+            )
+            continue
+        span = locator.take_string(("dependencies",), entry) or block_span
+        item = declare(entry, path, span, "main", False)
+        if isinstance(item, DeclaredRequirement):
+            requirements.append(item)
+        else:
+            problems.append(item)
+    requires: RequiresPython | None = None
+    raw = data.get("requires-python")
+    if isinstance(raw, str):
+        span = locator.take_string(("requires-python",), raw) or block_span
+        try:
+            requires = RequiresPython(SpecifierSet(raw), raw, path, span)
+        except InvalidSpecifier:
+            problems.append(
+                ManifestProblem(
+                    path,
+                    f"{path.name}: requires-python {raw!r} is not a valid version specifier",
+                    span,
+                )
+            )
+    return Declarations(
+        requirements=tuple(requirements),
+        requires_python=requires,
+        problems=tuple(problems),
+        manifests=(path,),
+        sources=(ManifestSource(path, "script", True),),
+    )

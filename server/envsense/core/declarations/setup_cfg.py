@@ -1,0 +1,116 @@
+"""setup.cfg: [options] install_requires / python_requires and [options.extras_require]."""
+
+from __future__ import annotations
+
+import configparser
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+
+from envsense.core.declarations.common import declare, is_dev_name
+from envsense.core.declarations.records import (
+    Declarations,
+    DeclaredRequirement,
+    ManifestProblem,
+    ManifestSource,
+    RequiresPython,
+)
+from envsense.core.findings import Span
+
+_NOWHERE = Span(0, 0, 0, 0)
+
+
+class _Locator:
+    """Finds value lines in the file, in order, inside a given section."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.split("\n")
+        self.sections: dict[str, int] = {}
+        for number, line in enumerate(self.lines):
+            stripped = line.strip()
+            if stripped.startswith("[") and stripped.endswith("]"):
+                self.sections.setdefault(stripped[1:-1].strip(), number)
+
+    def find(self, section: str, key: str, value: str, after: int) -> Span:
+        start = max(self.sections.get(section, 0), after)
+        for number in range(start, len(self.lines)):
+            line = self.lines[number]
+            column = line.find(value)
+            if column >= 0 and (number > self.sections.get(section, 0)):
+                return Span(number, column, number, column + len(value))
+        return _NOWHERE
+
+    def key_line(self, section: str, key: str) -> int:
+        start = self.sections.get(section, 0)
+        for number in range(start, len(self.lines)):
+            name = self.lines[number].partition("=")[0].strip()
+            if name.lower().replace("-", "_") == key:
+                return number
+        return start
+
+
+def parse_setup_cfg(path: Path, text: str) -> Declarations:
+    """Declarations of a setup.cfg text."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as error:
+        line = getattr(error, "lineno", 1) or 1
+        message = str(error).splitlines()[0]
+        problem = ManifestProblem(
+            path, f"{path.name}: invalid at line {line}: {message}", Span(line - 1, 0, line - 1, 0)
+        )
+        return Declarations(problems=(problem,), manifests=(path,))
+    locator = _Locator(text)
+    requirements: list[DeclaredRequirement] = []
+    problems: list[ManifestProblem] = []
+    requires: RequiresPython | None = None
+    declares = False
+
+    def read_list(section: str, key: str, group: str, is_dev: bool) -> None:
+        raw = parser.get(section, key, fallback="")
+        position = locator.key_line(section, key)
+        for entry in raw.replace(";", ";").splitlines():
+            entry = entry.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            span = locator.find(section, key, entry, position)
+            position = span.line if span is not _NOWHERE else position
+            item = declare(entry, path, span, group, is_dev)
+            (requirements if isinstance(item, DeclaredRequirement) else problems).append(item)  # type: ignore[arg-type]
+            position += 1
+
+    if parser.has_section("options"):
+        for key in parser.options("options"):
+            normalized = key.replace("-", "_")
+            if normalized == "install_requires":
+                declares = True
+                read_list("options", key, "main", False)
+            elif normalized == "python_requires":
+                raw = parser.get("options", key).strip()
+                span = locator.find("options", key, raw, locator.key_line("options", normalized))
+                try:
+                    requires = RequiresPython(SpecifierSet(raw), raw, path, span)
+                except InvalidSpecifier:
+                    problems.append(
+                        ManifestProblem(
+                            path,
+                            f"{path.name}: python_requires {raw!r} is not a valid version specifier",
+                            span,
+                        )
+                    )
+    if parser.has_section("options.extras_require"):
+        for extra in parser.options("options.extras_require"):
+            declares = True
+            read_list("options.extras_require", extra, f"optional:{extra}", is_dev_name(extra))
+    name = parser.get("metadata", "name", fallback=None) if parser.has_section("metadata") else None
+    return Declarations(
+        requirements=tuple(requirements),
+        requires_python=requires,
+        problems=tuple(problems),
+        manifests=(path,),
+        sources=(ManifestSource(path, "setup.cfg", declares),),
+        project_name=canonicalize_name(name) if name else None,
+    )

@@ -16,6 +16,7 @@ PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 [ -x "$PYTHON" ] || PYTHON=python3
 export STEPS=${STEPS:-status,problem,quickfix,install}
 t0=$(date +%s)
+rm -rf "$ART"  # screenshots of an earlier run must not pass for this one
 
 bash "$HERE/install.sh" >&2
 CS_BIN=$CACHE/code-server-$CS_VERSION/node_modules/.bin/code-server
@@ -50,12 +51,15 @@ export EXPECT_STATUS; EXPECT_STATUS=$(field status_text)
 
 # Installs must be offline: point pip and uv at the sample wheel only (the server passes its
 # environment down to the installer, and code-server passes its environment to the extension host).
-export PIP_FIND_LINKS=$WHEELS PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_FIND_LINKS=$WHEELS UV_OFFLINE=1
+export PIP_FIND_LINKS=$WHEELS PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1 UV_FIND_LINKS=$WHEELS UV_OFFLINE=1 UV_NO_INDEX=1
 # A no-pip venv needs uv (or an outside pip) to install into; offer the dev environment's uv alone,
 # not its python3, so the server's interpreter is still found the way users get it.
 mkdir -p "$D/bin"
 [ -x "$REPO/.venv/bin/uv" ] && ln -s "$REPO/.venv/bin/uv" "$D/bin/uv"
 export PATH=$D/bin:$PATH
+# VS Code's server replaces the environment with a login shell's (resolveShellEnv) unless it was
+# launched from its CLI; VSCODE_CLI=1 keeps this script's PATH, so the run is hermetic.
+export VSCODE_CLI=1
 export XDG_DATA_HOME=$D/xdg-data XDG_CONFIG_HOME=$D/xdg-config
 mkdir -p "$D/user/User"
 cat > "$D/user/User/settings.json" <<'JSON'

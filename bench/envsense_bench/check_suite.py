@@ -9,7 +9,15 @@ from pathlib import Path
 from envsense_bench import peers
 from envsense_bench.discovery_suite import profile_cli
 from envsense_bench.harness import Bench
-from envsense_bench.measure import MeasureError, Stats, repeat, run_process, timed_process
+from envsense_bench.measure import (
+    MeasureError,
+    ProcessRun,
+    Stats,
+    repeat,
+    run_process,
+    tail,
+    timed_process,
+)
 from envsense_bench.report import Budget, Figure, Row
 
 PROJECT_BUDGET = Budget("`envsense check` 90 files / 20k lines vs 150 dists, cold", 0.3)
@@ -21,6 +29,15 @@ OK_CODES = (0, 1)  # 1 = an error-severity finding exists, which these workloads
 def check_argv(bench: Bench, project: Path) -> list[str | Path]:
     python = bench.workloads.site_env.python
     return bench.envsense("check", project, "--python", python, "--format", "json")
+
+
+def printed_json(run: ProcessRun) -> bool:
+    """`check --format json` ran to the end (a traceback also exits 1, but prints no JSON)."""
+    try:
+        json.loads(run.stdout)
+    except ValueError:
+        return False
+    return True
 
 
 def findings_count(stdout: str) -> str:
@@ -52,12 +69,16 @@ def check_cold_warm(bench: Bench, project: Path, repeats: int) -> tuple[Figure, 
     try:
         fresh_cache()
         first = run_process(argv, env, cwd=project)
-        if first.returncode not in OK_CODES:
-            raise MeasureError(f"envsense check exited {first.returncode}: {first.stderr[-300:]}")
+        if first.returncode not in OK_CODES or not printed_json(first):
+            raise MeasureError(f"envsense check exited {first.returncode}: {tail(first.stderr)}")
         detail = findings_count(first.stdout)
-        cold = repeat(timed_process(argv, env, project, OK_CODES), repeats, 0, fresh_cache)
+        cold = repeat(
+            timed_process(argv, env, project, OK_CODES, valid=printed_json), repeats, 0, fresh_cache
+        )
         fresh_cache()
-        warm = repeat(timed_process(argv, env, project, OK_CODES), repeats, bench.warmup)
+        warm = repeat(
+            timed_process(argv, env, project, OK_CODES, valid=printed_json), repeats, bench.warmup
+        )
     except MeasureError as error:
         return Figure.na(f"failed: {error}"), Figure.na(f"failed: {error}")
     return Figure(cold.median, detail=detail), Figure(warm.median, detail=detail)
@@ -138,7 +159,9 @@ def peer_deptry(bench: Bench, project: Path, repeats: int | None = None) -> Figu
         probe = run_process(argv, env, cwd=project)
         issues = (probe.stdout + probe.stderr).count("DEP00")
         stats: Stats = repeat(
-            timed_process(argv, env, project, OK_CODES), repeats or bench.repeats, bench.warmup
+            timed_process(argv, env, project, OK_CODES, valid=printed_json),
+            repeats or bench.repeats,
+            bench.warmup,
         )
     except MeasureError as error:
         return Figure.na(f"failed: {error}")

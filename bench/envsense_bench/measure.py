@@ -116,12 +116,17 @@ def timed_process(
     cwd: Path | None = None,
     ok_codes: tuple[int, ...] = (0,),
     timeout: float = 600,
+    valid: Callable[[ProcessRun], bool] | None = None,
 ) -> Callable[[], float]:
-    """An action for `repeat` that runs `argv` and fails loudly on an unexpected exit code."""
+    """An action for `repeat` that runs `argv` and fails loudly on an unexpected exit code.
+
+    `valid` guards against a crash whose exit code looks like an accepted one (Python's
+    traceback exit 1 is also `check`'s "findings exist" code).
+    """
 
     def action() -> float:
         run = run_process(argv, env, cwd, timeout)
-        if run.returncode not in ok_codes:
+        if run.returncode not in ok_codes or (valid is not None and not valid(run)):
             raise MeasureError(
                 f"{Path(str(argv[0])).name} exited {run.returncode}: {tail(run.stderr or run.stdout)}"
             )

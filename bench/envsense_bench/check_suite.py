@@ -159,7 +159,7 @@ def peer_deptry(bench: Bench, project: Path, repeats: int | None = None) -> Figu
         probe = run_process(argv, env, cwd=project)
         issues = (probe.stdout + probe.stderr).count("DEP00")
         stats: Stats = repeat(
-            timed_process(argv, env, project, OK_CODES, valid=printed_json),
+            timed_process(argv, env, project, OK_CODES),
             repeats or bench.repeats,
             bench.warmup,
         )

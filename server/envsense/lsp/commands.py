@@ -1,0 +1,293 @@
+"""workspace/executeCommand: install, install the project, create or select an environment.
+
+Every command takes ONE JSON object and answers {ok, message, cancelled, environment,
+added, changed}; any editor can run them, and the quick fixes are built on them:
+
+- envsense.installPackages {uri, packages?: [str], nameSource?: str, module?: str,
+  all?: bool, environment?: executable}: `all` installs every missing package of the file.
+- envsense.installProject {uri}: the project's dependencies (a requirements file's own
+  requirements when `uri` is one).
+- envsense.createEnvironment {uri, python?: executable, recreate?: bool}
+- envsense.selectEnvironment {uri, executable}
+- envsense.explain {message}: shows the text (window/showMessage).
+
+A name that is only guessed from an import (nameSource "guessed") or a trap name is
+installed only after the user confirms; an untrusted workspace gets a refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, get_args
+
+from lsprotocol import types
+from packaging.utils import canonicalize_name
+from pygls.exceptions import JsonRpcInvalidParams
+
+from envsense.core.environment import Environment
+from envsense.core.files import is_manifest
+from envsense.core.findings import Code, NameSource
+from envsense.core.install_plan import PackageRequest
+from envsense.lsp.install_flow import InstallService, Outcome
+from envsense.lsp.server import EnvsenseServer, uri_to_path
+
+log = logging.getLogger(__name__)
+
+INSTALL_PACKAGES = "envsense.installPackages"
+INSTALL_PROJECT = "envsense.installProject"
+CREATE_ENVIRONMENT = "envsense.createEnvironment"
+SELECT_ENVIRONMENT = "envsense.selectEnvironment"
+EXPLAIN = "envsense.explain"
+
+_NAME_SOURCES: tuple[str, ...] = get_args(NameSource)
+# Names typed into a command (not learnt from a diagnostic) are the user's explicit choice,
+# but trap names still need confirmation: "curated" gets exactly that treatment.
+_EXPLICIT_SOURCE: NameSource = "curated"
+
+
+# -- arguments -----------------------------------------------------------------------
+
+
+def _object(args: tuple[Any, ...], command: str) -> dict[str, Any]:
+    """The one JSON object a command takes (a dict, or pygls' namedtuple form of one)."""
+    if len(args) != 1:
+        raise JsonRpcInvalidParams(f"{command} takes one object argument, got {len(args)}")
+    value = _plain(args[0])
+    if not isinstance(value, dict):
+        raise JsonRpcInvalidParams(f"{command} takes one object argument")
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(raw: dict[str, Any], key: str, command: str, *, required: bool = False) -> str | None:
+    value = raw.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise JsonRpcInvalidParams(f"{command}: '{key}' must be a non-empty string")
+    return value
+
+
+def _flag(raw: dict[str, Any], key: str, command: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise JsonRpcInvalidParams(f"{command}: '{key}' must be true or false")
+    return value
+
+
+def _path(raw: dict[str, Any], command: str) -> Path:
+    uri = _text(raw, "uri", command, required=True)
+    path = uri_to_path(uri) if uri else None
+    if path is None:
+        raise JsonRpcInvalidParams(f"{command}: 'uri' must be a file: URI")
+    return path
+
+
+@dataclass(frozen=True, slots=True)
+class InstallPackagesArgs:
+    """{uri, packages?, nameSource?, module?, all?, environment?}"""
+
+    uri: str
+    packages: tuple[str, ...] = ()
+    name_source: NameSource = _EXPLICIT_SOURCE
+    module: str | None = None
+    all: bool = False
+    environment: str | None = None
+
+    @classmethod
+    def parse(cls, args: tuple[Any, ...]) -> InstallPackagesArgs:
+        raw = _object(args, INSTALL_PACKAGES)
+        _path(raw, INSTALL_PACKAGES)
+        packages = raw.get("packages", [])
+        if not isinstance(packages, list) or not all(isinstance(p, str) for p in packages):
+            raise JsonRpcInvalidParams(f"{INSTALL_PACKAGES}: 'packages' must be a list of strings")
+        everything = _flag(raw, "all", INSTALL_PACKAGES)
+        if not packages and not everything:
+            raise JsonRpcInvalidParams(f"{INSTALL_PACKAGES}: give 'packages' or 'all': true")
+        source = raw.get("nameSource", _EXPLICIT_SOURCE)
+        if source not in _NAME_SOURCES:
+            raise JsonRpcInvalidParams(
+                f"{INSTALL_PACKAGES}: 'nameSource' must be one of {', '.join(_NAME_SOURCES)}"
+            )
+        return cls(
+            uri=raw["uri"],
+            packages=tuple(packages),
+            name_source=source,
+            module=_text(raw, "module", INSTALL_PACKAGES),
+            all=everything,
+            environment=_text(raw, "environment", INSTALL_PACKAGES),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"uri": self.uri}
+        if self.packages:
+            data["packages"] = list(self.packages)
+            data["nameSource"] = self.name_source
+        if self.module:
+            data["module"] = self.module
+        if self.all:
+            data["all"] = True
+        if self.environment:
+            data["environment"] = self.environment
+        return data
+
+
+# -- what the commands act on ----------------------------------------------------------
+
+
+def environment_for(ls: EnvsenseServer, path: Path, executable: str | None) -> Environment | None:
+    """The named interpreter's environment, else the one selected for the file's project."""
+    session = ls.session
+    if executable is None:
+        return session.selection(session.project_for(path)).environment
+    wanted = Path(executable)
+    for env in session.environments():
+        if env.executable is not None and _same_file(env.executable, wanted):
+            return env
+    from envsense.core.discovery import identify
+
+    return identify(wanted, session.discovery_context())
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a == b or a.parent.resolve() / a.name == b.parent.resolve() / b.name
+    except OSError:
+        return False
+
+
+def declared_texts(ls: EnvsenseServer, path: Path) -> frozenset[str]:
+    """The project's requirements as written: only these may carry a URL."""
+    declarations = ls.session.declarations(ls.session.project_for(path))
+    return frozenset(r.raw.strip() for r in declarations.requirements)
+
+
+def missing_packages(ls: EnvsenseServer, uri: str, path: Path) -> tuple[PackageRequest, ...]:
+    """Every missing-import of the document with a known distribution, once each."""
+    document = ls.workspace.get_text_document(uri)
+    findings = ls.session.check_source(path, document.source)
+    found: dict[str, PackageRequest] = {}
+    for finding in findings:
+        fix = finding.fix
+        if finding.code is not Code.MISSING_IMPORT or not fix.distribution:
+            continue
+        key = canonicalize_name(fix.distribution)
+        if key in found:
+            continue
+        source: NameSource = fix.name_source or "guessed"
+        found[key] = PackageRequest(
+            fix.requirement or fix.distribution,
+            name_source=source,
+            module=fix.module,
+            allow_url=fix.requirement is not None,
+        )
+    return tuple(found.values())
+
+
+def package_requests(ls: EnvsenseServer, args: InstallPackagesArgs) -> tuple[PackageRequest, ...]:
+    path = uri_to_path(args.uri)
+    declared = declared_texts(ls, path) if path is not None else frozenset()
+    requests = []
+    for text in args.packages:
+        # A URL is allowed only for a requirement the project's manifest really declares.
+        allow_url = args.name_source == "declared" and text.strip() in declared
+        requests.append(
+            PackageRequest(
+                text, name_source=args.name_source, module=args.module, allow_url=allow_url
+            )
+        )
+    return tuple(requests)
+
+
+def is_requirements_file(path: Path) -> bool:
+    return is_manifest(path) and path.suffix in (".txt", ".in")
+
+
+# -- registration ----------------------------------------------------------------------
+
+
+def register(server: EnvsenseServer) -> None:
+    """Wire the envsense.* commands."""
+    service = InstallService(server)
+
+    @server.command(INSTALL_PACKAGES)
+    async def install_packages(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Install packages (or all missing ones of a file) into the file's environment."""
+        parsed = InstallPackagesArgs.parse(args)
+        path = _path({"uri": parsed.uri}, INSTALL_PACKAGES)
+        await ls.discovered.wait()
+        environment = await asyncio.to_thread(environment_for, ls, path, parsed.environment)
+        requests = await asyncio.to_thread(package_requests, ls, parsed)
+        if parsed.all:
+            requests += await asyncio.to_thread(missing_packages, ls, parsed.uri, path)
+        if not requests:
+            message = "envsense: this file has no missing package with a known distribution"
+            service.show(types.MessageType.Info, message)
+            return Outcome(False, message, environment=environment).to_json()
+        outcome = await service.install(environment, requests, path=path)
+        return outcome.to_json()
+
+    @server.command(INSTALL_PROJECT)
+    async def install_project(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Install the project's dependencies (or a requirements file) into its environment."""
+        raw = _object(args, INSTALL_PROJECT)
+        path = _path(raw, INSTALL_PROJECT)
+        await ls.discovered.wait()
+        environment = await asyncio.to_thread(environment_for, ls, path, None)
+        files = (path,) if is_requirements_file(path) else ()
+        outcome = await service.install(
+            environment, (), path=path, requirement_files=files, install_project=not files
+        )
+        return outcome.to_json()
+
+    @server.command(CREATE_ENVIRONMENT)
+    async def create_environment(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Create (or with `recreate` replace) the project's .venv, install it, select it."""
+        raw = _object(args, CREATE_ENVIRONMENT)
+        path = _path(raw, CREATE_ENVIRONMENT)
+        python = _text(raw, "python", CREATE_ENVIRONMENT)
+        recreate = _flag(raw, "recreate", CREATE_ENVIRONMENT)
+        outcome = await service.create(path, Path(python) if python else None, recreate=recreate)
+        return outcome.to_json()
+
+    @server.command(SELECT_ENVIRONMENT)
+    async def select_environment(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Use the given interpreter for the file's project (remembered), then re-check."""
+        raw = _object(args, SELECT_ENVIRONMENT)
+        path = _path(raw, SELECT_ENVIRONMENT)
+        executable = _text(raw, "executable", SELECT_ENVIRONMENT, required=True)
+        assert executable is not None
+        await ls.discovered.wait()
+        selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
+        ls.environments_changed()
+        env = selection.environment
+        if env is None or not env.is_usable:
+            problem = env.error if env is not None and env.error else "it can't be used"
+            message = f"envsense: selected {executable}, but {problem}"
+            service.show(types.MessageType.Warning, message)
+            return Outcome(False, message, environment=env).to_json()
+        project = ls.session.project_for(path)
+        message = f"{project.root.name} now uses {env.label}"
+        ls.log(message)
+        return Outcome(True, message, environment=env).to_json()
+
+    @server.command(EXPLAIN)
+    async def explain(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Show an explanation (what replaces a removed stdlib module, ...)."""
+        raw = _object(args, EXPLAIN)
+        message = _text(raw, "message", EXPLAIN, required=True)
+        assert message is not None
+        service.show(types.MessageType.Info, message)
+        return {"ok": True, "message": message}

@@ -70,7 +70,14 @@ const envsenseItem = /Python environments|Select Python environment|\(\.venv: /;
       await page.locator('.monaco-editor.focused').first().waitFor({ timeout: 15000 });
       await page.keyboard.press('Control+.');
       fix = page.locator('.action-widget').getByText(fixPattern).first();
-      await fix.waitFor({ timeout: 30000 });
+      // VS Code shows "No code actions available" when the server answered with none: fail at once.
+      const none = page.getByText('No code actions available').first();
+      await Promise.race([
+        fix.waitFor({ timeout: 30000 }),
+        none.waitFor({ timeout: 30000 }).then(() => {
+          throw new Error('VS Code says "No code actions available": the server offered no quick fix at the diagnostic');
+        }),
+      ]);
       result.codeAction = (await fix.innerText()).trim();
       result.passed.push('quickfix');
       await page.screenshot({ path: `${shots}/quickfix.png` });

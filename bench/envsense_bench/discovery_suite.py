@@ -47,6 +47,18 @@ def run(bench: Bench) -> None:
         )
         bench.profilers[DISCOVERY_BUDGET.name] = lambda: profile_discovery(bench, env, folders)
 
+    site_env = bench.workloads.site_env
+    inventory_args = {
+        "prefix": str(site_env.prefix),
+        "python": str(site_env.python),
+        "version": site_env.version,
+        "repeats": bench.repeats * 4,
+        "warmup": bench.warmup,
+    }
+    inventory = bench.inproc("inventory", inventory_args, env)
+    label = f"inventory of the {len(site_env.dists)}-dist env, in process (`read_inventory`)"
+    bench.report.add(Row(label, inproc_figure(inventory, len(site_env.dists))))
+
     whole = envs_whole_process(bench, env, folders[0])
     measurement = "discovery, whole process (`envsense envs --json`)"
     peer_rows = [

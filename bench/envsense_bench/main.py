@@ -162,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_profiles(bench: Bench) -> None:
     """pyinstrument for every envsense figure that missed its budget (the report shows the top)."""
+    done: dict[int, str] = {}
     for row in bench.report.rows:
         budget = row.budget
         if budget is None or not budget.verdict(row.envsense).startswith("FAIL"):
@@ -169,11 +170,15 @@ def run_profiles(bench: Bench) -> None:
         profiler = bench.profilers.get(budget.name)
         if profiler is None or budget.name in bench.report.profiles:
             continue
+        if id(profiler) in done:  # cold and warm workspace checks share one profile
+            bench.report.profiles[budget.name] = f"same run as: {done[id(profiler)]}"
+            continue
         print(f"   profiling: {budget.name}", flush=True)
         try:
             text = profiler()
         except Exception as error:  # a failed profile is a note, not a crash
             text = f"profile failed: {error}"
+        done[id(profiler)] = budget.name
         bench.report.profiles[budget.name] = "\n".join(text.splitlines()[:PROFILE_LINES])
 
 

@@ -165,7 +165,8 @@ def profile_discovery(bench: Bench, env: dict[str, str], folders: list[str]) -> 
 
 def profile_cli(bench: Bench, args: list[str], env: dict[str, str], cwd: Path | None = None) -> str:
     """pyinstrument over one whole `envsense ...` run; returns its text report."""
-    out = bench.work / "profiles" / f"{'-'.join(a for a in args if not a.startswith('/'))[:40]}.txt"
+    where = cwd.name if cwd is not None else Path(args[1]).name
+    out = bench.work / "profiles" / f"{args[0]}-{where}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     argv = [bench.tool("pyinstrument"), "-r", "text", "-o", out, "-m", "envsense", *args]
     run = run_process(argv, env, cwd)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
+from tests.e2e.conftest import open_session
 from tests.support.venvs import uv_executable
 from tests.support.wheels import simple_wheel
 
@@ -18,6 +20,20 @@ PY = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro
 VENV_LABEL = f".venv (Python {PY})"
 # pytest-lsp checks what the server sends against the client's declared capabilities.
 NO_SPEC_WARNINGS = "error::pytest_lsp.checks.LspSpecificationWarning"
+
+
+@contextlib.asynccontextmanager
+async def session(home: Path, workspace: Path, **kwargs: Any) -> AsyncIterator[LanguageClient]:
+    """open_session, but a failing test ends the server instead of waiting forever for it:
+    pytest-lsp's stop() waits for the process to exit, and without shutdown/exit it never does."""
+    async with open_session(home, workspace, **kwargs) as client:
+        try:
+            yield client
+        except BaseException:
+            server = getattr(client, "_server", None)
+            if server is not None and server.returncode is None:
+                server.kill()
+            raise
 
 
 def write_project(root: Path, dependencies: Sequence[str] = (), source: str = "") -> Path:

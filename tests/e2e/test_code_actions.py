@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from tests.e2e.conftest import open_document, open_session, wait_for_diagnostics
+from tests.e2e.conftest import open_document, wait_for_diagnostics
 from tests.e2e.quickfix_support import (
     NO_SPEC_WARNINGS,
     PY,
@@ -21,6 +21,7 @@ from tests.e2e.quickfix_support import (
     put_uv_on_path,
     result_field,
     run_action,
+    session,
     shown,
     titles,
     wheelhouse,
@@ -49,7 +50,7 @@ async def test_missing_imports_get_install_declare_all_and_switch_fixes(
     # Another environment on the machine already has the declared package.
     other = make_venv(machine / ".virtualenvs" / "other")
     install_wheels(other, next(wheels.glob("*.whl")))
-    async with open_session(machine, project, env=offline_env(wheels)) as client:
+    async with session(machine, project, env=offline_env(wheels)) as client:
         uri = open_document(client, project / "main.py")
         diagnostics = await wait_for_diagnostics(client, uri, lambda d: len(d) == 3)
         declared, curated, guessed = diagnostics
@@ -103,7 +104,7 @@ async def test_running_the_preferred_fix_installs_and_clears_the_diagnostic(
     make_venv(project / ".venv")
     wheels = wheelhouse(tmp_path / "wheels", "envsense-demo-pkg")
     put_uv_on_path(machine)
-    async with open_session(machine, project, env=offline_env(wheels)) as client:
+    async with session(machine, project, env=offline_env(wheels)) as client:
         uri = open_document(client, project / "main.py")
         diagnostics = await wait_for_diagnostics(client, uri, lambda d: bool(d))
         actions = await code_actions(client, uri, diagnostics)
@@ -138,7 +139,7 @@ async def test_an_undeclared_import_is_declared_with_its_installed_version(
     demo = simple_wheel(tmp_path / "wheels", "envsense-demo-pkg", version="1.2")
     extra = simple_wheel(tmp_path / "wheels", "envsense-extra", version="2.3.1")
     install_wheels(python, demo, extra)
-    async with open_session(machine, project) as client:
+    async with session(machine, project) as client:
         uri = open_document(client, project / "main.py")
         (undeclared,) = await wait_for_diagnostics(client, uri, lambda d: bool(d))
         assert undeclared.code == "undeclared-import"
@@ -159,7 +160,7 @@ async def test_manifest_lines_offer_this_requirement_or_the_whole_project(
 ) -> None:
     project = write_project(tmp_path / "ws", ["envsense-demo-pkg>=1"])
     make_venv(project / ".venv")
-    async with open_session(machine, project) as client:
+    async with session(machine, project) as client:
         uri = open_document(client, project / "pyproject.toml", language="toml")
         (missing,) = await wait_for_diagnostics(client, uri, lambda d: bool(d))
         assert missing.code == "requirement-not-installed"
@@ -200,7 +201,7 @@ async def test_wrong_python_offers_switches_and_a_recreate(machine: Path, tmp_pa
     versions.mkdir(parents=True)
     (versions / python312.parent.parent.name).symlink_to(python312.parent.parent)
     version = python312.parent.parent.name
-    async with open_session(machine, project) as client:
+    async with session(machine, project) as client:
         uri = open_document(client, project / "pyproject.toml", language="toml")
         diagnostics = await wait_for_diagnostics(
             client, uri, lambda d: bool(by_code(d, "python-version-mismatch"))
@@ -227,7 +228,7 @@ async def test_stdlib_modules_get_a_backport_or_an_explanation(
         pytest.skip("needs pyenv's CPython 3.12")
     project = write_project(tmp_path / "ws", [], "import imp\nimport distutils\n")
     make_venv(project / ".venv", python312)
-    async with open_session(machine, project) as client:
+    async with session(machine, project) as client:
         uri = open_document(client, project / "main.py")
         removed_imp, removed_distutils = await wait_for_diagnostics(
             client, uri, lambda d: len(d) == 2
@@ -247,7 +248,7 @@ async def test_untrusted_workspaces_get_no_install_actions(machine: Path, tmp_pa
     )
     python = make_venv(project / ".venv")
     install_wheels(python, simple_wheel(tmp_path / "wheels", "envsense-x"))
-    async with open_session(machine, project, options={"trusted": False}) as client:
+    async with session(machine, project, options={"trusted": False}) as client:
         uri = open_document(client, project / "main.py")
         missing, undeclared = await wait_for_diagnostics(client, uri, lambda d: len(d) == 2)
         assert await code_actions(client, uri, [missing]) == []

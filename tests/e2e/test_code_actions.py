@@ -96,6 +96,13 @@ async def test_missing_imports_get_install_declare_all_and_switch_fixes(
         assert not guess.is_preferred
         assert not any("add it to" in t for t in titles(actions))  # never declare a guess
 
+        result = await run_action(client, switch)
+        assert result_field(result, "ok") is True
+        # `other` has envsense_demo_pkg: only the two imports it lacks are left.
+        after = await wait_for_diagnostics(client, uri, lambda d: len(d) == 2)
+        assert [d.range.start.line for d in after] == [1, 2]
+        assert all(f"is not installed in other (Python {PY})" in d.message for d in after)
+
 
 async def test_running_the_preferred_fix_installs_and_clears_the_diagnostic(
     machine: Path, tmp_path: Path

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from tests.e2e.conftest import open_document, wait_for_diagnostics, wait_until
 from tests.e2e.quickfix_support import (
@@ -64,6 +65,43 @@ async def test_pip_installs_into_a_venv_that_has_pip(machine: Path, tmp_path: Pa
         assert installed(project / ".venv", "envsense-demo-pkg")
         assert await wait_for_diagnostics(client, uri, lambda d: d == []) == []
     assert any(" -I -m pip install " in line for line in log_lines(client))
+
+
+async def test_install_all_installs_every_missing_package_of_the_file(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(
+        tmp_path / "ws", ["envsense-a", "envsense-b"], "import envsense_a\nimport envsense_b\n"
+    )
+    make_venv(project / ".venv")
+    wheels = wheelhouse(tmp_path / "wheels", "envsense-a", "envsense-b")
+    put_uv_on_path(machine)
+    async with session(machine, project, env=offline_env(wheels)) as client:
+        uri = open_document(client, project / "main.py")
+        await wait_for_diagnostics(client, uri, lambda d: len(d) == 2)
+        result = await run_command(client, "envsense.installPackages", {"uri": uri, "all": True})
+        assert result_field(result, "ok") is True, result
+        assert sorted(result_field(result, "added")) == ["envsense-a", "envsense-b"]
+        assert await wait_for_diagnostics(client, uri, lambda d: d == []) == []
+
+
+async def test_bad_arguments_are_invalid_params(machine: Path, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "ws", [], "import json\n")
+    async with session(machine, project) as client:
+        uri = (project / "main.py").as_uri()
+        for command, arguments in [
+            ("envsense.installPackages", [{"uri": uri}]),  # neither packages nor all
+            ("envsense.installPackages", [{"uri": uri, "packages": "requests"}]),
+            ("envsense.installPackages", [{"uri": uri, "packages": ["x"], "nameSource": "?"}]),
+            ("envsense.createEnvironment", [{"uri": "untitled:Untitled-1"}]),
+            ("envsense.selectEnvironment", [{"uri": uri}]),
+            ("envsense.installProject", []),
+            ("envsense.installProject", [{"uri": uri}, {"uri": uri}]),
+        ]:
+            with pytest.raises(JsonRpcInvalidParams):
+                await client.workspace_execute_command_async(
+                    types.ExecuteCommandParams(command=command, arguments=arguments)
+                )
 
 
 async def test_a_failed_install_says_why_and_leaves_the_environment(

@@ -14,20 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
-from packaging.specifiers import SpecifierSet
 
 from envsense.core.environment import Environment
 from envsense.core.findings import Code, FixData
-from envsense.core.manifest_edit import ManifestEditError, add_requirement
 from envsense.core.projects import Project
-from envsense.core.selection import is_foreign, recommended_order
 from envsense.lsp.commands import (
     CREATE_ENVIRONMENT,
     EXPLAIN,
@@ -37,7 +33,9 @@ from envsense.lsp.commands import (
     InstallPackagesArgs,
 )
 from envsense.lsp.diagnostics import SOURCE, is_python
+from envsense.lsp.environment_choices import fitting, other_environments, with_module
 from envsense.lsp.install_flow import base_interpreters, parse_specifier
+from envsense.lsp.manifest_edits import declare_requirement
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -46,10 +44,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUICKFIX = types.CodeActionKind.QuickFix
-# Looking for "another environment that has the module" reads inventories: bounded.
-MAX_ENVS_LOOKED_AT = 8
 MAX_SWITCHES = 3
-SWITCH_SEARCH_SECONDS = 1.5
 MAX_ALTERNATIVES = 3
 
 
@@ -294,7 +289,8 @@ class ActionBuilder:
         requires = parse_specifier(fix.requires_python)
         current = self.environment_for(fix)
         preferred = True
-        for env in self.fitting_environments(requires, current)[: MAX_SWITCHES + 2]:
+        others = other_environments(self.project, self.environments, current)
+        for env in fitting(others, requires)[: MAX_SWITCHES + 2]:
             yield self.switch(f"Switch to {env.label}", d, env, preferred=preferred)
             preferred = False
         if not self.trusted:
@@ -348,82 +344,18 @@ class ActionBuilder:
             title, d, command=SELECT_ENVIRONMENT, arguments=args, preferred=preferred
         )
 
-    def candidates(self, current: Environment | None) -> list[Environment]:
-        """Other usable environments this project may use, recommended first."""
-        project = self.project
-        ordered = recommended_order(project, self.environments)
-        return [
-            env
-            for env in ordered
-            if env.is_usable
-            and env.executable is not None
-            and (current is None or env.key != current.key)
-            and not is_foreign(env, project)
-        ]
-
-    def fitting_environments(
-        self, requires: SpecifierSet | None, current: Environment | None
-    ) -> list[Environment]:
-        return [
-            env
-            for env in self.candidates(current)
-            if env.version is not None
-            and (requires is None or requires.contains(str(env.version), prereleases=True))
-        ]
-
     def switches_with_module(
         self, d: types.Diagnostic, module: str, current: Environment | None
     ) -> Iterator[types.CodeAction]:
-        """Switch to environments that have the module (a bounded look at their inventories)."""
-        top = module.split(".")[0]
-        deadline = time.monotonic() + SWITCH_SEARCH_SECONDS
-        found = 0
-        for env in self.candidates(current)[:MAX_ENVS_LOOKED_AT]:
-            if found >= MAX_SWITCHES or time.monotonic() > deadline:
-                break
-            try:
-                inventory = self.ls.session.inventory(env)
-            except Exception:  # a broken environment is skipped, never fatal
-                log.info("skipping %s while looking for %s", env.key, module, exc_info=True)
-                continue
-            if inventory is None or not inventory.providers(top):
-                continue
-            found += 1
+        """Switch to environments that have the module (a bounded look at inventories)."""
+        candidates = other_environments(self.project, self.environments, current)
+        for env in with_module(self.ls.session, candidates, module, MAX_SWITCHES):
             yield self.switch(f"Switch to {env.label}, which has {module}", d, env)
 
     def manifest_edit(
         self, manifest: Path, requirement: str, installed_version: str | None
     ) -> types.WorkspaceEdit | None:
-        """The insertion declaring `requirement`, in the client's column units."""
-        uri = manifest.as_uri()
-        try:
-            document = self.ls.workspace.get_text_document(uri)
-            text = document.source
-            edits = add_requirement(
-                manifest, text, requirement, installed_version=installed_version
-            )
-        except (OSError, UnicodeDecodeError, ManifestEditError) as error:
-            log.info("can't declare %s in %s: %s", requirement, manifest, error)
-            return None
-        if not edits:
-            return None
-        lines = document.lines
-        codec = document.position_codec
-        text_edits = [
-            types.TextEdit(
-                range=types.Range(
-                    start=codec.position_to_client_units(
-                        lines, types.Position(line=e.line, character=e.column)
-                    ),
-                    end=codec.position_to_client_units(
-                        lines, types.Position(line=e.end_line, character=e.end_column)
-                    ),
-                ),
-                new_text=e.new_text,
-            )
-            for e in edits
-        ]
-        return types.WorkspaceEdit(changes={uri: text_edits})
+        return declare_requirement(self.ls.workspace, manifest, requirement, installed_version)
 
 
 def _wants_quickfix(only: Any) -> bool:

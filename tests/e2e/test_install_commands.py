@@ -246,6 +246,31 @@ async def test_a_guessed_name_is_installed_only_once_confirmed(
         assert after.code == "undeclared-import"
 
 
+async def test_a_requirements_file_with_index_options_is_confirmed_first(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "ws"
+    project.mkdir()
+    wheels = wheelhouse(tmp_path / "wheels", "envsense-demo-pkg")
+    requirements = project / "requirements.txt"
+    requirements.write_text(f"--find-links {wheels}\nenvsense-demo-pkg\n")
+    make_venv(project / ".venv")
+    put_uv_on_path(machine)
+    async with session(machine, project, env=offline_env(wheels)) as client:
+        uri = open_document(client, requirements, language="pip-requirements")
+        declined = await run_command(client, "envsense.installProject", {"uri": uri})
+        assert result_field(declined, "ok") is False
+        assert not installed(project / ".venv", "envsense-demo-pkg")
+        (question,) = client.message_requests  # type: ignore[attr-defined]
+        assert "requirements.txt changes where packages come from" in question.message
+        assert f"requirements.txt:1: --find-links {wheels}" in question.message
+
+        client.message_answers.append("Install")  # type: ignore[attr-defined]
+        accepted = await run_command(client, "envsense.installProject", {"uri": uri})
+        assert result_field(accepted, "ok") is True, accepted
+        assert installed(project / ".venv", "envsense-demo-pkg")
+
+
 async def test_an_externally_managed_python_offers_a_new_venv(
     machine: Path, tmp_path: Path
 ) -> None:

@@ -7,12 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from envsense import __version__
-
-if TYPE_CHECKING:
-    from packaging.specifiers import SpecifierSet
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -29,6 +25,15 @@ def _build_parser() -> argparse.ArgumentParser:
     envs.add_argument("path", nargs="?", default=".", help="a file or folder (default: .)")
     envs.add_argument("--json", action="store_true", help="machine-readable output")
     envs.set_defaults(handler=_cmd_envs)
+    check = sub.add_parser(
+        "check", help="report imports and requirements that won't work (exit 1 on errors)"
+    )
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default: .)")
+    check.add_argument("--python", metavar="EXECUTABLE", help="check against this interpreter")
+    check.add_argument(
+        "--format", choices=("text", "json", "github"), default="text", help="output format"
+    )
+    check.set_defaults(handler=_cmd_check)
     return parser
 
 
@@ -41,27 +46,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_envs(args: argparse.Namespace) -> int:
     import json
 
-    from envsense.core.discovery import DiscoveryContext, active_environment, discover
-    from envsense.core.picks import PickStore
-    from envsense.core.projects import find_project
-    from envsense.core.selection import recommended_order, select_environment
+    from envsense.core.selection import recommended_order
+    from envsense.core.session import Session
 
     path = Path(args.path).resolve()
     if not path.exists():
         print(f"envsense: no such file or folder: {args.path}", file=sys.stderr)
         return 2
-    workspace = _workspace_folder(path)
-    ctx = DiscoveryContext.from_os(workspace_folders=(workspace,))
-    environments = discover(ctx)
-    project = find_project(path, workspace)
-    selection = select_environment(
-        project,
-        environments,
-        last_pick=PickStore.default().get(project.root),
-        active=active_environment(ctx, environments),
-        requires_python=_requires_python(project.root),
-    )
-    ordered = recommended_order(project, environments, selection)
+    session = Session([_workspace_folder(path)])
+    project = session.project_for(path)
+    selection = session.selection(project)
+    ordered = recommended_order(project, session.environments(), selection)
     selected = selection.environment
     if args.json:
         payload = {
@@ -93,6 +88,23 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from envsense.check_run import run_check
+
+    paths = [Path(p) for p in (args.paths or ["."])]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        print(f"envsense: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    python = Path(args.python) if args.python else None
+    if python is not None and not python.exists():
+        print(f"envsense: no such interpreter: {args.python}", file=sys.stderr)
+        return 2
+    resolved = [p.resolve() for p in paths]
+    folders = sorted({_workspace_folder(p) for p in resolved})
+    return run_check(resolved, folders, python=python, output_format=args.format)
+
+
 def _workspace_folder(path: Path) -> Path:
     """The enclosing repository (so a monorepo root's env is seen), else PATH's folder."""
     folder = path if path.is_dir() else path.parent
@@ -100,28 +112,6 @@ def _workspace_folder(path: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     return folder
-
-
-def _requires_python(project_root: Path) -> SpecifierSet | None:
-    """[project].requires-python of the project's pyproject.toml; None when absent or invalid.
-
-    Private stop-gap: the declarations module will own reading project metadata.
-    """
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    from envsense.core.toml_compat import TOMLDecodeError, load_toml
-
-    try:
-        value = load_toml(project_root / "pyproject.toml").get("project", {}).get("requires-python")
-    except (OSError, UnicodeDecodeError, TOMLDecodeError, AttributeError):
-        return None
-    if not isinstance(value, str):
-        return None
-    try:
-        return SpecifierSet(value)
-    except InvalidSpecifier:
-        logging.getLogger(__name__).info("ignoring invalid requires-python %r", value)
-        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -133,9 +133,14 @@ async def open_session(
             )
         )
         yield client
-        await client.shutdown_session()
+        await asyncio.wait_for(client.shutdown_session(), 20)
     finally:
-        await client.stop()
+        # After a failed test the server may never have been told to exit; stopping the
+        # client then waits for it forever, so end the process ourselves.
+        server = getattr(client, "_server", None)
+        if server is not None and server.returncode is None:
+            server.kill()
+        await asyncio.wait_for(client.stop(), 20)
 
 
 def open_document(client: LanguageClient, path: Path, language: str = "python") -> str:
@@ -148,6 +153,18 @@ def open_document(client: LanguageClient, path: Path, language: str = "python") 
         )
     )
     return uri
+
+
+def watched_globs(client: LanguageClient) -> list[str]:
+    """Glob patterns the server asked the client to watch (options arrive as plain JSON)."""
+    globs: list[str] = []
+    for registration in client.registrations:  # type: ignore[attr-defined]
+        options = registration.register_options
+        watchers = options.get("watchers", []) if isinstance(options, dict) else options.watchers
+        for watcher in watchers:
+            glob = watcher.get("globPattern") if isinstance(watcher, dict) else watcher.glob_pattern
+            globs.append(str(glob))
+    return globs
 
 
 async def wait_until(predicate: Any, timeout: float = 20.0, what: str = "condition") -> None:

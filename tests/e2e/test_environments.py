@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from tests.e2e.conftest import open_document, open_session, wait_until
+from tests.e2e.conftest import open_document, open_session, wait_until, watched_globs
 from tests.support.venvs import make_venv
 
 
@@ -65,12 +65,7 @@ async def test_an_environment_created_outside_the_editor_is_noticed(
     async with open_session(machine, project) as client:
         open_document(client, project / "main.py")
         before = await environments(client, project / "main.py")
-        globs = [
-            w.glob_pattern
-            for r in client.registrations  # type: ignore[attr-defined]
-            for w in r.register_options.watchers
-        ]
-        assert "**/pyvenv.cfg" in globs
+        assert "**/pyvenv.cfg" in watched_globs(client)
         make_venv(project / ".venv")
         client.workspace_did_change_watched_files(
             types.DidChangeWatchedFilesParams(

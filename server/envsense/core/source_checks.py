@@ -144,13 +144,13 @@ def _stdlib_unavailable(
     change = resolution.change
     if resolution.status is ResolutionStatus.STDLIB_REMOVED:
         when = (
-            f"was removed from the standard library in Python {change.version}"
+            f"was removed from the standard library in Python {change.removed_label}"
             if change
             else ("is no longer in the standard library")
         )
     else:
         when = (
-            f"is in the standard library only from Python {change.version} on"
+            f"is in the standard library only from Python {change.added_label} on"
             if change
             else ("is not yet in this Python's standard library")
         )

@@ -51,7 +51,11 @@ def format_json(findings: Sequence[Finding], environment: Environment | None, ba
             for f in findings
         ],
     }
-    return json.dumps(payload, indent=2)
+    # One diagnostic per line: readable, and cheap for a 10,000-file workspace.
+    head = json.dumps(payload["environment"])
+    rows = ",\n    ".join(json.dumps(d) for d in payload["diagnostics"])
+    body = f"\n    {rows}\n  " if rows else ""
+    return f'{{\n  "environment": {head},\n  "diagnostics": [{body}]\n}}'
 
 
 def _escape_data(text: str) -> str:

@@ -9,6 +9,12 @@ from dataclasses import replace
 from pathlib import Path
 
 from envsense.check_report import format_github, format_json, format_text
+from envsense.core.check_cache import (
+    CheckCache,
+    content_hash,
+    context_fingerprint,
+    manifests_fingerprint,
+)
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import Finding, Severity
@@ -19,13 +25,49 @@ from envsense.core.session import Session, SessionSettings
 log = logging.getLogger(__name__)
 
 
-def check_file(session: Session, path: Path) -> list[Finding]:
-    """Findings of one file, read from disk whatever its encoding."""
+def check_file(
+    session: Session,
+    path: Path,
+    cache: CheckCache | None = None,
+    fingerprints: dict[Path, str] | None = None,
+) -> list[Finding]:
+    """Findings of one file, read from disk whatever its encoding (cached when unchanged)."""
     try:
         data = path.read_bytes()
     except OSError as error:
         log.warning("cannot read %s: %s", path, error)
         return []
+    if cache is None:
+        return _check_data(session, path, data)
+    digest = content_hash(data)
+    # Every file of a folder shares its project and environment: fingerprint once per folder.
+    context = fingerprints.get(path.parent) if fingerprints is not None else None
+    if context is None:
+        context = _fingerprint(session, path)
+        if fingerprints is not None:
+            fingerprints[path.parent] = context
+    cached = cache.get(path, digest, context)
+    if cached is not None:
+        return cached
+    findings = _check_data(session, path, data)
+    cache.put(path, digest, context, findings)
+    return findings
+
+
+def _fingerprint(session: Session, path: Path) -> str:
+    context = session.context_for(path)
+    environment = context.environment
+    return context_fingerprint(
+        str(context.project.root),
+        environment.key if environment else "",
+        context.selection.reason,
+        context.inventory.state_key() if context.inventory else "",
+        manifests_fingerprint(context.declarations.manifests),
+        repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
+    )
+
+
+def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
     if path.suffix == ".ipynb":
         cells = read_notebook_cells(data.decode("utf-8", errors="replace"))
         sources = [cell.source for cell in cells]
@@ -48,16 +90,21 @@ def run_check(
     *,
     python: Path | None = None,
     output_format: str = "text",
+    use_cache: bool = True,
 ) -> int:
     """Check `paths`; exit 1 when an error-severity finding exists, 2 on internal error."""
     session = Session(folders, settings=SessionSettings(interpreter=python))
+    cache = CheckCache(cache_path(folders, python)) if use_cache else None
     try:
         findings: list[Finding] = []
         files = 0
+        fingerprints: dict[Path, str] = {}
         for path in iter_checkable_files(paths):
             files += 1
-            findings += check_file(session, path)
+            findings += check_file(session, path, cache, fingerprints)
         environment = _environment(session, paths)
+        if cache is not None:
+            cache.save()
     except Exception as error:  # an internal error must be told apart from findings
         log.exception("envsense check failed")
         print(f"envsense: internal error: {error}", file=sys.stderr)
@@ -73,6 +120,14 @@ def run_check(
     if output_format == "text":
         print(_summary(findings, files, environment), file=sys.stderr)
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+def cache_path(folders: Sequence[Path], python: Path | None) -> Path:
+    """One cache file per (workspace folders, interpreter) combination."""
+    from platformdirs import user_cache_dir
+
+    key = context_fingerprint(*(str(f) for f in folders), str(python or ""))
+    return Path(user_cache_dir("envsense")) / "check" / f"{key}.json"
 
 
 def _environment(session: Session, paths: Sequence[Path]) -> Environment | None:

@@ -33,6 +33,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--format", choices=("text", "json", "github"), default="text", help="output format"
     )
+    check.add_argument(
+        "--no-cache", action="store_true", help="ignore and don't write the results cache"
+    )
     check.set_defaults(handler=_cmd_check)
     return parser
 
@@ -96,20 +99,29 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if missing:
         print(f"envsense: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    python = Path(args.python) if args.python else None
+    python = Path(args.python).absolute() if args.python else None
     if python is not None and not python.exists():
         print(f"envsense: no such interpreter: {args.python}", file=sys.stderr)
         return 2
     resolved = [p.resolve() for p in paths]
     folders = sorted({_workspace_folder(p) for p in resolved})
-    return run_check(resolved, folders, python=python, output_format=args.format)
+    return run_check(
+        resolved, folders, python=python, output_format=args.format, use_cache=not args.no_cache
+    )
 
 
 def _workspace_folder(path: Path) -> Path:
-    """The enclosing repository (so a monorepo root's env is seen), else PATH's folder."""
+    """The enclosing repository (so a monorepo root's env is seen), else the nearest
+    enclosing project (checking `src/pkg` alone must still see the project's .venv),
+    else PATH's folder."""
+    from envsense.core.projects import project_markers
+
     folder = path if path.is_dir() else path.parent
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
+            return candidate
+    for candidate in (folder, *folder.parents):
+        if project_markers(candidate):
             return candidate
     return folder
 

@@ -139,7 +139,7 @@ def _dedupe(dists: list[Distribution]) -> tuple[Distribution, ...]:
         if seen is None:
             chosen[dist.canonical_name] = dist
             continue
-        log.warning("%s is installed twice (%s and %s)", dist.name, seen.dist_info, dist.dist_info)
+        log.info("%s is installed twice (%s and %s)", dist.name, seen.dist_info, dist.dist_info)
         if seen.location == dist.location and _version_key(dist.version) > _version_key(
             seen.version
         ):

@@ -63,6 +63,11 @@ class Session:
         self._inventories: dict[str, tuple[str, Inventory]] = {}
         self._declarations: dict[Path, Declarations] = {}
         self._overlays: dict[Path, str] = {}
+        # Per folder: the project its files belong to (finding it lists every ancestor).
+        self._projects: dict[Path, Project] = {}
+        # Per project: the resolver and dependency graph, reused across files until the
+        # declarations, the selection or the environment's packages change.
+        self._contexts: dict[Path, tuple[tuple[str, str], ProjectContext]] = {}
 
     # -- configuration -----------------------------------------------------------------
 
@@ -116,7 +121,16 @@ class Session:
         return resolved if resolved.is_dir() else resolved.parent
 
     def project_for(self, path: Path) -> Project:
-        return find_project(path.resolve(), self.folder_for(path))
+        # Keyed by the folder as given: resolving every file's path costs more than the rest.
+        folder = path if path.is_dir() else path.parent
+        with self._lock:
+            cached = self._projects.get(folder)
+        if cached is not None:
+            return cached
+        project = find_project(path.resolve(), self.folder_for(path))
+        with self._lock:
+            self._projects[folder] = project
+        return project
 
     def declarations(self, project: Project) -> Declarations:
         with self._lock:
@@ -202,6 +216,8 @@ class Session:
             for path in paths:
                 if is_manifest(path):
                     self._forget_project_of(path.resolve())
+                    # A manifest that appeared or vanished moves project boundaries.
+                    self._projects.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
                 if "site-packages" in path.parts or path.suffix == ".pth":
@@ -214,13 +230,26 @@ class Session:
         """Everything a check of a file in this project needs, resolved once."""
         project = self.project_for(path)
         selection = self.selection(project)
-        return ProjectContext(
+        declarations = self.declarations(project)
+        inventory = self.inventory(selection.environment)
+        key = (
+            selection.environment.key if selection.environment else "",
+            inventory.state_key() if inventory else "",
+        )
+        with self._lock:
+            cached = self._contexts.get(project.root)
+        if cached is not None and cached[0] == key and cached[1].declarations is declarations:
+            return cached[1]
+        context = ProjectContext(
             project=project,
-            declarations=self.declarations(project),
+            declarations=declarations,
             selection=selection,
-            inventory=self.inventory(selection.environment),
+            inventory=inventory,
             extra_paths=self.settings.extra_paths,
         )
+        with self._lock:
+            self._contexts[project.root] = (key, context)
+        return context
 
     def check_source(self, path: Path, text: str) -> list[Finding]:
         context = self.context_for(path)

@@ -35,25 +35,22 @@ def format_text(findings: Sequence[Finding], base: Path) -> str:
 
 def format_json(findings: Sequence[Finding], environment: Environment | None, base: Path) -> str:
     """{"environment": ENV|null, "diagnostics": [...]} with 1-based lines and columns."""
-    payload = {
-        "environment": environment.to_json() if environment else None,
-        "diagnostics": [
-            {
-                "path": _display(f.path, base),
-                "line": f.span.line + 1,
-                "column": f.span.column + 1,
-                "end_line": f.span.end_line + 1,
-                "end_column": f.span.end_column + 1,
-                "code": f.code.value,
-                "severity": f.severity.label,
-                "message": f.message,
-            }
-            for f in findings
-        ],
-    }
+    diagnostics = [
+        {
+            "path": _display(f.path, base),
+            "line": f.span.line + 1,
+            "column": f.span.column + 1,
+            "end_line": f.span.end_line + 1,
+            "end_column": f.span.end_column + 1,
+            "code": f.code.value,
+            "severity": f.severity.label,
+            "message": f.message,
+        }
+        for f in findings
+    ]
     # One diagnostic per line: readable, and cheap for a 10,000-file workspace.
-    head = json.dumps(payload["environment"])
-    rows = ",\n    ".join(json.dumps(d) for d in payload["diagnostics"])
+    head = json.dumps(environment.to_json() if environment else None)
+    rows = ",\n    ".join(json.dumps(d) for d in diagnostics)
     body = f"\n    {rows}\n  " if rows else ""
     return f'{{\n  "environment": {head},\n  "diagnostics": [{body}]\n}}'
 

@@ -15,8 +15,8 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.workspace import TextDocument
 
-from envsense.core.findings import Finding
 from envsense.core.files import is_manifest
+from envsense.core.findings import Finding
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -145,6 +145,9 @@ class DiagnosticsFeature:
 
     def compute(self, document: TextDocument) -> list[types.Diagnostic]:
         """Findings of one document as diagnostics (blocking; call from a thread)."""
+        notebook = self.server.workspace.get_notebook_document(cell_uri=document.uri)
+        if notebook is not None:
+            return self._cell_diagnostics(notebook, document)
         path = uri_to_path(document.uri)
         if path is None:
             return []
@@ -161,6 +164,25 @@ class DiagnosticsFeature:
             self.server.log(f"envsense: checking {path} failed; see the server log")
             return []
         return [to_diagnostic(f, document) for f in findings]
+
+    def _cell_diagnostics(
+        self, notebook: types.NotebookDocument, cell: TextDocument
+    ) -> list[types.Diagnostic]:
+        """Pull clients ask per cell; imports are checked per notebook, so check it all."""
+        path = uri_to_path(notebook.uri)
+        if path is None:
+            return []
+        workspace = self.server.workspace
+        cells = [
+            workspace.get_text_document(c.document)
+            for c in notebook.cells
+            if c.kind == types.NotebookCellKind.Code
+        ]
+        results = self.server.session.check_notebook(path, [c.source for c in cells])
+        for document, findings in zip(cells, results, strict=True):
+            if document.uri == cell.uri:
+                return [to_diagnostic(f, document) for f in findings]
+        return []
 
     def clear(self, uri: str) -> None:
         handle = self._pending.pop(uri, None)

@@ -9,7 +9,7 @@ from pathlib import Path
 from envsense.core.discovery import fs
 from envsense.core.discovery.pyvenv import PyvenvCfg
 from envsense.core.discovery.scan import Scan, Tie
-from envsense.core.discovery.tomlfiles import read_toml, table
+from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import EnvKind
 
 
@@ -23,7 +23,7 @@ def venvs_dir(scan: Scan) -> Path:
     """`[venv] location` of PDM's global config, else `<pdm data dir>/venvs`."""
     ctx = scan.ctx
     config_dir = ctx.user_config_base / "pdm"
-    configured = table(read_toml(config_dir / "config.toml"), "venv").get("location")
+    configured = table(scan.toml(config_dir / "config.toml"), "venv").get("location")
     if isinstance(configured, str) and configured:
         return ctx.expand(configured)
     data = ctx.user_data_base / "pdm"
@@ -32,24 +32,29 @@ def venvs_dir(scan: Scan) -> Path:
     return data / "venvs"
 
 
-def is_pdm_project(folder: Path) -> bool:
+def is_pdm_project(folder: Path, scan: Scan) -> bool:
     """pdm.lock, .pdm-python, [tool.pdm] or pdm-backend as build backend."""
     if fs.is_file(folder / "pdm.lock") or fs.is_file(folder / ".pdm-python"):
         return True
-    pyproject = read_toml(folder / "pyproject.toml")
+    pyproject = scan.toml(folder / "pyproject.toml")
     backend = table(pyproject, "build-system").get("build-backend")
     return bool(table(pyproject, "tool", "pdm")) or (
         isinstance(backend, str) and backend.startswith("pdm")
     )
 
 
+def _venv_prefixes(scan: Scan) -> list[tuple[str, Path]]:
+    """`(venv_prefix(root), root)` of each known project, in order."""
+    return [(venv_prefix(root), root) for root in scan.project_roots]
+
+
 def pdm_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
     if prefix.parent == venvs_dir(scan):
         owner = next(
-            (root for root in scan.project_roots if prefix.name.startswith(venv_prefix(root))),
+            (root for start, root in scan.once(_venv_prefixes) if prefix.name.startswith(start)),
             None,
         )
         return Tie(EnvKind.PDM, project=owner)
-    if prefix.name == ".venv" and is_pdm_project(prefix.parent):
+    if prefix.name == ".venv" and is_pdm_project(prefix.parent, scan):
         return Tie(EnvKind.PDM, project=prefix.parent)
     return None

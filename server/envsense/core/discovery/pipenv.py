@@ -26,6 +26,14 @@ def pipenv_env_name(project_root: Path) -> str:
     return f"{sanitized}-{base64.urlsafe_b64encode(digest).decode()[:8]}"
 
 
+def _projects_by_env_name(scan: Scan) -> dict[str, Path]:
+    """Each known project by the name of its central Pipenv env (first wins)."""
+    projects: dict[str, Path] = {}
+    for root in scan.project_roots:
+        projects.setdefault(pipenv_env_name(root), root)
+    return projects
+
+
 def central_dirs(scan: Scan) -> list[Path]:
     """WORKON_HOME, else XDG_DATA_HOME/virtualenvs (~/.local/share/virtualenvs)."""
     ctx = scan.ctx
@@ -49,9 +57,9 @@ def pipenv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
         return Tie(EnvKind.PIPENV, project=target)
     if prefix.parent in central_dirs(scan) and target is None and _HASHED_RE.match(prefix.name):
         if not fs.lexists(prefix / ".project"):
-            for root in scan.project_roots:
-                if pipenv_env_name(root) == prefix.name:
-                    return Tie(EnvKind.PIPENV, project=root)
+            owner = scan.once(_projects_by_env_name).get(prefix.name)
+            if owner is not None:
+                return Tie(EnvKind.PIPENV, project=owner)
             if prefix.parent != scan.ctx.env_path("WORKON_HOME"):
                 return Tie(EnvKind.PIPENV)
     if prefix.name == ".venv" and fs.is_file(prefix.parent / "Pipfile"):

@@ -16,7 +16,7 @@ from typing import Any
 from envsense.core.discovery import fs
 from envsense.core.discovery.pyvenv import PyvenvCfg
 from envsense.core.discovery.scan import Scan, Tie
-from envsense.core.discovery.tomlfiles import project_name, read_toml, table
+from envsense.core.discovery.tomlfiles import project_name, table
 from envsense.core.environment import EnvKind
 
 _SANITIZE_RE = re.compile(r'[ $`!*@"\\\r\n\t]')
@@ -43,7 +43,7 @@ def poetry_env_name(name: str, project_root: Path, python_short: str, platform: 
 def _global_config(scan: Scan) -> dict[str, Any]:
     ctx = scan.ctx
     folder = ctx.env_path("POETRY_CONFIG_DIR") or ctx.user_config_base / "pypoetry"
-    return read_toml(folder / "config.toml")
+    return scan.toml(folder / "config.toml")
 
 
 def _cache_dir(scan: Scan, config: dict[str, Any]) -> Path:
@@ -77,7 +77,7 @@ def virtualenvs_dirs(scan: Scan) -> list[Path]:
 
 def in_project_setting(project_dir: Path, scan: Scan) -> bool | None:
     """virtualenvs.in-project: poetry.toml first, then the env var, then the global config."""
-    local = table(read_toml(project_dir / "poetry.toml"), "virtualenvs").get("in-project")
+    local = table(scan.toml(project_dir / "poetry.toml"), "virtualenvs").get("in-project")
     if isinstance(local, bool):
         return local
     variable = scan.ctx.env("POETRY_VIRTUALENVS_IN_PROJECT")
@@ -87,15 +87,25 @@ def in_project_setting(project_dir: Path, scan: Scan) -> bool | None:
     return configured if isinstance(configured, bool) else None
 
 
-def is_poetry_project(folder: Path) -> bool:
+def is_poetry_project(folder: Path, scan: Scan) -> bool:
     """poetry.toml, [tool.poetry], or poetry-core as the build backend."""
     if fs.is_file(folder / "poetry.toml"):
         return True
-    pyproject = read_toml(folder / "pyproject.toml")
+    pyproject = scan.toml(folder / "pyproject.toml")
     backend = table(pyproject, "build-system").get("build-backend")
     return bool(table(pyproject, "tool", "poetry")) or (
         isinstance(backend, str) and backend.startswith("poetry")
     )
+
+
+def _projects_by_env_base(scan: Scan) -> dict[str, Path]:
+    """Each known project (with a name) by its env base `<name>-<hash8>` (first wins)."""
+    projects: dict[str, Path] = {}
+    for root in scan.project_roots:
+        name = project_name(scan.toml(root / "pyproject.toml"))
+        if name:
+            projects.setdefault(poetry_env_base(name, root, scan.ctx.platform), root)
+    return projects
 
 
 def project_of_central_env(env_name: str, scan: Scan) -> Path | None:
@@ -103,21 +113,17 @@ def project_of_central_env(env_name: str, scan: Scan) -> Path | None:
     match = _ENV_NAME_RE.match(env_name)
     if match is None:
         return None
-    for root in scan.project_roots:
-        name = project_name(read_toml(root / "pyproject.toml"))
-        if name and poetry_env_base(name, root, scan.ctx.platform) == match.group("base"):
-            return root
-    return None
+    return scan.once(_projects_by_env_base).get(match.group("base"))
 
 
 def poetry_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
     """Central env (by folder and name) or in-project `.venv` of a Poetry project."""
     if _ENV_NAME_RE.match(prefix.name) and (
-        prefix.parent in virtualenvs_dirs(scan)
+        prefix.parent in scan.once(virtualenvs_dirs)
         or ("pypoetry" in prefix.parts and "virtualenvs" in prefix.parts)
     ):
         return Tie(EnvKind.POETRY, project=project_of_central_env(prefix.name, scan))
-    if prefix.name == ".venv" and is_poetry_project(prefix.parent):
+    if prefix.name == ".venv" and is_poetry_project(prefix.parent, scan):
         if in_project_setting(prefix.parent, scan) is not False:
             return Tie(EnvKind.POETRY, project=prefix.parent)
     return None

@@ -1,15 +1,49 @@
-"""What one discovery pass knows besides the machine: the projects it may tie environments to."""
+"""What one discovery pass knows besides the machine: the projects it may tie environments to.
+
+A pass asks the same questions many times (every candidate environment is checked
+against every project's TOML and tool hashes), so the `Scan` remembers answers for
+as long as it lives. A new pass makes a new `Scan` and reads the disk afresh, so
+nothing it remembers can go stale between passes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from envsense.core.discovery.context import DiscoveryContext
+from envsense.core.discovery.tomlfiles import read_toml
 from envsense.core.environment import EnvKind
 
 # Folder names of environments kept inside a project, closest-to-conventional first.
 IN_PROJECT_NAMES = (".venv", "venv", "env", ".virtualenv", ".conda")
+
+_T = TypeVar("_T")
+
+
+class ScanMemo:
+    """Answers remembered for one pass: parsed TOML files and per-project indexes."""
+
+    __slots__ = ("_tomls", "_built")
+
+    def __init__(self) -> None:
+        self._tomls: dict[Path, dict[str, Any]] = {}
+        self._built: dict[Callable[..., object], object] = {}
+
+    def toml(self, path: Path) -> dict[str, Any]:
+        """`read_toml(path)`, read once per pass; callers must not modify the result."""
+        found = self._tomls.get(path)
+        if found is None:
+            found = self._tomls[path] = read_toml(path)
+        return found
+
+    def built(self, build: Callable[[Scan], _T], scan: Scan) -> _T:
+        """`build(scan)`, computed on first use; `build` itself is the key."""
+        if build not in self._built:
+            self._built[build] = build(scan)
+        return cast(_T, self._built[build])
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +52,15 @@ class Scan:
 
     ctx: DiscoveryContext
     project_roots: tuple[Path, ...] = ()
+    memo: ScanMemo = field(default_factory=ScanMemo, compare=False, repr=False)
+
+    def toml(self, path: Path) -> dict[str, Any]:
+        """A TOML file parsed at most once per pass ({} when missing or malformed)."""
+        return self.memo.toml(path)
+
+    def once(self, build: Callable[[Scan], _T]) -> _T:
+        """What `build` derives from this pass (an index of the projects, say), built once."""
+        return self.memo.built(build, self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from envsense.core.discovery import fs, ondisk
 from envsense.core.discovery.layout import prefix_interpreter
 from envsense.core.discovery.pyvenv import PyvenvCfg
 from envsense.core.discovery.scan import Scan, Tie, in_project_holder
-from envsense.core.discovery.tomlfiles import read_toml, table
+from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import Environment, EnvKind
 
 # How far up a uv venv's folder a workspace root may be (packages/<name>/.venv is 3).
@@ -35,7 +35,7 @@ def workspace_root(start: Path, scan: Scan) -> Path | None:
         if folder == scan.ctx.home or folder.parent == folder:
             return None
         # An empty `[tool.uv.workspace]` table still makes a workspace.
-        if "workspace" in table(read_toml(folder / "pyproject.toml"), "tool", "uv"):
+        if "workspace" in table(scan.toml(folder / "pyproject.toml"), "tool", "uv"):
             return folder
         folder = folder.parent
     return None

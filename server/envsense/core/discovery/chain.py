@@ -38,6 +38,13 @@ _VIRTUAL_CHAIN: tuple[Callable[[Path, PyvenvCfg | None, Scan], Tie | None], ...]
 
 def classify_prefix(prefix: Path, scan: Scan) -> Environment | None:
     """The environment rooted at `prefix`, or None when the folder is not one."""
+    known = scan.memo.classified
+    if prefix not in known:
+        known[prefix] = _classify_prefix(prefix, scan)
+    return known[prefix]
+
+
+def _classify_prefix(prefix: Path, scan: Scan) -> Environment | None:
     kind = pyenv_kind(prefix, scan)
     if kind is not None:
         return pyenv_environment(prefix, kind, scan)

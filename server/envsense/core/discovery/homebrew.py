@@ -49,8 +49,8 @@ def homebrew_environment(executable: Path) -> Environment | None:
 
 def find_homebrew(scan: Scan) -> Iterator[Environment]:
     for folder in bin_dirs(scan):
-        for entry in fs.list_dir(folder):
-            if _NAME_RE.match(entry.name):
-                env = homebrew_environment(entry)
+        for name in fs.list_names(folder):
+            if _NAME_RE.match(name):
+                env = homebrew_environment(folder / name)
                 if env is not None:
                     yield env

@@ -40,11 +40,11 @@ def prefix_interpreter(prefix: Path, platform: str, *, root_too: bool = False) -
             if dangling is None and fs.is_symlink(candidate):
                 dangling = candidate
         if not windows:
-            versioned = sorted(
-                entry
-                for entry in fs.list_dir(folder)
-                if entry.name.startswith("python3.") and entry.name[8:].isdigit()
-            )
+            versioned = [
+                folder / name
+                for name in fs.list_names(folder)
+                if name.startswith("python3.") and name[8:].isdigit()
+            ]
             for candidate in versioned:
                 if fs.is_file(candidate):
                     return Interpreter(candidate, None)

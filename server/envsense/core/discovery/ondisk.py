@@ -42,9 +42,9 @@ def from_pyvenv_cfg(cfg: PyvenvCfg) -> PythonVersion | None:
 def from_conda_meta(prefix: Path) -> PythonVersion | None:
     """conda-meta/python-3.12.1-h1234_0.json names the exact Python of a conda/pixi env."""
     best: PythonVersion | None = None
-    for entry in fs.list_dir(prefix / "conda-meta"):
-        match = _CONDA_PYTHON_RE.match(entry.name)
-        if match and entry.name.endswith(".json"):
+    for name in fs.list_names(prefix / "conda-meta"):
+        match = _CONDA_PYTHON_RE.match(name)
+        if match and name.endswith(".json"):
             version = PythonVersion.parse(match.group(1))
             if version is not None and (best is None or version > best):
                 best = version

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.discovery.tomlfiles import read_toml
-from envsense.core.environment import EnvKind
+from envsense.core.environment import Environment, EnvKind
 
 # Folder names of environments kept inside a project, closest-to-conventional first.
 IN_PROJECT_NAMES = (".venv", "venv", "env", ".virtualenv", ".conda")
@@ -26,11 +26,14 @@ _T = TypeVar("_T")
 class ScanMemo:
     """Answers remembered for one pass: parsed TOML files and per-project indexes."""
 
-    __slots__ = ("_tomls", "_built")
+    __slots__ = ("_tomls", "_built", "classified")
 
     def __init__(self) -> None:
         self._tomls: dict[Path, dict[str, Any]] = {}
         self._built: dict[Callable[..., object], object] = {}
+        # Several sources reach the same prefix (a project's .venv is both in a workspace
+        # folder and in a project; /usr holds python, python3 and python3.X).
+        self.classified: dict[Path, Environment | None] = {}
 
     def toml(self, path: Path) -> dict[str, Any]:
         """`read_toml(path)`, read once per pass; callers must not modify the result."""

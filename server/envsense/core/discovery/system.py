@@ -41,9 +41,11 @@ def search_dirs(scan: Scan) -> list[Path]:
 def python_executables(folder: Path, platform: str) -> Iterator[Path]:
     """python, python3, python3.X in a folder (python3.X-config and friends excluded)."""
     pattern = _WINDOWS_NAME_RE if platform == "win32" else _POSIX_NAME_RE
-    for entry in fs.list_dir(folder):
-        if pattern.match(entry.name) and (fs.is_file(entry) or fs.is_symlink(entry)):
-            yield entry
+    for name in fs.list_names(folder):
+        if pattern.match(name):
+            entry = folder / name
+            if fs.is_file(entry) or fs.is_symlink(entry):
+                yield entry
 
 
 def system_environment(executable: Path, scan: Scan) -> Environment:

@@ -97,7 +97,9 @@ class Session:
 
     def refresh_environments(self) -> int:
         """Discover again (blocking); returns how many environments were found."""
-        found = discover(self.discovery_context())
+        # Interpreters whose version no file tells are asked once (cached on disk, never
+        # through a shim, never inside an untrusted workspace).
+        found = discover(self.discovery_context(), allow_spawn=True, trusted=self.settings.trusted)
         with self._lock:
             self._environments = found
             self._selections.clear()

@@ -93,7 +93,9 @@ def run_check(
     use_cache: bool = True,
 ) -> int:
     """Check `paths`; exit 1 when an error-severity finding exists, 2 on internal error."""
-    session = Session(folders, settings=SessionSettings(interpreter=python))
+    # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
+    # interpreter found inside them.
+    session = Session(folders, settings=SessionSettings(interpreter=python, trusted=False))
     cache = CheckCache(cache_path(folders, python)) if use_cache else None
     try:
         findings: list[Finding] = []

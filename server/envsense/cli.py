@@ -50,13 +50,14 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     import json
 
     from envsense.core.selection import recommended_order
-    from envsense.core.session import Session
+    from envsense.core.session import Session, SessionSettings
 
     path = Path(args.path).resolve()
     if not path.exists():
         print(f"envsense: no such file or folder: {args.path}", file=sys.stderr)
         return 2
-    session = Session([_workspace_folder(path)])
+    # Never run an interpreter found inside the checkout (see docs/security.md).
+    session = Session([_workspace_folder(path)], settings=SessionSettings(trusted=False))
     project = session.project_for(path)
     selection = session.selection(project)
     ordered = recommended_order(project, session.environments(), selection)

@@ -87,7 +87,7 @@ def _discover(ctx: DiscoveryContext) -> list[Environment]:
     ]
     for source in prefix_sources:
         for prefix in _guarded(source, scan):
-            _add(found, _guarded_classify(prefix, scan))
+            _add(found, _guarded_classify(prefix, scan), scan)
     env_sources: list[Callable[[Scan], Iterable[Environment]]] = [
         uv.find_managed_pythons,
         homebrew.find_homebrew,
@@ -100,10 +100,10 @@ def _discover(ctx: DiscoveryContext) -> list[Environment]:
         ]
     for env_source in env_sources:
         for env in _guarded(env_source, scan):
-            _add(found, env)
+            _add(found, env, scan)
     for folder in system.search_dirs(scan):
         for executable in system.python_executables(folder, ctx.platform):
-            _add(found, _guarded_classify_executable(executable, scan))
+            _add(found, _guarded_classify_executable(executable, scan), scan)
     return list(found.values())
 
 
@@ -145,17 +145,17 @@ def _unusable(path: Path, error: str) -> Environment:
     return Environment(kind=EnvKind.SYSTEM, prefix=None, executable=path, version=None, error=error)
 
 
-def _key(env: Environment) -> str:
+def _key(env: Environment, scan: Scan) -> str:
     if env.prefix is not None and not is_base_kind(env):
-        return str(fs.realpath(env.prefix))
+        return str(scan.realpath(env.prefix))
     if env.executable is not None:
-        return str(fs.realpath(env.executable))
+        return str(scan.realpath(env.executable))
     return str(env.prefix or "")
 
 
-def _add(found: dict[str, Environment], env: Environment | None) -> None:
+def _add(found: dict[str, Environment], env: Environment | None, scan: Scan) -> None:
     if env is not None:
-        found.setdefault(_key(env), env)
+        found.setdefault(_key(env, scan), env)
 
 
 def _guarded(source: Callable[[Scan], Iterable[_T]], scan: Scan) -> Iterator[_T]:

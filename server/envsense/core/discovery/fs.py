@@ -93,6 +93,33 @@ def realpath(path: Path) -> Path:
         return path
 
 
+class RealpathCache:
+    """`realpath` for many paths below the same folders, resolving each folder once.
+
+    os.path.realpath checks every component of every path it is given; a scan asks
+    for hundreds of paths under a few folders (~/projects/*/.venv), so this resolves
+    the parent once and then only checks whether the last component is a link.
+    """
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        known = self._known.get(path)
+        if known is not None:
+            return known
+        parent = path.parent
+        if os.name != "posix" or parent == path or not path.is_absolute() or ".." in path.parts:
+            resolved = realpath(path)  # the root, or a path the shortcut does not cover
+        else:
+            joined = self(parent) / path.name
+            resolved = realpath(joined) if is_symlink(joined) else joined
+        self._known[path] = resolved
+        return resolved
+
+
 def readlink(path: Path) -> str:
     try:
         return os.readlink(path)

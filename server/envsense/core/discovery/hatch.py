@@ -81,7 +81,7 @@ def _owners_by_id(scan: Scan) -> dict[str, Path]:
     owners: dict[str, Path] = {}
     for root in scan.project_roots:
         owners.setdefault(project_id(root), root)
-        owners.setdefault(project_id(fs.realpath(root)), root)
+        owners.setdefault(project_id(scan.realpath(root)), root)
     return owners
 
 

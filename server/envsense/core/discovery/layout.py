@@ -33,6 +33,8 @@ def prefix_interpreter(prefix: Path, platform: str, *, root_too: bool = False) -
         folders.append(prefix)
     dangling: Path | None = None
     for folder in folders:
+        if not fs.is_dir(folder):
+            continue  # nothing to find, dangling links included: one stat instead of five
         for name in names:
             candidate = folder / name
             if fs.is_file(candidate):

@@ -26,9 +26,13 @@ _TRUE = ("1", "true", "yes", "on")
 
 def poetry_env_base(name: str, project_root: Path, platform: str) -> str:
     """`<sanitized name>-<hash8>`: Poetry's env name before the `-pyX.Y` suffix."""
+    return _env_base(name, os.path.realpath(project_root), platform)
+
+
+def _env_base(name: str, cwd: str, platform: str) -> str:
+    """poetry_env_base of the project whose canonical folder is `cwd`."""
     canonical = re.sub(r"[-_.]+", "-", name).lower()
     sanitized = _SANITIZE_RE.sub("_", canonical)[:42]
-    cwd = os.path.realpath(project_root)
     if platform == "win32":
         cwd = cwd.lower()  # os.path.normcase on Windows
     digest = hashlib.sha256(cwd.encode()).digest()
@@ -104,7 +108,8 @@ def _projects_by_env_base(scan: Scan) -> dict[str, Path]:
     for root in scan.project_roots:
         name = project_name(scan.toml(root / "pyproject.toml"))
         if name:
-            projects.setdefault(poetry_env_base(name, root, scan.ctx.platform), root)
+            base = _env_base(name, str(scan.realpath(root)), scan.ctx.platform)
+            projects.setdefault(base, root)
     return projects
 
 

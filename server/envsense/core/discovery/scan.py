@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from envsense.core.discovery.context import DiscoveryContext
+from envsense.core.discovery.fs import RealpathCache
 from envsense.core.discovery.tomlfiles import read_toml
 from envsense.core.environment import Environment, EnvKind
 
@@ -26,11 +27,12 @@ _T = TypeVar("_T")
 class ScanMemo:
     """Answers remembered for one pass: parsed TOML files and per-project indexes."""
 
-    __slots__ = ("_tomls", "_built", "classified")
+    __slots__ = ("_tomls", "_built", "classified", "realpath")
 
     def __init__(self) -> None:
         self._tomls: dict[Path, dict[str, Any]] = {}
         self._built: dict[Callable[..., object], object] = {}
+        self.realpath = RealpathCache()
         # Several sources reach the same prefix (a project's .venv is both in a workspace
         # folder and in a project; /usr holds python, python3 and python3.X).
         self.classified: dict[Path, Environment | None] = {}
@@ -60,6 +62,10 @@ class Scan:
     def toml(self, path: Path) -> dict[str, Any]:
         """A TOML file parsed at most once per pass ({} when missing or malformed)."""
         return self.memo.toml(path)
+
+    def realpath(self, path: Path) -> Path:
+        """`fs.realpath(path)`, with the folders it goes through resolved once per pass."""
+        return self.memo.realpath(path)
 
     def once(self, build: Callable[[Scan], _T]) -> _T:
         """What `build` derives from this pass (an index of the projects, say), built once."""

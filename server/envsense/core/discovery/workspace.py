@@ -35,16 +35,19 @@ def in_project_prefixes(folder: Path, scan: Scan) -> Iterator[Path]:
 
 def workspace_prefixes(scan: Scan) -> Iterator[Path]:
     """Candidate env folders in every workspace folder and in every known project."""
+    looked_into: set[Path] = set()
     for folder in scan.ctx.workspace_folders:
         if looks_like_env(folder, scan):
             yield folder
             continue  # the workspace IS an environment; nothing inside is another one
         yield from in_project_prefixes(folder, scan)
+        looked_into.add(folder)
         for sub in fs.subdirs(folder):
             if sub.name in fs.SKIP_DIRS or sub.name in IN_PROJECT_NAMES:
                 continue
             if looks_like_env(sub, scan):
                 yield sub
     for root in scan.project_roots:
-        yield from in_project_prefixes(root, scan)
+        if root not in looked_into:  # a workspace folder is usually a project too
+            yield from in_project_prefixes(root, scan)
     yield from find_custom_envs(scan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,27 +26,21 @@ class Project:
 
 def project_markers(folder: Path) -> tuple[str, ...]:
     """The marker files in `folder`: pyproject.toml, setup.py, setup.cfg, Pipfile, requirements*.txt."""
-    return _markers(folder, fs.list_entries(folder))
+    return _markers(fs.read_listing(folder))
 
 
-def _markers(folder: Path, entries: list[os.DirEntry[str]]) -> tuple[str, ...]:
-    """project_markers from a listing already made (one system call per folder, not five)."""
-    present = {entry.name: entry for entry in entries}
-    if len(entries) >= fs.MAX_ENTRIES:  # a cut-off listing may miss a marker: ask for each
-        found = [name for name in MARKER_FILES if fs.is_file(folder / name)]
-    else:
-        found = [name for name in MARKER_FILES if name in present and _is_file(present[name])]
+def _markers(listing: fs.Listing) -> tuple[str, ...]:
+    found = [name for name in MARKER_FILES if listing.is_file(name)]
     requirements = [
-        name for name in present if name.startswith("requirements") and name.endswith(".txt")
+        name
+        for name in listing.names()
+        if name.startswith("requirements") and name.endswith(".txt")
     ]
-    return tuple(found + sorted(requirements))
+    return tuple(found + requirements)
 
 
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()  # follows symlinks, like Path.is_file
-    except OSError:
-        return False
+def _is_environment(listing: fs.Listing) -> bool:
+    return listing.is_file("pyvenv.cfg") or listing.is_dir("conda-meta")
 
 
 def find_project(path: Path, workspace_folder: Path) -> Project:
@@ -67,14 +60,6 @@ def find_project(path: Path, workspace_folder: Path) -> Project:
         folder = folder.parent
 
 
-def _is_real_dir(entry: os.DirEntry[str]) -> bool:
-    """A folder that is no symlink (so a link loop cannot make a walk go round)."""
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
-
-
 def find_projects(workspace_folder: Path) -> list[Project]:
     """Every project in a workspace folder, breadth-first, at most MAX_PROJECT_DEPTH levels down.
 
@@ -86,19 +71,18 @@ def find_projects(workspace_folder: Path) -> list[Project]:
     for depth in range(MAX_PROJECT_DEPTH + 1):
         next_level: list[Path] = []
         for folder in level:
-            entries = fs.list_entries(folder)
-            markers = _markers(folder, entries)
+            # One listing per folder answers all: is it an environment, its markers, its sub-folders.
+            listing = fs.read_listing(folder)
+            if depth > 0 and _is_environment(listing):
+                continue  # an environment, whatever its name
+            markers = _markers(listing)
             if markers:
                 found.append(Project(folder, markers))
             if depth == MAX_PROJECT_DEPTH:
                 continue
-            for name in sorted(entry.name for entry in entries if _is_real_dir(entry)):
-                if name in fs.SKIP_DIRS or name in _ENV_FOLDERS:
-                    continue
-                sub = folder / name
-                if fs.is_file(sub / "pyvenv.cfg") or fs.is_dir(sub / "conda-meta"):
-                    continue  # an environment, whatever its name
-                next_level.append(sub)
+            for name in listing.dir_names(follow_symlinks=False):
+                if name not in fs.SKIP_DIRS and name not in _ENV_FOLDERS:
+                    next_level.append(folder / name)
         level = next_level
     if not found:
         _log.debug("no project markers under %s", workspace_folder)

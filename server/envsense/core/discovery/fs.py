@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 _log = logging.getLogger(__name__)
@@ -146,7 +148,7 @@ def list_names(path: Path) -> list[str]:
     Callers that filter by name use this rather than `list_dir`, since building a
     `Path` per entry of /usr/bin (1,000+ entries) costs more than the rest of a scan.
     """
-    return sorted(entry.name for entry in list_entries(path))
+    return read_listing(path).names()
 
 
 def list_dir(path: Path) -> list[Path]:
@@ -156,35 +158,70 @@ def list_dir(path: Path) -> list[Path]:
 
 def subdirs(path: Path) -> list[Path]:
     """The sub-folders of a folder (symlinked ones included when they resolve), sorted."""
-    names: list[str] = []
-    for entry in list_entries(path):
-        try:
-            if entry.is_dir():  # follows symlinks, like Path.is_dir
-                names.append(entry.name)
-        except OSError:
-            continue
-    return [path / name for name in sorted(names)]
+    return [path / name for name in read_listing(path).dir_names()]
 
 
-def list_entries(path: Path) -> list[os.DirEntry[str]]:
-    """At most MAX_ENTRIES entries of a folder, unsorted; [] (with a log line) when unreadable.
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A folder read with one system call, answering "is there a file / folder named X?".
 
     A DirEntry knows whether it is a file, folder or link without another system call.
+    A listing cut off at MAX_ENTRIES cannot say what is missing, so it asks the disk.
     """
-    entries: list[os.DirEntry[str]] = []
+
+    folder: Path
+    entries: dict[str, os.DirEntry[str]]
+    complete: bool = True
+
+    def names(self) -> list[str]:
+        return sorted(self.entries)
+
+    def dir_names(self, *, follow_symlinks: bool = True) -> list[str]:
+        """Sorted names of the sub-folders (without symlinked ones unless `follow_symlinks`)."""
+        return sorted(
+            name
+            for name, entry in self.entries.items()
+            if _entry_test(entry.is_dir, follow_symlinks=follow_symlinks)
+        )
+
+    def is_file(self, name: str) -> bool:
+        """Like `is_file(folder / name)`: symlinks to files count."""
+        if not self.complete:
+            return is_file(self.folder / name)
+        entry = self.entries.get(name)
+        return entry is not None and _entry_test(entry.is_file, follow_symlinks=True)
+
+    def is_dir(self, name: str) -> bool:
+        """Like `is_dir(folder / name)`: symlinks to folders count."""
+        if not self.complete:
+            return is_dir(self.folder / name)
+        entry = self.entries.get(name)
+        return entry is not None and _entry_test(entry.is_dir, follow_symlinks=True)
+
+
+def read_listing(path: Path) -> Listing:
+    """At most MAX_ENTRIES entries of a folder; empty (with a log line) when unreadable."""
+    entries: dict[str, os.DirEntry[str]] = {}
     try:
         with os.scandir(path) as scan:
             for entry in scan:
                 if len(entries) >= MAX_ENTRIES:
                     _log.info("stopped listing %s after %d entries", path, MAX_ENTRIES)
-                    break
-                entries.append(entry)
+                    return Listing(path, entries, complete=False)
+                entries[entry.name] = entry
     except FileNotFoundError:
-        return []
+        pass
     except (OSError, ValueError) as exc:
         _log.info("cannot list %s: %s", path, exc)
-        return []
-    return entries
+        return Listing(path, {}, complete=False)  # a folder may be searchable yet unreadable
+    return Listing(path, entries)
+
+
+def _entry_test(test: Callable[..., bool], *, follow_symlinks: bool) -> bool:
+    try:
+        return test(follow_symlinks=follow_symlinks)
+    except OSError:  # a symlink loop or an unreadable target, as Path.is_dir treats them
+        return False
 
 
 def is_within(path: Path, folder: Path) -> bool:

@@ -102,7 +102,7 @@ def find_central_envs(scan: Scan) -> Iterator[Path]:
 
 def hatch_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
     """Hatch's layout decides; the project is the known root whose id matches."""
-    if len(prefix.parts) > 3 and prefix.parent.parent.parent == virtual_root(scan):
+    if len(prefix.parts) > 3 and prefix.parent.parent.parent == scan.once(virtual_root):
         return Tie(EnvKind.HATCH, project=scan.once(_owners_by_id).get(prefix.parent.name))
     for custom in scan.once(_custom_dirs):
         if prefix.parent == custom.folder and prefix.name in custom.names:

@@ -49,7 +49,7 @@ def _venv_prefixes(scan: Scan) -> list[tuple[str, Path]]:
 
 
 def pdm_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
-    if prefix.parent == venvs_dir(scan):
+    if prefix.parent == scan.once(venvs_dir):
         owner = next(
             (root for start, root in scan.once(_venv_prefixes) if prefix.name.startswith(start)),
             None,

@@ -55,7 +55,11 @@ def pipenv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
     target = project_file_target(prefix, scan)
     if target is not None and fs.is_file(target / "Pipfile"):
         return Tie(EnvKind.PIPENV, project=target)
-    if prefix.parent in central_dirs(scan) and target is None and _HASHED_RE.match(prefix.name):
+    if (
+        prefix.parent in scan.once(central_dirs)
+        and target is None
+        and _HASHED_RE.match(prefix.name)
+    ):
         if not fs.lexists(prefix / ".project"):
             owner = scan.once(_projects_by_env_name).get(prefix.name)
             if owner is not None:

@@ -33,7 +33,7 @@ def find_pyenv_prefixes(scan: Scan) -> Iterator[Path]:
 
 def pyenv_kind(prefix: Path, scan: Scan) -> EnvKind | None:
     """PYENV for an install, PYENV_VIRTUALENV for a venv; conda installs go to conda."""
-    versions = pyenv_root(scan) / "versions"
+    versions = scan.once(pyenv_root) / "versions"
     direct = prefix.parent == versions
     nested = prefix.parent.name == "envs" and prefix.parent.parent.parent == versions
     if not (direct or nested) or is_conda_env(prefix):

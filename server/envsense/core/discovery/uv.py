@@ -67,7 +67,7 @@ def find_managed_pythons(scan: Scan) -> Iterator[Environment]:
 
 
 def is_managed_python(prefix: Path, scan: Scan) -> bool:
-    return any(prefix.parent == folder for folder in managed_python_dirs(scan)) and bool(
+    return any(prefix.parent == folder for folder in scan.once(managed_python_dirs)) and bool(
         _MANAGED_RE.match(prefix.name)
     )
 

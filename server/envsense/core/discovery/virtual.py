@@ -20,9 +20,13 @@ def looks_virtual(prefix: Path, scan: Scan) -> bool:
     if fs.is_file(prefix / "pyvenv.cfg"):
         return True
     bin_dir = prefix / bin_dir_name(scan.ctx.platform)
-    if bin_dir in {scan.ctx.system(folder) for folder in _NEVER_VIRTUAL}:
+    if bin_dir in scan.once(_never_virtual_bins):
         return False
     return any(fs.is_file(bin_dir / name) for name in _ACTIVATE_NAMES)
+
+
+def _never_virtual_bins(scan: Scan) -> set[Path]:
+    return {scan.ctx.system(folder) for folder in _NEVER_VIRTUAL}
 
 
 def venv_tie(prefix: Path, cfg: PyvenvCfg | None) -> Tie:

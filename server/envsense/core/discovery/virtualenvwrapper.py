@@ -17,6 +17,6 @@ def workon_home(scan: Scan) -> Path:
 
 
 def virtualenvwrapper_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
-    if prefix.parent != workon_home(scan):
+    if prefix.parent != scan.once(workon_home):
         return None
     return Tie(EnvKind.VIRTUALENVWRAPPER, project=project_file_target(prefix, scan))

@@ -26,11 +26,12 @@ def looks_like_env(folder: Path, scan: Scan) -> bool:
 
 def in_project_prefixes(folder: Path, scan: Scan) -> Iterator[Path]:
     """`<folder>/.venv`, venv, env, .virtualenv, .conda and `.pixi/envs/*` that exist."""
+    listing = fs.read_listing(folder)
     for name in IN_PROJECT_NAMES:
-        candidate = folder / name
-        if fs.is_dir(candidate) and looks_like_env(candidate, scan):
-            yield candidate
-    yield from pixi_envs_of(folder)
+        if listing.is_dir(name) and looks_like_env(folder / name, scan):
+            yield folder / name
+    if listing.is_dir(".pixi"):
+        yield from pixi_envs_of(folder)
 
 
 def workspace_prefixes(scan: Scan) -> Iterator[Path]:

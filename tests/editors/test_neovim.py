@@ -76,6 +76,12 @@ def site_packages(venv: Path) -> Path:
     return next(venv.glob("lib/python*/site-packages"))
 
 
+def lsp_log(home: Path) -> str:
+    """The tail of Neovim's LSP log (server stderr and protocol errors), for failure reports."""
+    logs = [*home.rglob("lsp.log")]
+    return logs[0].read_text(errors="replace")[-3000:] if logs else "(none)"
+
+
 def run_nvim(nvim: str, workspace: Path, env: dict[str, str], out: Path) -> dict[str, Any]:
     command = [sys.executable, "-m", "envsense", "serve"]
     proc = subprocess.run(
@@ -109,7 +115,7 @@ def test_neovim_shows_the_missing_import_and_its_install_fix_clears_it(tmp_path:
 
     result = run_nvim(nvim, workspace, editor_env(tmp_path / "home", wheels), tmp_path / "r.json")
 
-    assert result["errors"] == [], result
+    assert result["errors"] == [], f"{result}\nnvim's LSP log:\n{lsp_log(tmp_path / 'home')}"
     assert result["ok"] is True and result["exit_code"] == 0, result
     (missing,) = [d for d in result["diagnostics"] if d["code"] == "missing-import"]
     assert (missing["lnum"], missing["col"], missing["end_lnum"], missing["end_col"]) == (

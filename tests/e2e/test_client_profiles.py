@@ -64,8 +64,13 @@ async def test_editor_profile_gets_diagnostic_fix_install_and_environments(
     wheels = wheelhouse(tmp_path / "wheels", DIST)
     put_uv_on_path(machine)
     capabilities = client_capabilities(profile)
+    # The server pulls only with clients it can ask to re-pull after an install.
     pull = (
-        capabilities.text_document is not None and capabilities.text_document.diagnostic is not None
+        capabilities.text_document is not None
+        and capabilities.text_document.diagnostic is not None
+        and capabilities.workspace is not None
+        and capabilities.workspace.diagnostics is not None
+        and bool(capabilities.workspace.diagnostics.refresh_support)
     )
     async with session(
         machine, project, capabilities=capabilities, env=offline_env(wheels)
@@ -88,5 +93,5 @@ async def test_editor_profile_gets_diagnostic_fix_install_and_environments(
         result = await run_action(client, install)
         assert result_field(result, "ok") is True, result
         assert installed(project / ".venv", DIST)
-        # A pull client re-pulls by itself (nvim: on the next edit or buffer enter).
+        # Pushed again, or (pull clients) re-pulled after the server's refresh request.
         assert await current_diagnostics(client, uri, pull, lambda d: d == []) == []

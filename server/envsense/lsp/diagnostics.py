@@ -261,6 +261,10 @@ def register(server: EnvsenseServer) -> None:
     def enable_pull(params: types.InitializeParams) -> None:
         if not get_capability(params.capabilities, "text_document.diagnostic", None):
             return
+        # Our diagnostics change when an environment does, not only on edits: a client
+        # that can't be asked to re-pull would keep stale ones, so it gets pushes instead.
+        if not get_capability(params.capabilities, "workspace.diagnostics.refresh_support", False):
+            return
         feature.pull = True
 
         @server.feature(

@@ -11,13 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from packaging.specifiers import SpecifierSet
+from typing import TYPE_CHECKING
 
 from envsense.core.discovery import fs
 from envsense.core.discovery.scan import IN_PROJECT_NAMES
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.projects import Project, project_markers
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 _SHARED_BIN_KINDS = frozenset(
     {EnvKind.SYSTEM, EnvKind.HOMEBREW, EnvKind.WINDOWS_STORE, EnvKind.WINDOWS_REGISTRY}

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.discovery import discover, identify
@@ -19,13 +20,15 @@ from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
-from envsense.core.inventory import Inventory, read_inventory
 from envsense.core.picks import PickStore
-from envsense.core.project_checks import environment_findings
 from envsense.core.projects import Project, find_project
-from envsense.core.requirement_checks import manifest_findings
 from envsense.core.selection import Selection, select_environment
-from envsense.core.source_checks import ProjectContext, notebook_findings, source_findings
+
+# The checks and the inventory reader are imported where they are used: `envsense envs`
+# only discovers and selects, and importing them was a sixth of its start-up.
+if TYPE_CHECKING:
+    from envsense.core.inventory import Inventory
+    from envsense.core.source_checks import ProjectContext
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +193,8 @@ class Session:
             cached = self._inventories.get(environment.key)
         if cached is not None and cached[1].state_key() == cached[0]:
             return cached[1]
+        from envsense.core.inventory import read_inventory
+
         try:
             inventory = read_inventory(environment)
         except OSError as error:
@@ -230,6 +235,8 @@ class Session:
 
     def context_for(self, path: Path) -> ProjectContext:
         """Everything a check of a file in this project needs, resolved once."""
+        from envsense.core.source_checks import ProjectContext
+
         project = self.project_for(path)
         selection = self.selection(project)
         declarations = self.declarations(project)
@@ -254,16 +261,24 @@ class Session:
         return context
 
     def check_source(self, path: Path, text: str) -> list[Finding]:
+        from envsense.core.project_checks import environment_findings
+        from envsense.core.source_checks import source_findings
+
         context = self.context_for(path)
         findings = source_findings(path, text, context)
         findings += environment_findings(path, context, source_text=text)
         return self._apply_settings(findings)
 
     def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
+        from envsense.core.source_checks import notebook_findings
+
         context = self.context_for(path)
         return [self._apply_settings(f) for f in notebook_findings(path, cells, context)]
 
     def check_manifest(self, path: Path, text: str) -> list[Finding]:
+        from envsense.core.project_checks import environment_findings
+        from envsense.core.requirement_checks import manifest_findings
+
         context = self.context_for(path)
         findings = manifest_findings(path, parse_manifest(path, text), context)
         findings += environment_findings(path, context, source_text=text)

@@ -6,6 +6,7 @@ treated as empty, so one bad corner never stops the rest of the scan.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from collections.abc import Callable
@@ -201,19 +202,19 @@ class Listing:
 
 def read_listing(path: Path) -> Listing:
     """At most MAX_ENTRIES entries of a folder; empty (with a log line) when unreadable."""
-    entries: dict[str, os.DirEntry[str]] = {}
     try:
         with os.scandir(path) as scan:
-            for entry in scan:
-                if len(entries) >= MAX_ENTRIES:
-                    _log.info("stopped listing %s after %d entries", path, MAX_ENTRIES)
-                    return Listing(path, entries, complete=False)
-                entries[entry.name] = entry
+            # One entry past the limit tells a full folder from a cut-off one.
+            found = list(itertools.islice(scan, MAX_ENTRIES + 1))
     except FileNotFoundError:
-        pass
+        return Listing(path, {})
     except (OSError, ValueError) as exc:
         _log.info("cannot list %s: %s", path, exc)
         return Listing(path, {}, complete=False)  # a folder may be searchable yet unreadable
+    entries = {entry.name: entry for entry in found[:MAX_ENTRIES]}
+    if len(found) > MAX_ENTRIES:
+        _log.info("stopped listing %s after %d entries", path, MAX_ENTRIES)
+        return Listing(path, entries, complete=False)
     return Listing(path, entries)
 
 

@@ -10,33 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-
-# Import names whose identically named distribution is a different project, a deprecated
-# shim or a squat (docs/security.md, "Name guessing"). Key: canonical name; value: the
-# distribution people almost always mean.
-TRAP_NAMES: dict[str, str] = {
-    "attr": "attrs",
-    "bs4": "beautifulsoup4",
-    "crypto": "pycryptodome",
-    "cv2": "opencv-python",
-    "dateutil": "python-dateutil",
-    "docx": "python-docx",
-    "dotenv": "python-dotenv",
-    "ffmpeg": "ffmpeg-python",
-    "git": "GitPython",
-    "hydra": "hydra-core",
-    "jwt": "PyJWT",
-    "kafka": "kafka-python",
-    "magic": "python-magic",
-    "serial": "pyserial",
-    "sklearn": "scikit-learn",
-    "skimage": "scikit-image",
-    "yaml": "PyYAML",
-}
 
 # Anything that is not printable, plus the whitespace a shell or a requirements parser
 # would treat as a separator; ordinary spaces are fine ("requests >= 2; os_name == 'nt'").
@@ -94,8 +72,26 @@ def check_requirement(
 
 
 def trap_hint(name: str) -> str | None:
-    """For a trap name, the distribution that is usually meant; None for ordinary names."""
-    return TRAP_NAMES.get(canonicalize_name(name))
+    """For a trap name, the distribution that is usually meant; None for ordinary names.
+
+    The traps are the curated module map's (`core/data/module_map.py`): import names whose
+    namesake on the index is another project, a stub or a shim (`attr`, `jwt`, `sklearn`).
+    """
+    return _trap_index().get(canonicalize_name(name))
+
+
+@lru_cache(maxsize=1)
+def _trap_index() -> dict[str, str]:
+    from envsense.core.modulemap import curated_table
+
+    index: dict[str, str] = {}
+    for module, entry in curated_table().items():
+        if not entry.trap or not entry.distributions or "." in module:
+            continue
+        meant = entry.distributions[0]
+        if canonicalize_name(meant) != canonicalize_name(module):
+            index.setdefault(canonicalize_name(module), meant)
+    return index
 
 
 def dist_name_from_dist_info(folder: Path) -> str | None:

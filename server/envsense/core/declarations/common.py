@@ -6,9 +6,14 @@ import re
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from envsense.core.declarations.records import DeclaredRequirement, ManifestProblem
+from envsense.core.declarations.records import (
+    DeclaredRequirement,
+    ManifestProblem,
+    RequiresPython,
+)
 from envsense.core.findings import Span
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -113,3 +118,19 @@ def unnamed(
         editable=editable,
         url=url,
     )
+
+
+def parse_requires_python(
+    specifier: str, raw: str, manifest: Path, span: Span, what: str
+) -> RequiresPython | ManifestProblem:
+    """The project's Python range, or a problem on its span when `specifier` is invalid.
+
+    `raw` is the text as written (kept for messages), `specifier` its PEP 440 form, and
+    `what` names the key in the manifest's own terms (`python_requires`, ...).
+    """
+    try:
+        return RequiresPython(SpecifierSet(specifier), raw, manifest, span)
+    except InvalidSpecifier:
+        return ManifestProblem(
+            manifest, f"{manifest.name}: {what} {raw!r} is not a valid version specifier", span
+        )

@@ -5,9 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from envsense.core.declarations.common import declare, toml_problem, unnamed
+from envsense.core.declarations.common import (
+    declare,
+    parse_requires_python,
+    toml_problem,
+    unnamed,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -94,14 +97,11 @@ def parse_pipfile(path: Path, text: str) -> Declarations:
                 continue
             spec = f"{operator}{raw}" if key == "python_full_version" else f"=={raw}.*"
             span = locator.take_string(("requires", key), raw) or _NOWHERE
-            try:
-                requires = RequiresPython(SpecifierSet(spec), raw, path, span)
-            except InvalidSpecifier:
-                problems.append(
-                    ManifestProblem(
-                        path, f"{path.name}: requires.{key} {raw!r} is not a version", span
-                    )
-                )
+            parsed = parse_requires_python(spec, raw, path, span, f"requires.{key}")
+            if isinstance(parsed, ManifestProblem):
+                problems.append(parsed)
+            else:
+                requires = parsed
             break
     declares = isinstance(data.get("packages"), dict) or isinstance(data.get("dev-packages"), dict)
     return Declarations(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-from envsense.core.declarations.common import declare
+from envsense.core.declarations.common import declare, parse_requires_python
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -86,16 +84,11 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
     raw = data.get("requires-python")
     if isinstance(raw, str):
         span = locator.take_string(("requires-python",), raw) or block_span
-        try:
-            requires = RequiresPython(SpecifierSet(raw), raw, path, span)
-        except InvalidSpecifier:
-            problems.append(
-                ManifestProblem(
-                    path,
-                    f"{path.name}: requires-python {raw!r} is not a valid version specifier",
-                    span,
-                )
-            )
+        parsed = parse_requires_python(raw, raw, path, span, "requires-python")
+        if isinstance(parsed, ManifestProblem):
+            problems.append(parsed)
+        else:
+            requires = parsed
     return Declarations(
         requirements=tuple(requirements),
         requires_python=requires,

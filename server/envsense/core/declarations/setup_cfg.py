@@ -5,10 +5,9 @@ from __future__ import annotations
 import configparser
 from pathlib import Path
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from envsense.core.declarations.common import declare, is_dev_name
+from envsense.core.declarations.common import declare, is_dev_name, parse_requires_python
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -91,16 +90,11 @@ def parse_setup_cfg(path: Path, text: str) -> Declarations:
             elif normalized == "python_requires":
                 raw = parser.get("options", key).strip()
                 span = locator.find("options", key, raw, locator.key_line("options", normalized))
-                try:
-                    requires = RequiresPython(SpecifierSet(raw), raw, path, span)
-                except InvalidSpecifier:
-                    problems.append(
-                        ManifestProblem(
-                            path,
-                            f"{path.name}: python_requires {raw!r} is not a valid version specifier",
-                            span,
-                        )
-                    )
+                parsed = parse_requires_python(raw, raw, path, span, "python_requires")
+                if isinstance(parsed, ManifestProblem):
+                    problems.append(parsed)
+                else:
+                    requires = parsed
     if parser.has_section("options.extras_require"):
         for extra in parser.options("options.extras_require"):
             declares = True

@@ -6,11 +6,11 @@ are all visible as files, and an untrusted workspace must never have its Python 
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from envsense.core.environment import Environment
+from envsense.core.sitepackages import Layout, detect_layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,14 +25,14 @@ class InstallTarget:
     externally_managed: Path | None  # the EXTERNALLY-MANAGED file, when present
 
     @classmethod
-    def read(cls, env: Environment, platform: str = sys.platform) -> InstallTarget | None:
+    def read(cls, env: Environment) -> InstallTarget | None:
         """None when the environment has no executable to install with."""
         if env.executable is None:
             return None
         prefix = env.prefix
-        site = site_packages_dirs(env, platform)
+        site = site_packages_dirs(env)
         virtual = env.kind.is_virtual or (prefix is not None and (prefix / "pyvenv.cfg").is_file())
-        marker = None if virtual else externally_managed_marker(env, platform)
+        marker = None if virtual else externally_managed_marker(env)
         return cls(
             executable=env.executable,
             prefix=prefix,
@@ -53,60 +53,41 @@ class InstallTarget:
         return frozenset(found)
 
 
-def stdlib_dirs(env: Environment, platform: str = sys.platform) -> tuple[Path, ...]:
-    """Candidate stdlib folders of a (non-virtual) environment's prefix."""
-    if env.prefix is None:
-        return ()
-    if platform == "win32":
-        return (env.prefix / "Lib",)
-    lib = env.prefix / "lib"
-    if env.version is not None:
-        short = env.version.short
-        return (lib / f"python{short}", lib / f"python{short}t")
+def _layout(env: Environment) -> Layout | None:
     try:
-        return tuple(sorted(p for p in lib.glob("python3*") if p.is_dir()))
+        return detect_layout(env)
     except OSError:
+        return None
+
+
+def stdlib_dirs(env: Environment) -> tuple[Path, ...]:
+    """The stdlib folder of the environment's base interpreter (where PEP 668 marks live)."""
+    layout = _layout(env)
+    return (layout.stdlib_dir,) if layout is not None and layout.stdlib_dir is not None else ()
+
+
+def site_packages_dirs(env: Environment) -> tuple[Path, ...]:
+    """The environment's own site-packages folders: where an install writes, so neither the
+    user site nor a base interpreter's folders shared through include-system-site-packages."""
+    layout = _layout(env)
+    if layout is None:
         return ()
+    prefix = layout.prefix
+    return tuple(d for d in layout.site_dirs if prefix in d.parents)
 
 
-def site_packages_dirs(env: Environment, platform: str = sys.platform) -> tuple[Path, ...]:
-    """Existing site-packages folders of the environment (purelib and, if separate, platlib)."""
-    if env.prefix is None:
-        return ()
-    if platform == "win32":
-        candidates = [env.prefix / "Lib" / "site-packages"]
-    else:
-        candidates = [
-            base / "site-packages" for base in stdlib_dirs(env, platform) + _lib64(env, platform)
-        ]
-    seen: list[Path] = []
-    for candidate in candidates:
-        try:
-            if candidate.is_dir() and candidate.resolve() not in {s.resolve() for s in seen}:
-                seen.append(candidate)
-        except OSError:
-            continue
-    return tuple(seen)
-
-
-def _lib64(env: Environment, platform: str) -> tuple[Path, ...]:
-    if env.prefix is None or env.version is None:
-        return ()
-    return (env.prefix / "lib64" / f"python{env.version.short}",)
-
-
-def externally_managed_marker(env: Environment, platform: str = sys.platform) -> Path | None:
+def externally_managed_marker(env: Environment) -> Path | None:
     """PEP 668: an `EXTERNALLY-MANAGED` file in the stdlib folder of a base interpreter."""
-    for folder in stdlib_dirs(env, platform):
+    for folder in stdlib_dirs(env):
         marker = folder / "EXTERNALLY-MANAGED"
         if marker.is_file():
             return marker
     return None
 
 
-def has_ensurepip(env: Environment, platform: str = sys.platform) -> bool:
+def has_ensurepip(env: Environment) -> bool:
     """Whether a base interpreter ships `ensurepip` (Debian's python3 without -venv doesn't)."""
-    return any((folder / "ensurepip").is_dir() for folder in stdlib_dirs(env, platform))
+    return any((folder / "ensurepip").is_dir() for folder in stdlib_dirs(env))
 
 
 def _has_pip(site_packages: Path) -> bool:

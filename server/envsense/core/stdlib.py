@@ -13,10 +13,33 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from envsense.core.data.stdlib_modules import BUILTIN_MODULES, STDLIB_MODULES
+from envsense.core.data.stdlib_modules import (
+    BUILTIN_BASE,
+    BUILTIN_CHANGES,
+    STDLIB_BASE,
+    STDLIB_CHANGES,
+)
 from envsense.core.versions import PythonVersion
 
 log = logging.getLogger(__name__)
+
+
+def _expand(
+    base: tuple[str, tuple[str, ...]],
+    changes: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...],
+) -> dict[str, frozenset[str]]:
+    """Per-version name sets from the oldest version's names and each version's delta."""
+    version, names = base
+    current = frozenset(names)
+    tables = {version: current}
+    for version, added, removed in changes:
+        current = (current | frozenset(added)) - frozenset(removed)
+        tables[version] = current
+    return tables
+
+
+STDLIB_MODULES = _expand(STDLIB_BASE, STDLIB_CHANGES)
+BUILTIN_MODULES = _expand(BUILTIN_BASE, BUILTIN_CHANGES)
 
 OLDEST_KNOWN = (3, 8)
 NEWEST_KNOWN = (3, 15)

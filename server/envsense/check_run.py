@@ -18,8 +18,8 @@ from envsense.core.check_cache import (
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import Finding, Severity
-from envsense.core.imports import decode_source
-from envsense.core.notebooks import read_notebook_cells
+from envsense.core.imports.extract import decode_source
+from envsense.core.imports.notebooks import read_notebook_cells
 from envsense.core.session import Session, SessionSettings
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from envsense.core.findings import Span
-from envsense.core.imports import (
+from envsense.core.imports.extract import (
     ImportRef,
     decode_source,
     extract_imports,

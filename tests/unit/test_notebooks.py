@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from envsense.core.notebooks import (
+from envsense.core.imports.notebooks import (
     extract_notebook_imports,
     notebook_imports,
     read_notebook,

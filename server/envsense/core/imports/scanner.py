@@ -15,15 +15,15 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from envsense.core.import_conditions import (
+from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
     type_checking_test,
     with_suppresses_import_errors,
 )
-from envsense.core.import_refs import ImportContext, ImportRef
-from envsense.core.import_walker import DynamicNames, ImportCollector
+from envsense.core.imports.refs import ImportContext, ImportRef
+from envsense.core.imports.walker import DynamicNames, ImportCollector
 
 # Statements, or statements after `if x:` / `;` on the same line, that start with import/from.
 _CANDIDATE = re.compile(r"[ \t]*(?:[^\n#'\"]*?[:;][ \t]*)?(?:import[ \t]|from[ \t.])")

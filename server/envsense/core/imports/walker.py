@@ -7,14 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from envsense.core.findings import Span
-from envsense.core.import_conditions import (
+from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
     type_checking_test,
     with_suppresses_import_errors,
 )
-from envsense.core.import_refs import ImportContext, ImportKind, ImportRef
+from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef
 
 _TRY_NODES: tuple[type[ast.stmt], ...] = (ast.Try,) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()

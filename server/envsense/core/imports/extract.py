@@ -9,10 +9,10 @@ import codecs
 import re
 from pathlib import Path
 
-from envsense.core.import_conditions import Target
-from envsense.core.import_refs import ImportContext, ImportKind, ImportRef, ImportScan
-from envsense.core.import_scanner import Scanner, SourceLayout, candidate_lines, chunks
-from envsense.core.import_walker import DynamicNames
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef, ImportScan
+from envsense.core.imports.scanner import Scanner, SourceLayout, candidate_lines, chunks
+from envsense.core.imports.walker import DynamicNames
 from envsense.core.versions import PythonVersion
 
 __all__ = [

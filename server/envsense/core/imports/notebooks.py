@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from envsense.core.imports import ImportRef, extract_imports
+from envsense.core.imports.extract import ImportRef, extract_imports
 from envsense.core.versions import PythonVersion
 
 # Line magics, shell escapes, help lines (`obj?`, `??obj`) and `files = !ls`.

@@ -1,0 +1,1 @@
+"""Reading imports: what a source imports, where, and under which guards."""

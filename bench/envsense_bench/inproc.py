@@ -152,7 +152,7 @@ def measure_envs_cli(args: dict[str, Any], spawns: SpawnCounter) -> dict[str, An
 
 def measure_inventory(args: dict[str, Any], spawns: SpawnCounter) -> dict[str, Any]:
     """`read_inventory(Environment)` of the 150-distribution environment."""
-    (read_inventory,) = load("envsense.core.inventory", "read_inventory")
+    (read_inventory,) = load("envsense.core.environment.inventory", "read_inventory")
     env_cls, kind_cls = load("envsense.core.environment", "Environment", "EnvKind")
     (version_cls,) = load("envsense.core.versions", "PythonVersion")
     env = env_cls(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.inventory import read_inventory
+from envsense.core.environment.inventory import read_inventory
 from envsense.core.versions import PythonVersion
 from tests.support.layouts import (
     setuptools_editable,

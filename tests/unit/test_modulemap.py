@@ -8,8 +8,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from envsense.core.inventory import read_inventory
-from envsense.core.modulemap import (
+from envsense.core.environment.inventory import read_inventory
+from envsense.core.environment.modulemap import (
     curated_entry,
     curated_table,
     distributions_for_module,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from envsense.core.inventory import Inventory, read_inventory
-from envsense.core.resolver import ResolutionStatus, Resolver
+from envsense.core.environment.inventory import Inventory, read_inventory
+from envsense.core.environment.resolver import ResolutionStatus, Resolver
 from envsense.core.versions import PythonVersion
 from tests.support.layouts import (
     setuptools_editable,

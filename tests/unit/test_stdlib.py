@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envsense.core.stdlib import (
+from envsense.core.environment.stdlib import (
     added_module,
     removed_module,
     stdlib_change,

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsense.core.environment import Environment
-from envsense.core.sitepackages import Layout, detect_layout
+from envsense.core.environment.sitepackages import Layout, detect_layout
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData
-from envsense.core.inventory import Inventory
+from envsense.core.environment.inventory import Inventory
 
 if TYPE_CHECKING:
     from envsense.core.source_checks import ProjectContext

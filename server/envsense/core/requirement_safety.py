@@ -82,7 +82,7 @@ def trap_hint(name: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _trap_index() -> dict[str, str]:
-    from envsense.core.modulemap import curated_table
+    from envsense.core.environment.modulemap import curated_table
 
     index: dict[str, str] = {}
     for module, entry in curated_table().items():

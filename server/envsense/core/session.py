@@ -27,7 +27,7 @@ from envsense.core.selection import Selection, select_environment
 # The checks and the inventory reader are imported where they are used: `envsense envs`
 # only discovers and selects, and importing them was a sixth of its start-up.
 if TYPE_CHECKING:
-    from envsense.core.inventory import Inventory
+    from envsense.core.environment.inventory import Inventory
     from envsense.core.source_checks import ProjectContext
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class Session:
             cached = self._inventories.get(environment.key)
         if cached is not None and cached[1].state_key() == cached[0]:
             return cached[1]
-        from envsense.core.inventory import read_inventory
+        from envsense.core.environment.inventory import read_inventory
 
         try:
             inventory = read_inventory(environment)

@@ -9,7 +9,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import Declarations
-from envsense.core.inventory import Inventory
+from envsense.core.environment.inventory import Inventory
 
 log = logging.getLogger(__name__)
 

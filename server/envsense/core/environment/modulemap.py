@@ -16,7 +16,7 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.data.module_map import PATTERNS, TABLE
 from envsense.core.findings import NameSource
-from envsense.core.inventory import Distribution, Inventory
+from envsense.core.environment.inventory import Distribution, Inventory
 
 Confidence = Literal["known", "uncertain"]
 

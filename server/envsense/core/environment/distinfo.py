@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from envsense.core.editables import FINDER_PREFIX, read_finder_mapping
+from envsense.core.environment.editables import FINDER_PREFIX, read_finder_mapping
 
 log = logging.getLogger(__name__)
 

@@ -15,17 +15,17 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from envsense.core.distinfo import Distribution, read_dist_info, read_egg_info, read_egg_link
-from envsense.core.editables import finder_mappings
+from envsense.core.environment.distinfo import Distribution, read_dist_info, read_egg_info, read_egg_link
+from envsense.core.environment.editables import finder_mappings
 from envsense.core.environment import Environment
-from envsense.core.sitepackages import (
+from envsense.core.environment.sitepackages import (
     Layout,
     detect_layout,
     extension_suffixes,
     marker_environment,
     pth_directories,
 )
-from envsense.core.stdlib import stdlib_modules, stdlib_modules_from_disk
+from envsense.core.environment.stdlib import stdlib_modules, stdlib_modules_from_disk
 from envsense.core.versions import PythonVersion
 
 __all__ = ["Distribution", "Inventory", "read_inventory"]

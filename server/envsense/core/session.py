@@ -28,7 +28,7 @@ from envsense.core.selection import Selection, select_environment
 # only discovers and selects, and importing them was a sixth of its start-up.
 if TYPE_CHECKING:
     from envsense.core.environment.inventory import Inventory
-    from envsense.core.source_checks import ProjectContext
+    from envsense.core.checks.source import ProjectContext
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ class Session:
 
     def context_for(self, path: Path) -> ProjectContext:
         """Everything a check of a file in this project needs, resolved once."""
-        from envsense.core.source_checks import ProjectContext
+        from envsense.core.checks.source import ProjectContext
 
         project = self.project_for(path)
         selection = self.selection(project)
@@ -261,8 +261,8 @@ class Session:
         return context
 
     def check_source(self, path: Path, text: str) -> list[Finding]:
-        from envsense.core.project_checks import environment_findings
-        from envsense.core.source_checks import source_findings
+        from envsense.core.checks.project import environment_findings
+        from envsense.core.checks.source import source_findings
 
         context = self.context_for(path)
         findings = source_findings(path, text, context)
@@ -270,14 +270,14 @@ class Session:
         return self._apply_settings(findings)
 
     def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
-        from envsense.core.source_checks import notebook_findings
+        from envsense.core.checks.source import notebook_findings
 
         context = self.context_for(path)
         return [self._apply_settings(f) for f in notebook_findings(path, cells, context)]
 
     def check_manifest(self, path: Path, text: str) -> list[Finding]:
-        from envsense.core.project_checks import environment_findings
-        from envsense.core.requirement_checks import manifest_findings
+        from envsense.core.checks.project import environment_findings
+        from envsense.core.checks.requirements import manifest_findings
 
         context = self.context_for(path)
         findings = manifest_findings(path, parse_manifest(path, text), context)

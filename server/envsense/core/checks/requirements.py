@@ -10,7 +10,7 @@ from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData
 from envsense.core.environment.inventory import Inventory
 
 if TYPE_CHECKING:
-    from envsense.core.source_checks import ProjectContext
+    from envsense.core.checks.source import ProjectContext
 
 
 def manifest_findings(path: Path, manifest: Declarations, context: ProjectContext) -> list[Finding]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Span
 
 if TYPE_CHECKING:
-    from envsense.core.source_checks import ProjectContext
+    from envsense.core.checks.source import ProjectContext
 
 
 def environment_findings(path: Path, context: ProjectContext, *, source_text: str) -> list[Finding]:

@@ -1,0 +1,1 @@
+"""Checks: sources, manifest lines and projects turned into findings."""

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from envsense.core.envcreate import (
+from envsense.core.install.envcreate import (
     EnvCreatePlan,
     EnvCreateRequest,
     create_env,
     plan_create_env,
 )
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.install_plan import IndexOptions, Refusal
+from envsense.core.install.plan import IndexOptions, Refusal
 from envsense.core.versions import PythonVersion
 from tests.support.venvs import make_venv, pyenv_python, uv_executable
 from tests.support.wheels import simple_wheel

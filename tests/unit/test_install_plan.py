@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.install_plan import (
+from envsense.core.install.plan import (
     IndexOptions,
     InstallPlan,
     InstallRequest,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.install_plan import (
+from envsense.core.install.plan import (
     Command,
     IndexOptions,
     InstallPlan,
@@ -20,8 +20,8 @@ from envsense.core.install_plan import (
     PackageRequest,
     plan_install,
 )
-from envsense.core.install_queue import InstallQueue
-from envsense.core.install_runner import InstallResult, run_plan
+from envsense.core.install.queue import InstallQueue
+from envsense.core.install.runner import InstallResult, run_plan
 from envsense.core.versions import PythonVersion
 from tests.support.venvs import make_venv, uv_executable
 from tests.support.wheels import simple_wheel

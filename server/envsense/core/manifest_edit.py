@@ -17,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from envsense.core.requirement_safety import CheckedRequirement, check_requirement
+from envsense.core.install.requirement_safety import CheckedRequirement, check_requirement
 from envsense.core.text_edits import (
     Insert,
     TextEdit,

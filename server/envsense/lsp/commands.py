@@ -30,7 +30,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, NameSource
-from envsense.core.install_plan import PackageRequest
+from envsense.core.install.plan import PackageRequest
 from envsense.lsp.install_flow import InstallService, Outcome
 from envsense.lsp.server import EnvsenseServer, uri_to_path
 

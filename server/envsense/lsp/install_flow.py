@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from envsense.core.envcreate import EnvCreateRequest, create_env, plan_create_env
+from envsense.core.install.envcreate import EnvCreateRequest, create_env, plan_create_env
 from envsense.core.environment import Environment
-from envsense.core.install_plan import (
+from envsense.core.install.plan import (
     IndexOptions,
     InstallPlan,
     InstallRequest,
@@ -28,8 +28,8 @@ from envsense.core.install_plan import (
     Refusal,
     plan_install,
 )
-from envsense.core.install_queue import InstallQueue
-from envsense.core.install_target import InstallTarget
+from envsense.core.install.queue import InstallQueue
+from envsense.core.install.target import InstallTarget
 from envsense.core.projects import Project
 from envsense.core.selection import is_foreign
 from envsense.lsp.install_progress import InstallProgress

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from envsense.core.install_plan import Command, InstallPlan, Rollback
-from envsense.core.requirement_safety import dist_name_from_dist_info
+from envsense.core.install.plan import Command, InstallPlan, Rollback
+from envsense.core.install.requirement_safety import dist_name_from_dist_info
 
 log = logging.getLogger(__name__)
 

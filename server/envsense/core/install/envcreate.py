@@ -18,7 +18,7 @@ from typing import Literal
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from envsense.core.environment import Environment, EnvKind, bin_dir_name
-from envsense.core.install_plan import (
+from envsense.core.install.plan import (
     Command,
     IndexOptions,
     InstallerSetting,
@@ -29,8 +29,8 @@ from envsense.core.install_plan import (
     Which,
     plan_install_into,
 )
-from envsense.core.install_runner import InstallResult, OnLine, run_command, run_plan
-from envsense.core.install_target import InstallTarget, has_ensurepip
+from envsense.core.install.runner import InstallResult, OnLine, run_command, run_plan
+from envsense.core.install.target import InstallTarget, has_ensurepip
 from envsense.core.toml_compat import TOMLDecodeError, load_toml
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from envsense.core.install_plan import InstallPlan
-from envsense.core.install_runner import InstallResult, OnLine, run_plan
+from envsense.core.install.plan import InstallPlan
+from envsense.core.install.runner import InstallResult, OnLine, run_plan
 
 # Called with the number of installs ahead of this one, when it has to wait.
 OnQueued = Callable[[int], None]

@@ -1,0 +1,1 @@
+"""Installs and new environments: plans, safety gates, the queue and the runner."""

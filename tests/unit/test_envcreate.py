@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from envsense.core.environment import Environment, EnvKind
 from envsense.core.install.envcreate import (
     EnvCreatePlan,
     EnvCreateRequest,
     create_env,
     plan_create_env,
 )
-from envsense.core.environment import Environment, EnvKind
 from envsense.core.install.plan import IndexOptions, Refusal
 from envsense.core.versions import PythonVersion
 from tests.support.venvs import make_venv, pyenv_python, uv_executable

@@ -27,8 +27,8 @@ from envsense.core.selection import Selection, select_environment
 # The checks and the inventory reader are imported where they are used: `envsense envs`
 # only discovers and selects, and importing them was a sixth of its start-up.
 if TYPE_CHECKING:
-    from envsense.core.environment.inventory import Inventory
     from envsense.core.checks.source import ProjectContext
+    from envsense.core.environment.inventory import Inventory
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from envsense.core.install.envcreate import EnvCreateRequest, create_env, plan_create_env
 from envsense.core.environment import Environment
+from envsense.core.install.envcreate import EnvCreateRequest, create_env, plan_create_env
 from envsense.core.install.plan import (
     IndexOptions,
     InstallPlan,

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsense.core.declarations import Declarations, DeclaredRequirement
-from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData
 from envsense.core.environment.inventory import Inventory
+from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext

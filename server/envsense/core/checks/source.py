@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
-from envsense.core.environment.dependency_graph import DependencyGraph
 from envsense.core.environment import Environment
-from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
-from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
+from envsense.core.environment.dependency_graph import DependencyGraph
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import distributions_for_module
+from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
+from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
+from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
 from envsense.core.imports.notebooks import extract_notebook_imports
 from envsense.core.projects import Project
-from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.selection import Selection
 
 

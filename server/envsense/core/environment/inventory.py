@@ -15,9 +15,14 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from envsense.core.environment.distinfo import Distribution, read_dist_info, read_egg_info, read_egg_link
-from envsense.core.environment.editables import finder_mappings
 from envsense.core.environment import Environment
+from envsense.core.environment.distinfo import (
+    Distribution,
+    read_dist_info,
+    read_egg_info,
+    read_egg_link,
+)
+from envsense.core.environment.editables import finder_mappings
 from envsense.core.environment.sitepackages import (
     Layout,
     detect_layout,

@@ -15,8 +15,8 @@ from typing import Literal
 from packaging.utils import canonicalize_name
 
 from envsense.core.data.module_map import PATTERNS, TABLE
-from envsense.core.findings import NameSource
 from envsense.core.environment.inventory import Distribution, Inventory
+from envsense.core.findings import NameSource
 
 Confidence = Literal["known", "uncertain"]
 

@@ -20,7 +20,12 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import curated_entry
-from envsense.core.environment.stdlib import StdlibChange, added_module, removed_module, stdlib_modules
+from envsense.core.environment.stdlib import (
+    StdlibChange,
+    added_module,
+    removed_module,
+    stdlib_modules,
+)
 from envsense.core.versions import PythonVersion
 
 _SOURCE_SUFFIXES = (".py", ".pyc")

@@ -15,18 +15,18 @@ from typing import Literal
 
 from envsense.core.environment import Environment
 from envsense.core.findings import NameSource
-from envsense.core.install.target import InstallTarget
-from envsense.core.project_manager import (
-    Manager,
-    ProjectLayout,
-    read_project_layout,
-)
 from envsense.core.install.requirement_safety import (
     CheckedRequirement,
     RejectedRequirement,
     check_requirement,
     source_options,
     trap_hint,
+)
+from envsense.core.install.target import InstallTarget
+from envsense.core.project_manager import (
+    Manager,
+    ProjectLayout,
+    read_project_layout,
 )
 
 InstallerSetting = Literal["auto", "uv", "pip"]

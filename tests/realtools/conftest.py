@@ -176,7 +176,7 @@ class Sandbox:
         result = subprocess.run(
             [sys.executable, "-m", "tests.realtools.spawncount", "envs", "--json", str(path)],
             cwd=REPO,
-            env={**self.env, **(env or {}), "PYTHONPATH": str(REPO)},
+            env={**self.env, **(env or {}), "PYTHONPATH": f"{REPO / 'server'}:{REPO}"},
             capture_output=True,
             text=True,
             timeout=120,

@@ -47,7 +47,11 @@ def pyenv_environment(prefix: Path, kind: EnvKind, scan: Scan) -> Environment:
     if kind is EnvKind.PYENV_VIRTUALENV:
         return build_virtual(prefix, scan, Tie(kind, name=prefix.name))
     interpreter = prefix_interpreter(prefix, scan.ctx.platform, root_too=scan.ctx.is_windows)
-    version = ondisk.from_install(prefix) or ondisk.from_folder_name(prefix.name)
+    version = (
+        ondisk.from_install(prefix)
+        or ondisk.from_folder_name(prefix.name)
+        or ondisk.from_lib_dir(prefix)
+    )
     return Environment(
         kind=kind,
         prefix=prefix,

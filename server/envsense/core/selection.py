@@ -11,7 +11,7 @@ ANOTHER project is never recommended by the automatic rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,10 +75,13 @@ def select_environment(
     active: Environment | None = None,
     requires_python: SpecifierSet | None = None,
     rules: ProjectRules | None = None,
+    requires_python_of: Callable[[], SpecifierSet | None] | None = None,
 ) -> Selection:
     """Choose the project's environment; the reason names the rule that decided.
 
     `rules` are what the project's own tools say (envsense.core.discovery.rules).
+    `requires_python_of` computes requires-python only if a rule needs it (reading
+    declarations costs `envsense envs` most of its start-up).
     """
     if explicit is not None:
         match = _find(environments, explicit)
@@ -114,6 +117,8 @@ def select_environment(
         chosen = _by_pick(environments, pick)
         if chosen is not None:
             return chosen
+    if requires_python is None and requires_python_of is not None:
+        requires_python = requires_python_of()
     if rules.pyenv_global is not None:
         env = _match(environments, rules.pyenv_global.path)
         if env is not None and env.is_usable and _satisfies(env, requires_python):

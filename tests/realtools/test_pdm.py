@@ -48,7 +48,7 @@ def test_pdm_use_picks_the_older_central_env(sandbox: Sandbox) -> None:
     assert str(project / ".venv") in result.prefixes
 
 
-@pytest.mark.parametrize("where", ["user-config", "env-var"])
+@pytest.mark.parametrize("where", ["user-config", "per-project", "env-var"])
 def test_central_location_moved(sandbox: Sandbox, where: str) -> None:
     project = _project(sandbox, "moved")
     target = sandbox.root / "pdm-venvs"
@@ -56,6 +56,9 @@ def test_central_location_moved(sandbox: Sandbox, where: str) -> None:
     sandbox.run("pdm", "config", "venv.location", target, cwd=project)
     if where == "user-config":
         sandbox.run("pdm", "config", "venv.in_project", "false", cwd=project)
+    elif where == "per-project":
+        sandbox.run("pdm", "config", "--local", "venv.in_project", "false", cwd=project)
+        assert (project / "pdm.toml").is_file()
     else:
         env = {"PDM_VENV_IN_PROJECT": "false"}
     sandbox.run("pdm", "venv", "create", sandbox.python("3.11").executable, cwd=project, env=env)

@@ -16,18 +16,21 @@ def _create(sb: Sandbox, project: Path, minor: str, env: dict[str, str]) -> Path
 
 @pytest.mark.parametrize(
     "setting",
-    ["default", "PIPENV_VENV_IN_PROJECT", "WORKON_HOME", "PIPENV_CUSTOM_VENV_NAME"],
+    ["default", "Pipfile", "PIPENV_VENV_IN_PROJECT", "WORKON_HOME", "PIPENV_CUSTOM_VENV_NAME"],
 )
 def test_pipenv_env(sandbox: Sandbox, setting: str) -> None:
     project = sandbox.project(f"pp-{setting.lower()}")
+    if setting == "Pipfile":
+        (project / "Pipfile").write_text("[packages]\n\n[pipenv]\nvenv_in_project = true\n")
     env = {
         "default": {},
+        "Pipfile": {},
         "PIPENV_VENV_IN_PROJECT": {"PIPENV_VENV_IN_PROJECT": "1"},
         "WORKON_HOME": {"WORKON_HOME": str(sandbox.root / "workon")},
         "PIPENV_CUSTOM_VENV_NAME": {"PIPENV_CUSTOM_VENV_NAME": "my-custom-env"},
     }[setting]
     expected = _create(sandbox, project, "3.11", env)
-    if setting == "PIPENV_VENV_IN_PROJECT":
+    if setting in ("PIPENV_VENV_IN_PROJECT", "Pipfile"):
         assert same_path(expected, project / ".venv")
     if setting == "PIPENV_CUSTOM_VENV_NAME":
         assert expected.name == "my-custom-env"

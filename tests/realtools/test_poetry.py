@@ -107,3 +107,23 @@ def test_broken_env_is_selected_with_its_error(sandbox: Sandbox) -> None:
     assert selected["error"], selected
     assert "broken" in result.payload["reason"]
     assert result.spawns == []
+
+
+def test_in_project_off_with_a_stray_venv_and_no_env_use_record(sandbox: Sandbox) -> None:
+    """virtualenvs.in-project = false: Poetry ignores `.venv`; with envs.toml gone it takes
+    the env of the Python on PATH (/usr/bin/python3 here)."""
+    project = _project(sandbox, "stray")
+    env = {"POETRY_VIRTUALENVS_IN_PROJECT": "false"}
+    sandbox.run(
+        sandbox.python("3.12").executable, "-m", "venv", "--without-pip", ".venv", cwd=project
+    )
+    system_minor = sandbox.run(
+        "python3", "-c", "import sys; print('%d.%d' % sys.version_info[:2])", cwd=project
+    )
+    _env_use(sandbox, project, system_minor if system_minor in sandbox.pythons else "3.11", **env)
+    envs_toml = sandbox.home / ".cache" / "pypoetry" / "virtualenvs" / "envs.toml"
+    envs_toml.unlink()
+    expected = _poetry_env(sandbox, project, **env)
+    assert expected and not same_path(expected, project / ".venv")
+    minor = expected.rsplit("-py", 1)[1]
+    assert_selects(sandbox, project, expected, "poetry", sandbox.python(minor), env=env)

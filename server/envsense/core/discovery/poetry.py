@@ -136,6 +136,29 @@ def active_env(project_dir: Path, scan: Scan) -> ToolPick | None:
             f"poetry env use: py{minor.strip()} (envs.toml)",
             EnvKind.POETRY,
         )
+    existing = [entry for entry in fs.subdirs(folder) if entry.name.startswith(f"{base}-py")]
+    if len(existing) > 1:
+        # Poetry takes the env of the `python` on PATH; read its X.Y from the link name.
+        path_minor = _path_python_minor(scan)
+        existing = [entry for entry in existing if entry.name == f"{base}-py{path_minor}"]
+    if len(existing) == 1:
+        return ToolPick(existing[0], f"poetry: {existing[0].name}", EnvKind.POETRY)
+    return None
+
+
+def _path_python_minor(scan: Scan) -> str | None:
+    """X.Y of the first `python`/`python3` on PATH, from names only (shims say nothing)."""
+    from envsense.core.discovery.ondisk import from_executable_name
+
+    for folder in scan.ctx.path_dirs:
+        for name in ("python", "python3"):
+            candidate = folder / name
+            if not fs.is_file(candidate):
+                continue
+            if "shims" in folder.parts:
+                return None
+            version = from_executable_name(scan.realpath(candidate))
+            return version.short if version is not None else None
     return None
 
 

@@ -205,6 +205,8 @@ def environment_file_env(project_root: Path, scan: Scan) -> ToolPick | None:
     Read with a line pattern rather than a YAML parser: only two top-level scalar keys matter.
     """
     for file_name in ("environment.yml", "environment.yaml"):
+        if not scan.has_file(project_root, file_name):
+            continue
         text = fs.read_text(project_root / file_name)
         if text is None:
             continue

@@ -87,7 +87,7 @@ def _hatch_config(project_root: Path, scan: Scan) -> tuple[dict[str, Any], dict[
 
 def is_hatch_project(project_root: Path, scan: Scan) -> bool:
     """hatch.toml, [tool.hatch], or hatchling as the build backend."""
-    if fs.is_file(project_root / "hatch.toml"):
+    if scan.has_file(project_root, "hatch.toml"):
         return True
     pyproject = scan.toml(project_root / "pyproject.toml")
     backend = table(pyproject, "build-system").get("build-backend")

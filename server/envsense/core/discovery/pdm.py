@@ -40,7 +40,7 @@ def saved_python(project_root: Path, scan: Scan) -> ToolPick | None:
     """
     value = scan.ctx.env("PDM_PYTHON")
     reason = "pdm: PDM_PYTHON"
-    if value is None:
+    if value is None and scan.has_file(project_root, ".pdm-python"):
         text = fs.read_text(project_root / ".pdm-python")
         value = text.strip().splitlines()[0].strip() if text and text.strip() else None
         reason = "pdm: .pdm-python"

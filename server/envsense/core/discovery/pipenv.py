@@ -58,7 +58,7 @@ def _in_project_setting(project_root: Path, scan: Scan) -> bool | None:
 
 def project_env(project_root: Path, scan: Scan) -> ToolPick | None:
     """The env `pipenv --venv` names for the Pipfile in `project_root` (VenvLocator.get_location)."""
-    if not fs.is_file(project_root / "Pipfile"):
+    if not scan.has_file(project_root, "Pipfile"):
         return None
     ctx = scan.ctx
     home = workon_home(scan)

@@ -30,7 +30,7 @@ def pixi_environment(prefix: Path, scan: Scan) -> Environment:
 
 def default_env(project_root: Path, scan: Scan) -> ToolPick | None:
     """`.pixi/envs/default` of a pixi project (pixi.toml or `[tool.pixi]` in pyproject.toml)."""
-    is_pixi = fs.is_file(project_root / "pixi.toml") or bool(
+    is_pixi = scan.has_file(project_root, "pixi.toml") or bool(
         table(scan.toml(project_root / "pyproject.toml"), "tool", "pixi")
     )
     if not is_pixi:

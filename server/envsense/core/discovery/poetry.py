@@ -97,7 +97,11 @@ def virtualenvs_dirs(scan: Scan) -> list[Path]:
     configured = table(_global_config(scan), "virtualenvs").get("path")
     if isinstance(configured, str) and configured:
         found.append(scan.ctx.expand(configured.replace("{cache-dir}", str(_cache_dir(scan)))))
-    found += [virtualenvs_path(scan, root) for root in scan.project_roots]
+    found += [
+        virtualenvs_path(scan, root)
+        for root in scan.project_roots
+        if scan.has_file(root, "poetry.toml")
+    ]
     return list(dict.fromkeys(found))
 
 
@@ -164,7 +168,7 @@ def _path_python_minor(scan: Scan) -> str | None:
 
 def is_poetry_project(folder: Path, scan: Scan) -> bool:
     """poetry.toml, [tool.poetry], or poetry-core as the build backend."""
-    if fs.is_file(folder / "poetry.toml"):
+    if scan.has_file(folder, "poetry.toml"):
         return True
     pyproject = scan.toml(folder / "pyproject.toml")
     backend = table(pyproject, "build-system").get("build-backend")

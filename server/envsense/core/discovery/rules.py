@@ -90,10 +90,37 @@ def pick_prefix(pick: ToolPick, platform: str) -> Path:
     return prefix_of_executable(pick.path, platform)
 
 
+def _outside_usual_places(project_root: Path, scan: Scan) -> list[ToolPick]:
+    """Picks that may name an env no other source looks at: PDM's saved interpreter,
+    UV_PROJECT_ENVIRONMENT, a Pipenv `.venv` file, environment.yml `prefix:`.
+
+    The others (in-project `.venv`, the managers' central folders, Hatch's computed
+    folders) are listed by the regular sources already; skipping them keeps a pass fast.
+    """
+    rules: list[Callable[[Path, Scan], ToolPick | None]] = [
+        pdm.saved_python,
+        conda.environment_file_env,
+    ]
+    if scan.ctx.env("UV_PROJECT_ENVIRONMENT"):
+        rules.append(uv.project_env)
+    if scan.has_file(project_root, ".venv"):
+        rules.append(pipenv.project_env)
+    picks: list[ToolPick] = []
+    for rule in rules:
+        try:
+            pick = rule(project_root, scan)
+        except Exception:
+            _log.exception("reading %s's choice for %s failed", rule.__module__, project_root)
+            continue
+        if pick is not None:
+            picks.append(pick)
+    return picks
+
+
 def tool_prefixes(scan: Scan) -> Iterator[Path]:
     """The env folders the managers pick for every known project, where they exist."""
     for root in scan.project_roots:
-        for pick in manager_picks(root, scan):
+        for pick in _outside_usual_places(root, scan):
             prefix = pick_prefix(pick, scan.ctx.platform)
             if fs.is_dir(prefix):
                 yield prefix

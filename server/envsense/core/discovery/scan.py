@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from envsense.core.discovery.context import DiscoveryContext
-from envsense.core.discovery.fs import RealpathCache
+from envsense.core.discovery.fs import Listing, RealpathCache, read_listing
 from envsense.core.discovery.tomlfiles import read_toml
 from envsense.core.environment import Environment, EnvKind
 
@@ -27,10 +27,11 @@ _T = TypeVar("_T")
 class ScanMemo:
     """Answers remembered for one pass: parsed TOML files and per-project indexes."""
 
-    __slots__ = ("_tomls", "_built", "classified", "realpath")
+    __slots__ = ("_tomls", "_built", "_listings", "classified", "realpath")
 
     def __init__(self) -> None:
         self._tomls: dict[Path, dict[str, Any]] = {}
+        self._listings: dict[Path, Listing] = {}
         self._built: dict[Callable[..., object], object] = {}
         self.realpath = RealpathCache()
         # Several sources reach the same prefix (a project's .venv is both in a workspace
@@ -42,6 +43,13 @@ class ScanMemo:
         found = self._tomls.get(path)
         if found is None:
             found = self._tomls[path] = read_toml(path)
+        return found
+
+    def listing(self, folder: Path) -> Listing:
+        """`fs.read_listing(folder)`, read once per pass."""
+        found = self._listings.get(folder)
+        if found is None:
+            found = self._listings[folder] = read_listing(folder)
         return found
 
     def built(self, build: Callable[[Scan], _T], scan: Scan) -> _T:
@@ -61,7 +69,13 @@ class Scan:
 
     def toml(self, path: Path) -> dict[str, Any]:
         """A TOML file parsed at most once per pass ({} when missing or malformed)."""
+        if not self.has_file(path.parent, path.name):
+            return {}  # most asked-for files are absent: one listing beats a failed open each
         return self.memo.toml(path)
+
+    def has_file(self, folder: Path, name: str) -> bool:
+        """Is `folder/name` a file? One listing per folder per pass answers every such question."""
+        return self.memo.listing(folder).is_file(name)
 
     def realpath(self, path: Path) -> Path:
         """`fs.realpath(path)`, with the folders it goes through resolved once per pass."""

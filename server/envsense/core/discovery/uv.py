@@ -60,7 +60,7 @@ def _members_match(root: Path, project: Path, scan: Scan) -> bool:
 
 def is_uv_project(project_root: Path, scan: Scan) -> bool:
     """uv.lock, [tool.uv], or membership of a uv workspace."""
-    if fs.is_file(project_root / "uv.lock") or table(
+    if scan.has_file(project_root, "uv.lock") or table(
         scan.toml(project_root / "pyproject.toml"), "tool", "uv"
     ):
         return True

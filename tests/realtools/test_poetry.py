@@ -52,12 +52,15 @@ def test_env_use_picks_the_older_of_two_envs(sandbox: Sandbox) -> None:
     assert len([p for p in result.prefixes if "/two-" in p]) == 2
 
 
-@pytest.mark.parametrize("where", ["per-project", "user-config", "env-var"])
+@pytest.mark.parametrize("where", ["per-project", "user-config", "env-var", "cache-dir-env-var"])
 def test_virtualenvs_path_moved(sandbox: Sandbox, where: str) -> None:
     project = _project(sandbox, "moved")
     target = sandbox.root / "poetry-envs"
     env: dict[str, str] = {}
-    if where == "per-project":
+    if where == "cache-dir-env-var":
+        env = {"POETRY_CACHE_DIR": str(sandbox.root / "poetry-cache")}
+        target = sandbox.root / "poetry-cache" / "virtualenvs"
+    elif where == "per-project":
         sandbox.run("poetry", "config", "--local", "virtualenvs.path", target, cwd=project)
     elif where == "user-config":
         sandbox.run("poetry", "config", "virtualenvs.path", target, cwd=project)

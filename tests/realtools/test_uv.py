@@ -79,3 +79,18 @@ def test_member_given_alone_without_vcs_finds_the_root_env(sandbox: Sandbox) -> 
     member = root / "packages" / "lib-a"
     result = assert_selects(sandbox, member, root / ".venv", "uv-workspace", sandbox.python("3.11"))
     assert result.payload["reason"] == f"uv: .venv of the workspace root {root}"
+
+
+def test_python_version_file_is_the_request_when_no_env_exists(sandbox: Sandbox) -> None:
+    """No env yet: the interpreter `uv python find` picks for `.python-version` is selected."""
+    bin_dir = sandbox.root / "bin"
+    for python in sandbox.pythons.values():
+        (bin_dir / f"python{python.minor}").symlink_to(python.executable)
+    project = sandbox.project("pinned", _pyproject("pinned"), **{"__python-version": "3.12\n"})
+    expected = sandbox.run("uv", "python", "find", cwd=project)
+    result = sandbox.envsense(project)
+    assert same_path(result.selected["executable"], expected)
+    assert result.selected["version"] == sandbox.python("3.12").version
+    assert result.payload["fallback"] is True
+    assert result.payload["reason"].endswith("(.python-version asks for 3.12)")
+    assert result.spawns == []

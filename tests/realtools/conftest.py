@@ -186,6 +186,30 @@ class Sandbox:
         assert spawn_line, result.stderr
         return EnvsResult(json.loads(result.stdout), json.loads(spawn_line[-1][len("SPAWNS=") :]))
 
+    def server_selection(self, path: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """What the language server selects for PATH's project (its Session, workspace = PATH)."""
+        code = (
+            "import json, sys\n"
+            "from pathlib import Path\n"
+            "from envsense.core.session import Session\n"
+            "path = Path(sys.argv[1])\n"
+            "session = Session([path])\n"
+            "project = session.project_for(path)\n"
+            "selection = session.selection(project)\n"
+            "env = selection.environment\n"
+            "print(json.dumps({'prefix': str(env.prefix) if env else None,"
+            " 'reason': selection.reason, 'fallback': selection.fallback}))\n"
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(path)],
+            env={**self.env, **(env or {}), "PYTHONPATH": f"{REPO / 'server'}:{REPO}"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
     def project(self, relative: str, pyproject: str | None = None, **files: str) -> Path:
         """A project folder (under the sandbox's `code/`) with the given files."""
         folder = self.root / "code" / relative

@@ -50,6 +50,10 @@ def test_env_use_picks_the_older_of_two_envs(sandbox: Sandbox) -> None:
     )
     # Both envs are found, the newer one too.
     assert len([p for p in result.prefixes if "/two-" in p]) == 2
+    # The language server's session selects the same env for the same reason.
+    server = sandbox.server_selection(project)
+    assert same_path(server["prefix"], expected)
+    assert server["reason"] == "poetry env use: py3.11 (envs.toml)"
 
 
 @pytest.mark.parametrize("where", ["per-project", "user-config", "env-var", "cache-dir-env-var"])

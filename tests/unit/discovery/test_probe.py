@@ -70,3 +70,29 @@ def test_discover_spawns_only_when_allowed(
     assert not (tmp_path / "cache").exists()
     expected = ".".join(map(str, sys.version_info[:3]))
     assert version_of_wrapper(allow_spawn=True, trusted=True) == expected
+
+
+def test_nothing_the_checkout_points_at_is_run(
+    machine: Machine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Untrusted: an enclosing project's env and a `.pdm-python` pointing out of the
+    project are never probed (their versions stay unknown; the fake pythons never run)."""
+    import envsense.core.probe as probe
+    from envsense.core.discovery import discover
+
+    monkeypatch.setattr(probe, "default_cache_dir", lambda: tmp_path / "cache")
+    root = machine.home / "mono"
+    (root / "packages" / "a").mkdir(parents=True)
+    (root / "pyproject.toml").write_text('[project]\nname = "mono"\n')
+    (root / "packages" / "a" / "pyproject.toml").write_text('[project]\nname = "a"\n')
+    machine.fake_python(root / ".venv" / "bin" / "python")
+    (root / ".venv" / "pyvenv.cfg").write_text("home = /nowhere\n")
+    elsewhere = machine.home / "elsewhere" / "env"
+    machine.fake_python(elsewhere / "bin" / "python")
+    (elsewhere / "pyvenv.cfg").write_text("home = /nowhere\n")
+    (root / "packages" / "a" / ".pdm-python").write_text(str(elsewhere / "bin" / "python"))
+    envs = discover(machine.ctx(root / "packages" / "a"), allow_spawn=True, trusted=False)
+    enclosing = [env for env in envs if env.prefix == root / ".venv"]
+    assert enclosing and enclosing[0].version is None  # listed, not run
+    assert all(env.prefix != elsewhere for env in envs)
+    assert not machine.sentinel.exists()

@@ -70,20 +70,25 @@ def discover(
     """
     found = _discover(ctx)
     if allow_spawn:
-        found = [_probed(env, ctx, trusted) for env in found]
+        # A project enclosing a workspace folder is part of the same checkout: just as
+        # untrusted as the folder itself.
+        roots = list(ctx.workspace_folders)
+        for folder in ctx.workspace_folders:
+            roots += enclosing_projects(folder, ctx)
+        found = [_probed(env, ctx, trusted, tuple(roots)) for env in found]
     return found
 
 
-def _probed(env: Environment, ctx: DiscoveryContext, trusted: bool) -> Environment:
+def _probed(
+    env: Environment, ctx: DiscoveryContext, trusted: bool, roots: tuple[Path, ...]
+) -> Environment:
     """Fill in an unknown version by running the interpreter, where policy allows it."""
     if env.version is not None or not env.is_usable or env.executable is None:
         return env
     from envsense.core.probe import ProbeRefused, probe_interpreter
 
     try:
-        result = probe_interpreter(
-            env.executable, trusted=trusted, workspace_roots=ctx.workspace_folders
-        )
+        result = probe_interpreter(env.executable, trusted=trusted, workspace_roots=roots)
     except ProbeRefused as refused:
         _log.info("not probing: %s", refused)
         return env

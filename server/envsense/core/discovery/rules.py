@@ -53,16 +53,9 @@ class ProjectRules:
 
 def manager_picks(project_root: Path, scan: Scan) -> list[ToolPick]:
     """Each manager's pick for the project, most explicit first; a failing rule is skipped."""
-    picks: list[ToolPick] = []
-    for rule in _MANAGERS:
-        try:
-            pick = rule(project_root, scan)
-        except Exception:  # one tool's odd config must not cost the others
-            _log.exception("reading %s's choice for %s failed", rule.__module__, project_root)
-            continue
-        if pick is not None:
-            picks.append(pick)
-    return picks
+    # One tool's odd config must not cost the others: each rule is guarded.
+    picks = [_guarded_rule(rule, project_root, scan) for rule in _MANAGERS]
+    return [pick for pick in picks if pick is not None]
 
 
 def project_rules(project_root: Path, ctx: DiscoveryContext) -> ProjectRules:
@@ -96,25 +89,33 @@ def _outside_usual_places(project_root: Path, scan: Scan) -> list[ToolPick]:
 
     The others (in-project `.venv`, the managers' central folders, Hatch's computed
     folders) are listed by the regular sources already; skipping them keeps a pass fast.
+    A path read from a file in the project is followed only inside the project: an
+    untrusted checkout must not steer discovery (and the version probe) to an
+    interpreter elsewhere. UV_PROJECT_ENVIRONMENT is the user's own setting.
     """
-    rules: list[Callable[[Path, Scan], ToolPick | None]] = [
-        pdm.saved_python,
-        conda.environment_file_env,
-    ]
-    if scan.ctx.env("UV_PROJECT_ENVIRONMENT"):
-        rules.append(uv.project_env)
-    if scan.has_file(project_root, ".venv"):
-        rules.append(pipenv.project_env)
     picks: list[ToolPick] = []
-    for rule in rules:
-        try:
-            pick = rule(project_root, scan)
-        except Exception:
-            _log.exception("reading %s's choice for %s failed", rule.__module__, project_root)
+    from_files = (pdm.saved_python, conda.environment_file_env, pipenv.project_env)
+    for rule in from_files:
+        if rule is pipenv.project_env and not scan.has_file(project_root, ".venv"):
             continue
+        pick = _guarded_rule(rule, project_root, scan)
+        if pick is not None and fs.is_within(pick_prefix(pick, scan.ctx.platform), project_root):
+            picks.append(pick)
+    if scan.ctx.env("UV_PROJECT_ENVIRONMENT"):
+        pick = _guarded_rule(uv.project_env, project_root, scan)
         if pick is not None:
             picks.append(pick)
     return picks
+
+
+def _guarded_rule(
+    rule: Callable[[Path, Scan], ToolPick | None], project_root: Path, scan: Scan
+) -> ToolPick | None:
+    try:
+        return rule(project_root, scan)
+    except Exception:
+        _log.exception("reading %s's choice for %s failed", rule.__module__, project_root)
+        return None
 
 
 def tool_prefixes(scan: Scan) -> Iterator[Path]:

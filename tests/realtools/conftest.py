@@ -283,6 +283,12 @@ def assert_selects(
     assert selected["version"] == python.version, selected
     assert selected["error"] is None, selected
     assert result.payload["project"] == str(project or path)
+    # The env is tied to the project (or to the uv workspace root holding it).
+    # (An absolute UV_PROJECT_ENVIRONMENT serves every project: it is nobody's.)
+    owner = selected["project"]
+    assert owner is None or Path(result.payload["project"]).is_relative_to(owner), selected
+    if kind in ("poetry", "pdm", "hatch", "pipenv", "virtualenvwrapper", "uv-workspace"):
+        assert owner is not None, selected
     assert result.payload["fallback"] is False
     if reason is not None:
         assert result.payload["reason"] == reason

@@ -27,10 +27,32 @@ def uv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
     """
     if cfg is None or not cfg.uv or not cfg.version_info:
         return None
+    explicit = _explicit_env_owner(prefix, scan)
+    if explicit is not None:
+        return explicit
     workspace = workspace_root(prefix.parent, scan)
     if workspace is not None and (prefix.parent == workspace or not _in_member(prefix, workspace)):
         return Tie(EnvKind.UV_WORKSPACE, project=workspace)
     return Tie(EnvKind.UV, project=in_project_holder(prefix))
+
+
+def _explicit_env_owner(prefix: Path, scan: Scan) -> Tie | None:
+    """The env UV_PROJECT_ENVIRONMENT names: an absolute one serves every project (nobody's),
+    a relative one belongs to the project folder it sits in (`<project>/build/env`)."""
+    value = scan.ctx.env("UV_PROJECT_ENVIRONMENT")
+    if value is None:
+        return None
+    path = scan.ctx.expand(value)
+    if path.is_absolute():
+        return Tie(EnvKind.UV) if prefix == path else None
+    parts = path.parts
+    if len(prefix.parts) <= len(parts) or prefix.parts[-len(parts) :] != parts:
+        return None
+    owner = Path(*prefix.parts[: -len(parts)])
+    if not fs.is_file(owner / "pyproject.toml"):
+        return None
+    kind = EnvKind.UV_WORKSPACE if workspace_root(owner, scan) == owner else EnvKind.UV
+    return Tie(kind, project=owner)
 
 
 def _in_member(prefix: Path, workspace: Path) -> bool:

@@ -96,3 +96,15 @@ def test_dirs_env_in_pyproject_is_ignored_like_hatch_does(sandbox: Sandbox) -> N
     expected = sandbox.run("hatch", "env", "find", cwd=project)
     assert not (project / ".hatch").exists()
     assert_selects(sandbox, project, expected, "hatch", py311)
+
+
+def test_hatch_toml_project_without_a_project_table(sandbox: Sandbox) -> None:
+    py312 = sandbox.python("3.12")
+    project = sandbox.project(
+        "Bare_Tool",
+        None,
+        hatch__toml=f'[envs.default]\nskip-install = true\npython = "{py312.executable}"\n',
+    )
+    sandbox.run("hatch", "env", "create", cwd=project)
+    expected = sandbox.run("hatch", "env", "find", cwd=project)
+    assert_selects(sandbox, project, expected, "hatch", py312, reason="hatch default environment")

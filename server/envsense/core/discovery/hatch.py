@@ -113,12 +113,13 @@ def _env_option(project_root: Path, env_name: str, option: str, scan: Scan) -> o
 
 
 def _project_folder_name(project_root: Path, scan: Scan) -> str:
-    """Hatch's metadata name (PEP 503 normalized), or `<id>-unmanaged` without [project]."""
+    """Hatch's metadata name, PEP 503 normalized; without [project] (a hatch.toml-only
+    folder) Hatch names it after the folder (checked with hatch 1.18)."""
     project = table(scan.toml(project_root / "pyproject.toml"), "project")
     name = project.get("name")
-    if isinstance(name, str) and name.strip():
-        return re.sub(r"[-_.]+", "-", name.strip()).lower()
-    return f"{project_id(scan.realpath(project_root))}-unmanaged"
+    if not (isinstance(name, str) and name.strip()):
+        name = scan.realpath(project_root).name
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def env_location(project_root: Path, env_name: str, scan: Scan) -> Path:

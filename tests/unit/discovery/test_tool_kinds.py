@@ -182,15 +182,29 @@ def test_hatch_data_dir_variable_and_user_config_virtual_dir(machine: Machine) -
 
 
 def test_hatch_ignores_dirs_env_in_pyproject(machine: Machine) -> None:
-    """`[tool.hatch.dirs.env]` in pyproject.toml is not read by Hatch (checked with hatch 1.18)."""
+    """`[tool.hatch.dirs.env]` in pyproject.toml is not read by Hatch (checked with hatch 1.18):
+    an env found there is listed as the project's, but Hatch's own default env is selected."""
+    from envsense.core.discovery.rules import project_rules
+    from envsense.core.projects import find_project
+    from envsense.core.selection import select_environment
+
     project = machine.home / "tool"
     write(
         project / "pyproject.toml",
         '[project]\nname = "tool"\n[tool.hatch.dirs.env]\nvirtual = ".hatch"\n',
     )
     machine.venv(project / ".hatch" / "tool", _base(machine), "3.12.1", flavour="virtualenv")
-    envs = discover(machine.ctx(project))
-    assert all(env.kind is not EnvKind.HATCH for env in envs)
+    data = machine.home / ".local" / "share" / "hatch" / "env" / "virtual"
+    real = data / "tool" / project_id(project) / "tool"
+    machine.venv(real, _base(machine, "3.11.7"), "3.11.7", flavour="virtualenv")
+    ctx = machine.ctx(project)
+    envs = discover(ctx)
+    assert _at(envs, project / ".hatch" / "tool").project == project
+    chosen = select_environment(
+        find_project(project, project), envs, rules=project_rules(project, ctx)
+    )
+    assert chosen.environment is not None and chosen.environment.prefix == real
+    assert chosen.reason == "hatch default environment"
 
 
 def test_hatch_path_option_and_absolute_user_env_dir(machine: Machine) -> None:

@@ -152,14 +152,31 @@ def default_env(project_root: Path, scan: Scan) -> ToolPick | None:
     return ToolPick(env_location(project_root, name, scan), reason, EnvKind.HATCH)
 
 
+def _pyproject_env_dir(project_root: Path, scan: Scan) -> Path | None:
+    """`[tool.hatch.dirs.env] virtual` of pyproject.toml: Hatch ignores it, but envs that
+    sit there are still listed (as the project's Hatch envs), never picked by the rule."""
+    for config in _hatch_config(project_root, scan):
+        value = table(config, "dirs", "env").get("virtual")
+        if isinstance(value, str) and value:
+            path = scan.ctx.expand(value)
+            return path if path.is_absolute() else project_root / path
+    return None
+
+
 def _project_envs(scan: Scan) -> dict[Path, Path]:
     """Each env location Hatch would use for a known project -> that project (first wins)."""
     found: dict[Path, Path] = {}
     for root in scan.project_roots:
         if not is_hatch_project(root, scan):
             continue
-        for name in declared_env_names(root, scan):
+        names = declared_env_names(root, scan)
+        for name in names:
             found.setdefault(env_location(root, name, scan), root)
+        legacy = _pyproject_env_dir(root, scan)
+        if legacy is not None:
+            folder_name = _project_folder_name(root, scan)
+            for name in names:
+                found.setdefault(legacy / (folder_name if name == "default" else name), root)
     return found
 
 

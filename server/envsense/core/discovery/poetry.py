@@ -140,6 +140,11 @@ def active_env(project_dir: Path, scan: Scan) -> ToolPick | None:
             f"poetry env use: py{minor.strip()} (envs.toml)",
             EnvKind.POETRY,
         )
+    ctx = scan.ctx
+    if (ctx.env("VIRTUAL_ENV") or ctx.env("CONDA_PREFIX")) and ctx.env(
+        "CONDA_DEFAULT_ENV"
+    ) != "base":
+        return None  # without a record Poetry uses the activated env: the active rule says so
     existing = [entry for entry in fs.subdirs(folder) if entry.name.startswith(f"{base}-py")]
     if len(existing) > 1:
         # Poetry takes the env of the `python` on PATH; read its X.Y from the link name.

@@ -96,3 +96,30 @@ def test_python_version_file_is_the_request_when_no_env_exists(sandbox: Sandbox)
     assert result.payload["fallback"] is True
     assert result.payload["reason"].endswith("(.python-version asks for 3.12)")
     assert result.spawns == []
+
+
+def test_broken_project_venv_is_selected_with_its_error(sandbox: Sandbox) -> None:
+    """The base Python of uv's `.venv` was removed: still the project's env, shown broken."""
+    base = sandbox.root / "base-python"
+    sandbox.run(
+        sandbox.python("3.12").executable, "-m", "venv", "--without-pip", base, cwd=sandbox.root
+    )
+    project = sandbox.project("fragile", _pyproject("fragile"))
+    sandbox.run("uv", "sync", "--python", base / "bin" / "python", cwd=project)
+    venv = project / ".venv"
+    for link in (venv / "bin").glob("python*"):
+        if link.is_symlink():
+            target = link.readlink()
+            link.unlink()
+            link.symlink_to(sandbox.root / "gone" / target.name)
+    cfg = (venv / "pyvenv.cfg").read_text().splitlines()
+    gone = sandbox.root / "gone"
+    (venv / "pyvenv.cfg").write_text(
+        "\n".join(f"home = {gone}" if line.startswith("home") else line for line in cfg)
+    )
+    result = sandbox.envsense(project)
+    assert same_path(result.selected["prefix"], venv)
+    assert result.selected["kind"] == "uv"
+    assert result.selected["error"]
+    assert result.payload["reason"].startswith("uv: project .venv (broken: ")
+    assert result.spawns == []

@@ -139,3 +139,17 @@ def test_windows_venv_layout_uses_scripts_python_exe(machine: Machine) -> None:
     assert env.executable == prefix / "Scripts" / "python.exe"
     assert str(env.version) == "3.12.4"
     assert env.error is None
+
+
+def test_old_virtualenv_without_version_reads_it_from_lib(machine: Machine) -> None:
+    """No pyvenv.cfg version and no headers: lib/python3.X still tells X.Y; nothing is run."""
+    from envsense.core.discovery import discover
+
+    prefix = machine.home / ".virtualenvs" / "legacy"
+    machine.fake_python(prefix / "bin" / "python")
+    (prefix / "bin" / "activate").write_text("")
+    (prefix / "lib" / "python3.8" / "site-packages").mkdir(parents=True)
+    envs = discover(machine.ctx(), allow_spawn=True)
+    (legacy,) = [env for env in envs if env.prefix == prefix]
+    assert legacy.version is not None and legacy.version.short == "3.8"
+    assert not machine.sentinel.exists()

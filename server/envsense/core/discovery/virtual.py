@@ -44,7 +44,7 @@ def build_virtual(prefix: Path, scan: Scan, tie: Tie, cfg: PyvenvCfg | None = No
         short = version.short if version else None
         version = ondisk.from_home(scan.ctx.expand(cfg.home), short) or version
     if version is None:
-        version = ondisk.from_install(prefix)
+        version = ondisk.from_install(prefix) or ondisk.from_lib_dir(prefix)
     error = interpreter.error
     if error is None and cfg is not None and cfg.home:
         home = scan.ctx.expand(cfg.home)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from envsense.core.discovery import conda, fs, hatch, pdm, pipenv, pixi, poetry, pyenv, uv
@@ -48,7 +48,6 @@ class ProjectRules:
     pyenv: tuple[ToolPick, ...] = ()
     pyenv_global: ToolPick | None = None
     version_request: VersionRequest | None = None
-    errors: tuple[str, ...] = field(default=(), compare=False)
 
 
 def manager_picks(project_root: Path, scan: Scan) -> list[ToolPick]:

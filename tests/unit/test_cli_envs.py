@@ -95,3 +95,40 @@ def test_text_table_and_selected_line(
 def test_missing_path_is_an_error(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["envs", "/definitely/not/here"]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+def test_envs_reads_declarations_only_when_requires_python_decides(
+    fake_home: Path, tmp_path: Path
+) -> None:
+    """Start-up cost: the manifest parsers load only when a fallback rule needs them."""
+    import os
+    import subprocess
+    import sys
+
+    with_env = tmp_path / "with-env"
+    with_env.mkdir()
+    (with_env / "pyproject.toml").write_text('[project]\nname = "a"\nrequires-python = ">=3"\n')
+    make_venv(with_env / ".venv")
+    without_env = tmp_path / "without-env"
+    without_env.mkdir()
+    (without_env / "pyproject.toml").write_text('[project]\nname = "b"\nrequires-python = ">=3"\n')
+    code = (
+        "import sys, io, contextlib\n"
+        "from envsense.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['envs', '--json', sys.argv[1]])\n"
+        "print('envsense.core.declarations' in sys.modules)\n"
+    )
+
+    def loads_declarations(project: Path) -> bool:
+        result = subprocess.run(
+            [sys.executable, "-c", code, str(project)],
+            env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip().splitlines()[-1] == "True"
+
+    assert not loads_declarations(with_env)
+    assert loads_declarations(without_env)

@@ -130,3 +130,24 @@ def test_in_project_venv_beats_a_pyenv_local_version(sandbox: Sandbox, pyenv_roo
     sandbox.run(py311.executable, "-m", "venv", "--without-pip", ".venv", cwd=project)
     assert os.path.isdir(project / ".venv")
     assert_selects(sandbox, project, project / ".venv", "venv", py311)
+
+
+def test_poetry_without_record_follows_the_pyenv_shim(sandbox: Sandbox, pyenv_root: Path) -> None:
+    """Two Poetry envs and no `poetry env use`: Poetry takes the env of the `python` on PATH,
+    a pyenv shim here, so pyenv's local version decides (the older of the two)."""
+    py311, py312 = sandbox.python("3.11"), sandbox.python("3.12")
+    _pyenv(sandbox, "rehash", cwd=sandbox.root)
+    path = f"{pyenv_root / 'shims'}:{_PYENV.parent}:{sandbox.env['PATH']}"
+    env = {"PATH": path}
+    project = sandbox.project(
+        "shimmed",
+        '[project]\nname = "shimmed"\nversion = "0.1.0"\nrequires-python = ">=3.10"\n'
+        "dependencies = []\n[tool.poetry]\npackage-mode = false\n",
+    )
+    for python in (py312, py311):
+        _pyenv(sandbox, "local", python.version, cwd=project, env=env)
+        sandbox.run("poetry", "install", cwd=project, env=env)
+    assert not (sandbox.home / ".cache" / "pypoetry" / "virtualenvs" / "envs.toml").exists()
+    expected = sandbox.run("poetry", "env", "info", "-p", cwd=project, env=env)
+    assert expected.endswith("-py3.11")
+    assert_selects(sandbox, project, expected, "poetry", py311, env=env)

@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from envsense.core.discovery import fs
-from envsense.core.discovery.pyvenv import PyvenvCfg
+from envsense.core.discovery import fs, ondisk, pyenv
+from envsense.core.discovery.pyvenv import PyvenvCfg, read_pyvenv_cfg
 from envsense.core.discovery.scan import Scan, Tie, ToolPick
 from envsense.core.discovery.tomlfiles import project_name, table
 from envsense.core.environment import EnvKind
+from envsense.core.versions import PythonVersion
 
 _SANITIZE_RE = re.compile(r'[ $`!*@"\\\r\n\t]')
 _ENV_NAME_RE = re.compile(r"^(?P<base>.+-[A-Za-z0-9_-]{8})-py\d+\.\d+$")
@@ -148,27 +149,39 @@ def active_env(project_dir: Path, scan: Scan) -> ToolPick | None:
     existing = [entry for entry in fs.subdirs(folder) if entry.name.startswith(f"{base}-py")]
     if len(existing) > 1:
         # Poetry takes the env of the `python` on PATH; read its X.Y from the link name.
-        path_minor = _path_python_minor(scan)
+        path_minor = _path_python_minor(project_dir, scan)
         existing = [entry for entry in existing if entry.name == f"{base}-py{path_minor}"]
     if len(existing) == 1:
         return ToolPick(existing[0], f"poetry: {existing[0].name}", EnvKind.POETRY)
     return None
 
 
-def _path_python_minor(scan: Scan) -> str | None:
-    """X.Y of the first `python`/`python3` on PATH, from names only (shims say nothing)."""
-    from envsense.core.discovery.ondisk import from_executable_name
-
+def _path_python_minor(project_dir: Path, scan: Scan) -> str | None:
+    """X.Y of the first `python`/`python3` on PATH, from names only; a pyenv shim is
+    answered by pyenv's own choice for the project (shell, local, global)."""
     for folder in scan.ctx.path_dirs:
         for name in ("python", "python3"):
             candidate = folder / name
             if not fs.is_file(candidate):
                 continue
             if "shims" in folder.parts:
-                return None
-            version = from_executable_name(scan.realpath(candidate))
+                local, global_pick = pyenv.pyenv_picks(project_dir, scan)
+                chosen = local[0] if local else global_pick
+                if chosen is None:
+                    return None
+                version = ondisk.from_folder_name(chosen.path.name) or pyenv_version(chosen.path)
+                return version.short if version is not None else None
+            version = ondisk.from_executable_name(scan.realpath(candidate))
             return version.short if version is not None else None
     return None
+
+
+def pyenv_version(prefix: Path) -> PythonVersion | None:
+    """The version of a pyenv install or pyenv-virtualenv env, from its files."""
+    cfg = read_pyvenv_cfg(prefix)
+    if cfg is not None:
+        return ondisk.from_pyvenv_cfg(cfg)
+    return ondisk.from_install(prefix)
 
 
 def is_poetry_project(folder: Path, scan: Scan) -> bool:

@@ -291,3 +291,23 @@ def test_uv_workspace_members_share_the_root_env_even_with_their_own_venv(
     assert select_environment(find_project(root, root), envs).environment == next(
         env for env in envs if env.prefix == root / ".venv"
     )
+
+
+def test_session_follows_the_tools_choice_and_notices_it_change(machine: Machine) -> None:
+    """The server's session uses the same rules, and re-selects when `.pdm-python` changes."""
+    from envsense.core.session import Session
+
+    root = _project(machine, "app", "[tool.pdm]\n")
+    base = _pyenv(machine, "3.12.1")
+    machine.venv(root / ".venv", base, "3.12.1")
+    machine.venv(root / "envs" / "old", _pyenv(machine, "3.11.7"), "3.11.7")
+    write(root / ".pdm-python", str(root / "envs" / "old" / "bin" / "python"))
+    session = Session([root], picks=PickStore(machine.base / "picks"), context=machine.ctx(root))
+    project = session.project_for(root / "app.py")
+    first = session.selection(project)
+    assert first.environment is not None and first.environment.prefix == root / "envs" / "old"
+    assert first.reason == "pdm: .pdm-python"
+    write(root / ".pdm-python", str(root / ".venv" / "bin" / "python"))
+    session.invalidate([root / ".pdm-python"])
+    second = session.selection(project)
+    assert second.environment is not None and second.environment.prefix == root / ".venv"

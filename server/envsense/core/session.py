@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.discovery import discover, identify
 from envsense.core.discovery.context import DiscoveryContext
-from envsense.core.discovery.rules import project_rules
+from envsense.core.discovery.rules import CHOICE_FILES, project_rules
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
@@ -229,6 +229,8 @@ class Session:
                     self._projects.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
+                if path.name in CHOICE_FILES:
+                    self._selections.clear()  # the project's tool may now pick another env
                 if "site-packages" in path.parts or path.suffix == ".pth":
                     self._inventories.clear()
         return rediscover

@@ -36,6 +36,13 @@ WATCHED_GLOBS = (
     "**/requirements/*.txt",
     "**/setup.cfg",
     "**/Pipfile",
+    # The files where a project's own tool records its env choice (core/discovery/rules.py).
+    "**/.pdm-python",
+    "**/.python-version",
+    "**/poetry.toml",
+    "**/hatch.toml",
+    "**/pixi.toml",
+    "**/environment.yml",
 )
 
 

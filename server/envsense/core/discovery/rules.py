@@ -20,6 +20,23 @@ from envsense.core.discovery.scan import Scan, ToolPick
 
 _log = logging.getLogger(__name__)
 
+# Files in a project where its tools record their choice: a change re-runs the selection.
+CHOICE_FILES = frozenset(
+    {
+        ".pdm-python",
+        ".python-version",
+        "poetry.toml",
+        "hatch.toml",
+        "pixi.toml",
+        "environment.yml",
+        "environment.yaml",
+        "Pipfile",
+        "pyproject.toml",
+        "uv.lock",
+        ".venv",
+    }
+)
+
 # Most explicit first: a file naming the interpreter, then a recorded choice, then layouts.
 _MANAGERS: tuple[Callable[[Path, Scan], ToolPick | None], ...] = (
     pdm.saved_python,

@@ -39,20 +39,26 @@ def make_scan(ctx: DiscoveryContext) -> Scan:
     for folder in ctx.workspace_folders:
         roots.append(folder)
         roots += [project.root for project in find_projects(folder)]
+    markers: dict[Path, bool] = {}  # sibling workspace folders share their parents
     for folder in ctx.workspace_folders:
-        roots += enclosing_projects(folder, ctx)
+        roots += enclosing_projects(folder, ctx, markers)
     return Scan(ctx, tuple(dict.fromkeys(roots)))
 
 
-def enclosing_projects(folder: Path, ctx: DiscoveryContext) -> list[Path]:
+def enclosing_projects(
+    folder: Path, ctx: DiscoveryContext, known: dict[Path, bool] | None = None
+) -> list[Path]:
     """Folders above `folder` holding project markers, nearest first, never home or above."""
+    known = {} if known is None else known
     found: list[Path] = []
     current = folder
     for _ in range(_MAX_ENCLOSING):
         parent = current.parent
         if parent == current or parent == ctx.home or fs.is_within(ctx.home, parent):
             break
-        if project_markers(parent):
+        if parent not in known:
+            known[parent] = bool(project_markers(parent))
+        if known[parent]:
             found.append(parent)
         current = parent
     return found

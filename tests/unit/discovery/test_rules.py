@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from envsense.core.discovery import discover
 from envsense.core.discovery.hatch import project_id
 from envsense.core.discovery.pipenv import pipenv_env_name
@@ -47,9 +49,13 @@ def test_conda_environment_yml_name_and_prefix(machine: Machine) -> None:
     assert by_prefix.reason == f"conda: environment.yml prefix: {elsewhere}"
 
 
-def test_pixi_default_env_first(machine: Machine) -> None:
+@pytest.mark.parametrize("manifest", ["pixi.toml", "pyproject.toml"])
+def test_pixi_default_env_first(machine: Machine, manifest: str) -> None:
     root = machine.home / "px"
-    write(root / "pixi.toml", '[workspace]\nname = "px"\n')
+    if manifest == "pixi.toml":
+        write(root / "pixi.toml", '[workspace]\nname = "px"\n')
+    else:
+        write(root / "pyproject.toml", '[project]\nname = "px"\n[tool.pixi.workspace]\n')
     machine.conda_env(root / ".pixi" / "envs" / "a-test", "3.13.1", pixi=True)
     machine.conda_env(root / ".pixi" / "envs" / "default", "3.12.4", pixi=True)
     chosen = _select(machine, root)

@@ -132,7 +132,11 @@ class Session:
             cached = self._projects.get(folder)
         if cached is not None:
             return cached
-        project = find_project(path.resolve(), self.folder_for(path))
+        # From the file upwards, past the workspace folder: a client may open a sub-folder
+        # of the project (eglot without VCS opens the file's own folder).
+        project = find_project(
+            path.resolve(), self.folder_for(path), home=self.discovery_context().home
+        )
         with self._lock:
             self._projects[folder] = project
         return project

@@ -21,7 +21,6 @@ from envsense.core.discovery.global_dirs import global_prefixes
 from envsense.core.discovery.scan import Scan
 from envsense.core.discovery.workspace import workspace_prefixes
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.projects import find_projects
 
 __all__ = ["DiscoveryContext", "active_environment", "discover", "identify"]
 
@@ -31,6 +30,10 @@ _T = TypeVar("_T")
 
 def make_scan(ctx: DiscoveryContext) -> Scan:
     """The context plus every project root of its workspace folders (for tool hashes)."""
+    # Imported here: core.projects reads folders through discovery.fs, so importing it at
+    # the top made `import envsense.core.projects` on its own a circular import.
+    from envsense.core.projects import find_projects
+
     roots: list[Path] = []
     for folder in ctx.workspace_folders:
         roots.append(folder)

@@ -67,6 +67,8 @@ def _cmd_envs(args: argparse.Namespace) -> int:
             "environments": [env.to_json() for env in ordered],
             "selected": selected.to_json() if selected else None,
             "reason": selection.reason,
+            "fallback": selection.fallback,
+            "project": str(project.root),
         }
         print(json.dumps(payload, indent=2))
         return 0

@@ -34,7 +34,8 @@ def test_json_lists_envs_and_selects_the_in_project_venv(
     make_venv(project / ".venv")
     assert main(["envs", "--json", str(project / "pyproject.toml")]) == 0
     payload = json.loads(capsys.readouterr().out)
-    assert set(payload) == {"environments", "selected", "reason"}
+    assert set(payload) == {"environments", "selected", "reason", "fallback", "project"}
+    assert payload["fallback"] is False
     assert payload["selected"]["prefix"] == str(project / ".venv")
     assert payload["selected"]["kind"] == "venv"
     assert payload["reason"] == "in-project environment .venv"
@@ -64,7 +65,12 @@ def test_requires_python_is_read_from_pyproject(
     assert main(["envs", "--json", str(project)]) == 0
     payload = json.loads(capsys.readouterr().out)
     assert payload["selected"]["executable"] == str(fake)
-    assert payload["reason"] == "newest Python satisfying requires-python >=3.99"
+    assert payload["reason"] == (
+        "no environment for this project; using uv-python 3.99.1 for now"
+        " (newest Python satisfying requires-python >=3.99)"
+    )
+    assert payload["fallback"] is True
+    assert payload["project"] == str(project)
 
 
 def test_text_table_and_selected_line(

@@ -104,26 +104,39 @@ def test_tool_tied_env_then_active_then_requires_python_then_system(machine: Mac
     tied = select_environment(project, envs)
     assert tied.environment is not None and tied.environment.prefix == poetry_env
     assert tied.reason == "poetry environment of this project"
+    assert not tied.fallback
 
     without_tie = [env for env in envs if env.prefix != poetry_env]
     loose = Environment(
         EnvKind.VENV, machine.home / "loose", machine.home / "loose/bin/python", None
     )
     active = select_environment(project, [*without_tie, loose], active=loose)
-    assert (active.environment, active.reason) == (
+    assert (active.environment, active.reason, active.fallback) == (
         loose,
         "active when the server started (VIRTUAL_ENV)",
+        False,
     )
 
     fitting = select_environment(project, without_tie, requires_python=SpecifierSet(">=3.12,<3.13"))
     assert fitting.environment is not None and str(fitting.environment.version) == "3.12.1"
-    assert fitting.reason == "newest Python satisfying requires-python <3.13,>=3.12"
+    assert fitting.reason == (
+        "no environment for this project; using pyenv 3.12.1 for now"
+        " (newest Python satisfying requires-python <3.13,>=3.12)"
+    )
+    assert fitting.fallback
 
     system = select_environment(project, without_tie)
     assert system.environment is not None and system.environment.kind is EnvKind.SYSTEM
-    assert system.reason == "newest system Python"
+    assert system.reason == (
+        "no environment for this project; using system 3.11.2 for now (newest system Python)"
+    )
+    assert system.fallback
     unmet = select_environment(project, without_tie, requires_python=SpecifierSet(">=3.14"))
-    assert unmet.reason == "newest system Python (none satisfies requires-python >=3.14)"
+    assert unmet.reason == (
+        "no environment for this project; using system 3.11.2 for now"
+        " (newest system Python; none satisfies requires-python >=3.14)"
+    )
+    assert unmet.fallback
 
 
 def test_another_projects_env_is_never_recommended(machine: Machine) -> None:
@@ -137,7 +150,7 @@ def test_another_projects_env_is_never_recommended(machine: Machine) -> None:
     selection = select_environment(find_project(mine, mine), envs, active=foreign)
     assert selection.environment is not None
     assert selection.environment.project is None or selection.environment.project == mine
-    assert selection.reason == "newest system Python"
+    assert selection.reason.endswith("(newest system Python)") and selection.fallback
 
 
 def test_monorepo_package_uses_its_own_venv_else_the_workspace_root_one(machine: Machine) -> None:
@@ -165,7 +178,10 @@ def test_home_venv_is_not_an_enclosing_project_env(machine: Machine) -> None:
     machine.venv(machine.home / ".venv", _pyenv(machine, "3.12.1"), "3.12.1")
     root = _project(machine, "app")
     selection = select_environment(find_project(root, root), discover(machine.ctx(root)))
-    assert selection.reason == "newest system Python"
+    assert selection.reason == (
+        "no environment for this project; using system 3.11.2 for now (newest system Python)"
+    )
+    assert selection.fallback
 
 
 def test_nothing_usable(tmp_path: Path) -> None:
@@ -173,6 +189,36 @@ def test_nothing_usable(tmp_path: Path) -> None:
     assert select_environment(project, []) == Selection(
         None, "no usable Python environment was found"
     )
+
+
+def test_fallback_only_for_a_global_interpreter_standing_in(machine: Machine) -> None:
+    """A project's own env, a user-activated venv or a named conda env is no fallback;
+    a pyenv/system/conda-base interpreter chosen because nothing else exists is."""
+    v = PythonVersion.parse
+    root = _project(machine, "app")
+    project = find_project(root, root)
+    pyenv = Environment(
+        EnvKind.PYENV, machine.home / "p", machine.home / "p/bin/python", v("3.13.0")
+    )
+    own = Environment(
+        EnvKind.VENV, root / ".venv", root / ".venv/bin/python", v("3.12.1"), project=root
+    )
+    assert not select_environment(project, [pyenv, own]).fallback
+    alone = select_environment(project, [pyenv])
+    assert alone.fallback and alone.environment == pyenv
+    assert alone.reason.startswith("no environment for this project; using pyenv 3.13.0 for now")
+    base = Environment(
+        EnvKind.CONDA, machine.home / "c", machine.home / "c/bin/python", v("3.12.0"), name="base"
+    )
+    named = Environment(
+        EnvKind.CONDA,
+        machine.home / "c/envs/ds",
+        machine.home / "c/envs/ds/bin/python",
+        v("3.12.0"),
+        name="ds",
+    )
+    assert select_environment(project, [], active=base).fallback
+    assert not select_environment(project, [], active=named).fallback
 
 
 def test_recommended_order_selected_first_errors_and_foreign_last(machine: Machine) -> None:

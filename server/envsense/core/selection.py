@@ -57,6 +57,9 @@ class Selection:
 
     environment: Environment | None
     reason: str
+    # True when the project has no environment of its own and a global/base
+    # interpreter stands in for now (the project layer decides whether to warn).
+    fallback: bool = False
 
 
 def select_environment(
@@ -90,7 +93,10 @@ def select_environment(
         return Selection(best, f"{best.kind} environment of this project")
     if active is not None and not is_foreign(active, project) and active.is_usable:
         variable = "CONDA_PREFIX" if active.kind in (EnvKind.CONDA, EnvKind.PIXI) else "VIRTUAL_ENV"
-        return Selection(active, f"active when the server started ({variable})")
+        rule = f"active when the server started ({variable})"
+        if is_global(active):
+            return _fallback(active, rule)
+        return Selection(active, rule)
     base = [env for env in candidates if not env.kind.is_virtual and env.is_usable]
     if requires_python is not None:
         fitting = [
@@ -100,16 +106,34 @@ def select_environment(
             and requires_python.contains(str(env.version), prereleases=True)
         ]
         if fitting:
-            return Selection(
+            return _fallback(
                 _newest(fitting), f"newest Python satisfying requires-python {requires_python}"
             )
     system = [env for env in base if env.kind is EnvKind.SYSTEM]
-    unmet = f" (none satisfies requires-python {requires_python})" if requires_python else ""
+    unmet = f"; none satisfies requires-python {requires_python}" if requires_python else ""
     if system:
-        return Selection(_newest(system), f"newest system Python{unmet}")
+        return _fallback(_newest(system), f"newest system Python{unmet}")
     if base:
-        return Selection(_newest(base), f"newest Python found{unmet}")
+        return _fallback(_newest(base), f"newest Python found{unmet}")
     return Selection(None, "no usable Python environment was found")
+
+
+def is_global(env: Environment) -> bool:
+    """A base interpreter shared by every project (pyenv, uv-managed, system, conda base...)."""
+    if env.kind.is_virtual:
+        return False
+    if env.kind in (EnvKind.CONDA, EnvKind.PIXI):
+        # A named conda env or a pixi env belongs to whoever made it; only base is shared.
+        return env.kind is EnvKind.CONDA and (env.name in (None, "base"))
+    return True
+
+
+def _fallback(env: Environment, rule: str) -> Selection:
+    """A global interpreter standing in because the project has no environment of its own."""
+    what = (
+        f"{env.kind} {env.version}" if env.version is not None else f"{env.kind} {env.display_name}"
+    )
+    return Selection(env, f"no environment for this project; using {what} for now ({rule})", True)
 
 
 def recommended_order(

@@ -1,0 +1,77 @@
+"""A project with no environment of its own, over the real protocol: one no-environment
+warning on its manifest, "Create .venv (uv sync)" preferred over installing into the
+global interpreter standing in, and a plain folder of scripts left alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from tests.e2e.conftest import open_document, wait_for_diagnostics
+from tests.e2e.quickfix_support import NO_SPEC_WARNINGS, code_actions, session, write_project
+
+pytestmark = pytest.mark.filterwarnings(NO_SPEC_WARNINGS)
+
+
+def envsense(diagnostics: list[types.Diagnostic], code: str) -> list[types.Diagnostic]:
+    return [d for d in diagnostics if d.source == "envsense" and d.code == code]
+
+
+async def test_project_without_env_gets_one_warning_and_create_first(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", ["envsense-demo-pkg"], "import envsense_demo_pkg\n")
+    (project / "uv.lock").write_text("version = 1\n")
+    async with session(machine, project) as client:
+        manifest = open_document(client, project / "pyproject.toml", "toml")
+        found = await wait_for_diagnostics(
+            client, manifest, lambda ds: bool(envsense(ds, "no-environment"))
+        )
+        (warning,) = envsense(found, "no-environment")
+        assert warning.severity == types.DiagnosticSeverity.Warning
+        assert warning.range.start.line == 0
+        # The fake machine has only the system Python: it stands in, and says so.
+        assert "No environment for ws: using your global system 3." in warning.message
+        assert "create one with `uv sync`" in warning.message
+
+        actions = await code_actions(client, manifest, [warning])
+        (create,) = [a for a in actions if a.is_preferred]
+        assert create.title == "Create .venv (uv sync)"
+        assert create.command is not None and create.command.command == "envsense.createEnvironment"
+        (arguments,) = create.command.arguments or ()
+        assert arguments["uri"] == project.as_uri()
+        assert arguments["python"].startswith("/usr/bin/python3")
+        # Not the VS Code extension: no client-side picker to offer.
+        assert not [a for a in actions if a.title.startswith("Select an environment")]
+
+        main = open_document(client, project / "main.py")
+        diagnostics = await wait_for_diagnostics(
+            client, main, lambda ds: bool(envsense(ds, "missing-import"))
+        )
+        # One per project: the source file does not repeat the manifest's warning.
+        assert not envsense(diagnostics, "no-environment")
+        (missing,) = envsense(diagnostics, "missing-import")
+        titles = {a.title: a for a in await code_actions(client, main, [missing])}
+        assert titles["Create .venv (uv sync)"].is_preferred
+        install = [t for t in titles if t.startswith("Install envsense-demo-pkg")]
+        assert install and all("into your global system 3." in t for t in install), titles
+        assert not any(titles[t].is_preferred for t in install)
+
+
+async def test_plain_scripts_folder_quietly_uses_the_global_python(
+    machine: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "scripts"
+    folder.mkdir()
+    (folder / "run.py").write_text("import json\nimport envsense_demo_pkg\n")
+    async with session(machine, folder) as client:
+        uri = open_document(client, folder / "run.py")
+        diagnostics = await wait_for_diagnostics(
+            client, uri, lambda ds: bool(envsense(ds, "missing-import"))
+        )
+        assert not envsense(diagnostics, "no-environment")
+        (missing,) = envsense(diagnostics, "missing-import")
+        titles = [a.title for a in await code_actions(client, uri, [missing])]
+        assert not [t for t in titles if t.startswith("Create")], titles

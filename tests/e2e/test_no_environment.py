@@ -4,12 +4,21 @@ global interpreter standing in, and a plain folder of scripts left alone."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from tests.e2e.conftest import open_document, wait_for_diagnostics
+from tests.e2e.conftest import (
+    make_client,
+    open_document,
+    server_env,
+    vscode_capabilities,
+    wait_for_diagnostics,
+)
 from tests.e2e.quickfix_support import NO_SPEC_WARNINGS, code_actions, session, write_project
 
 pytestmark = pytest.mark.filterwarnings(NO_SPEC_WARNINGS)
@@ -75,3 +84,40 @@ async def test_plain_scripts_folder_quietly_uses_the_global_python(
         (missing,) = envsense(diagnostics, "missing-import")
         titles = [a.title for a in await code_actions(client, uri, [missing])]
         assert not [t for t in titles if t.startswith("Create")], titles
+
+
+async def test_vscode_gets_its_own_picker_offered(machine: Path, tmp_path: Path) -> None:
+    """Only a client that has `envsense.pickEnvironment` (the VS Code extension) gets
+    "Select an environment..."; it runs client-side, with no arguments."""
+    project = write_project(tmp_path / "ws", ["envsense-demo-pkg"])
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "envsense", "serve"],
+        client_factory=make_client,
+        server_env=server_env(machine),
+    )
+    client = await config.start()
+    assert isinstance(client, LanguageClient)
+    try:
+        await client.initialize_session(
+            types.InitializeParams(
+                capabilities=vscode_capabilities(),
+                client_info=types.ClientInfo(name="Visual Studio Code", version="1.100.3"),
+                root_uri=project.as_uri(),
+                workspace_folders=[types.WorkspaceFolder(uri=project.as_uri(), name="ws")],
+            )
+        )
+        manifest = open_document(client, project / "pyproject.toml", "toml")
+        found = await wait_for_diagnostics(
+            client, manifest, lambda ds: bool(envsense(ds, "no-environment"))
+        )
+        actions = await code_actions(client, manifest, envsense(found, "no-environment"))
+        titles = [a.title for a in actions]
+        assert titles[0] == "Create .venv" and actions[0].is_preferred, titles
+        (pick,) = [a for a in actions if a.title == "Select an environment..."]
+        assert pick.command is not None and pick.command.command == "envsense.pickEnvironment"
+        await asyncio.wait_for(client.shutdown_session(), 20)
+    finally:
+        server = getattr(client, "_server", None)
+        if server is not None and server.returncode is None:
+            server.kill()
+        await asyncio.wait_for(client.stop(), 20)

@@ -172,3 +172,15 @@ def test_symlink_loop_in_a_workspace_is_not_followed(tmp_path: Path) -> None:
     _touch(tmp_path / "a" / "pyproject.toml")
     (tmp_path / "a" / "again").symlink_to(tmp_path)
     assert [p.root for p in find_projects(tmp_path)] == [tmp_path / "a"]
+
+
+def test_bad_files_on_the_way_up_are_no_crash(tmp_path: Path) -> None:
+    _touch(tmp_path / "pyproject.toml", "[tool.uv.workspace\nmembers = [")  # malformed TOML
+    member = _touch(tmp_path / "m" / "pyproject.toml", '[project]\nname = "m"\n').parent
+    _touch(
+        tmp_path / "m" / "setup.py", "\udcff".encode("utf-8", "surrogateescape").decode("latin-1")
+    )
+    project = find_project(member / "x.py", member, home=tmp_path.parent)
+    assert project.root == member
+    assert uv_workspace_root(project, home=tmp_path.parent) is None
+    assert [p.root for p in enclosing_projects(project, home=tmp_path.parent)] == [tmp_path]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.e2e.conftest import (
     make_client,
@@ -19,7 +19,15 @@ from tests.e2e.conftest import (
     vscode_capabilities,
     wait_for_diagnostics,
 )
-from tests.e2e.quickfix_support import NO_SPEC_WARNINGS, code_actions, session, write_project
+from tests.e2e.quickfix_support import (
+    NO_SPEC_WARNINGS,
+    code_actions,
+    put_uv_on_path,
+    result_field,
+    run_action,
+    session,
+    write_project,
+)
 
 pytestmark = pytest.mark.filterwarnings(NO_SPEC_WARNINGS)
 
@@ -121,3 +129,23 @@ async def test_vscode_gets_its_own_picker_offered(machine: Path, tmp_path: Path)
         if server is not None and server.returncode is None:
             server.kill()
         await asyncio.wait_for(client.stop(), 20)
+
+
+async def test_create_venv_clears_the_warning_without_an_edit(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", [], "import json\n")
+    put_uv_on_path(machine)
+    async with session(machine, project, capabilities=client_capabilities("neovim")) as client:
+        manifest = open_document(client, project / "pyproject.toml", "toml")
+        found = await wait_for_diagnostics(
+            client, manifest, lambda ds: bool(envsense(ds, "no-environment"))
+        )
+        actions = await code_actions(client, manifest, envsense(found, "no-environment"))
+        (create,) = [a for a in actions if a.is_preferred]
+        assert create.title == "Create .venv"
+        result = await run_action(client, create)
+        assert result_field(result, "ok") is True, result
+        assert (project / ".venv" / "pyvenv.cfg").is_file()
+        # Published before the command's reply (push client): already gone.
+        assert not envsense(client.diagnostics.get(manifest, []), "no-environment")

@@ -241,8 +241,9 @@ class ActionBuilder:
                 )
             if self.missing_count() > 1:
                 args = InstallPackagesArgs(uri=self.uri, all=True).to_json()
+                where = f" {self.into(env)}" if is_global(env) else ""
                 yield self.action(
-                    "Install all missing packages of this file",
+                    f"Install all missing packages of this file{where}",
                     d,
                     command=INSTALL_PACKAGES,
                     arguments=args,

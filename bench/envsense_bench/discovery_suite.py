@@ -12,6 +12,9 @@ from envsense_bench.report import Budget, Figure, Row
 
 DISCOVERY_BUDGET = Budget("discovery over 50 envs, in process", 0.020)
 ENVS_BUDGET = Budget("`envsense envs --json`, whole process", 0.150)
+ENVS_20_BUDGET = Budget("`envsense envs --json`, whole process, 20 envs", 0.150)
+# The issue's reference machine for `envs --json`: about 20 environments.
+MACHINE_20_ENVS = 20
 SPAWN_BUDGET = Budget("interpreter spawns during `envs --json`", 0, "count")
 
 
@@ -70,11 +73,31 @@ def run(bench: Bench) -> None:
     for index, (name, peer_figure) in enumerate(peer_rows):
         budget = ENVS_BUDGET if index == 0 else None
         bench.report.add(Row(measurement, whole, name, peer_figure, budget))
+    run_20_envs(bench)
     bench.report.add(
         Row(
             "interpreter spawns, `envs --json` (audit hook)",
             spawn_figure(bench, env, folders[0], result),
             budget=SPAWN_BUDGET,
+        )
+    )
+
+
+def run_20_envs(bench: Bench) -> None:
+    """`envs --json` on a ~20-env machine beside `uv python list` on the same one, same run."""
+    from envsense_bench.machine import build_machine
+
+    machine = build_machine(bench.work / "machine-20", bench.pythons, MACHINE_20_ENVS, 0)
+    env = machine.environ()
+    folders = workspaces(bench, machine.projects)
+    whole = envs_whole_process(bench, env, folders[0])
+    bench.report.add(
+        Row(
+            f"`envsense envs --json`, whole process, {len(machine.envs)} envs",
+            whole,
+            "uv python list --only-installed",
+            peer_uv(bench, env),
+            ENVS_20_BUDGET,
         )
     )
 

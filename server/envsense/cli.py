@@ -7,8 +7,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envsense import __version__
+
+if TYPE_CHECKING:
+    from packaging.specifiers import SpecifierSet
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -47,20 +51,34 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_envs(args: argparse.Namespace) -> int:
+    # Imports stay inside: `envs` must start fast, and the session (with every
+    # declaration parser) is only needed when requires-python decides.
     import json
 
-    from envsense.core.selection import recommended_order
-    from envsense.core.session import Session, SessionSettings
+    from envsense.core.discovery import DiscoveryContext, active_environment, discover
+    from envsense.core.discovery.rules import project_rules
+    from envsense.core.picks import PickStore
+    from envsense.core.projects import find_project
+    from envsense.core.selection import recommended_order, select_environment
 
     path = Path(args.path).resolve()
     if not path.exists():
         print(f"envsense: no such file or folder: {args.path}", file=sys.stderr)
         return 2
-    # Never run an interpreter found inside the checkout (see docs/security.md).
-    session = Session([_workspace_folder(path)], settings=SessionSettings(trusted=False))
-    project = session.project_for(path)
-    selection = session.selection(project)
-    ordered = recommended_order(project, session.environments(), selection)
+    folder = _workspace_folder(path)
+    ctx = DiscoveryContext.from_os(workspace_folders=(folder,))
+    # Never run an interpreter found inside the checkout (see docs/security.md): untrusted.
+    environments = discover(ctx, allow_spawn=True, trusted=False)
+    project = find_project(path, folder)
+    selection = select_environment(
+        project,
+        environments,
+        last_pick=PickStore.default().get(project.root),
+        active=active_environment(ctx, environments),
+        rules=project_rules(project.root, ctx),
+        requires_python_of=lambda: _requires_python(project.root),
+    )
+    ordered = recommended_order(project, environments, selection)
     selected = selection.environment
     if args.json:
         payload = {
@@ -92,6 +110,14 @@ def _cmd_envs(args: argparse.Namespace) -> int:
     print(f"\nproject: {project.root}")
     print(f"selected: {chosen} ({selection.reason})")
     return 0
+
+
+def _requires_python(root: Path) -> SpecifierSet | None:
+    """The project's requires-python, as the session reads it (every manifest format)."""
+    from envsense.core.declarations import read_declarations
+
+    requires = read_declarations(root).requires_python
+    return requires.specifier if requires else None
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -260,3 +260,34 @@ def test_pick_store_survives_restarts_and_corruption(
     assert "ignoring corrupt picks file" in caplog.text
     again.set(tmp_path / "x", tmp_path / "py")  # a corrupt file is replaced, not fatal
     assert again.get(tmp_path / "x") == tmp_path / "py"
+
+
+def test_uv_workspace_members_share_the_root_env_even_with_their_own_venv(
+    machine: Machine,
+) -> None:
+    """uv never uses a member's `.venv`; a plain monorepo's member keeps its own."""
+    from envsense.core.discovery.rules import project_rules
+
+    base = _pyenv(machine, "3.12.1")
+    root = machine.home / "mono"
+    write(
+        root / "pyproject.toml",
+        '[project]\nname = "mono"\n[tool.uv.workspace]\nmembers = ["packages/*"]\n',
+    )
+    for name in ("a", "b"):
+        write(root / "packages" / name / "pyproject.toml", f'[project]\nname = "{name}"\n')
+    machine.venv(root / ".venv", base, "3.12.1", flavour="uv")
+    machine.venv(root / "packages" / "b" / ".venv", base, "3.12.1", flavour="uv")
+    ctx = machine.ctx(root)
+    envs = discover(ctx)
+    stray = next(env for env in envs if env.prefix == root / "packages/b/.venv")
+    assert (stray.kind, stray.project) == (EnvKind.UV, root / "packages" / "b")
+    for folder in (root, root / "packages/a", root / "packages/b"):
+        project = find_project(folder / "x.py", root)
+        chosen = select_environment(project, envs, rules=project_rules(project.root, ctx))
+        assert chosen.environment is not None and chosen.environment.prefix == root / ".venv"
+        assert chosen.environment.kind is EnvKind.UV_WORKSPACE
+    # Without rules (another tool's monorepo) the root still never takes a member's env.
+    assert select_environment(find_project(root, root), envs).environment == next(
+        env for env in envs if env.prefix == root / ".venv"
+    )

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 import threading
 from pathlib import Path
-
-from platformdirs import user_data_dir
 
 _log = logging.getLogger(__name__)
 _FILE_NAME = "picks.json"
@@ -29,6 +26,8 @@ class PickStore:
     @classmethod
     def default(cls) -> PickStore:
         """The store in platformdirs' user data dir for envsense."""
+        from platformdirs import user_data_dir
+
         return cls(Path(user_data_dir("envsense", appauthor=False)))
 
     @property
@@ -67,6 +66,8 @@ class PickStore:
         return {str(k): v for k, v in data.items() if isinstance(v, str)}
 
     def _save(self, picks: dict[str, str]) -> None:
+        import tempfile  # only writing needs it (and shutil behind it): `envs` starts faster
+
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self._path.parent, prefix=".picks-")

@@ -1,20 +1,24 @@
 """Which environment a project uses, and why, in words a user understands.
 
-Order: the explicit setting, the user's last pick, an environment inside the
-project (closest first), one its tool ties to it, the one active at launch, the
-newest interpreter satisfying requires-python, the newest system Python. An
-environment tied to ANOTHER project is never recommended.
+Order: the explicit setting, the user's last pick, the env the project's own tool
+uses (Poetry's envs.toml, PDM's .pdm-python, uv's workspace root, Hatch's default
+env, Pipenv's, pixi's, conda's environment.yml), an environment inside the project
+(closest first), one its tool ties to it, the one active at launch, pyenv's version
+(shell, local, then global), the `.python-version` request, the newest interpreter
+satisfying requires-python, the newest system Python. An environment tied to
+ANOTHER project is never recommended by the automatic rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsense.core.discovery import fs
-from envsense.core.discovery.scan import IN_PROJECT_NAMES
+from envsense.core.discovery.rules import ProjectRules
+from envsense.core.discovery.scan import IN_PROJECT_NAMES, ToolPick
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.projects import Project, project_markers
 
@@ -70,8 +74,15 @@ def select_environment(
     last_pick: Path | None = None,
     active: Environment | None = None,
     requires_python: SpecifierSet | None = None,
+    rules: ProjectRules | None = None,
+    requires_python_of: Callable[[], SpecifierSet | None] | None = None,
 ) -> Selection:
-    """Choose the project's environment; the reason names the rule that decided."""
+    """Choose the project's environment; the reason names the rule that decided.
+
+    `rules` are what the project's own tools say (envsense.core.discovery.rules).
+    `requires_python_of` computes requires-python only if a rule needs it (reading
+    declarations costs `envsense envs` most of its start-up).
+    """
     if explicit is not None:
         match = _find(environments, explicit)
         if match is None:
@@ -83,6 +94,11 @@ def select_environment(
         match = _find(environments, last_pick)
         if match is not None:
             return Selection(match, "last picked by you")
+    rules = rules or ProjectRules()
+    for pick in rules.managers:
+        chosen = _by_pick(environments, pick)
+        if chosen is not None:
+            return chosen
     candidates = [env for env in environments if not is_foreign(env, project)]
     inside = _in_project(project, candidates)
     if inside is not None:
@@ -90,14 +106,29 @@ def select_environment(
     tied = [env for env in candidates if env.project == project.root]
     if tied:
         best = sorted(tied, key=_preference)[0]
-        return Selection(best, f"{best.kind} environment of this project")
+        return Selection(best, _tied_reason(best))
     if active is not None and not is_foreign(active, project) and active.is_usable:
         variable = "CONDA_PREFIX" if active.kind in (EnvKind.CONDA, EnvKind.PIXI) else "VIRTUAL_ENV"
         rule = f"active when the server started ({variable})"
         if is_global(active):
             return _fallback(active, rule)
         return Selection(active, rule)
+    for pick in rules.pyenv:
+        chosen = _by_pick(environments, pick)
+        if chosen is not None:
+            return chosen
+    if requires_python is None and requires_python_of is not None:
+        requires_python = requires_python_of()
+    if rules.pyenv_global is not None:
+        env = _match(environments, rules.pyenv_global.path)
+        if env is not None and env.is_usable and _satisfies(env, requires_python):
+            return _fallback(env, rules.pyenv_global.reason)
     base = [env for env in candidates if not env.kind.is_virtual and env.is_usable]
+    if rules.version_request is not None:
+        request = rules.version_request
+        wanted = [env for env in base if _answers(env, request.text)]
+        if wanted:
+            return _fallback(_newest(wanted), f"{request.file.name} asks for {request.text}")
     if requires_python is not None:
         fitting = [
             env
@@ -116,6 +147,58 @@ def select_environment(
     if base:
         return _fallback(_newest(base), f"newest Python found{unmet}")
     return Selection(None, "no usable Python environment was found")
+
+
+def _by_pick(environments: Sequence[Environment], pick: ToolPick) -> Selection | None:
+    """The env a tool's rule names, when discovery found it (broken ones say so)."""
+    env = _match(environments, pick.path)
+    if env is None:
+        return None
+    if is_global(env):
+        return _fallback(env, pick.reason)
+    reason = pick.reason if env.error is None else f"{pick.reason} (broken: {env.error})"
+    return Selection(env, reason)
+
+
+def _match(environments: Sequence[Environment], path: Path) -> Environment | None:
+    """The env whose folder is `path` (links resolved), or whose interpreter it is."""
+    if fs.is_dir(path):
+        target = fs.realpath(path)
+        for env in environments:
+            if env.prefix is not None and (env.prefix == path or fs.realpath(env.prefix) == target):
+                return env
+        return None
+    if fs.lexists(path):
+        return _find(environments, path)
+    return None
+
+
+def _satisfies(env: Environment, requires_python: SpecifierSet | None) -> bool:
+    if requires_python is None or env.version is None:
+        return True
+    return requires_python.contains(str(env.version), prereleases=True)
+
+
+def _answers(env: Environment, request: str) -> bool:
+    """`3.12` / `3.12.1` / `cpython@3.12` / `pypy3.10` asks for that version (prefix match)."""
+    if env.version is None:
+        return False
+    text = request.strip().lower()
+    for prefix in ("cpython@", "cpython-", "python@", "python"):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+            break
+    parts = text.split(".")
+    if not parts or not all(part.isdigit() for part in parts) or len(parts) > 3:
+        return False
+    have = (env.version.major, env.version.minor, env.version.micro)
+    return all(int(part) == have[index] for index, part in enumerate(parts))
+
+
+def _tied_reason(env: Environment) -> str:
+    if env.kind is EnvKind.VIRTUALENVWRAPPER:
+        return f"virtualenvwrapper: workon {env.display_name} (.project)"
+    return f"{env.kind} environment of this project"
 
 
 def is_global(env: Environment) -> bool:

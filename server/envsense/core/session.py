@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.discovery import discover, identify
 from envsense.core.discovery.context import DiscoveryContext
+from envsense.core.discovery.rules import project_rules
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
@@ -199,6 +200,7 @@ class Session:
             last_pick=self._picks.get(project.root),
             active=self._active_environment(),
             requires_python=requires,
+            rules=project_rules(project.root, self.discovery_context()),
         )
         with self._lock:
             self._selections[project.root] = selection

@@ -164,3 +164,31 @@ def test_identify_a_conda_python_path(machine: Machine) -> None:
         "base",
         install / "bin" / "python",
     )
+
+
+def _pypy(machine: Machine, prefix: Path, short: str, *, header: str | None) -> Path:
+    """`pyenv install pypy3.9-7.3.15`: bin/pypy3.9 (+ python links), lib/pypy3.9, headers."""
+    exe = machine.fake_python(prefix / "bin" / f"pypy{short}")
+    for name in ("pypy3", "python", "python3"):
+        (prefix / "bin" / name).symlink_to(exe.name)
+    (prefix / "lib" / f"pypy{short}" / "site-packages").mkdir(parents=True)
+    if header is not None:
+        write(
+            prefix / "include" / f"pypy{short}" / "patchlevel.h",
+            f'#define PY_VERSION\t\t"{header}"\n#define PYPY_VERSION "7.3.15"\n',
+        )
+    return exe
+
+
+def test_pypy_under_pyenv_gets_its_version_from_files(machine: Machine) -> None:
+    """Reproduces a real miss: the version came from running PyPy, never from its headers."""
+    versions = machine.home / ".pyenv" / "versions"
+    _pypy(machine, versions / "pypy3.9-7.3.15", "3.9", header="3.9.18")
+    _pypy(machine, versions / "pypy3.10-7.3.17", "3.10", header=None)
+    envs = discover(machine.ctx(), allow_spawn=True)
+    with_headers = _at(envs, versions / "pypy3.9-7.3.15")
+    assert (with_headers.kind, str(with_headers.version)) == (EnvKind.PYENV, "3.9.18")
+    # No headers: lib/pypy3.10 and the folder name still tell X.Y; nothing is run.
+    bare = _at(envs, versions / "pypy3.10-7.3.17")
+    assert bare.version is not None and bare.version.short == "3.10"
+    assert not machine.sentinel.exists()

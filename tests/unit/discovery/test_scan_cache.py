@@ -49,8 +49,7 @@ def test_an_edited_pyproject_is_read_again_by_the_next_pass(machine: Machine) ->
     before = discover(machine.ctx(project))
     write(
         project / "pyproject.toml",
-        '[project]\nname = "tool"\n[tool.hatch.dirs.env]\nvirtual = ".hatch"\n'
-        "[tool.hatch.envs.lint]\n",
+        '[project]\nname = "tool"\n[tool.hatch.envs.lint]\npath = ".hatch/lint"\n',
     )
     after = discover(machine.ctx(project))
 

@@ -163,13 +163,11 @@ def test_hatch_central_env_tied_by_project_id(machine: Machine) -> None:
     }
 
 
-def test_hatch_data_dir_variable_and_custom_virtual_dir(machine: Machine) -> None:
+def test_hatch_data_dir_variable_and_user_config_virtual_dir(machine: Machine) -> None:
+    """Hatch reads dirs.env from the USER config file only; a relative one is per project."""
     project = machine.home / "tool"
-    write(
-        project / "pyproject.toml",
-        '[project]\nname = "tool"\n[tool.hatch.dirs.env]\nvirtual = ".hatch"\n'
-        "[tool.hatch.envs.lint]\n",
-    )
+    write(project / "pyproject.toml", '[project]\nname = "tool"\n[tool.hatch.envs.lint]\n')
+    write(machine.home / ".config" / "hatch" / "config.toml", '[dirs.env]\nvirtual = ".hatch"\n')
     machine.venv(project / ".hatch" / "lint", _base(machine), "3.12.1", flavour="virtualenv")
     machine.venv(project / ".hatch" / "stray", _base(machine), "3.12.1", flavour="virtualenv")
     hatch_data = machine.home / "hatch-data"
@@ -181,3 +179,35 @@ def test_hatch_data_dir_variable_and_custom_virtual_dir(machine: Machine) -> Non
     assert _at(envs, central).kind is EnvKind.HATCH
     # Not a declared env name: not claimed by Hatch (and .hatch is not scanned blindly).
     assert all(env.prefix != project / ".hatch" / "stray" for env in envs)
+
+
+def test_hatch_ignores_dirs_env_in_pyproject(machine: Machine) -> None:
+    """`[tool.hatch.dirs.env]` in pyproject.toml is not read by Hatch (checked with hatch 1.18)."""
+    project = machine.home / "tool"
+    write(
+        project / "pyproject.toml",
+        '[project]\nname = "tool"\n[tool.hatch.dirs.env]\nvirtual = ".hatch"\n',
+    )
+    machine.venv(project / ".hatch" / "tool", _base(machine), "3.12.1", flavour="virtualenv")
+    envs = discover(machine.ctx(project))
+    assert all(env.kind is not EnvKind.HATCH for env in envs)
+
+
+def test_hatch_path_option_and_absolute_user_env_dir(machine: Machine) -> None:
+    project = machine.home / "app"
+    write(
+        project / "pyproject.toml",
+        '[project]\nname = "App_X"\n[tool.hatch.envs.default]\npath = ".venv"\n'
+        "[tool.hatch.envs.test]\n",
+    )
+    envs_dir = machine.home / "hatch-envs"
+    write(
+        machine.home / ".config" / "hatch" / "config.toml", f'[dirs.env]\nvirtual = "{envs_dir}"\n'
+    )
+    machine.venv(project / ".venv", _base(machine), "3.12.1", flavour="virtualenv")
+    test_env = envs_dir / "app-x" / project_id(project) / "test"
+    machine.venv(test_env, _base(machine), "3.12.1", flavour="virtualenv")
+    envs = discover(machine.ctx(project))
+    default = _at(envs, project / ".venv")
+    assert (default.kind, default.project) == (EnvKind.HATCH, project)
+    assert (_at(envs, test_env).kind, _at(envs, test_env).project) == (EnvKind.HATCH, project)

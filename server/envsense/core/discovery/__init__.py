@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
-from envsense.core.discovery import conda, fs, hatch, homebrew, pyenv, system, uv, windows
+from envsense.core.discovery import conda, fs, hatch, homebrew, pyenv, rules, system, uv, windows
 from envsense.core.discovery.active import active_environment, active_prefixes
 from envsense.core.discovery.chain import classify_executable, classify_prefix, is_base_kind
 from envsense.core.discovery.context import DiscoveryContext
@@ -26,10 +26,14 @@ __all__ = ["DiscoveryContext", "active_environment", "discover", "identify"]
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+# How far above a workspace folder an enclosing project (monorepo or uv workspace root) is
+# looked for: packages/group/name is three levels.
+_MAX_ENCLOSING = 4
 
 
 def make_scan(ctx: DiscoveryContext) -> Scan:
-    """The context plus every project root of its workspace folders (for tool hashes)."""
+    """The context plus every project root of its workspace folders (for tool hashes),
+    and the projects enclosing each folder (a member opened alone still sees its root's env)."""
     # Imported here: core.projects reads folders through discovery.fs, so importing it at
     # the top made `import envsense.core.projects` on its own a circular import.
     from envsense.core.projects import find_projects
@@ -38,7 +42,25 @@ def make_scan(ctx: DiscoveryContext) -> Scan:
     for folder in ctx.workspace_folders:
         roots.append(folder)
         roots += [project.root for project in find_projects(folder)]
+    for folder in ctx.workspace_folders:
+        roots += enclosing_projects(folder, ctx)
     return Scan(ctx, tuple(dict.fromkeys(roots)))
+
+
+def enclosing_projects(folder: Path, ctx: DiscoveryContext) -> list[Path]:
+    """Folders above `folder` holding project markers, nearest first, never home or above."""
+    from envsense.core.projects import project_markers
+
+    found: list[Path] = []
+    current = folder
+    for _ in range(_MAX_ENCLOSING):
+        parent = current.parent
+        if parent == current or parent == ctx.home or fs.is_within(ctx.home, parent):
+            break
+        if project_markers(parent):
+            found.append(parent)
+        current = parent
+    return found
 
 
 def discover(
@@ -86,6 +108,7 @@ def _discover(ctx: DiscoveryContext) -> list[Environment]:
         pyenv.find_pyenv_prefixes,
         conda.find_conda_prefixes,
         hatch.find_central_envs,
+        rules.tool_prefixes,
         global_prefixes,
     ]
     for source in prefix_sources:

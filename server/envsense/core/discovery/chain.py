@@ -1,9 +1,9 @@
 """Identification: which kind a prefix or an executable is, first match wins (PET's order).
 
 Windows kinds, pyenv, pixi (before conda: a pixi env is a conda env with a marker),
-conda, uv-managed CPython, then the virtual-env group in the order uv, poetry,
-pipenv, hatch, pdm, virtualenvwrapper, venv/virtualenv, where each later kind is
-a superset of the ones after it. Homebrew and global interpreters come last.
+conda, uv-managed CPython, then the virtual-env group in the order hatch (only the
+exact folders Hatch computes), uv, poetry, pipenv, pdm, virtualenvwrapper,
+venv/virtualenv, where each later kind is a superset of the ones after it. Homebrew and global interpreters come last.
 """
 
 from __future__ import annotations
@@ -26,11 +26,13 @@ from envsense.core.discovery.virtual import build_virtual, looks_virtual, venv_t
 from envsense.core.discovery.virtualenvwrapper import virtualenvwrapper_tie
 from envsense.core.environment import Environment, EnvKind
 
+# Hatch first: a folder Hatch computes for a project (its `path = ".venv"`, say) is
+# Hatch's whatever wrote its pyvenv.cfg (Hatch may create envs with uv).
 _VIRTUAL_CHAIN: tuple[Callable[[Path, PyvenvCfg | None, Scan], Tie | None], ...] = (
+    hatch_tie,
     uv.uv_tie,
     poetry_tie,
     pipenv_tie,
-    hatch_tie,
     pdm_tie,
     virtualenvwrapper_tie,
 )

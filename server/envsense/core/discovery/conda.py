@@ -8,7 +8,7 @@ from pathlib import Path
 
 from envsense.core.discovery import fs, ondisk
 from envsense.core.discovery.layout import prefix_interpreter
-from envsense.core.discovery.scan import Scan, in_project_holder
+from envsense.core.discovery.scan import Scan, ToolPick, in_project_holder
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.versions import PythonVersion
 
@@ -193,4 +193,32 @@ def _pixi_project(prefix: Path) -> Path | None:
     envs = prefix.parent
     if envs.name == "envs" and envs.parent.name == ".pixi":
         return envs.parent.parent
+    return None
+
+
+_YAML_KEY_RE = re.compile(r"^(name|prefix)\s*:\s*(.+?)\s*$", re.MULTILINE)
+
+
+def environment_file_env(project_root: Path, scan: Scan) -> ToolPick | None:
+    """The env an `environment.yml` names: `prefix:` as is, else `name:` in conda's env folders.
+
+    Read with a line pattern rather than a YAML parser: only two top-level scalar keys matter.
+    """
+    for file_name in ("environment.yml", "environment.yaml"):
+        text = fs.read_text(project_root / file_name)
+        if text is None:
+            continue
+        values = {key: _unquote(value) for key, value in _YAML_KEY_RE.findall(text)}
+        prefix = values.get("prefix")
+        if prefix:
+            path = scan.ctx.expand(prefix)
+            return ToolPick(path, f"conda: {file_name} prefix: {prefix}", EnvKind.CONDA)
+        name = values.get("name")
+        if not name:
+            return None
+        folders = list(envs_dirs(scan)) + [install / "envs" for install in known_installs(scan)]
+        for folder in dict.fromkeys(folders):
+            if fs.is_dir(folder / name):
+                return ToolPick(folder / name, f"conda: {file_name} name: {name}", EnvKind.CONDA)
+        return None
     return None

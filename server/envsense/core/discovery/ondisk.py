@@ -23,6 +23,8 @@ _FOLDER_RES = (
     # pyenv: 3.12.1, 3.13.0rc2, 3.12.1t, 3.13-dev; Windows pyenv-win: 3.12.1-win32
     re.compile(r"^(\d+\.\d+\.\d+(?:(?:a|b|rc)\d+)?)(?:t|-win32|-amd64|-arm64)?$"),
     re.compile(r"^(\d+\.\d+)-dev$"),
+    # pyenv's PyPy and GraalPy: pypy3.10-7.3.17, pypy3.9-c-jit-latest (X.Y only)
+    re.compile(r"^(?:pypy|graalpy)(\d+\.\d+)(?:-|$)"),
     # Homebrew Cellar (python@3.12/3.12.1_1) and python.org-style python-3.12.1.amd64
     re.compile(r"^(?:python-)?(\d+\.\d+\.\d+)(?:_\d+|\.amd64|\.win32)?$"),
 )
@@ -67,7 +69,11 @@ def from_patchlevel(prefix: Path) -> PythonVersion | None:
     include_dirs = [prefix / "include", prefix / "Include", prefix / "Headers"]
     candidates = [folder / "patchlevel.h" for folder in include_dirs]
     for folder in include_dirs:
-        candidates += [sub / "patchlevel.h" for sub in fs.subdirs(folder) if "python" in sub.name]
+        candidates += [
+            sub / "patchlevel.h"
+            for sub in fs.subdirs(folder)
+            if "python" in sub.name or sub.name.startswith("pypy")
+        ]
     for path in candidates:
         text = fs.read_text(path)
         match = _PATCHLEVEL_RE.search(text) if text else None
@@ -96,6 +102,17 @@ def from_executable_name(executable: Path) -> PythonVersion | None:
 def from_install(prefix: Path) -> PythonVersion | None:
     """The version of a base (non-virtual) install, from its own files."""
     return from_conda_meta(prefix) or from_build_details(prefix) or from_patchlevel(prefix)
+
+
+def from_lib_dir(prefix: Path) -> PythonVersion | None:
+    """X.Y from the stdlib folder name, `lib/python3.12` or PyPy's `lib/pypy3.10` (inexact)."""
+    for name in fs.list_names(prefix / "lib"):
+        for stem in ("python", "pypy"):
+            rest = name[len(stem) :] if name.startswith(stem) else ""
+            major, dot, minor = rest.partition(".")
+            if dot and major.isdigit() and minor.isdigit():
+                return PythonVersion.parse(rest)
+    return None
 
 
 def from_home(home: Path, short: str | None) -> PythonVersion | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from envsense.core.discovery import fs
 from envsense.core.discovery.pyvenv import PyvenvCfg
-from envsense.core.discovery.scan import Scan, Tie
+from envsense.core.discovery.scan import Scan, Tie, ToolPick
 from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import EnvKind
 
@@ -30,6 +30,24 @@ def venvs_dir(scan: Scan) -> Path:
     if ctx.is_windows:
         data = data / "pdm"  # platformdirs' appauthor folder on Windows
     return data / "venvs"
+
+
+def saved_python(project_root: Path, scan: Scan) -> ToolPick | None:
+    """The interpreter PDM uses: PDM_PYTHON, else the path written in `.pdm-python`.
+
+    Whatever it points to decides (an in-project `.venv`, a central venv, or a base
+    interpreter); a relative path is taken from the project root.
+    """
+    value = scan.ctx.env("PDM_PYTHON")
+    reason = "pdm: PDM_PYTHON"
+    if value is None:
+        text = fs.read_text(project_root / ".pdm-python")
+        value = text.strip().splitlines()[0].strip() if text and text.strip() else None
+        reason = "pdm: .pdm-python"
+    if value is None:
+        return None
+    path = scan.ctx.expand(value)
+    return ToolPick(path if path.is_absolute() else project_root / path, reason, EnvKind.PDM)
 
 
 def is_pdm_project(folder: Path, scan: Scan) -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from envsense.core.discovery import fs
 from envsense.core.discovery.pyvenv import PyvenvCfg
-from envsense.core.discovery.scan import Scan, Tie
+from envsense.core.discovery.scan import Scan, Tie, ToolPick
+from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import EnvKind
 
 _SANITIZE_RE = re.compile(r'[ &$`!*@"()\[\]\\\r\n\t]')
@@ -32,6 +33,63 @@ def _projects_by_env_name(scan: Scan) -> dict[str, Path]:
     for root in scan.project_roots:
         projects.setdefault(pipenv_env_name(root), root)
     return projects
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def workon_home(scan: Scan) -> Path:
+    """Pipenv's home for central envs: WORKON_HOME, else $XDG_DATA_HOME/virtualenvs."""
+    ctx = scan.ctx
+    if ctx.is_windows:
+        return ctx.env_path("WORKON_HOME") or ctx.home / ".virtualenvs"
+    return ctx.env_path("WORKON_HOME") or ctx.xdg("XDG_DATA_HOME", ".local/share") / "virtualenvs"
+
+
+def _in_project_setting(project_root: Path, scan: Scan) -> bool | None:
+    """PIPENV_VENV_IN_PROJECT, else the Pipfile's `[pipenv] venv_in_project`."""
+    variable = scan.ctx.env("PIPENV_VENV_IN_PROJECT")
+    if variable is not None and variable.strip().lower() in _TRUE + _FALSE:
+        return variable.strip().lower() in _TRUE
+    value = table(scan.toml(project_root / "Pipfile"), "pipenv").get("venv_in_project")
+    return bool(value) if value is not None else None
+
+
+def project_env(project_root: Path, scan: Scan) -> ToolPick | None:
+    """The env `pipenv --venv` names for the Pipfile in `project_root` (VenvLocator.get_location)."""
+    if not fs.is_file(project_root / "Pipfile"):
+        return None
+    ctx = scan.ctx
+    home = workon_home(scan)
+    custom = ctx.env("PIPENV_CUSTOM_VENV_NAME")
+    name = custom or pipenv_env_name(project_root)
+    python = ctx.env("PIPENV_PYTHON")
+    if python and not custom:
+        name += f"-{Path(python).name}"
+    central = ToolPick(
+        home / name,
+        f"pipenv: {name} (PIPENV_CUSTOM_VENV_NAME)" if custom else f"pipenv: {name} in {home}",
+        EnvKind.PIPENV,
+    )
+    dot_venv = project_root / ".venv"
+    if fs.is_file(dot_venv):
+        # A `.venv` file names the env: a path (relative to the project) or a name in WORKON_HOME.
+        text = (fs.read_text(dot_venv) or "").strip()
+        if not text:
+            return central
+        if "/" in text or "\\" in text:
+            return ToolPick(project_root / text, "pipenv: the path in .venv", EnvKind.PIPENV)
+        return ToolPick(home / text, f"pipenv: {text} named in .venv", EnvKind.PIPENV)
+    setting = _in_project_setting(project_root, scan)
+    if setting is True:
+        return ToolPick(dot_venv, "pipenv: .venv (PIPENV_VENV_IN_PROJECT)", EnvKind.PIPENV)
+    if setting is None and fs.is_dir(dot_venv):
+        # Auto-detected .venv: an env Pipenv made centrally before still wins.
+        if fs.is_dir(home / name):
+            return central
+        return ToolPick(dot_venv, "pipenv: .venv in the project", EnvKind.PIPENV)
+    return central
 
 
 def central_dirs(scan: Scan) -> list[Path]:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from envsense.core.discovery import fs
 from envsense.core.discovery.conda import conda_environment
-from envsense.core.discovery.scan import Scan
+from envsense.core.discovery.scan import Scan, ToolPick
+from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import Environment, EnvKind
 
 
@@ -25,3 +26,15 @@ def pixi_envs_of(folder: Path) -> Iterator[Path]:
 
 def pixi_environment(prefix: Path, scan: Scan) -> Environment:
     return conda_environment(prefix, scan, kind=EnvKind.PIXI)
+
+
+def default_env(project_root: Path, scan: Scan) -> ToolPick | None:
+    """`.pixi/envs/default` of a pixi project (pixi.toml or `[tool.pixi]` in pyproject.toml)."""
+    is_pixi = fs.is_file(project_root / "pixi.toml") or bool(
+        table(scan.toml(project_root / "pyproject.toml"), "tool", "pixi")
+    )
+    if not is_pixi:
+        return None
+    return ToolPick(
+        project_root / ".pixi" / "envs" / "default", "pixi default environment", EnvKind.PIXI
+    )

@@ -81,6 +81,20 @@ class Tie:
     name: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ToolPick:
+    """The environment a project's own tool says it uses, and that rule in the tool's words.
+
+    `path` is the env's folder or its interpreter (pdm's `.pdm-python` names the
+    interpreter). `kind` is the kind the tool gives the env, when the layout alone
+    would not tell (hatch's `path = ".venv"`).
+    """
+
+    path: Path
+    reason: str
+    kind: EnvKind | None = None
+
+
 def in_project_holder(prefix: Path) -> Path | None:
     """The project folder of an in-project environment (`<project>/.venv`), else None."""
     return prefix.parent if prefix.name in IN_PROJECT_NAMES else None

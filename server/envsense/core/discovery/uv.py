@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from envsense.core.discovery import fs, ondisk
 from envsense.core.discovery.layout import prefix_interpreter
 from envsense.core.discovery.pyvenv import PyvenvCfg
-from envsense.core.discovery.scan import Scan, Tie, in_project_holder
+from envsense.core.discovery.scan import Scan, Tie, ToolPick, in_project_holder
 from envsense.core.discovery.tomlfiles import table
 from envsense.core.environment import Environment, EnvKind
 
@@ -19,13 +20,83 @@ _MANAGED_RE = re.compile(r"^[a-z]+-\d+\.\d+\.\d+")
 
 
 def uv_tie(prefix: Path, cfg: PyvenvCfg | None, scan: Scan) -> Tie | None:
-    """uv writes `uv = <version>` and `version_info` into pyvenv.cfg."""
+    """uv writes `uv = <version>` and `version_info` into pyvenv.cfg.
+
+    Only the env at the workspace root is the workspace's: a `.venv` that `uv venv`
+    left in a member folder is that folder's own, which uv never uses for the workspace.
+    """
     if cfg is None or not cfg.uv or not cfg.version_info:
         return None
     workspace = workspace_root(prefix.parent, scan)
-    if workspace is not None:
+    if workspace is not None and (prefix.parent == workspace or not _in_member(prefix, workspace)):
         return Tie(EnvKind.UV_WORKSPACE, project=workspace)
     return Tie(EnvKind.UV, project=in_project_holder(prefix))
+
+
+def _in_member(prefix: Path, workspace: Path) -> bool:
+    """The env sits in a folder below the workspace root that is a project of its own."""
+    return prefix.parent != workspace and fs.is_file(prefix.parent / "pyproject.toml")
+
+
+def _members_match(root: Path, project: Path, scan: Scan) -> bool:
+    """`project` is listed by the workspace's `members` globs and not by its `exclude`."""
+    settings = table(scan.toml(root / "pyproject.toml"), "tool", "uv", "workspace")
+    try:
+        relative = project.relative_to(root).as_posix()
+    except ValueError:
+        return False
+
+    def listed(key: str) -> bool:
+        patterns = settings.get(key)
+        if not isinstance(patterns, list):
+            return False
+        return any(
+            isinstance(pattern, str) and fnmatch.fnmatchcase(relative, pattern.rstrip("/"))
+            for pattern in patterns
+        )
+
+    return listed("members") and not listed("exclude")
+
+
+def is_uv_project(project_root: Path, scan: Scan) -> bool:
+    """uv.lock, [tool.uv], or membership of a uv workspace."""
+    if fs.is_file(project_root / "uv.lock") or table(
+        scan.toml(project_root / "pyproject.toml"), "tool", "uv"
+    ):
+        return True
+    return project_workspace(project_root, scan) is not None
+
+
+def project_workspace(project_root: Path, scan: Scan) -> Path | None:
+    """The uv workspace root `project_root` belongs to (itself when it is the root)."""
+    root = workspace_root(project_root, scan)
+    if root is None:
+        return None
+    if root == project_root or _members_match(root, project_root, scan):
+        return root
+    return None
+
+
+def project_env(project_root: Path, scan: Scan) -> ToolPick | None:
+    """The env `uv sync`/`uv run` use: UV_PROJECT_ENVIRONMENT, else `.venv` at the workspace root.
+
+    Every member of a workspace shares the root's env; a relative
+    UV_PROJECT_ENVIRONMENT is taken from the workspace root.
+    """
+    if not is_uv_project(project_root, scan):
+        return None
+    root = project_workspace(project_root, scan) or project_root
+    explicit = scan.ctx.env("UV_PROJECT_ENVIRONMENT")
+    if explicit is not None:
+        path = scan.ctx.expand(explicit)
+        return ToolPick(
+            path if path.is_absolute() else root / path,
+            f"uv: UV_PROJECT_ENVIRONMENT={explicit}",
+            EnvKind.UV,
+        )
+    if root != project_root:
+        return ToolPick(root / ".venv", f"uv: .venv of the workspace root {root}", EnvKind.UV)
+    return ToolPick(root / ".venv", "uv: project .venv", EnvKind.UV)
 
 
 def workspace_root(start: Path, scan: Scan) -> Path | None:

@@ -29,7 +29,7 @@ STAND_IN = Selection(PYENV, "no environment for this project; using pyenv 3.13.0
 
 
 def context(root: Path, selection: Selection = STAND_IN) -> ProjectContext:
-    project = find_project(root, root, home=root.parent)
+    project = find_project(root, root, home=root.parent.parent)
     return ProjectContext(project, read_declarations(project.root), selection, None)
 
 
@@ -121,3 +121,29 @@ def test_check_reports_it_once_per_project(tmp_path: Path) -> None:
     ]
     assert [d["path"] for d in check("a/pkg/one.py", "a/pkg/two.py")] == ["a/pyproject.toml"]
     assert check("scripts/tool.py") == []
+
+
+def test_members_and_docs_folders_share_their_owners_one_finding(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "packages" / "lib").mkdir(parents=True)
+    (root / "docs").mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "ws"\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    )
+    (root / "uv.lock").write_text("")
+    (root / "packages" / "lib" / "pyproject.toml").write_text('[project]\nname = "lib"\n')
+    (root / "docs" / "requirements.txt").write_text("sphinx\n")
+    for folder in (root, root / "packages" / "lib", root / "docs"):
+        (finding,) = project_findings(context(folder))
+        assert finding.path == root / "pyproject.toml", folder
+        assert finding.fix.project == str(root)
+        assert finding.message.endswith("create one with `uv sync`")
+    # The member's own manifest doesn't repeat it (the root's carries it).
+    member = root / "packages" / "lib" / "pyproject.toml"
+    text = member.read_text()
+    assert environment_findings(member, context(member.parent), source_text=text) == []
+    # An example app with its own requirements is a project of its own.
+    (root / "examples" / "app").mkdir(parents=True)
+    (root / "examples" / "app" / "requirements.txt").write_text("flask\n")
+    (own,) = project_findings(context(root / "examples" / "app"))
+    assert own.path == root / "examples" / "app" / "requirements.txt"

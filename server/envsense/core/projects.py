@@ -330,6 +330,31 @@ def find_projects(workspace_folder: Path) -> list[Project]:
     return found
 
 
+# Folders whose requirements files serve the enclosing project (its docs, tests, CI): a
+# folder holding nothing else uses the enclosing project's environment.
+_SERVING_FOLDERS = frozenset(
+    {"docs", "doc", "documentation", "tests", "test", "testing", ".github", ".ci", "ci"}
+    | {"bench", "benchmarks", "requirements"}
+)
+
+
+def environment_owner(project: Project, *, home: Path | None = None) -> Project:
+    """The project whose environment `project` uses: the uv workspace root for a member
+    (uv only ever uses the root's), the enclosing project for a folder that only holds
+    requirements files for its docs/tests/CI, else the project itself."""
+    if not project.markers:
+        return project
+    workspace = uv_workspace_root(project, home=home)
+    if workspace is not None:
+        return workspace
+    only_requirements = all(name not in MARKER_FILES for name in project.markers)
+    if only_requirements and project.root.name.lower() in _SERVING_FOLDERS:
+        enclosing = enclosing_projects(project, home=home)
+        if enclosing:
+            return enclosing[0]
+    return project
+
+
 def outermost_project_root(path: Path, *, home: Path | None = None) -> Path | None:
     """The root of the outermost project holding `path` (a monorepo or uv workspace root
     above a member), None when `path` is in no project; the CLI scans from there."""

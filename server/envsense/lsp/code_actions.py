@@ -24,7 +24,7 @@ from lsprotocol import types
 from envsense.core.checks.project import create_command
 from envsense.core.environment import Environment
 from envsense.core.findings import Code, FixData
-from envsense.core.projects import Project
+from envsense.core.projects import Project, environment_owner
 from envsense.core.selection import is_global
 from envsense.lsp.commands import (
     CREATE_ENVIRONMENT,
@@ -388,6 +388,8 @@ class ActionBuilder:
         project = self.project
         if not project.markers or not self.trusted:
             return  # a folder of scripts that is no project quietly uses the global one
+        # The project whose environment this one would use (a uv workspace root).
+        project = environment_owner(project)
         command = create_command(project.root)
         title = _CREATE_TITLES.get(command or "", "Create .venv")
         if command:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Span
+from envsense.core.projects import environment_owner
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
@@ -22,7 +23,7 @@ def environment_findings(path: Path, context: ProjectContext, *, source_text: st
     requires = declarations.requires_python
     manifest = context.project.manifest
     if manifest is not None and path.name == manifest.name and path.resolve() == manifest:
-        findings = project_findings(context)
+        findings = [f for f in project_findings(context) if f.path == manifest]
         if findings:
             # The project's one no-environment finding lives on its manifest; the
             # requires-python line is checked against the stand-in too.
@@ -55,11 +56,15 @@ def project_findings(context: ProjectContext) -> list[Finding]:
     interpreter, as `python script.py` would."""
     selection = context.selection
     environment = selection.environment
-    project = context.project
-    manifest = project.manifest
-    if not selection.fallback or environment is None or manifest is None:
+    if not selection.fallback or environment is None or not context.project.markers:
         return []
-    requires = context.declarations.requires_python
+    # A uv member or a docs/tests folder would use its owner's environment: the owner
+    # gets the one finding, on its own manifest.
+    project = environment_owner(context.project)
+    manifest = project.manifest
+    if manifest is None:
+        return []
+    requires = context.declarations.requires_python if project == context.project else None
     command = create_command(project.root)
     what = _stand_in(environment)
     message = (

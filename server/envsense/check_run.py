@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -101,9 +101,12 @@ def run_check(
         findings: list[Finding] = []
         files = 0
         fingerprints: dict[Path, str] = {}
+        projects: dict[Path, Path] = {}
         for path in iter_checkable_files(paths):
             files += 1
             findings += check_file(session, path, cache, fingerprints)
+            projects.setdefault(session.project_for(path).root, path)
+        findings += _project_findings(session, projects.values(), findings)
         environment = _environment(session, paths)
         if cache is not None:
             cache.save()
@@ -122,6 +125,22 @@ def run_check(
     if output_format == "text":
         print(_summary(findings, files, environment), file=sys.stderr)
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+def _project_findings(
+    session: Session, samples: Iterable[Path], found: Sequence[Finding]
+) -> list[Finding]:
+    """Each project's own findings once (no-environment), even when only one of its
+    source files was checked; those already reported through its manifest are kept once."""
+    seen = {(f.path, f.code, f.span.line) for f in found}
+    extra: list[Finding] = []
+    for sample in samples:
+        for finding in session.check_project(sample):
+            key = (finding.path, finding.code, finding.span.line)
+            if key not in seen:
+                seen.add(key)
+                extra.append(finding)
+    return extra
 
 
 def cache_path(folders: Sequence[Path], python: Path | None) -> Path:

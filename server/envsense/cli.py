@@ -140,19 +140,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _workspace_folder(path: Path) -> Path:
-    """The enclosing repository (so a monorepo root's env is seen), else the nearest
-    enclosing project (checking `src/pkg` alone must still see the project's .venv),
-    else PATH's folder."""
-    from envsense.core.projects import project_markers
+    """The enclosing repository (so a monorepo root's env is seen), else the outermost
+    project enclosing PATH's project (checking `src/pkg` or a uv workspace member alone
+    must still see the root's .venv), else PATH's folder."""
+    from envsense.core.projects import outermost_project_root
 
     folder = path if path.is_dir() else path.parent
     for candidate in (folder, *folder.parents):
         if (candidate / ".git").exists():
             return candidate
-    for candidate in (folder, *folder.parents):
-        if project_markers(candidate):
-            return candidate
-    return folder
+    return outermost_project_root(path) or folder
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,19 +1,37 @@
-"""Projects: the folders whose own environment and declarations apply to a file."""
+"""Projects: the folders whose own environment and declarations apply to a file.
+
+A file's project is found from the file upwards, whatever folder the client opened
+(eglot without VCS opens the file's own folder, e.g. `src/flask`): the nearest folder
+with a marker file that is not itself part of an enclosing project's package. The climb
+is bounded: it never examines the user's home folder or a filesystem root (unless the
+workspace folder is one), and stops after MAX_CLIMB levels.
+"""
 
 from __future__ import annotations
 
+import ast
 import logging
+import os
+import re
+import threading
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from envsense.core.discovery import fs
+from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
 _log = logging.getLogger(__name__)
 
 MARKER_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "Pipfile")
+# Where the no-environment finding of a project goes: its main manifest first.
+_MANIFEST_ORDER = ("pyproject.toml", "setup.cfg", "Pipfile", "setup.py")
 # Monorepos nest packages a few levels down (packages/<name>, libs/<group>/<name>).
 MAX_PROJECT_DEPTH = 3
+# How many folders above a file its project may be (src/pkg/sub/module.py is 3).
+MAX_CLIMB = 12
 _ENV_FOLDERS = frozenset({".venv", "venv", "env", ".virtualenv", ".conda", ".pixi"})
+# A package nested deeper than this is not climbed to its top (a link loop, a mistake).
+_MAX_PACKAGE_DEPTH = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,48 +41,271 @@ class Project:
     root: Path
     markers: tuple[str, ...]
 
+    @property
+    def manifest(self) -> Path | None:
+        """The file that says what the project is: pyproject.toml first, then setup.cfg,
+        Pipfile, setup.py, a requirements file (None for the workspace fallback)."""
+        for name in _MANIFEST_ORDER:
+            if name in self.markers:
+                return self.root / name
+        others = sorted(
+            (name for name in self.markers if name not in MARKER_FILES),
+            key=lambda name: (name != "requirements.txt", name),
+        )
+        return self.root / others[0] if others else None
+
+
+# -- markers ---------------------------------------------------------------------------
+
 
 def project_markers(folder: Path) -> tuple[str, ...]:
-    """The marker files in `folder`: pyproject.toml, setup.py, setup.cfg, Pipfile, requirements*.txt."""
+    """The marker files in `folder`: pyproject.toml, a setup.py calling `setup()`,
+    setup.cfg, Pipfile, requirements*.txt."""
     return _markers(fs.read_listing(folder))
 
 
 def _markers(listing: fs.Listing) -> tuple[str, ...]:
-    found = [name for name in MARKER_FILES if listing.is_file(name)]
+    found = [
+        name
+        for name in MARKER_FILES
+        if listing.is_file(name)
+        and (name != "setup.py" or calls_setup(listing.folder / "setup.py"))
+    ]
     requirements = [
         name
         for name in listing.names()
-        if name.startswith("requirements") and name.endswith(".txt")
+        if name.startswith("requirements") and name.endswith(".txt") and listing.is_file(name)
     ]
     return tuple(found + requirements)
+
+
+_SETUP_CALL = re.compile(r"\bsetup\s*\(")
+_SETUP_OWNERS = frozenset({"setuptools", "distutils", "core", "skbuild"})
+_setup_cache: dict[tuple[Path, int, int], bool] = {}
+_setup_lock = threading.Lock()
+
+
+def calls_setup(path: Path) -> bool:
+    """Whether a setup.py calls `setup(...)` (read statically, never run).
+
+    A module named setup.py inside a package (homeassistant/setup.py) is an ordinary
+    module, not a build script: it only counts as a marker when it calls setup().
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    with _setup_lock:
+        cached = _setup_cache.get(key)
+    if cached is not None:
+        return cached
+    text = fs.read_text(path)
+    result = text is not None and _calls_setup(text)
+    with _setup_lock:
+        if len(_setup_cache) > 4096:
+            _setup_cache.clear()
+        _setup_cache[key] = result
+    return result
+
+
+def _calls_setup(text: str) -> bool:
+    if _SETUP_CALL.search(text) is None:
+        return False  # the cheap test settles nearly every file
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        # Unparsable (Python 2 syntax): a line that starts with the call still counts.
+        return re.search(r"^\s*(?:setuptools\.)?setup\s*\(", text, re.MULTILINE) is not None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "setup":
+            return True
+        if isinstance(func, ast.Attribute) and func.attr == "setup":
+            owner = func.value
+            if isinstance(owner, ast.Name) and owner.id in _SETUP_OWNERS:
+                return True
+            if isinstance(owner, ast.Attribute) and owner.attr in _SETUP_OWNERS:
+                return True
+    return False
 
 
 def _is_environment(listing: fs.Listing) -> bool:
     return listing.is_file("pyvenv.cfg") or listing.is_dir("conda-meta")
 
 
-def find_project(path: Path, workspace_folder: Path) -> Project:
-    """The nearest folder at or above `path` holding a marker, not above `workspace_folder`.
+# -- the package rule ------------------------------------------------------------------
 
-    Falls back to the workspace folder itself (with no markers) so every file has a project.
+
+def packaged_by(folder: Path) -> Path | None:
+    """The enclosing project whose package `folder` is part of, else None.
+
+    `folder` must hold `__init__.py`; its package's top folder is the highest one of the
+    unbroken `__init__.py` chain, and the project packaging it sits right above that top
+    (root layout) or above the `src/` holding it (src layout).
     """
-    folder = path if fs.is_dir(path) else path.parent
-    if not fs.is_within(folder, workspace_folder):
-        folder = workspace_folder
-    while True:
+    if not fs.is_file(folder / "__init__.py"):
+        return None
+    top = folder
+    for _ in range(_MAX_PACKAGE_DEPTH):
+        parent = top.parent
+        if parent == top or not fs.is_file(parent / "__init__.py"):
+            break
+        top = parent
+    holder = top.parent
+    if holder == top:
+        return None
+    if project_markers(holder):
+        return holder
+    if holder.name == "src" and holder.parent != holder and project_markers(holder.parent):
+        return holder.parent
+    return None
+
+
+def _is_project_root(folder: Path, markers: tuple[str, ...]) -> bool:
+    """Markers make a project root unless the folder is part of an enclosing package."""
+    return bool(markers) and packaged_by(folder) is None
+
+
+# -- finding a file's project ----------------------------------------------------------
+
+
+def _climb_stop(home: Path | None) -> Path | None:
+    if home is not None:
+        return home
+    try:
+        return Path(os.path.expanduser("~")).resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def _may_examine(folder: Path, workspace_folder: Path | None, home: Path | None) -> bool:
+    """Home and filesystem roots are never a project above the workspace (a stray
+    ~/requirements.txt must not swallow every project of the user)."""
+    if workspace_folder is not None and fs.is_within(folder, workspace_folder):
+        return True
+    return folder != home and folder.parent != folder
+
+
+def find_project(
+    path: Path, workspace_folder: Path | None = None, *, home: Path | None = None
+) -> Project:
+    """The project of `path`: the nearest folder at or above it that is a project root.
+
+    The climb goes above `workspace_folder` (a client may open a sub-folder of the
+    project) but never past the user's home folder, a filesystem root or MAX_CLIMB
+    levels. Without any project the workspace folder (else the file's folder) stands in,
+    with no markers, so every file has a project.
+    """
+    start = path if fs.is_dir(path) else path.parent
+    stop = _climb_stop(home)
+    folder = start
+    for _ in range(MAX_CLIMB + 1):
+        if not _may_examine(folder, workspace_folder, stop):
+            break
         markers = project_markers(folder)
-        if markers:
+        if _is_project_root(folder, markers):
             return Project(folder, markers)
-        if folder == workspace_folder or folder.parent == folder:
-            return Project(workspace_folder, ())
+        if folder.parent == folder:
+            break
         folder = folder.parent
+    fallback = workspace_folder if workspace_folder is not None else start
+    if workspace_folder is not None and not fs.is_within(start, workspace_folder):
+        fallback = start
+    return Project(fallback, ())
+
+
+def enclosing_projects(project: Project, *, home: Path | None = None) -> list[Project]:
+    """The projects above `project` (a monorepo root, a uv workspace root), nearest first.
+
+    Same bounds as `find_project`; a folder that is part of a package is none of them.
+    """
+    if not project.markers:
+        return []
+    stop = _climb_stop(home)
+    found: list[Project] = []
+    folder = project.root
+    for _ in range(MAX_CLIMB):
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+        if not _may_examine(folder, None, stop):
+            break
+        markers = project_markers(folder)
+        if _is_project_root(folder, markers):
+            found.append(Project(folder, markers))
+    return found
+
+
+def uv_workspace_root(project: Project, *, home: Path | None = None) -> Project | None:
+    """The uv workspace whose `[tool.uv.workspace] members` (minus `exclude`) hold the
+    project, or the project itself when it is a workspace root; None otherwise."""
+    if project.markers and _workspace_table(project.root) is not None:
+        return project
+    for above in enclosing_projects(project, home=home):
+        table = _workspace_table(above.root)
+        if table is None:
+            continue
+        relative = PurePosixPath(project.root.relative_to(above.root).as_posix())
+        members = _globs(table.get("members"))
+        excluded = _globs(table.get("exclude"))
+        if any(_glob_match(relative, g) for g in members) and not any(
+            _glob_match(relative, g) for g in excluded
+        ):
+            return above
+    return None
+
+
+def _workspace_table(folder: Path) -> dict[str, object] | None:
+    text = fs.read_text(folder / "pyproject.toml")
+    if text is None or "workspace" not in text:
+        return None
+    try:
+        data = loads_toml(text)
+    except TOMLDecodeError:
+        return None
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    # An empty `[tool.uv.workspace]` table still makes a workspace.
+    return workspace if isinstance(workspace, dict) else None
+
+
+def _globs(value: object) -> list[str]:
+    if not isinstance(value, list):
+        return []
+    return [item.strip("/") for item in value if isinstance(item, str)]
+
+
+def _glob_match(path: PurePosixPath, pattern: str) -> bool:
+    """uv's member globs: `*` within one folder name, `**` across folders."""
+    return _match_parts(path.parts, PurePosixPath(pattern).parts)
+
+
+def _match_parts(parts: tuple[str, ...], pattern: tuple[str, ...]) -> bool:
+    from fnmatch import fnmatchcase
+
+    if not pattern:
+        return not parts
+    head, rest = pattern[0], pattern[1:]
+    if head == "**":
+        return any(_match_parts(parts[i:], rest) for i in range(len(parts) + 1))
+    if not parts or not fnmatchcase(parts[0], head):
+        return False
+    return _match_parts(parts[1:], rest)
+
+
+# -- every project of a workspace ------------------------------------------------------
 
 
 def find_projects(workspace_folder: Path) -> list[Project]:
     """Every project in a workspace folder, breadth-first, at most MAX_PROJECT_DEPTH levels down.
 
     Environment folders, VCS data and tool caches are never entered; symlinked
-    folders are not followed, so a link loop cannot make the walk go round.
+    folders are not followed, so a link loop cannot make the walk go round. A folder
+    that is part of a project's package is not a project (homeassistant/setup.py).
     """
     found: list[Project] = []
     level = [workspace_folder]
@@ -76,7 +317,7 @@ def find_projects(workspace_folder: Path) -> list[Project]:
             if depth > 0 and _is_environment(listing):
                 continue  # an environment, whatever its name
             markers = _markers(listing)
-            if markers:
+            if markers and (not listing.is_file("__init__.py") or packaged_by(folder) is None):
                 found.append(Project(folder, markers))
             if depth == MAX_PROJECT_DEPTH:
                 continue
@@ -87,3 +328,38 @@ def find_projects(workspace_folder: Path) -> list[Project]:
     if not found:
         _log.debug("no project markers under %s", workspace_folder)
     return found
+
+
+# Folders whose requirements files serve the enclosing project (its docs, tests, CI): a
+# folder holding nothing else uses the enclosing project's environment.
+_SERVING_FOLDERS = frozenset(
+    {"docs", "doc", "documentation", "tests", "test", "testing", ".github", ".ci", "ci"}
+    | {"bench", "benchmarks", "requirements"}
+)
+
+
+def environment_owner(project: Project, *, home: Path | None = None) -> Project:
+    """The project whose environment `project` uses: the uv workspace root for a member
+    (uv only ever uses the root's), the enclosing project for a folder that only holds
+    requirements files for its docs/tests/CI, else the project itself."""
+    if not project.markers:
+        return project
+    workspace = uv_workspace_root(project, home=home)
+    if workspace is not None:
+        return workspace
+    only_requirements = all(name not in MARKER_FILES for name in project.markers)
+    if only_requirements and project.root.name.lower() in _SERVING_FOLDERS:
+        enclosing = enclosing_projects(project, home=home)
+        if enclosing:
+            return enclosing[0]
+    return project
+
+
+def outermost_project_root(path: Path, *, home: Path | None = None) -> Path | None:
+    """The root of the outermost project holding `path` (a monorepo or uv workspace root
+    above a member), None when `path` is in no project; the CLI scans from there."""
+    project = find_project(path, None, home=home)
+    if not project.markers:
+        return None
+    enclosing = enclosing_projects(project, home=home)
+    return enclosing[-1].root if enclosing else project.root

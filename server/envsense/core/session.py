@@ -22,7 +22,7 @@ from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
-from envsense.core.projects import Project, find_project
+from envsense.core.projects import Project, enclosing_projects, find_project
 from envsense.core.selection import Selection, select_environment
 
 # The checks and the inventory reader are imported where they are used: `envsense envs`
@@ -69,6 +69,8 @@ class Session:
         self._overlays: dict[Path, str] = {}
         # Per folder: the project its files belong to (finding it lists every ancestor).
         self._projects: dict[Path, Project] = {}
+        # Project roots above every workspace folder, scanned for environments too.
+        self._scan_roots: list[Path] = []
         # Per project: the resolver and dependency graph, reused across files until the
         # declarations, the selection or the environment's packages change.
         self._contexts: dict[Path, tuple[tuple[str, str], ProjectContext]] = {}
@@ -94,7 +96,9 @@ class Session:
 
     def discovery_context(self) -> DiscoveryContext:
         if self._context is None:
-            self._context = DiscoveryContext.from_os(workspace_folders=tuple(self._folders))
+            self._context = DiscoveryContext.from_os(
+                workspace_folders=(*self._folders, *self._scan_roots)
+            )
         return self._context
 
     # -- environments ------------------------------------------------------------------
@@ -133,10 +137,35 @@ class Session:
             cached = self._projects.get(folder)
         if cached is not None:
             return cached
-        project = find_project(path.resolve(), self.folder_for(path))
+        # From the file upwards, past the workspace folder: a client may open a sub-folder
+        # of the project (eglot without VCS opens the file's own folder).
+        home = self.discovery_context().home
+        project = find_project(path.resolve(), self.folder_for(path), home=home)
+        self._scan_above(project, home)
         with self._lock:
             self._projects[folder] = project
         return project
+
+    def _scan_above(self, project: Project, home: Path) -> None:
+        """A project (or one enclosing it) above every workspace folder is scanned too:
+        its .venv is the project's even when the client opened a sub-folder or a member.
+        Environments are discovered again, once per such root."""
+        if not project.markers:
+            return
+        roots = [project.root, *(p.root for p in enclosing_projects(project, home=home))]
+        with self._lock:
+            new = [
+                root
+                for root in roots
+                if root not in self._scan_roots
+                and not any(root == f or f in root.parents for f in self._folders)
+            ]
+            if not new:
+                return
+            self._scan_roots += new
+            self._context = None
+            self._environments = None
+            self._selections.clear()
 
     def declarations(self, project: Project) -> Declarations:
         with self._lock:
@@ -287,6 +316,13 @@ class Session:
         findings = manifest_findings(path, parse_manifest(path, text), context)
         findings += environment_findings(path, context, source_text=text)
         return self._apply_settings(findings)
+
+    def check_project(self, path: Path) -> list[Finding]:
+        """Findings about the project of `path` as a whole (its one no-environment
+        finding, on its manifest), for front ends that report per project."""
+        from envsense.core.checks.project import project_findings
+
+        return self._apply_settings(project_findings(self.context_for(path)))
 
     # -- internals ---------------------------------------------------------------------
 

@@ -21,9 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from envsense.core.checks.project import create_command
 from envsense.core.environment import Environment
 from envsense.core.findings import Code, FixData
-from envsense.core.projects import Project
+from envsense.core.projects import Project, environment_owner
+from envsense.core.selection import is_global
 from envsense.lsp.commands import (
     CREATE_ENVIRONMENT,
     EXPLAIN,
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUICKFIX = types.CodeActionKind.QuickFix
+# The VS Code client's own picker (a client-side command; other clients have none).
+CLIENT_PICK_ENVIRONMENT = "envsense.pickEnvironment"
 MAX_SWITCHES = 3
 MAX_ALTERNATIVES = 3
 
@@ -55,6 +59,8 @@ class ActionBuilder:
     ls: EnvsenseServer
     uri: str
     path: Path
+    # The client has its own environment picker command (the VS Code extension).
+    client_picker: bool = False
     _project: Project | None = field(default=None, init=False)
     _environments: list[Environment] | None = field(default=None, init=False)
     _missing_count: int | None = field(default=None, init=False)
@@ -84,6 +90,17 @@ class ActionBuilder:
 
     def selected(self) -> Environment | None:
         return self.ls.session.selection(self.project).environment
+
+    def is_stand_in(self, env: Environment) -> bool:
+        """`env` is a global interpreter standing in for a project without its own env."""
+        selection = self.ls.session.selection(self.project)
+        return selection.fallback and selection.environment == env
+
+    def into(self, env: Environment) -> str:
+        """Where an install goes, in a title: a global interpreter is called global."""
+        if is_global(env):
+            return f"into your global {_stand_in(env)}"
+        return f"into {env.label}"
 
     def environment_for(self, fix: FixData) -> Environment | None:
         """The environment the diagnostic was computed against (by key), else the selected."""
@@ -204,11 +221,14 @@ class ActionBuilder:
         if dist and env is not None and self.trusted:
             guessed = fix.name_source == "guessed"
             package = fix.requirement or dist
+            stand_in = self.is_stand_in(env)
+            if stand_in:
+                yield from self.create_for_project(d, fix)
             if guessed:
-                title = f"Install '{dist}' (name guessed from the import) into {env.label}"
+                title = f"Install '{dist}' (name guessed from the import) {self.into(env)}"
             else:
-                title = f"Install {dist} into {env.label}"
-            yield self.install(title, d, [package], fix, env, preferred=not guessed)
+                title = f"Install {dist} {self.into(env)}"
+            yield self.install(title, d, [package], fix, env, preferred=not (guessed or stand_in))
             if fix.requirement is None and fix.manifest and not guessed:
                 manifest = Path(fix.manifest)
                 edit = self.manifest_edit(manifest, dist, None)
@@ -217,12 +237,13 @@ class ActionBuilder:
                     yield self.install(title, d, [dist], fix, env, edit=edit)
             for alternative in fix.alternatives[:MAX_ALTERNATIVES]:
                 yield self.install(
-                    f"Install {alternative} into {env.label}", d, [alternative], fix, env
+                    f"Install {alternative} {self.into(env)}", d, [alternative], fix, env
                 )
             if self.missing_count() > 1:
                 args = InstallPackagesArgs(uri=self.uri, all=True).to_json()
+                where = f" {self.into(env)}" if is_global(env) else ""
                 yield self.action(
-                    "Install all missing packages of this file",
+                    f"Install all missing packages of this file{where}",
                     d,
                     command=INSTALL_PACKAGES,
                     arguments=args,
@@ -235,16 +256,23 @@ class ActionBuilder:
     ) -> Iterator[types.CodeAction]:
         env = self.environment_for(fix)
         if fix.distribution and env is not None and self.trusted:
-            title = f"Install {fix.distribution} into {env.label}"
+            stand_in = self.is_stand_in(env)
+            if stand_in:
+                yield from self.create_for_project(d, fix)
+            title = f"Install {fix.distribution} {self.into(env)}"
             yield self.install(
-                title, d, [fix.requirement or fix.distribution], fix, env, preferred=True
+                title, d, [fix.requirement or fix.distribution], fix, env, preferred=not stand_in
             )
 
     def version_mismatch(self, d: types.Diagnostic, fix: FixData) -> Iterator[types.CodeAction]:
         env = self.environment_for(fix)
         if fix.distribution and fix.specifier and env is not None and self.trusted:
             wanted = f"{fix.distribution}{fix.specifier}"
-            yield self.install(f"Install {wanted}", d, [wanted], fix, env, preferred=True)
+            stand_in = self.is_stand_in(env)
+            if stand_in:
+                yield from self.create_for_project(d, fix)
+            title = f"Install {wanted} {self.into(env)}" if is_global(env) else f"Install {wanted}"
+            yield self.install(title, d, [wanted], fix, env, preferred=not stand_in)
 
     def requirement_not_installed(
         self, d: types.Diagnostic, fix: FixData
@@ -252,12 +280,21 @@ class ActionBuilder:
         env = self.environment_for(fix)
         if not self.trusted or env is None:
             return
+        stand_in = self.is_stand_in(env)
+        if stand_in:
+            yield from self.create_for_project(d, fix)
+        where = f" {self.into(env)}" if is_global(env) else ""
         if fix.requirement:
             yield self.install(
-                "Install this requirement", d, [fix.requirement], fix, env, preferred=True
+                f"Install this requirement{where}",
+                d,
+                [fix.requirement],
+                fix,
+                env,
+                preferred=not stand_in,
             )
         yield self.action(
-            "Install all requirements of this project",
+            f"Install all requirements of this project{where}",
             d,
             command=INSTALL_PROJECT,
             arguments={"uri": self.command_uri},
@@ -273,6 +310,13 @@ class ActionBuilder:
             yield self.action(title, d, edit=edit, preferred=True)
 
     def no_environment(self, d: types.Diagnostic, fix: FixData) -> Iterator[types.CodeAction]:
+        if self.ls.session.selection(self.project).fallback:
+            # A global interpreter stands in: create the project's own, or pick one.
+            if self.trusted:
+                yield from self.create_for_project(d, fix)
+            if self.client_picker:
+                yield self.action("Select an environment...", d, command=CLIENT_PICK_ENVIRONMENT)
+            return
         if not self.trusted:
             return
         project = self.project
@@ -305,6 +349,8 @@ class ActionBuilder:
         module = fix.module or "this module"
         if fix.backport and env is not None and self.trusted:
             title = f"Install {fix.backport} (backport of {module})"
+            if is_global(env):
+                title += f" {self.into(env)}"
             backport = FixData(module=fix.module, name_source="curated")
             yield self.install(title, d, [fix.backport], backport, env, preferred=True)
         elif not fix.backport:
@@ -336,6 +382,24 @@ class ActionBuilder:
             title, d, command=CREATE_ENVIRONMENT, arguments=args, preferred=preferred
         )
 
+    def create_for_project(self, d: types.Diagnostic, fix: FixData) -> Iterator[types.CodeAction]:
+        """The preferred fix under a global stand-in: the project's own environment, made
+        by its manager where it has one (envsense.createEnvironment with the project URI)."""
+        project = self.project
+        if not project.markers or not self.trusted:
+            return  # a folder of scripts that is no project quietly uses the global one
+        # The project whose environment this one would use (a uv workspace root).
+        project = environment_owner(project)
+        command = create_command(project.root)
+        title = _CREATE_TITLES.get(command or "", "Create .venv")
+        if command:
+            title += f" ({command})"
+        args: dict[str, Any] = {"uri": project.root.as_uri()}
+        bases = base_interpreters(self.environments, project, parse_specifier(fix.requires_python))
+        if bases and bases[0].executable is not None:
+            args["python"] = str(bases[0].executable)
+        yield self.action(title, d, command=CREATE_ENVIRONMENT, arguments=args, preferred=True)
+
     def switch(
         self, title: str, d: types.Diagnostic, env: Environment, *, preferred: bool = False
     ) -> types.CodeAction:
@@ -358,6 +422,23 @@ class ActionBuilder:
         return declare_requirement(self.ls.workspace, manifest, requirement, installed_version)
 
 
+# What each manager's create command makes, as the title says it (command appended).
+_CREATE_TITLES = {
+    "uv sync": "Create .venv",
+    "poetry install": "Create the poetry environment",
+    "pdm install": "Create the pdm environment",
+    "hatch env create": "Create the hatch environment",
+    "pipenv install": "Create the pipenv environment",
+}
+
+
+def _stand_in(env: Environment) -> str:
+    """`pyenv 3.13.0`, as the selection reason names a global interpreter."""
+    return (
+        f"{env.kind} {env.version}" if env.version is not None else f"{env.kind} {env.display_name}"
+    )
+
+
 def _wants_quickfix(only: Any) -> bool:
     if not only:
         return True
@@ -367,6 +448,15 @@ def _wants_quickfix(only: Any) -> bool:
 
 def register(server: EnvsenseServer) -> None:
     """Wire textDocument/codeAction (quick fixes only; no resolve step)."""
+    client = {"picker": False}
+
+    def note_client(params: types.InitializeParams) -> None:
+        # Only the VS Code extension registers envsense.pickEnvironment; an action naming
+        # it elsewhere would reach the server as an unknown command.
+        name = (params.client_info.name if params.client_info else "").lower()
+        client["picker"] = any(word in name for word in ("code", "codium", "cursor"))
+
+    server.initialize_hooks.append(note_client)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -391,6 +481,6 @@ def register(server: EnvsenseServer) -> None:
         if path is None:
             return None
         await ls.discovered.wait()
-        builder = ActionBuilder(ls, uri, path)
+        builder = ActionBuilder(ls, uri, path, client_picker=client["picker"])
         actions = await asyncio.to_thread(builder.build, diagnostics)
         return actions or None

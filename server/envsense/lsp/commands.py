@@ -218,6 +218,14 @@ def is_requirements_file(path: Path) -> bool:
 # -- registration ----------------------------------------------------------------------
 
 
+async def publish_before_reply(ls: EnvsenseServer) -> None:
+    """The re-checks a command caused go out before its reply: eglot would otherwise keep
+    a publish read together with the reply unprocessed until the server's next message
+    (docs/editors.md, Emacs)."""
+    if ls.diagnostics is not None:
+        await ls.diagnostics.settled()
+
+
 def register(server: EnvsenseServer) -> None:
     """Wire the envsense.* commands."""
     service = InstallService(server)
@@ -237,6 +245,7 @@ def register(server: EnvsenseServer) -> None:
             service.show(types.MessageType.Info, message)
             return Outcome(False, message, environment=environment).to_json()
         outcome = await service.install(environment, requests, path=path)
+        await publish_before_reply(ls)
         return outcome.to_json()
 
     @server.command(INSTALL_PROJECT)
@@ -250,6 +259,7 @@ def register(server: EnvsenseServer) -> None:
         outcome = await service.install(
             environment, (), path=path, requirement_files=files, install_project=not files
         )
+        await publish_before_reply(ls)
         return outcome.to_json()
 
     @server.command(CREATE_ENVIRONMENT)
@@ -260,6 +270,7 @@ def register(server: EnvsenseServer) -> None:
         python = _text(raw, "python", CREATE_ENVIRONMENT)
         recreate = _flag(raw, "recreate", CREATE_ENVIRONMENT)
         outcome = await service.create(path, Path(python) if python else None, recreate=recreate)
+        await publish_before_reply(ls)
         return outcome.to_json()
 
     @server.command(SELECT_ENVIRONMENT)
@@ -272,6 +283,7 @@ def register(server: EnvsenseServer) -> None:
         await ls.discovered.wait()
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
+        await publish_before_reply(ls)
         env = selection.environment
         if env is None or not env.is_usable:
             problem = env.error if env is not None and env.error else "it can't be used"

@@ -87,7 +87,22 @@ class DiagnosticsFeature:
             self._refresh_pull()
             return
         for uri in self._open_uris():
-            self.schedule(uri, delay_ms=0)
+            # Started now, not on the next loop turn, so `settled` sees every re-check.
+            handle = self._pending.pop(uri, None)
+            if handle is not None:
+                handle.cancel()
+            self._start(uri)
+
+    async def settled(self, timeout: float = 10.0) -> None:
+        """Wait until the re-checks under way are published (bounded by `timeout`).
+
+        Commands call this before replying: eglot (Emacs's jsonrpc.el) leaves whatever it
+        read after a request's reply in its buffer until the server writes again, so a
+        clearing publish sent right after the reply was shown only after the next edit.
+        """
+        running = [task for task in self._running.values() if not task.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
 
     def _refresh_pull(self) -> None:
         if get_capability(

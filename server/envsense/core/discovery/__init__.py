@@ -21,7 +21,6 @@ from envsense.core.discovery.global_dirs import global_prefixes
 from envsense.core.discovery.scan import Scan
 from envsense.core.discovery.workspace import workspace_prefixes
 from envsense.core.environment import Environment, EnvKind
-from envsense.core.projects import find_projects, project_markers
 
 __all__ = ["DiscoveryContext", "active_environment", "discover", "identify"]
 
@@ -35,6 +34,10 @@ _MAX_ENCLOSING = 4
 def make_scan(ctx: DiscoveryContext) -> Scan:
     """The context plus every project root of its workspace folders (for tool hashes),
     and the projects enclosing each folder (a member opened alone still sees its root's env)."""
+    # Imported here: core.projects reads folders through discovery.fs, so importing it at
+    # the top made `import envsense.core.projects` on its own a circular import.
+    from envsense.core.projects import find_projects
+
     roots: list[Path] = []
     for folder in ctx.workspace_folders:
         roots.append(folder)
@@ -49,6 +52,8 @@ def enclosing_projects(
     folder: Path, ctx: DiscoveryContext, known: dict[Path, bool] | None = None
 ) -> list[Path]:
     """Folders above `folder` holding project markers, nearest first, never home or above."""
+    from envsense.core.projects import project_markers
+
     known = {} if known is None else known
     found: list[Path] = []
     current = folder

@@ -15,6 +15,7 @@ from envsense.core.imports.extract import (
     extract_imports_from_bytes,
     resolve_relative,
 )
+from envsense.core.imports.refs import Probe
 from envsense.core.versions import PythonVersion
 
 PY310 = PythonVersion(3, 10, 13)
@@ -85,7 +86,9 @@ def test_guards_are_reported(tmp_path: Path) -> None:
     _, refs = read(path)
     found = by_module(refs)
     assert found["ujson"].guarded and not found["ujson"].conditional
-    assert not found["json"].guarded and found["json"].conditional
+    # The fallback runs only if `import ujson` fails: a guard the checks evaluate.
+    assert not found["json"].guarded and not found["json"].conditional
+    assert [(g.probes, g.when_ok) for g in found["json"].guards] == [((Probe("ujson"),), False)]
     assert not found["needs_oserror"].guarded
     assert found["bare"].guarded
     assert found["collections.abc"].type_checking

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from envsense.core.checks.import_chain import ChainBreak, ImportOutcomes
 from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
 from envsense.core.environment import Environment
 from envsense.core.environment.dependency_graph import DependencyGraph
@@ -13,6 +14,7 @@ from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import distributions_for_module
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
+from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
 from envsense.core.imports.notebooks import extract_notebook_imports
 from envsense.core.projects import Project
@@ -28,8 +30,11 @@ class ProjectContext:
     selection: Selection
     inventory: Inventory | None
     extra_paths: tuple[Path, ...] = ()
+    # `envsense.reportUnreachableImports`: imports that never run here become hints.
+    report_unreachable: bool = False
     _resolver: Resolver | None = field(default=None, init=False, repr=False)
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
+    _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -41,6 +46,19 @@ class ProjectContext:
             roots = [self.project.root, self.project.root / "src"]
             self._resolver = Resolver(self.inventory, roots, self.extra_paths)
         return self._resolver
+
+    @property
+    def outcomes(self) -> ImportOutcomes:
+        """Import chains and guards evaluated in this environment (cached per module file)."""
+        if self._outcomes is None:
+            inventory = self.inventory
+            if inventory is None:
+                self._outcomes = ImportOutcomes(self.resolver, Target())
+            else:
+                target = Target(inventory.version, inventory.platform)
+                stdlib_dir = inventory.layout.stdlib_dir
+                self._outcomes = ImportOutcomes(self.resolver, target, stdlib_dir)
+        return self._outcomes
 
     @property
     def graph(self) -> DependencyGraph:
@@ -59,7 +77,12 @@ def source_findings(path: Path, text: str, context: ProjectContext) -> list[Find
     if script is not None:
         # A PEP 723 script is its own project: its block is what it declares.
         context = ProjectContext(
-            context.project, script, context.selection, inventory, context.extra_paths
+            context.project,
+            script,
+            context.selection,
+            inventory,
+            context.extra_paths,
+            context.report_unreachable,
         )
     scan = extract_imports(text, version=inventory.version, platform=inventory.platform)
     return _findings_for_imports(path, scan.imports, context, inventory)
@@ -86,10 +109,33 @@ def _findings_for_imports(
         if ref.type_checking:
             # Never executed at run time, so it can't fail there.
             continue
+        runs: bool | None = True
+        if ref.guards:
+            # A fallback in `except ImportError:`, a try's `else:`, `if HAS_X:`: decided by
+            # whether the guarding imports work in this environment.
+            runs = context.outcomes.guards_hold(ref.guards, path)
+            if runs is False and not context.report_unreachable:
+                continue
         finding = _check_import(path, ref, context, inventory)
+        if finding is None:
+            finding = _check_chain(path, ref, context, inventory)
         if finding is not None:
-            findings.append(finding)
+            findings.append(_reachability(finding, ref, runs, inventory))
     return findings
+
+
+def _reachability(
+    finding: Finding, ref: ImportRef, runs: bool | None, inventory: Inventory
+) -> Finding:
+    if runs is True:
+        return finding
+    condition = "; ".join(guard.describe() for guard in ref.guards)
+    env = inventory.environment.label
+    if runs is False:
+        message = f"{finding.message} (never runs in {env}: it {condition})"
+        return replace(finding, severity=Severity.HINT, message=message)
+    message = f"{finding.message} (it {condition}, which can't be told statically here)"
+    return replace(finding, severity=max(finding.severity, Severity.INFORMATION), message=message)
 
 
 def _check_import(
@@ -115,7 +161,7 @@ def _check_import(
             path, ref, Code.INCOMPATIBLE_EXTENSION, message, _fix(ref, resolution, context)
         )
     if status is ResolutionStatus.STUB_ONLY:
-        fix = _install_fix(ref, context, inventory)
+        fix = _install_fix(ref.module, context, inventory)
         wanted = f"; install {fix.distribution} for the code itself" if fix.distribution else ""
         stubs = ", ".join(d.name for d in resolution.distributions) or "stubs"
         message = f"'{ref.module}' has only type stubs ({stubs}) in {env.label}{wanted}"
@@ -125,17 +171,80 @@ def _check_import(
 
 def _missing(path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory) -> Finding:
     env = inventory.environment
-    fix = _install_fix(ref, context, inventory)
+    fix = _install_fix(ref.module, context, inventory)
     message = f"'{ref.module}' is not installed in {env.label}"
     if fix.distribution:
         others = f" (or {', '.join(fix.alternatives)})" if fix.alternatives else ""
         message += f"; it is provided by {fix.distribution}{others}"
         declared = _declared(context.declarations, fix.distribution)
+        if declared is None and fix.module:
+            declared = _declared_for_module(fix.module, context)
         if declared is not None:
-            message += f", declared in {declared.manifest.name} as {declared.raw}"
+            message += f", declared in {_where(declared)} as {declared.raw}"
         elif fix.name_source == "guessed":
             message += " (name guessed from the import)"
     return _finding(path, ref, Code.MISSING_IMPORT, message, fix)
+
+
+def _check_chain(
+    path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory
+) -> Finding | None:
+    """An import that resolves, of a module that fails when imported here."""
+    if ref.kind == "dynamic":
+        return None
+    if ref.level:
+        absolute = resolve_relative(ref.module, ref.level, path, context.project.root)
+        if absolute is None:
+            return None
+    else:
+        absolute = ref.module
+    resolver = context.resolver
+    written = "." * ref.level + ref.module
+    targets: list[tuple[str, str]] = []
+    if ref.module:
+        targets.append((absolute, written))
+    if ref.kind == "from":
+        # `from . import models` / `from pkg import sub`: names that are submodules.
+        for name in ref.names:
+            sub = f"{absolute}.{name}" if absolute else name
+            resolution = resolver.resolve(sub, path)
+            if resolution.status is not ResolutionStatus.STDLIB and resolution.location:
+                targets.append((sub, f"{written}.{name}" if ref.module else f"{written}{name}"))
+    for module, shown in targets:
+        resolution = resolver.resolve(module, path)
+        broken = context.outcomes.chain_break(module, resolution, path)
+        if broken is not None:
+            return _chain_finding(path, ref, shown, broken, context, inventory)
+    return None
+
+
+def _chain_finding(
+    path: Path,
+    ref: ImportRef,
+    shown: str,
+    broken: ChainBreak,
+    context: ProjectContext,
+    inventory: Inventory,
+) -> Finding:
+    steps = "".join(f"`{module}`, which imports " for module in broken.via)
+    resolution = broken.resolution
+    if resolution.status is ResolutionStatus.MISSING:
+        fix = _install_fix(broken.missing, context, inventory)
+        reason = "not installed"
+        if fix.distribution:
+            reason += f"; provided by {fix.distribution}"
+            declared = _declared(context.declarations, fix.distribution)
+            if declared is None:
+                declared = _declared_for_module(broken.missing, context)
+            if declared is not None:
+                reason += f", declared in {_where(declared)}"
+            elif fix.name_source == "guessed":
+                reason += " (name guessed from the import)"
+    else:
+        fix = FixData(module=broken.missing, environment=inventory.environment.key)
+        reason = resolution.detail or str(resolution.status)
+    message = f"`{shown}` can't be imported here: it imports {steps}`{broken.missing}` ({reason})"
+    return _finding(path, ref, Code.IMPORT_CHAIN_BROKEN, message, fix)
 
 
 def _stdlib_unavailable(
@@ -251,15 +360,27 @@ def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Find
     return _finding(path, ref, Code.MISSING_IMPORT, message, FixData(module=absolute))
 
 
-def _install_fix(ref: ImportRef, context: ProjectContext, inventory: Inventory) -> FixData:
+def _install_fix(module: str, context: ProjectContext, inventory: Inventory) -> FixData:
     declared = {
         name: reqs[0].name for name, reqs in context.declarations.by_canonical().items() if reqs
     }
-    guess = distributions_for_module(ref.module, None, declared=declared)
+    guess = distributions_for_module(module, None, declared=declared)
     names = guess.names
     declared_req = _declared(context.declarations, names[0]) if names else None
+    extra = _extra_install(declared_req, context, inventory)
+    if extra is not None:
+        display, requirement = extra
+        return FixData(
+            module=module,
+            distribution=display,
+            name_source="declared",
+            requirement=requirement,
+            manifest=str(declared_req.manifest) if declared_req else None,
+            environment=inventory.environment.key,
+            project=str(context.project.root),
+        )
     return FixData(
-        module=ref.module,
+        module=module,
         distribution=names[0] if names else None,
         name_source=guess.source if names else None,
         alternatives=tuple(names[1:]),
@@ -298,6 +419,49 @@ def _declared(declarations: Declarations, name: str) -> DeclaredRequirement | No
     return found[0] if found else None
 
 
+_OPTIONAL_WHEN_GUARDED = (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE, Code.IMPORT_CHAIN_BROKEN)
+
+
+def _extra_of(declared: DeclaredRequirement) -> str | None:
+    group = declared.group
+    return group.partition(":")[2] or None if group.startswith("optional:") else None
+
+
+def _where(declared: DeclaredRequirement) -> str:
+    extra = _extra_of(declared)
+    if extra is not None:
+        return f"extra `{extra}` of {declared.manifest.name}"
+    return declared.manifest.name
+
+
+def _declared_for_module(module: str, context: ProjectContext) -> DeclaredRequirement | None:
+    guess = distributions_for_module(module, None)
+    for name in guess.names:
+        found = _declared(context.declarations, name)
+        if found is not None:
+            return found
+    return None
+
+
+def _extra_install(
+    declared: DeclaredRequirement | None, context: ProjectContext, inventory: Inventory
+) -> tuple[str, str] | None:
+    """`httpx[http2]` for a requirement of the project's extra `http2`, when the project
+    itself is installed in the environment (pinned to that version, so only the extra's
+    dependencies are added)."""
+    if declared is None:
+        return None
+    extra = _extra_of(declared)
+    own = context.declarations.project_name
+    if extra is None or own is None:
+        return None
+    dist = inventory.distribution(own)
+    if dist is None:
+        return None
+    display = f"{dist.name}[{extra}]"
+    return display, f"{display}=={dist.version}"
+
+
 def _is_project_itself(providers: Sequence[Distribution], context: ProjectContext) -> bool:
     """The project's own distribution, installed editable into its environment."""
     own = context.declarations.project_name
@@ -306,7 +470,7 @@ def _is_project_itself(providers: Sequence[Distribution], context: ProjectContex
 
 def _finding(path: Path, ref: ImportRef, code: Code, message: str, fix: FixData) -> Finding:
     severity = DEFAULT_SEVERITY[code]
-    if ref.guarded and code in (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE):
+    if ref.guarded and code in _OPTIONAL_WHEN_GUARDED:
         # An optional dependency: the code already handles its absence.
         severity = Severity.INFORMATION
         message += " (the import is guarded by try/except ImportError)"

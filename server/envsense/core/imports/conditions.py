@@ -57,8 +57,11 @@ def type_checking_test(test: ast.expr) -> bool | None:
 
 
 def handlers_catch_import_errors(handlers: list[ast.ExceptHandler]) -> bool:
-    """Whether a failing import inside the `try:` body would be caught."""
+    """Whether a failing import inside the `try:` body would be caught (and not re-raised)."""
     for handler in handlers:
+        if handler.body and isinstance(handler.body[-1], ast.Raise):
+            # `except ImportError: raise RuntimeError("install x")`: the module still fails.
+            continue
         if handler.type is None:
             return True
         if _names_import_error(handler.type):

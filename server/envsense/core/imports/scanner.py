@@ -22,6 +22,7 @@ from envsense.core.imports.conditions import (
     type_checking_test,
     with_suppresses_import_errors,
 )
+from envsense.core.imports.flags import FlagTable
 from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
@@ -253,9 +254,11 @@ class Scanner:
         self.dynamic = dynamic
         self.refs: list[ImportRef] = []
         self.syntax_error: str | None = None
+        # Shared by every chunk: a flag set in one top-level try is read by a later `if`.
+        self.flags = FlagTable(layout.lines, target)
 
     def _collector(self, offset: int) -> ImportCollector:
-        return ImportCollector(self.layout.lines, self.target, offset, self.dynamic)
+        return ImportCollector(self.layout.lines, self.target, offset, self.dynamic, self.flags)
 
     def _note_error(self, error: SyntaxError, offset: int) -> None:
         if self.syntax_error is None:

@@ -1,0 +1,318 @@
+"""Does importing a module work here? Follow what it imports at module level, a few levels deep.
+
+`from .models import Task` fails when models.py does `import sqlalchemy` and SQLAlchemy is
+missing; `import urllib3.contrib.pyopenssl` fails when OpenSSL is. Only unguarded
+module-level imports count (not in a function, not under try/except ImportError, not in
+a branch whose outcome is unknown); guards that depend on other imports are evaluated
+the same way, so `try: import tomllib / except ImportError: import tomli` in a followed
+module is fine on 3.11+. Scans are cached per file (keyed by mtime and size) and chain
+results per file and depth, revalidated by the stamps of every file they read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.extract import ImportScan, extract_imports_from_bytes, resolve_relative
+from envsense.core.imports.refs import ImportGuard, ImportRef, Probe
+
+MAX_DEPTH = 3
+# Files past this size are not followed (generated tables, vendored bundles).
+_MAX_FILE_BYTES = 2 * 1024 * 1024
+_REVALIDATE_SECONDS = 1.0
+# Statuses that make an import fail at run time, whatever the code around it.
+_FAILS = frozenset(
+    {
+        ResolutionStatus.MISSING,
+        ResolutionStatus.STUB_ONLY,
+        ResolutionStatus.STDLIB_REMOVED,
+        ResolutionStatus.STDLIB_NOT_YET,
+        ResolutionStatus.INCOMPATIBLE_EXTENSION,
+    }
+)
+_FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
+
+Stamp = tuple[str, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """Importing a module fails: `file` line `line` imports `missing`, which can't be found.
+
+    `via` lists the modules between the imported one and `file`'s module, in order.
+    """
+
+    via: tuple[str, ...]
+    missing: str
+    resolution: Resolution
+    file: Path
+    line: int
+
+
+def definitely_fails(resolution: Resolution) -> bool:
+    """A failure no run-time trick undoes: the top-level name is found nowhere."""
+    if resolution.status not in _FAILS:
+        return False
+    # `pkg` found but it has no `sub`: may be made at run time (six.moves), so unknown.
+    return not (resolution.status is ResolutionStatus.MISSING and resolution.location is not None)
+
+
+def module_file(resolution: Resolution) -> Path | None:
+    """The source file that runs when the module is imported (None: compiled or namespace)."""
+    location = resolution.location
+    if location is None:
+        return None
+    if location.suffix == ".py":
+        return location
+    init = location / "__init__.py"
+    return init if location.suffix == "" and init.is_file() else None
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+class ImportOutcomes:
+    """Answers "does this import work in the environment?" beyond the name resolving."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        target: Target,
+        stdlib_dir: Path | None = None,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.resolver = resolver
+        self.target = target
+        self.stdlib_dir = stdlib_dir
+        self.max_depth = max_depth
+        self._data: dict[Path, tuple[Stamp | None, bytes]] = {}
+        self._scans: dict[Path, tuple[bytes, ImportScan | None]] = {}
+        self._breaks: dict[
+            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
+        ] = {}
+        self._visiting: set[Path] = set()
+        self._read: list[set[Path]] = []
+
+    # -- guards ------------------------------------------------------------------------
+
+    def guards_hold(self, guards: Sequence[ImportGuard], file: Path, depth: int = 0) -> bool | None:
+        """True when the guarded code runs here, False when it never does, None: can't tell."""
+        result: bool | None = True
+        for guard in guards:
+            outcomes = [self.probe_works(p, file, depth) for p in guard.probes]
+            if guard.when_ok:
+                holds = False if False in outcomes else (None if None in outcomes else True)
+            else:
+                holds = True if False in outcomes else (None if None in outcomes else False)
+            if holds is False:
+                return False
+            if holds is None:
+                result = None
+        return result
+
+    def probe_works(self, probe: Probe, file: Path, depth: int = 0) -> bool | None:
+        """Whether `probe` imports without error here (names included)."""
+        if not probe.module:
+            return None  # `from . import x`: x may be an attribute or a submodule
+        absolute = resolve_relative(probe.module, probe.level, file, None)
+        if absolute is None:
+            return None
+        resolution = self.resolver.resolve(absolute, file)
+        if not resolution.ok:
+            return False if definitely_fails(resolution) else None
+        if resolution.status is ResolutionStatus.STDLIB:
+            source = self._stdlib_file(absolute)
+        else:
+            if depth < self.max_depth and self.chain_break(absolute, resolution, file, depth + 1):
+                return False
+            source = module_file(resolution)
+        if probe.names:
+            stdlib = resolution.status is ResolutionStatus.STDLIB
+            return self._names_defined(absolute, probe.names, source, file, stdlib)
+        return True
+
+    def _names_defined(
+        self, module: str, names: tuple[str, ...], source: Path | None, file: Path, stdlib: bool
+    ) -> bool | None:
+        result: bool | None = True
+        for name in names:
+            defined = defines_name(self._text(source), name) if source is not None else None
+            if defined is not True and self._is_submodule(module, name, file, stdlib):
+                defined = True
+            if defined is False:
+                return False
+            if defined is None:
+                result = None
+        return result
+
+    def _is_submodule(self, module: str, name: str, file: Path, stdlib: bool) -> bool:
+        if stdlib:
+            # The resolver accepts any dotted name under a stdlib package; look at the files.
+            return self._stdlib_file(f"{module}.{name}") is not None
+        sub = self.resolver.resolve(f"{module}.{name}", file)
+        return sub.ok and sub.location is not None
+
+    def _stdlib_file(self, module: str) -> Path | None:
+        if self.stdlib_dir is None:
+            return None
+        base = self.stdlib_dir.joinpath(*module.split("."))
+        for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    # -- chains ------------------------------------------------------------------------
+
+    def chain_break(
+        self, module: str, resolution: Resolution, importing_file: Path, depth: int = 1
+    ) -> ChainBreak | None:
+        """Why importing `module` (which resolves) fails here, or None when it works or
+        can't be told. Parent packages run too, except the importing file's own."""
+        if resolution.status not in _FOLLOWED or depth > self.max_depth:
+            return None
+        parts = module.split(".")
+        for index in range(1, len(parts) + 1):
+            name = ".".join(parts[:index])
+            found = (
+                resolution if index == len(parts) else self.resolver.resolve(name, importing_file)
+            )
+            if found.status not in _FOLLOWED or found.location is None:
+                continue
+            if found.location.suffix == "" and importing_file.is_relative_to(found.location):
+                continue  # the importing file's own package: already being imported
+            source = module_file(found)
+            if source is None:
+                continue
+            broken = self._file_break(source, depth)
+            if broken is not None:
+                via = (name, *broken.via) if name != module else broken.via
+                return ChainBreak(via, broken.missing, broken.resolution, broken.file, broken.line)
+        return None
+
+    def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
+        key = (source, depth)
+        cached = self._breaks.get(key)
+        now = time.monotonic()
+        if cached is not None:
+            checked, stamps, result = cached
+            fresh = now - checked < _REVALIDATE_SECONDS
+            if fresh or all(_stamp(Path(s[0])) == s for s in stamps):
+                if not fresh:
+                    self._breaks[key] = (now, stamps, result)
+                for outer in self._read:
+                    outer.update(Path(s[0]) for s in stamps)
+                return result
+        if source in self._visiting:
+            return None  # an import cycle: the module is already half imported
+        self._visiting.add(source)
+        read: set[Path] = {source}
+        self._read.append(read)
+        try:
+            result = self._compute_break(source, depth)
+        finally:
+            self._read.pop()
+            self._visiting.discard(source)
+        for outer in self._read:
+            outer.update(read)
+        self._breaks[key] = (
+            now,
+            tuple(_stamp(p) or (str(p), -1, -1) for p in sorted(read)),
+            result,
+        )
+        return result
+
+    def _compute_break(self, source: Path, depth: int) -> ChainBreak | None:
+        scan = self._scan(source)
+        if scan is None or "sys.path" in self._text(source):
+            # A module that edits sys.path imports from places we don't model.
+            return None
+        for ref in scan.imports:
+            if not self._always_runs(ref, source, depth):
+                continue
+            for absolute in self._targets(ref, source):
+                resolution = self.resolver.resolve(absolute, source)
+                if definitely_fails(resolution):
+                    return ChainBreak((), absolute, resolution, source, ref.span.line)
+                if resolution.ok and depth < self.max_depth:
+                    broken = self.chain_break(absolute, resolution, source, depth + 1)
+                    if broken is not None:
+                        via = (absolute, *broken.via)
+                        return ChainBreak(
+                            via, broken.missing, broken.resolution, broken.file, broken.line
+                        )
+        return None
+
+    def _always_runs(self, ref: ImportRef, source: Path, depth: int) -> bool:
+        if ref.type_checking or ref.in_function or ref.guarded or ref.conditional:
+            return False
+        if ref.kind == "dynamic":
+            return False
+        if ref.guards:
+            return self.guards_hold(ref.guards, source, depth) is True
+        return True
+
+    def _targets(self, ref: ImportRef, source: Path) -> list[str]:
+        if not ref.module:
+            return []  # `from . import x`: attributes or submodules, can't tell which
+        absolute = resolve_relative(ref.module, ref.level, source, None)
+        return [absolute] if absolute else []
+
+    # -- file reading ------------------------------------------------------------------
+
+    def _bytes(self, source: Path) -> bytes:
+        stamp = _stamp(source)
+        cached = self._data.get(source)
+        if cached is not None and cached[0] == stamp:
+            data = cached[1]
+        else:
+            data = b""
+            if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
+                try:
+                    data = source.read_bytes()
+                except OSError:
+                    data = b""
+            self._data[source] = (stamp, data)
+        for read in self._read:
+            read.add(source)
+        return data
+
+    def _scan(self, source: Path) -> ImportScan | None:
+        data = self._bytes(source)
+        cached = self._scans.get(source)
+        if cached is not None and cached[0] is data:
+            return cached[1]
+        scan: ImportScan | None = None
+        if data:
+            scan = extract_imports_from_bytes(
+                data, version=self.target.version, platform=self.target.platform
+            )
+            if scan.skipped:
+                scan = None
+        self._scans[source] = (data, scan)
+        return scan
+
+    def _text(self, source: Path) -> str:
+        return self._bytes(source).decode("utf-8", errors="replace")
+
+
+def defines_name(text: str, name: str) -> bool | None:
+    """Whether a module's source can give `from module import name`: True when the name
+    appears as an identifier at all (generous on purpose), None when the module makes
+    names at run time (`import *`, module `__getattr__`, `globals()`), else False."""
+    if re.search(rf"(?<![\w.]){re.escape(name)}\b", text):
+        return True
+    if "import *" in text or "__getattr__" in text or "globals()" in text:
+        return None
+    return False

@@ -40,6 +40,10 @@ _FAILS = frozenset(
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
 
 Stamp = tuple[str, int, int]
+# Module-level ways to make names no reading of the source can list.
+_DYNAMIC_NAMES = re.compile(
+    r"^(?:def __getattr__\b|[ \t]*from[ \t]+\S+[ \t]+import[ \t]+\*|[ \t]*globals\(\)[.\[])", re.M
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +187,8 @@ class ImportOutcomes:
         if resolution.status not in _FOLLOWED or depth > self.max_depth:
             return None
         parts = module.split(".")
-        for index in range(1, len(parts) + 1):
+        # The module's own file first (the clearest chain), then its parent packages.
+        for index in (len(parts), *range(1, len(parts))):
             name = ".".join(parts[:index])
             found = (
                 resolution if index == len(parts) else self.resolver.resolve(name, importing_file)
@@ -310,9 +315,9 @@ class ImportOutcomes:
 def defines_name(text: str, name: str) -> bool | None:
     """Whether a module's source can give `from module import name`: True when the name
     appears as an identifier at all (generous on purpose), None when the module makes
-    names at run time (`import *`, module `__getattr__`, `globals()`), else False."""
+    names at run time (`import *`, a module `__getattr__`, `globals()` updates), else False."""
     if re.search(rf"(?<![\w.]){re.escape(name)}\b", text):
         return True
-    if "import *" in text or "__getattr__" in text or "globals()" in text:
+    if _DYNAMIC_NAMES.search(text):
         return None
     return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envsense.core.checks.import_chain import ChainBreak, ImportOutcomes
 from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
@@ -17,8 +18,12 @@ from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Sev
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
 from envsense.core.imports.notebooks import extract_notebook_imports
-from envsense.core.projects import Project
 from envsense.core.selection import Selection
+
+if TYPE_CHECKING:
+    # Only a type here; importing core.projects first would close an import cycle with
+    # core.discovery for callers that import the checks first.
+    from envsense.core.projects import Project
 
 
 @dataclass
@@ -116,9 +121,10 @@ def _findings_for_imports(
             runs = context.outcomes.guards_hold(ref.guards, path)
             if runs is False and not context.report_unreachable:
                 continue
-        finding = _check_import(path, ref, context, inventory)
+        # A module that fails when imported matters more than whether it is declared.
+        finding = _check_chain(path, ref, context, inventory)
         if finding is None:
-            finding = _check_chain(path, ref, context, inventory)
+            finding = _check_import(path, ref, context, inventory)
         if finding is not None:
             findings.append(_reachability(finding, ref, runs, inventory))
     return findings

@@ -1,0 +1,144 @@
+"""import-chain-broken: a module that exists but fails when imported, named on the importing line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from envsense.core.checks import import_chain
+from envsense.core.findings import Code, Severity
+from tests.support.venvs import install_wheels, make_venv
+from tests.support.wheels import WheelSpec, build_wheel
+from tests.unit.test_import_guards import check, context_for
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Path:
+    """A project shaped like celery's backends/database: __init__ imports .models, which
+    needs SQLAlchemy, an optional extra."""
+    root = tmp_path / "proj"
+    database = root / "proj" / "backends" / "database"
+    database.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "1.0"\n'
+        '[project.optional-dependencies]\nsqlalchemy = ["SQLAlchemy>=1.4"]\n'
+    )
+    for folder in (root / "proj", root / "proj" / "backends"):
+        (folder / "__init__.py").write_text("")
+    (database / "__init__.py").write_text("from .models import Task\nfrom . import session\n")
+    (database / "models.py").write_text(
+        "import sqlalchemy as sa\nfrom .session import ResultModelBase\n\nclass Task: ...\n"
+    )
+    (database / "session.py").write_text(
+        "try:\n    import tomllib\nexcept ImportError:\n    import tomli as tomllib\n"
+        "def lazy():\n    import sqlalchemy.orm\n"
+        "ResultModelBase = object\n"
+    )
+    make_venv(tmp_path / "venv")
+    return root
+
+
+def test_a_local_module_that_imports_something_missing(backend: Path, tmp_path: Path) -> None:
+    database = backend / "proj" / "backends" / "database"
+    context = context_for(backend, tmp_path / "venv")
+    [finding] = check(database / "__init__.py", context)
+    assert (finding.code, finding.severity) == (Code.IMPORT_CHAIN_BROKEN, Severity.WARNING)
+    assert finding.span.line == 0
+    assert finding.message == (
+        "`.models` can't be imported here: it imports `sqlalchemy` (not installed; provided "
+        "by SQLAlchemy, declared in extra `sqlalchemy` of pyproject.toml)"
+    )
+    # The quick fix installs the missing end of the chain.
+    assert finding.fix.module == "sqlalchemy"
+    assert finding.fix.distribution == "SQLAlchemy"
+    assert finding.fix.requirement == "SQLAlchemy>=1.4"
+    # session.py imports sqlalchemy only in a function (reported there, as before) and
+    # has a working tomllib: nothing about chains.
+    [lazy] = check(database / "session.py", context)
+    assert (lazy.code, lazy.span.line) == (Code.MISSING_IMPORT, 5)
+
+
+def test_chains_are_followed_three_modules_deep(backend: Path, tmp_path: Path) -> None:
+    top = backend / "proj"
+    (top / "a.py").write_text("from proj import b\n")
+    (top / "b.py").write_text("import proj.c\n")
+    (top / "c.py").write_text("import proj.backends.database.models\n")
+    (top / "user.py").write_text("import proj.b\nimport proj.a\n")
+    (top / "user2.py").write_text("from proj.c import x\n")
+    context = context_for(backend, tmp_path / "venv")
+    findings = check(top / "user.py", context)
+    # b -> c -> models -> sqlalchemy is three modules: reported, naming the chain.
+    [first] = [f for f in findings if f.span.line == 0]
+    assert first.message.startswith(
+        "`proj.b` can't be imported here: it imports `proj.c`, which imports "
+        "`proj.backends.database.models`, which imports `sqlalchemy` (not installed"
+    )
+    # a -> b -> c -> models is one more than the bound: not followed that far.
+    assert [f.span.line for f in findings] == [0]
+    [direct] = check(top / "user2.py", context)
+    assert "it imports `proj.backends.database.models`, which imports `sqlalchemy`" in (
+        direct.message
+    )
+
+
+def test_installed_modules_are_followed_and_guarded_imports_are_information(
+    backend: Path, tmp_path: Path
+) -> None:
+    files = {
+        "netlib/__init__.py": "from netlib.core import get\n",
+        "netlib/core.py": "def get(): ...\n",
+        "netlib/contrib/__init__.py": "",
+        "netlib/contrib/tls.py": "import OpenSSL.SSL\n",
+        "netlib/contrib/patched.py": "import sys\nsys.path.insert(0, '/opt')\nimport vendored\n",
+    }
+    wheel = build_wheel(WheelSpec("netlib", "2.0", files=files), tmp_path / "wheels")
+    install_wheels(tmp_path / "venv" / "bin" / "python", wheel)
+    pyproject = backend / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'version = "1.0"', 'version = "1.0"\ndependencies = ["netlib"]'
+        )
+    )
+    path = backend / "proj" / "net.py"
+    path.write_text(
+        "import netlib\n"
+        "import netlib.contrib.tls\n"
+        "from netlib.contrib import tls\n"
+        "try:\n    import netlib.contrib.tls\nexcept ImportError:\n    pass\n"
+        "import netlib.contrib.patched\n"
+    )
+    findings = check(path, context_for(backend, tmp_path / "venv"))
+    got = {f.span.line + 1: (f.code, f.severity) for f in findings}
+    assert got == {
+        2: (Code.IMPORT_CHAIN_BROKEN, Severity.WARNING),
+        3: (Code.IMPORT_CHAIN_BROKEN, Severity.WARNING),
+        5: (Code.IMPORT_CHAIN_BROKEN, Severity.INFORMATION),
+    }
+    message = next(f.message for f in findings if f.span.line == 1)
+    assert message == (
+        "`netlib.contrib.tls` can't be imported here: it imports `OpenSSL.SSL` (not "
+        "installed; provided by pyOpenSSL)"
+    )
+
+
+def test_chain_results_follow_edits_of_the_files_they_read(
+    backend: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_chain, "_REVALIDATE_SECONDS", 0.0)
+    database = backend / "proj" / "backends" / "database"
+    context = context_for(backend, tmp_path / "venv")
+    assert len(check(database / "__init__.py", context)) == 1
+    models = database / "models.py"
+    models.write_text("from .session import ResultModelBase\n\nclass Task: ...\n")
+    stat = models.stat()
+    os.utime(models, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+    assert check(database / "__init__.py", context) == []
+    # A file deeper in the chain changing counts too.
+    (database / "session.py").write_text("import sqlalchemy\nResultModelBase = object\n")
+    models_line, session_line = check(database / "__init__.py", context)
+    assert "`proj.backends.database.session`, which imports `sqlalchemy`" in models_line.message
+    assert session_line.message.startswith(
+        "`.session` can't be imported here: it imports `sqlalchemy`"
+    )

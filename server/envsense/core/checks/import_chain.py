@@ -142,10 +142,16 @@ class ImportOutcomes:
             if depth < self.max_depth and self.chain_break(absolute, resolution, file, depth + 1):
                 return False
             source = module_file(resolution)
-        if probe.names:
-            stdlib = resolution.status is ResolutionStatus.STDLIB
-            return self._names_defined(absolute, probe.names, source, file, stdlib)
-        return True
+        if not probe.names:
+            return True
+        stdlib = resolution.status is ResolutionStatus.STDLIB
+        if not stdlib and depth < self.max_depth:
+            # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
+            for name in probe.names:
+                sub = self.resolver.resolve(f"{absolute}.{name}", file)
+                if sub.ok and self.chain_break(sub.module, sub, file, depth + 1):
+                    return False
+        return self._names_defined(absolute, probe.names, source, file, stdlib)
 
     def _names_defined(
         self, module: str, names: tuple[str, ...], source: Path | None, file: Path, stdlib: bool
@@ -261,8 +267,6 @@ class ImportOutcomes:
 
     def _always_runs(self, ref: ImportRef, source: Path, depth: int) -> bool:
         if ref.type_checking or ref.in_function or ref.guarded or ref.conditional:
-            return False
-        if ref.kind == "dynamic":
             return False
         if ref.guards:
             return self.guards_hold(ref.guards, source, depth) is True

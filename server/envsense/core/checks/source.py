@@ -126,8 +126,30 @@ def _findings_for_imports(
         if finding is None:
             finding = _check_import(path, ref, context, inventory)
         if finding is not None:
+            finding = _lazy(finding, ref, context)
             findings.append(_reachability(finding, ref, runs, inventory))
     return findings
+
+
+def _lazy(finding: Finding, ref: ImportRef, context: ProjectContext) -> Finding:
+    """An import inside a function, of something the project doesn't require, is optional
+    (IPython in rich's `install()`): the module imports fine, so information."""
+    if not ref.in_function or finding.severity > Severity.WARNING:
+        return finding
+    if finding.code not in _OPTIONAL_WHEN_GUARDED or ref.guarded:
+        return finding
+    declarations = context.declarations
+    if not declarations.declares_dependencies:
+        return finding
+    wanted = finding.fix.distribution
+    declared = _declared(declarations, wanted.partition("[")[0]) if wanted else None
+    if declared is not None and declared.group == "main" and not declared.is_dev:
+        return finding
+    note = (
+        "it is imported inside a function, so only that call fails, and the project "
+        "doesn't require it"
+    )
+    return replace(finding, severity=Severity.INFORMATION, message=f"{finding.message} ({note})")
 
 
 def _reachability(
@@ -196,8 +218,6 @@ def _check_chain(
     path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory
 ) -> Finding | None:
     """An import that resolves, of a module that fails when imported here."""
-    if ref.kind == "dynamic":
-        return None
     if ref.level:
         absolute = resolve_relative(ref.module, ref.level, path, context.project.root)
         if absolute is None:

@@ -60,6 +60,8 @@ class ImportCollector:
         self.dynamic = dynamic
         self.flags = flags if flags is not None else FlagTable(lines, target)
         self.refs: list[ImportRef] = []
+        # Loop variables bound to literal strings, for dynamic imports that name them.
+        self._loop_values: dict[str, tuple[str, ...]] = {}
 
     def walk(self, body: Iterable[ast.stmt], ctx: ImportContext) -> None:
         for node in body:
@@ -86,8 +88,7 @@ class ImportCollector:
             self.walk(node.body, ctx.but(guarded=True) if guarded else ctx)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             self._dynamic_in([node.test if isinstance(node, ast.While) else node.iter], ctx)
-            self.walk(node.body, ctx)
-            self.walk(node.orelse, ctx)
+            self._loop(node, ctx)
         elif isinstance(node, ast.Match):
             self._dynamic_in([node.subject], ctx)
             for case in node.cases:
@@ -253,10 +254,40 @@ class ImportCollector:
             )
         return False
 
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While, ctx: ImportContext) -> None:
+        """`for name in ("urllib3", "idna"): __import__(name)` imports each of them."""
+        values = None
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            values = _literal_strings(node.iter)
+        if values is None or self.dynamic is None:
+            self.walk(node.body, ctx)
+            self.walk(node.orelse, ctx)
+            return
+        name = node.target.id  # type: ignore[union-attr]
+        previous = self._loop_values.get(name)
+        self._loop_values[name] = values
+        try:
+            self.walk(node.body, ctx)
+        finally:
+            if previous is None:
+                del self._loop_values[name]
+            else:
+                self._loop_values[name] = previous
+        self.walk(node.orelse, ctx)
+
     def _dynamic_call(self, node: ast.Call, ctx: ImportContext) -> None:
         if not node.args:
             return
         arg = node.args[0]
+        if isinstance(arg, ast.Name) and arg.id in self._loop_values:
+            index, text = self._line(arg.lineno)
+            start = char_column(text, arg.col_offset)
+            span = Span(index, start, index, start + len(arg.id))
+            for value in self._loop_values[arg.id]:
+                stripped = value.lstrip(".")
+                if stripped:
+                    self._emit(stripped, len(value) - len(stripped), span, (), "dynamic", ctx)
+            return
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
             return
         value = arg.value
@@ -323,3 +354,11 @@ def _harmless(node: ast.stmt) -> bool:
     if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
         return False
     return isinstance(value, (ast.Constant, ast.Name))
+
+
+def _literal_strings(node: ast.expr) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts:
+        values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+        if len(values) == len(node.elts) and all(isinstance(v, str) for v in values):
+            return tuple(str(v) for v in values)
+    return None

@@ -291,3 +291,37 @@ def test_missing_dependency_of_an_extra_names_it_and_installs_the_extra(
     [finding] = check(path, context)
     assert finding.fix.distribution == "proj[http2]"
     assert finding.fix.requirement == "proj[http2]==1.0"
+
+
+def test_imports_inside_functions_of_what_the_project_does_not_require(
+    project: Path, tmp_path: Path
+) -> None:
+    # rich.pretty's install(): `from IPython.core.formatters import BaseFormatter` inside a
+    # function; the module imports fine, IPython is nothing rich requires.
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "1.0"\ndependencies = ["colorlib>=1"]\n'
+        '[project.optional-dependencies]\njupyter = ["widgetlib"]\n'
+    )
+    path = project / "pkg" / "pretty.py"
+    path.write_text(
+        "def install():\n    from IPython.core.formatters import BaseFormatter\n"
+        "def widgets():\n    import widgetlib\n"
+        "def colors():\n    import colorlib\n"
+        "import widgetlib\n"
+    )
+    findings = check(path, context_for(project, venv_with(tmp_path)))
+    found = lines_of(findings)
+    assert found == {
+        2: (Code.MISSING_IMPORT, Severity.INFORMATION),
+        4: (Code.MISSING_IMPORT, Severity.INFORMATION),
+        # A required dependency fails where it is used: still an error.
+        6: (Code.MISSING_IMPORT, Severity.ERROR),
+        # At module level the module itself fails: an error, naming the extra.
+        7: (Code.MISSING_IMPORT, Severity.ERROR),
+    }
+    assert "imported inside a function" in findings[0].message
+    assert "extra `jupyter`" in findings[3].message
+    # A project that declares nothing: no way to tell optional from required.
+    (project / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1.0"\n')
+    found = lines_of(check(path, context_for(project, tmp_path / "venv")))
+    assert found[2] == (Code.MISSING_IMPORT, Severity.ERROR)

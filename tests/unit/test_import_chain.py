@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from envsense.core.checks import import_chain
 from envsense.core.findings import Code, Severity
-from tests.support.venvs import install_wheels, make_venv
+from tests.support.venvs import install_wheels, make_venv, uv_executable
 from tests.support.wheels import WheelSpec, build_wheel
 from tests.unit.test_import_guards import check, context_for
 
@@ -141,4 +142,39 @@ def test_chain_results_follow_edits_of_the_files_they_read(
     assert "`proj.backends.database.session`, which imports `sqlalchemy`" in models_line.message
     assert session_line.message.startswith(
         "`.session` can't be imported here: it imports `sqlalchemy`"
+    )
+
+
+def test_an_installed_package_whose_own_requirement_is_missing_is_followed(
+    backend: Path, tmp_path: Path
+) -> None:
+    # Uninstalling a dependency of a dependency: `import weblib` fails inside weblib.
+    files = {
+        "weblib/__init__.py": "from weblib import models\n",
+        "weblib/models.py": "import idnalib\n",
+    }
+    wheel = build_wheel(
+        WheelSpec("weblib", "1.0", files=files, requires=["idnalib>=2"]), tmp_path / "wheels"
+    )
+    python = str(tmp_path / "venv" / "bin" / "python")
+    subprocess.run(
+        [
+            uv_executable(),
+            "pip",
+            "install",
+            "--offline",
+            "--no-deps",
+            "--python",
+            python,
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    path = backend / "proj" / "client.py"
+    path.write_text("import weblib\n")
+    [finding] = check(path, context_for(backend, tmp_path / "venv"))
+    assert finding.code is Code.IMPORT_CHAIN_BROKEN
+    assert finding.message.startswith(
+        "`weblib` can't be imported here: it imports `weblib.models`, which imports `idnalib`"
     )

@@ -18,6 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+
+from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan, extract_imports_from_bytes, resolve_relative
@@ -107,6 +111,7 @@ class ImportOutcomes:
             tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
         ] = {}
         self._visiting: set[Path] = set()
+        self._health: dict[str, bool] = {}
         self._read: list[set[Path]] = []
 
     # -- guards ------------------------------------------------------------------------
@@ -192,6 +197,10 @@ class ImportOutcomes:
         can't be told. Parent packages run too, except the importing file's own."""
         if resolution.status not in _FOLLOWED or depth > self.max_depth:
             return None
+        if resolution.status is ResolutionStatus.INSTALLED and self._trusted(
+            module, resolution, importing_file
+        ):
+            return None
         parts = module.split(".")
         # The module's own file first (the clearest chain), then its parent packages.
         for index in (len(parts), *range(1, len(parts))):
@@ -211,6 +220,52 @@ class ImportOutcomes:
                 via = (name, *broken.via) if name != module else broken.via
                 return ChainBreak(via, broken.missing, broken.resolution, broken.file, broken.line)
         return None
+
+    def _trusted(self, module: str, resolution: Resolution, importing_file: Path) -> bool:
+        """Installed code not worth following: a distribution whose own requirements are all
+        installed imports fine through its top-level package and between its own modules.
+        What it needs only for an extra lives in submodules imported by name from outside
+        (`urllib3.contrib.pyopenssl`): those are followed."""
+        providers = resolution.distributions
+        if not providers or not all(self._healthy(d) for d in providers):
+            return False
+        if "." not in module:
+            return True
+        top = module.partition(".")[0]
+        location = resolution.location
+        if location is None:
+            return True
+        # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
+        site = location.parents[module.count(".")]
+        return importing_file.is_relative_to(site / top)
+
+    def _healthy(self, dist: Distribution) -> bool:
+        cached = self._health.get(dist.canonical_name)
+        if cached is not None:
+            return cached
+        inventory = self.resolver.inventory
+        healthy = True
+        if inventory is not None:
+            environment = {**inventory.marker_environment(), "extra": ""}
+            for raw in dist.requires:
+                try:
+                    requirement = Requirement(raw)
+                    if requirement.marker is not None and not requirement.marker.evaluate(
+                        environment
+                    ):
+                        continue
+                except (
+                    InvalidRequirement,
+                    InvalidMarker,
+                    UndefinedComparison,
+                    UndefinedEnvironmentName,
+                ):
+                    continue
+                if inventory.distribution(requirement.name) is None:
+                    healthy = False
+                    break
+        self._health[dist.canonical_name] = healthy
+        return healthy
 
     def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
         key = (source, depth)
@@ -273,10 +328,18 @@ class ImportOutcomes:
         return True
 
     def _targets(self, ref: ImportRef, source: Path) -> list[str]:
-        if not ref.module:
-            return []  # `from . import x`: attributes or submodules, can't tell which
+        """The modules an import runs: the one named, and for `from x import y` each y that
+        is a submodule (`from . import models`)."""
         absolute = resolve_relative(ref.module, ref.level, source, None)
-        return [absolute] if absolute else []
+        if absolute is None:
+            return []
+        targets = [absolute] if ref.module else []
+        if ref.kind == "from":
+            for name in ref.names:
+                sub = self.resolver.resolve(f"{absolute}.{name}" if absolute else name, source)
+                if sub.status in _FOLLOWED and sub.location is not None:
+                    targets.append(sub.module)
+        return targets
 
     # -- file reading ------------------------------------------------------------------
 

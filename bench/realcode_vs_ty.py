@@ -12,6 +12,7 @@ docs/performance.md by hand (this is a measurement, not a test).
 
 from __future__ import annotations
 
+import resource
 import statistics
 import subprocess
 import sys
@@ -41,21 +42,24 @@ def ty_executable() -> Path:
     return exe
 
 
-def median_seconds(args: list[str], cwd: Path) -> tuple[float, str]:
+def median_seconds(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Median wall time and median CPU time (user + system) of the whole process."""
     subprocess.run(args, cwd=cwd, capture_output=True)  # warm-up (file cache, imports)
-    times = []
-    output = ""
+    walls = []
+    cpus = []
     for _ in range(RUNS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        output = result.stdout
-    return statistics.median(times), output
+        subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
 
 
 def main() -> None:
     ty = ty_executable()
-    print("| project | files | envsense check | ty check | ty / envsense |")
+    print("| project | files | envsense wall (cpu) | ty wall (cpu) | ty / envsense, wall (cpu) |")
     print("|---|---|---|---|---|")
     for name, version in PROJECTS.items():
         sdist = fetch(name, version)
@@ -65,13 +69,14 @@ def main() -> None:
             make_env(venv, sdist.requires)
         files = sum(1 for _ in sdist.root.rglob("*.py"))
         envsense = [sys.executable, "-m", "envsense", "check", "--no-cache", "--python"]
-        ours, _ = median_seconds([*envsense, str(python), "."], sdist.root)
-        theirs, _ = median_seconds(
+        ours, our_cpu = median_seconds([*envsense, str(python), "."], sdist.root)
+        theirs, their_cpu = median_seconds(
             [str(ty), "check", "--python", str(python), "--exit-zero", "."], sdist.root
         )
         print(
-            f"| {name} {version} | {files} | {ours * 1000:.0f} ms | {theirs * 1000:.0f} ms "
-            f"| {theirs / ours:.1f}x |"
+            f"| {name} {version} | {files} | {ours * 1000:.0f} ms ({our_cpu * 1000:.0f} ms) "
+            f"| {theirs * 1000:.0f} ms ({their_cpu * 1000:.0f} ms) "
+            f"| {theirs / ours:.1f}x ({their_cpu / our_cpu:.1f}x) |"
         )
 
 

@@ -11,6 +11,7 @@ results per file and depth, revalidated by the stamps of every file they read.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -24,13 +25,21 @@ from packaging.requirements import InvalidRequirement, Requirement
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
-from envsense.core.imports.extract import ImportScan, extract_imports_from_bytes, resolve_relative
+from envsense.core.imports.extract import (
+    ImportScan,
+    extract_imports,
+    extract_imports_from_bytes,
+    resolve_relative,
+)
 from envsense.core.imports.refs import ImportGuard, ImportRef, Probe
 
 MAX_DEPTH = 3
 # Files past this size are not followed (generated tables, vendored bundles).
 _MAX_FILE_BYTES = 2 * 1024 * 1024
 _REVALIDATE_SECONDS = 1.0
+_MAX_TEXTS = 64
+# Scans of checked files kept for the chains that may follow them soon after.
+_MAX_SEEDS = 2048
 # Statuses that make an import fail at run time, whatever the code around it.
 _FAILS = frozenset(
     {
@@ -43,7 +52,7 @@ _FAILS = frozenset(
 )
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
 
-Stamp = tuple[str, int, int]
+Stamp = tuple[Path, int, int]
 # Module-level ways to make names no reading of the source can list.
 _DYNAMIC_NAMES = re.compile(
     r"^(?:def __getattr__\b|[ \t]*from[ \t]+\S+[ \t]+import[ \t]+\*|[ \t]*globals\(\)[.\[])", re.M
@@ -88,7 +97,12 @@ def _stamp(path: Path) -> Stamp | None:
         stat = os.stat(path)
     except OSError:
         return None
-    return (str(path), stat.st_mtime_ns, stat.st_size)
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
+def _inside(file: Path, folder: Path) -> bool:
+    # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
+    return str(file).startswith(str(folder) + os.sep)
 
 
 class ImportOutcomes:
@@ -105,13 +119,16 @@ class ImportOutcomes:
         self.target = target
         self.stdlib_dir = stdlib_dir
         self.max_depth = max_depth
-        self._data: dict[Path, tuple[Stamp | None, bytes]] = {}
-        self._scans: dict[Path, tuple[bytes, ImportScan | None]] = {}
+        self._files: dict[Path, _FileFacts] = {}
+        # Texts of modules whose names a `from m import name` probe looks up (few).
+        self._texts: dict[Path, tuple[Stamp | None, str]] = {}
         self._breaks: dict[
             tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
         ] = {}
         self._visiting: set[Path] = set()
         self._health: dict[str, bool] = {}
+        self._trust: dict[tuple[str, str], bool] = {}
+        self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
         self._read: list[set[Path]] = []
 
     # -- guards ------------------------------------------------------------------------
@@ -210,7 +227,7 @@ class ImportOutcomes:
             )
             if found.status not in _FOLLOWED or found.location is None:
                 continue
-            if found.location.suffix == "" and importing_file.is_relative_to(found.location):
+            if found.location.suffix == "" and _inside(importing_file, found.location):
                 continue  # the importing file's own package: already being imported
             source = module_file(found)
             if source is None:
@@ -231,13 +248,16 @@ class ImportOutcomes:
             return False
         if "." not in module:
             return True
-        top = module.partition(".")[0]
         location = resolution.location
         if location is None:
             return True
-        # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
-        site = location.parents[module.count(".")]
-        return importing_file.is_relative_to(site / top)
+        key = (module, str(importing_file.parent))
+        cached = self._trust.get(key)
+        if cached is None:
+            # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
+            package = location.parents[module.count(".") - 1]
+            cached = self._trust[key] = _inside(importing_file, package)
+        return cached
 
     def _healthy(self, dist: Distribution) -> bool:
         cached = self._health.get(dist.canonical_name)
@@ -274,11 +294,13 @@ class ImportOutcomes:
         if cached is not None:
             checked, stamps, result = cached
             fresh = now - checked < _REVALIDATE_SECONDS
-            if fresh or all(_stamp(Path(s[0])) == s for s in stamps):
+            if fresh or all(_stamp(path) == (path, m, n) for path, m, n in stamps):
                 if not fresh:
                     self._breaks[key] = (now, stamps, result)
-                for outer in self._read:
-                    outer.update(Path(s[0]) for s in stamps)
+                if self._read:
+                    paths = [path for path, _, _ in stamps]
+                    for outer in self._read:
+                        outer.update(paths)
                 return result
         if source in self._visiting:
             return None  # an import cycle: the module is already half imported
@@ -292,16 +314,13 @@ class ImportOutcomes:
             self._visiting.discard(source)
         for outer in self._read:
             outer.update(read)
-        self._breaks[key] = (
-            now,
-            tuple(_stamp(p) or (str(p), -1, -1) for p in sorted(read)),
-            result,
-        )
+        self._breaks[key] = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
         return result
 
     def _compute_break(self, source: Path, depth: int) -> ChainBreak | None:
-        scan = self._scan(source)
-        if scan is None or "sys.path" in self._text(source):
+        facts = self._load(source)
+        scan = facts.scan
+        if scan is None or facts.edits_sys_path:
             # A module that edits sys.path imports from places we don't model.
             return None
         for ref in scan.imports:
@@ -343,40 +362,74 @@ class ImportOutcomes:
 
     # -- file reading ------------------------------------------------------------------
 
-    def _bytes(self, source: Path) -> bytes:
+    def _load(self, source: Path) -> _FileFacts:
+        """What a module file says (cached by mtime and size; the text itself isn't kept)."""
         stamp = _stamp(source)
-        cached = self._data.get(source)
-        if cached is not None and cached[0] == stamp:
-            data = cached[1]
-        else:
-            data = b""
-            if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
-                try:
-                    data = source.read_bytes()
-                except OSError:
-                    data = b""
-            self._data[source] = (stamp, data)
         for read in self._read:
             read.add(source)
-        return data
-
-    def _scan(self, source: Path) -> ImportScan | None:
-        data = self._bytes(source)
-        cached = self._scans.get(source)
-        if cached is not None and cached[0] is data:
-            return cached[1]
+        cached = self._files.get(source)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        data = b""
+        if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
+            try:
+                data = source.read_bytes()
+            except OSError:
+                data = b""
+        digest = hashlib.blake2b(data, digest_size=16).digest()
         scan: ImportScan | None = None
-        if data:
+        seeded = self._seeds.pop(source, None)
+        if seeded is not None and seeded[0] == digest:
+            scan = seeded[1]
+        elif data:
             scan = extract_imports_from_bytes(
                 data, version=self.target.version, platform=self.target.platform
             )
-            if scan.skipped:
-                scan = None
-        self._scans[source] = (data, scan)
+        if scan is not None and scan.skipped:
+            scan = None
+        facts = _FileFacts(stamp, digest, scan, b"sys.path" in data)
+        self._files[source] = facts
+        return facts
+
+    def scan_text(self, source: Path, text: str) -> ImportScan:
+        """The imports of a file being checked; one scan serves the check and the chains
+        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        cached = self._files.get(source)
+        if cached is not None and cached.digest == digest and cached.scan is not None:
+            return cached.scan
+        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
+        if cached is None:
+            if len(self._seeds) >= _MAX_SEEDS:
+                self._seeds.pop(next(iter(self._seeds)))
+            self._seeds[source] = (digest, scan)
         return scan
 
+    def _scan(self, source: Path) -> ImportScan | None:
+        return self._load(source).scan
+
     def _text(self, source: Path) -> str:
-        return self._bytes(source).decode("utf-8", errors="replace")
+        self._load(source)  # records the file as read, for the chain caches
+        stamp = _stamp(source)
+        cached = self._texts.get(source)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            text = source.read_bytes()[:_MAX_FILE_BYTES].decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if len(self._texts) >= _MAX_TEXTS:
+            self._texts.pop(next(iter(self._texts)))
+        self._texts[source] = (stamp, text)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class _FileFacts:
+    stamp: Stamp | None
+    digest: bytes
+    scan: ImportScan | None
+    edits_sys_path: bool
 
 
 def defines_name(text: str, name: str) -> bool | None:

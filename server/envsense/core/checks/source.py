@@ -16,7 +16,7 @@ from envsense.core.environment.modulemap import distributions_for_module
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
 from envsense.core.imports.conditions import Target
-from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
+from envsense.core.imports.extract import ImportRef, resolve_relative
 from envsense.core.imports.notebooks import extract_notebook_imports
 from envsense.core.selection import Selection
 
@@ -89,7 +89,7 @@ def source_findings(path: Path, text: str, context: ProjectContext) -> list[Find
             context.extra_paths,
             context.report_unreachable,
         )
-    scan = extract_imports(text, version=inventory.version, platform=inventory.platform)
+    scan = context.outcomes.scan_text(path, text)
     return _findings_for_imports(path, scan.imports, context, inventory)
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -178,3 +180,30 @@ def test_an_installed_package_whose_own_requirement_is_missing_is_followed(
     assert finding.message.startswith(
         "`weblib` can't be imported here: it imports `weblib.models`, which imports `idnalib`"
     )
+
+
+def test_the_cli_cache_sees_an_edit_of_an_imported_module(backend: Path, tmp_path: Path) -> None:
+    database = backend / "proj" / "backends" / "database"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path)}
+    args = [
+        sys.executable,
+        "-m",
+        "envsense",
+        "check",
+        "--python",
+        str(tmp_path / "venv" / "bin" / "python"),
+        "--format",
+        "json",
+        str(database / "__init__.py"),
+    ]
+
+    def codes() -> list[str]:
+        result = subprocess.run(
+            args, cwd=backend, env=env, capture_output=True, text=True, timeout=60
+        )
+        return [d["code"] for d in json.loads(result.stdout)["diagnostics"]]
+
+    assert codes() == ["import-chain-broken"]
+    # __init__.py is unchanged, but what it imports is fixed: the cached result must go.
+    (database / "models.py").write_text("class Task: ...\n")
+    assert codes() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +15,7 @@ from envsense.core.environment.dependency_graph import DependencyGraph
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import distributions_for_module
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
+from envsense.core.files import iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportRef, resolve_relative
@@ -40,6 +42,7 @@ class ProjectContext:
     _resolver: Resolver | None = field(default=None, init=False, repr=False)
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
+    _sources_stamp: str | None = field(default=None, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -64,6 +67,22 @@ class ProjectContext:
                 stdlib_dir = inventory.layout.stdlib_dir
                 self._outcomes = ImportOutcomes(self.resolver, target, stdlib_dir)
         return self._outcomes
+
+    def sources_stamp(self) -> str:
+        """Changes when any Python file of the project changes: a file's import-chain-broken
+        findings depend on the modules it imports, so a results cache must key on this."""
+        if self._sources_stamp is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for path in iter_checkable_files([self.project.root]):
+                if path.suffix != ".py":
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
+            self._sources_stamp = digest.hexdigest()
+        return self._sources_stamp
 
     @property
     def graph(self) -> DependencyGraph:

@@ -141,7 +141,8 @@ def make_env(venv: Path, requires: Iterable[str]) -> Path:
     uv = uv_executable()
     _run([uv, "venv", "--python", sys.executable, str(venv)], env=uv_env(), timeout=300)
     python = venv / "bin" / "python"
-    _run([uv, "pip", "install", "--python", str(python), *requires], env=uv_env(), timeout=600)
+    if requires:
+        _run([uv, "pip", "install", "--python", str(python), *requires], env=uv_env(), timeout=600)
     return python
 
 

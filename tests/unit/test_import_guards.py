@@ -308,6 +308,7 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         "def widgets():\n    import widgetlib\n"
         "def colors():\n    import colorlib\n"
         "import widgetlib\n"
+        'if __name__ == "__main__":\n    import benchlib\n    import colorlib\n'
     )
     findings = check(path, context_for(project, venv_with(tmp_path)))
     found = lines_of(findings)
@@ -318,7 +319,11 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         6: (Code.MISSING_IMPORT, Severity.ERROR),
         # At module level the module itself fails: an error, naming the extra.
         7: (Code.MISSING_IMPORT, Severity.ERROR),
+        # jsonschema's benchmarks: `if __name__ == "__main__": from pyperf import Runner`.
+        9: (Code.MISSING_IMPORT, Severity.INFORMATION),
+        10: (Code.MISSING_IMPORT, Severity.ERROR),
     }
+    assert "under `if __name__ == \"__main__\":`" in findings[4].message
     assert "imported inside a function" in findings[0].message
     assert "extra `jupyter`" in findings[3].message
     # A project that declares nothing: no way to tell optional from required.

@@ -340,7 +340,9 @@ class ImportOutcomes:
         return None
 
     def _always_runs(self, ref: ImportRef, source: Path, depth: int) -> bool:
-        if ref.type_checking or ref.in_function or ref.guarded or ref.conditional:
+        if ref.type_checking or ref.in_function or ref.main_block:
+            return False
+        if ref.guarded or ref.conditional:
             return False
         if ref.guards:
             return self.guards_hold(ref.guards, source, depth) is True

@@ -65,6 +65,8 @@ class ImportRef:
     conditional: bool = False
     # The import runs only if every guard holds (try/except/else and flags they set).
     guards: tuple[ImportGuard, ...] = ()
+    # Under `if __name__ == "__main__":`: runs when the file is run, never when imported.
+    main_block: bool = False
 
     @property
     def top_level(self) -> str:
@@ -91,6 +93,7 @@ class ImportContext:
     in_function: bool = False
     conditional: bool = False
     guards: tuple[ImportGuard, ...] = ()
+    main_block: bool = False
 
     def with_guard(self, guard: ImportGuard) -> ImportContext:
         return ImportContext(
@@ -99,6 +102,12 @@ class ImportContext:
             self.in_function,
             self.conditional,
             (*self.guards, guard),
+            self.main_block,
+        )
+
+    def in_main_block(self) -> ImportContext:
+        return ImportContext(
+            self.guarded, self.type_checking, self.in_function, self.conditional, self.guards, True
         )
 
     def but(
@@ -115,4 +124,5 @@ class ImportContext:
             self.in_function if in_function is None else in_function,
             self.conditional if conditional is None else conditional,
             self.guards,
+            self.main_block,
         )

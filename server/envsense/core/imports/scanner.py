@@ -19,6 +19,7 @@ from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
+    is_main_test,
     type_checking_test,
     with_suppresses_import_errors,
 )
@@ -359,6 +360,8 @@ class Scanner:
             checking = type_checking_test(test.test)
             if checking is not None:
                 return ctx.but(type_checking=True) if checking else ctx
+            if is_main_test(test.test):
+                return ctx.in_main_block()
             outcome = evaluate_condition(test.test, self.target)
             if outcome is False:
                 return None

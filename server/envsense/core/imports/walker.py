@@ -11,6 +11,7 @@ from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
+    is_main_test,
     type_checking_test,
     with_suppresses_import_errors,
 )
@@ -104,6 +105,10 @@ class ImportCollector:
             self.walk(node.body, ctx.but(type_checking=True) if checking else ctx)
             self.walk(node.orelse, ctx if checking else ctx.but(type_checking=True))
             return
+        if is_main_test(node.test):
+            self.walk(node.body, ctx.in_main_block())
+            self.walk(node.orelse, ctx)
+            return
         outcome = evaluate_condition(node.test, self.target)
         guard = None
         if outcome is None:
@@ -191,6 +196,7 @@ class ImportCollector:
                 in_function=ctx.in_function,
                 conditional=ctx.conditional,
                 guards=ctx.guards,
+                main_block=ctx.main_block,
             )
         )
 

@@ -289,6 +289,7 @@ def test_missing_dependency_of_an_extra_names_it_and_installs_the_extra(
         read_inventory(environment),
     )
     [finding] = check(path, context)
+    assert "it is provided by h2lib, declared in extra `http2`" in finding.message
     assert finding.fix.distribution == "proj[http2]"
     assert finding.fix.requirement == "proj[http2]==1.0"
 

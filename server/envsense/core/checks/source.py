@@ -224,11 +224,13 @@ def _missing(path: Path, ref: ImportRef, context: ProjectContext, inventory: Inv
     fix = _install_fix(ref.module, context, inventory)
     message = f"'{ref.module}' is not installed in {env.label}"
     if fix.distribution:
-        others = f" (or {', '.join(fix.alternatives)})" if fix.alternatives else ""
-        message += f"; it is provided by {fix.distribution}{others}"
         declared = _declared(context.declarations, fix.distribution)
         if declared is None and fix.module:
             declared = _declared_for_module(fix.module, context)
+        # `proj[http2]` is what the fix installs; the module comes from the requirement.
+        provider = declared.name if declared and "[" in fix.distribution else fix.distribution
+        others = f" (or {', '.join(fix.alternatives)})" if fix.alternatives else ""
+        message += f"; it is provided by {provider}{others}"
         if declared is not None:
             message += f", declared in {_where(declared)} as {declared.raw}"
         elif fix.name_source == "guessed":

@@ -303,6 +303,7 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         '[project]\nname = "proj"\nversion = "1.0"\ndependencies = ["colorlib>=1"]\n'
         '[project.optional-dependencies]\njupyter = ["widgetlib"]\n'
     )
+    (project / "pkg" / "compat.py").write_text("PY2 = False\n")
     path = project / "pkg" / "pretty.py"
     path.write_text(
         "def install():\n    from IPython.core.formatters import BaseFormatter\n"
@@ -310,6 +311,7 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         "def colors():\n    import colorlib\n"
         "import widgetlib\n"
         'if __name__ == "__main__":\n    import benchlib\n    import colorlib\n'
+        "from .compat import PY2\nif PY2:\n    import urllib2\n"
     )
     findings = check(path, context_for(project, venv_with(tmp_path)))
     found = lines_of(findings)
@@ -323,6 +325,8 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         # jsonschema's benchmarks: `if __name__ == "__main__": from pyperf import Runner`.
         9: (Code.MISSING_IMPORT, Severity.INFORMATION),
         10: (Code.MISSING_IMPORT, Severity.ERROR),
+        # A flag from another module: can't tell, and nothing the project requires.
+        13: (Code.MISSING_IMPORT, Severity.INFORMATION),
     }
     assert "under `if __name__ == \"__main__\":`" in findings[4].message
     assert "imported inside a function" in findings[0].message

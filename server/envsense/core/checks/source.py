@@ -151,10 +151,13 @@ def _findings_for_imports(
 
 
 def _lazy(finding: Finding, ref: ImportRef, context: ProjectContext) -> Finding:
-    """An import inside a function or a `__main__` block, of something the project doesn't
-    require, is optional (IPython in rich's `install()`, pyperf in jsonschema's benchmarks):
-    the module imports fine, so information."""
-    if not (ref.in_function or ref.main_block) or finding.severity > Severity.WARNING:
+    """An import inside a function, a `__main__` block or an `if` on something unknown, of
+    something the project doesn't require, is optional (IPython in rich's `install()`,
+    pyperf in jsonschema's benchmarks, `if PY2: import urllib2` with PY2 from another
+    module): the module imports fine, so information."""
+    if not (ref.in_function or ref.main_block or ref.conditional):
+        return finding
+    if finding.severity > Severity.WARNING:
         return finding
     if finding.code not in _OPTIONAL_WHEN_GUARDED or ref.guarded:
         return finding
@@ -165,11 +168,12 @@ def _lazy(finding: Finding, ref: ImportRef, context: ProjectContext) -> Finding:
     declared = _declared(declarations, wanted.partition("[")[0]) if wanted else None
     if declared is not None and declared.group == "main" and not declared.is_dev:
         return finding
-    where = (
-        "inside a function, so only that call fails"
-        if ref.in_function
-        else 'under `if __name__ == "__main__":`, so only running the file fails'
-    )
+    if ref.in_function:
+        where = "inside a function, so only that call fails"
+    elif ref.main_block:
+        where = 'under `if __name__ == "__main__":`, so only running the file fails'
+    else:
+        where = "under a condition that can't be evaluated statically (`if PY2:`)"
     note = f"it is imported {where}, and the project doesn't require it"
     return replace(finding, severity=Severity.INFORMATION, message=f"{finding.message} ({note})")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -127,6 +128,8 @@ class ImportOutcomes:
         ] = {}
         self._visiting: set[Path] = set()
         self._health: dict[str, bool] = {}
+        # Diagnostics and code actions check in worker threads; the caches are shared.
+        self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
         self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
         self._read: list[set[Path]] = []
@@ -135,45 +138,49 @@ class ImportOutcomes:
 
     def guards_hold(self, guards: Sequence[ImportGuard], file: Path, depth: int = 0) -> bool | None:
         """True when the guarded code runs here, False when it never does, None: can't tell."""
-        result: bool | None = True
-        for guard in guards:
-            outcomes = [self.probe_works(p, file, depth) for p in guard.probes]
-            if guard.when_ok:
-                holds = False if False in outcomes else (None if None in outcomes else True)
-            else:
-                holds = True if False in outcomes else (None if None in outcomes else False)
-            if holds is False:
-                return False
-            if holds is None:
-                result = None
-        return result
+        with self._lock:
+            result: bool | None = True
+            for guard in guards:
+                outcomes = [self.probe_works(p, file, depth) for p in guard.probes]
+                if guard.when_ok:
+                    holds = False if False in outcomes else (None if None in outcomes else True)
+                else:
+                    holds = True if False in outcomes else (None if None in outcomes else False)
+                if holds is False:
+                    return False
+                if holds is None:
+                    result = None
+            return result
 
     def probe_works(self, probe: Probe, file: Path, depth: int = 0) -> bool | None:
         """Whether `probe` imports without error here (names included)."""
-        if not probe.module:
-            return None  # `from . import x`: x may be an attribute or a submodule
-        absolute = resolve_relative(probe.module, probe.level, file, None)
-        if absolute is None:
-            return None
-        resolution = self.resolver.resolve(absolute, file)
-        if not resolution.ok:
-            return False if definitely_fails(resolution) else None
-        if resolution.status is ResolutionStatus.STDLIB:
-            source = self._stdlib_file(absolute)
-        else:
-            if depth < self.max_depth and self.chain_break(absolute, resolution, file, depth + 1):
-                return False
-            source = module_file(resolution)
-        if not probe.names:
-            return True
-        stdlib = resolution.status is ResolutionStatus.STDLIB
-        if not stdlib and depth < self.max_depth:
-            # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
-            for name in probe.names:
-                sub = self.resolver.resolve(f"{absolute}.{name}", file)
-                if sub.ok and self.chain_break(sub.module, sub, file, depth + 1):
+        with self._lock:
+            if not probe.module:
+                return None  # `from . import x`: x may be an attribute or a submodule
+            absolute = resolve_relative(probe.module, probe.level, file, None)
+            if absolute is None:
+                return None
+            resolution = self.resolver.resolve(absolute, file)
+            if not resolution.ok:
+                return False if definitely_fails(resolution) else None
+            if resolution.status is ResolutionStatus.STDLIB:
+                source = self._stdlib_file(absolute)
+            else:
+                if depth < self.max_depth and self.chain_break(
+                    absolute, resolution, file, depth + 1
+                ):
                     return False
-        return self._names_defined(absolute, probe.names, source, file, stdlib)
+                source = module_file(resolution)
+            if not probe.names:
+                return True
+            stdlib = resolution.status is ResolutionStatus.STDLIB
+            if not stdlib and depth < self.max_depth:
+                # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
+                for name in probe.names:
+                    sub = self.resolver.resolve(f"{absolute}.{name}", file)
+                    if sub.ok and self.chain_break(sub.module, sub, file, depth + 1):
+                        return False
+            return self._names_defined(absolute, probe.names, source, file, stdlib)
 
     def _names_defined(
         self, module: str, names: tuple[str, ...], source: Path | None, file: Path, stdlib: bool
@@ -212,31 +219,36 @@ class ImportOutcomes:
     ) -> ChainBreak | None:
         """Why importing `module` (which resolves) fails here, or None when it works or
         can't be told. Parent packages run too, except the importing file's own."""
-        if resolution.status not in _FOLLOWED or depth > self.max_depth:
+        with self._lock:
+            if resolution.status not in _FOLLOWED or depth > self.max_depth:
+                return None
+            if resolution.status is ResolutionStatus.INSTALLED and self._trusted(
+                module, resolution, importing_file
+            ):
+                return None
+            parts = module.split(".")
+            # The module's own file first (the clearest chain), then its parent packages.
+            for index in (len(parts), *range(1, len(parts))):
+                name = ".".join(parts[:index])
+                found = (
+                    resolution
+                    if index == len(parts)
+                    else self.resolver.resolve(name, importing_file)
+                )
+                if found.status not in _FOLLOWED or found.location is None:
+                    continue
+                if found.location.suffix == "" and _inside(importing_file, found.location):
+                    continue  # the importing file's own package: already being imported
+                source = module_file(found)
+                if source is None:
+                    continue
+                broken = self._file_break(source, depth)
+                if broken is not None:
+                    via = (name, *broken.via) if name != module else broken.via
+                    return ChainBreak(
+                        via, broken.missing, broken.resolution, broken.file, broken.line
+                    )
             return None
-        if resolution.status is ResolutionStatus.INSTALLED and self._trusted(
-            module, resolution, importing_file
-        ):
-            return None
-        parts = module.split(".")
-        # The module's own file first (the clearest chain), then its parent packages.
-        for index in (len(parts), *range(1, len(parts))):
-            name = ".".join(parts[:index])
-            found = (
-                resolution if index == len(parts) else self.resolver.resolve(name, importing_file)
-            )
-            if found.status not in _FOLLOWED or found.location is None:
-                continue
-            if found.location.suffix == "" and _inside(importing_file, found.location):
-                continue  # the importing file's own package: already being imported
-            source = module_file(found)
-            if source is None:
-                continue
-            broken = self._file_break(source, depth)
-            if broken is not None:
-                via = (name, *broken.via) if name != module else broken.via
-                return ChainBreak(via, broken.missing, broken.resolution, broken.file, broken.line)
-        return None
 
     def _trusted(self, module: str, resolution: Resolution, importing_file: Path) -> bool:
         """Installed code not worth following: a distribution whose own requirements are all
@@ -397,14 +409,17 @@ class ImportOutcomes:
         """The imports of a file being checked; one scan serves the check and the chains
         through it when `text` is what the file holds on disk (not an unsaved buffer)."""
         digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-        cached = self._files.get(source)
+        with self._lock:
+            cached = self._files.get(source)
         if cached is not None and cached.digest == digest and cached.scan is not None:
             return cached.scan
+        # Outside the lock: reading imports is pure, and the slow part of a check.
         scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
         if cached is None:
-            if len(self._seeds) >= _MAX_SEEDS:
-                self._seeds.pop(next(iter(self._seeds)))
-            self._seeds[source] = (digest, scan)
+            with self._lock:
+                if len(self._seeds) >= _MAX_SEEDS:
+                    self._seeds.pop(next(iter(self._seeds)))
+                self._seeds[source] = (digest, scan)
         return scan
 
     def _scan(self, source: Path) -> ImportScan | None:

@@ -63,7 +63,9 @@ def test_a_local_module_that_imports_something_missing(backend: Path, tmp_path: 
     assert (lazy.code, lazy.span.line) == (Code.MISSING_IMPORT, 5)
 
 
-def test_chains_are_followed_three_modules_deep(backend: Path, tmp_path: Path) -> None:
+def test_local_chains_are_followed_to_the_end_installed_ones_three_deep(
+    backend: Path, tmp_path: Path
+) -> None:
     top = backend / "proj"
     (top / "a.py").write_text("from proj import b\n")
     (top / "b.py").write_text("import proj.c\n")
@@ -71,19 +73,73 @@ def test_chains_are_followed_three_modules_deep(backend: Path, tmp_path: Path) -
     (top / "user.py").write_text("import proj.b\nimport proj.a\n")
     (top / "user2.py").write_text("from proj.c import x\n")
     context = context_for(backend, tmp_path / "venv")
-    findings = check(top / "user.py", context)
-    # b -> c -> models -> sqlalchemy is three modules: reported, naming the chain.
-    [first] = [f for f in findings if f.span.line == 0]
+    first, second = check(top / "user.py", context)
     assert first.message.startswith(
         "`proj.b` can't be imported here: it imports `proj.c`, which imports "
         "`proj.backends.database.models`, which imports `sqlalchemy` (not installed"
     )
-    # a -> b -> c -> models is one more than the bound: not followed that far.
-    assert [f.span.line for f in findings] == [0]
+    # celery's chains run five modules deep: the project's own are followed to the end.
+    assert second.message.startswith("`proj.a` can't be imported here: it imports `proj.b`")
     [direct] = check(top / "user2.py", context)
     assert "it imports `proj.backends.database.models`, which imports `sqlalchemy`" in (
         direct.message
     )
+    # Installed code is followed three modules deep (a distribution missing a requirement).
+    files = {
+        "deeplib/__init__.py": "import deeplib.one\n",
+        "deeplib/one.py": "import deeplib.two\n",
+        "deeplib/two.py": "import deeplib.three\n",
+        "deeplib/three.py": "import gonelib\n",
+    }
+    wheel = build_wheel(
+        WheelSpec("deeplib", "1.0", files=files, requires=["gonelib"]), tmp_path / "wheels"
+    )
+    subprocess.run(
+        [
+            uv_executable(),
+            "pip",
+            "install",
+            "--offline",
+            "--no-deps",
+            "--python",
+            str(tmp_path / "venv" / "bin" / "python"),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    (top / "user3.py").write_text("import deeplib.two\nimport deeplib\n")
+    pyproject = backend / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'version = "1.0"', 'version = "1.0"\ndependencies = ["deeplib"]'
+        )
+    )
+    found = check(top / "user3.py", context_for(backend, tmp_path / "venv"))
+    assert [(f.span.line, f.code) for f in found] == [(0, Code.IMPORT_CHAIN_BROKEN)]
+
+
+def test_import_cycles_neither_hide_nor_invent_breaks(backend: Path, tmp_path: Path) -> None:
+    top = backend / "proj"
+    (top / "ring_a.py").write_text("import proj.ring_b\n")
+    (top / "ring_b.py").write_text("import proj.ring_c\nimport proj.ring_a\n")
+    (top / "ring_c.py").write_text("import proj.ring_a\nimport proj.ring_b\n")
+    (top / "ok_a.py").write_text("import proj.ok_b\n")
+    (top / "ok_b.py").write_text("import proj.ok_a\n")
+    (top / "user.py").write_text(
+        "import proj.ring_c\nimport proj.ring_b\nimport proj.ring_a\nimport proj.ok_a\n"
+    )
+    context = context_for(backend, tmp_path / "venv")
+    assert check(top / "user.py", context) == []
+    # One module of the ring breaks: every module of it fails, whichever is asked first.
+    (top / "ring_b.py").write_text("import proj.ring_c\nimport proj.ring_a\nimport gonelib\n")
+    context = context_for(backend, tmp_path / "venv")
+    found = check(top / "user.py", context)
+    assert [(f.span.line, f.code) for f in found] == [
+        (0, Code.IMPORT_CHAIN_BROKEN),
+        (1, Code.IMPORT_CHAIN_BROKEN),
+        (2, Code.IMPORT_CHAIN_BROKEN),
+    ]
 
 
 def test_installed_modules_are_followed_and_guarded_imports_are_information(

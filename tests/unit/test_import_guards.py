@@ -328,7 +328,7 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
         # A flag from another module: can't tell, and nothing the project requires.
         13: (Code.MISSING_IMPORT, Severity.INFORMATION),
     }
-    assert "under `if __name__ == \"__main__\":`" in findings[4].message
+    assert 'under `if __name__ == "__main__":`' in findings[4].message
     assert "imported inside a function" in findings[0].message
     assert "extra `jupyter`" in findings[3].message
     # A project that declares nothing: no way to tell optional from required.

@@ -127,6 +127,12 @@ class ImportOutcomes:
             tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
         ] = {}
         self._visiting: set[Path] = set()
+        # Results of the current walk that depend on a cycle it cut (committed at its end).
+        self._pending: dict[
+            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
+        ] = {}
+        self._cycle_cut = False
+        self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
         # Diagnostics and code actions check in worker threads; the caches are shared.
         self._lock = threading.RLock()
@@ -166,19 +172,17 @@ class ImportOutcomes:
             if resolution.status is ResolutionStatus.STDLIB:
                 source = self._stdlib_file(absolute)
             else:
-                if depth < self.max_depth and self.chain_break(
-                    absolute, resolution, file, depth + 1
-                ):
+                if self.chain_break(absolute, resolution, file, depth):
                     return False
                 source = module_file(resolution)
             if not probe.names:
                 return True
             stdlib = resolution.status is ResolutionStatus.STDLIB
-            if not stdlib and depth < self.max_depth:
+            if not stdlib:
                 # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
                 for name in probe.names:
                     sub = self.resolver.resolve(f"{absolute}.{name}", file)
-                    if sub.ok and self.chain_break(sub.module, sub, file, depth + 1):
+                    if sub.ok and self.chain_break(sub.module, sub, file, depth):
                         return False
             return self._names_defined(absolute, probe.names, source, file, stdlib)
 
@@ -215,13 +219,19 @@ class ImportOutcomes:
     # -- chains ------------------------------------------------------------------------
 
     def chain_break(
-        self, module: str, resolution: Resolution, importing_file: Path, depth: int = 1
+        self, module: str, resolution: Resolution, importing_file: Path, depth: int = 0
     ) -> ChainBreak | None:
         """Why importing `module` (which resolves) fails here, or None when it works or
         can't be told. Parent packages run too, except the importing file's own."""
         with self._lock:
-            if resolution.status not in _FOLLOWED or depth > self.max_depth:
+            if resolution.status not in _FOLLOWED:
                 return None
+            if resolution.status is ResolutionStatus.INSTALLED:
+                # Only hops into installed code count against the bound: the project's
+                # own modules are all followed (celery's chains run 5 modules deep).
+                depth += 1
+                if depth > self.max_depth:
+                    return None
             if resolution.status is ResolutionStatus.INSTALLED and self._trusted(
                 module, resolution, importing_file
             ):
@@ -306,7 +316,7 @@ class ImportOutcomes:
         if cached is not None:
             checked, stamps, result = cached
             fresh = now - checked < _REVALIDATE_SECONDS
-            if fresh or all(_stamp(path) == (path, m, n) for path, m, n in stamps):
+            if fresh or all(self._stamp_now(path) == (path, m, n) for path, m, n in stamps):
                 if not fresh:
                     self._breaks[key] = (now, stamps, result)
                 if self._read:
@@ -314,8 +324,16 @@ class ImportOutcomes:
                     for outer in self._read:
                         outer.update(paths)
                 return result
+        if key in self._pending:
+            return None  # explored earlier in this walk: nothing it reaches is missing
         if source in self._visiting:
-            return None  # an import cycle: the module is already half imported
+            # An import cycle: the module is already half imported. Whether what lies
+            # behind it breaks is decided where the walk started (see below).
+            self._cycle_cut = True
+            return None
+        outermost = not self._visiting
+        if outermost:
+            self._cycle_cut = False
         self._visiting.add(source)
         read: set[Path] = {source}
         self._read.append(read)
@@ -326,8 +344,30 @@ class ImportOutcomes:
             self._visiting.discard(source)
         for outer in self._read:
             outer.update(read)
-        self._breaks[key] = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
+        entry = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
+        if result is not None or not self._cycle_cut:
+            # A break found is real; so is "nothing missing" when no cycle was cut.
+            self._breaks[key] = entry
+        else:
+            # "Nothing missing" behind a cut cycle holds only if the walk's start agrees:
+            # a module in a cycle fails when any module of the cycle does.
+            self._pending[key] = entry
+        if outermost:
+            if result is None:
+                self._breaks.update(self._pending)
+            self._pending.clear()
         return result
+
+    def _stamp_now(self, path: Path) -> Stamp | None:
+        """A file's stamp, stat'ed at most once per revalidation window (a chain's result
+        is revalidated by the stamps of every file behind it: many entries share files)."""
+        now = time.monotonic()
+        seen = self._stat_seen.get(path)
+        if seen is not None and now - seen[0] < _REVALIDATE_SECONDS:
+            return seen[1]
+        stamp = _stamp(path)
+        self._stat_seen[path] = (now, stamp)
+        return stamp
 
     def _compute_break(self, source: Path, depth: int) -> ChainBreak | None:
         facts = self._load(source)
@@ -342,8 +382,8 @@ class ImportOutcomes:
                 resolution = self.resolver.resolve(absolute, source)
                 if definitely_fails(resolution):
                     return ChainBreak((), absolute, resolution, source, ref.span.line)
-                if resolution.ok and depth < self.max_depth:
-                    broken = self.chain_break(absolute, resolution, source, depth + 1)
+                if resolution.ok:
+                    broken = self.chain_break(absolute, resolution, source, depth)
                     if broken is not None:
                         via = (absolute, *broken.via)
                         return ChainBreak(

@@ -43,6 +43,7 @@ class ProjectContext:
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
     _sources_stamp: str | None = field(default=None, init=False, repr=False)
+    _fixes: dict[str, FixData] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -415,6 +416,14 @@ def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Find
 
 
 def _install_fix(module: str, context: ProjectContext, inventory: Inventory) -> FixData:
+    # Same declarations and environment for every file of the project: once per module.
+    cached = context._fixes.get(module)
+    if cached is None:
+        cached = context._fixes[module] = _compute_install_fix(module, context, inventory)
+    return cached
+
+
+def _compute_install_fix(module: str, context: ProjectContext, inventory: Inventory) -> FixData:
     declared = {
         name: reqs[0].name for name, reqs in context.declarations.by_canonical().items() if reqs
     }

@@ -1,28 +1,29 @@
-"""Does importing a module work here? Follow what it imports at module level, a few levels deep.
+"""Does importing a module work here? Follow what it imports at module level.
 
 `from .models import Task` fails when models.py does `import sqlalchemy` and SQLAlchemy is
 missing; `import urllib3.contrib.pyopenssl` fails when OpenSSL is. Only unguarded
 module-level imports count (not in a function, not under try/except ImportError, not in
 a branch whose outcome is unknown); guards that depend on other imports are evaluated
 the same way, so `try: import tomllib / except ImportError: import tomli` in a followed
-module is fine on 3.11+. Scans are cached per file (keyed by mtime and size) and chain
-results per file and depth, revalidated by the stamps of every file they read.
+module is fine on 3.11+. The project's own modules are followed to the end of the chain,
+installed code MAX_DEPTH modules deep. Scans are cached per file (keyed by mtime and
+size) and chain results per file and depth, revalidated by the stamps of every file they
+read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 
+from envsense.core.checks.guard_eval import GuardEvaluation, definitely_fails, module_file
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
@@ -32,7 +33,7 @@ from envsense.core.imports.extract import (
     extract_imports_from_bytes,
     resolve_relative,
 )
-from envsense.core.imports.refs import ImportGuard, ImportRef, Probe
+from envsense.core.imports.refs import ImportRef
 
 MAX_DEPTH = 3
 # Files past this size are not followed (generated tables, vendored bundles).
@@ -41,23 +42,9 @@ _REVALIDATE_SECONDS = 1.0
 _MAX_TEXTS = 64
 # Scans of checked files kept for the chains that may follow them soon after.
 _MAX_SEEDS = 2048
-# Statuses that make an import fail at run time, whatever the code around it.
-_FAILS = frozenset(
-    {
-        ResolutionStatus.MISSING,
-        ResolutionStatus.STUB_ONLY,
-        ResolutionStatus.STDLIB_REMOVED,
-        ResolutionStatus.STDLIB_NOT_YET,
-        ResolutionStatus.INCOMPATIBLE_EXTENSION,
-    }
-)
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
 
 Stamp = tuple[Path, int, int]
-# Module-level ways to make names no reading of the source can list.
-_DYNAMIC_NAMES = re.compile(
-    r"^(?:def __getattr__\b|[ \t]*from[ \t]+\S+[ \t]+import[ \t]+\*|[ \t]*globals\(\)[.\[])", re.M
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,25 +61,6 @@ class ChainBreak:
     line: int
 
 
-def definitely_fails(resolution: Resolution) -> bool:
-    """A failure no run-time trick undoes: the top-level name is found nowhere."""
-    if resolution.status not in _FAILS:
-        return False
-    # `pkg` found but it has no `sub`: may be made at run time (six.moves), so unknown.
-    return not (resolution.status is ResolutionStatus.MISSING and resolution.location is not None)
-
-
-def module_file(resolution: Resolution) -> Path | None:
-    """The source file that runs when the module is imported (None: compiled or namespace)."""
-    location = resolution.location
-    if location is None:
-        return None
-    if location.suffix == ".py":
-        return location
-    init = location / "__init__.py"
-    return init if location.suffix == "" and init.is_file() else None
-
-
 def _stamp(path: Path) -> Stamp | None:
     try:
         stat = os.stat(path)
@@ -106,7 +74,7 @@ def _inside(file: Path, folder: Path) -> bool:
     return str(file).startswith(str(folder) + os.sep)
 
 
-class ImportOutcomes:
+class ImportOutcomes(GuardEvaluation):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
     def __init__(
@@ -141,80 +109,6 @@ class ImportOutcomes:
         self._read: list[set[Path]] = []
 
     # -- guards ------------------------------------------------------------------------
-
-    def guards_hold(self, guards: Sequence[ImportGuard], file: Path, depth: int = 0) -> bool | None:
-        """True when the guarded code runs here, False when it never does, None: can't tell."""
-        with self._lock:
-            result: bool | None = True
-            for guard in guards:
-                outcomes = [self.probe_works(p, file, depth) for p in guard.probes]
-                if guard.when_ok:
-                    holds = False if False in outcomes else (None if None in outcomes else True)
-                else:
-                    holds = True if False in outcomes else (None if None in outcomes else False)
-                if holds is False:
-                    return False
-                if holds is None:
-                    result = None
-            return result
-
-    def probe_works(self, probe: Probe, file: Path, depth: int = 0) -> bool | None:
-        """Whether `probe` imports without error here (names included)."""
-        with self._lock:
-            if not probe.module:
-                return None  # `from . import x`: x may be an attribute or a submodule
-            absolute = resolve_relative(probe.module, probe.level, file, None)
-            if absolute is None:
-                return None
-            resolution = self.resolver.resolve(absolute, file)
-            if not resolution.ok:
-                return False if definitely_fails(resolution) else None
-            if resolution.status is ResolutionStatus.STDLIB:
-                source = self._stdlib_file(absolute)
-            else:
-                if self.chain_break(absolute, resolution, file, depth):
-                    return False
-                source = module_file(resolution)
-            if not probe.names:
-                return True
-            stdlib = resolution.status is ResolutionStatus.STDLIB
-            if not stdlib:
-                # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
-                for name in probe.names:
-                    sub = self.resolver.resolve(f"{absolute}.{name}", file)
-                    if sub.ok and self.chain_break(sub.module, sub, file, depth):
-                        return False
-            return self._names_defined(absolute, probe.names, source, file, stdlib)
-
-    def _names_defined(
-        self, module: str, names: tuple[str, ...], source: Path | None, file: Path, stdlib: bool
-    ) -> bool | None:
-        result: bool | None = True
-        for name in names:
-            defined = defines_name(self._text(source), name) if source is not None else None
-            if defined is not True and self._is_submodule(module, name, file, stdlib):
-                defined = True
-            if defined is False:
-                return False
-            if defined is None:
-                result = None
-        return result
-
-    def _is_submodule(self, module: str, name: str, file: Path, stdlib: bool) -> bool:
-        if stdlib:
-            # The resolver accepts any dotted name under a stdlib package; look at the files.
-            return self._stdlib_file(f"{module}.{name}") is not None
-        sub = self.resolver.resolve(f"{module}.{name}", file)
-        return sub.ok and sub.location is not None
-
-    def _stdlib_file(self, module: str) -> Path | None:
-        if self.stdlib_dir is None:
-            return None
-        base = self.stdlib_dir.joinpath(*module.split("."))
-        for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
-            if candidate.is_file():
-                return candidate
-        return None
 
     # -- chains ------------------------------------------------------------------------
 
@@ -487,14 +381,3 @@ class _FileFacts:
     digest: bytes
     scan: ImportScan | None
     edits_sys_path: bool
-
-
-def defines_name(text: str, name: str) -> bool | None:
-    """Whether a module's source can give `from module import name`: True when the name
-    appears as an identifier at all (generous on purpose), None when the module makes
-    names at run time (`import *`, a module `__getattr__`, `globals()` updates), else False."""
-    if re.search(rf"(?<![\w.]){re.escape(name)}\b", text):
-        return True
-    if _DYNAMIC_NAMES.search(text):
-        return None
-    return False

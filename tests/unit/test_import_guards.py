@@ -335,3 +335,18 @@ def test_imports_inside_functions_of_what_the_project_does_not_require(
     (project / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "1.0"\n')
     found = lines_of(check(path, context_for(project, tmp_path / "venv")))
     assert found[2] == (Code.MISSING_IMPORT, Severity.ERROR)
+
+
+def test_find_spec_flags_and_tests(project: Path, tmp_path: Path) -> None:
+    venv = venv_with(tmp_path, simple_wheel(tmp_path / "wheels", "yamlish"))
+    path = project / "pkg" / "spec.py"
+    path.write_text(
+        "import importlib.util\n"
+        'HAS_FAST = importlib.util.find_spec("fastlib") is not None\n'
+        "if HAS_FAST:\n    import fastlib.speedups\n"
+        'if importlib.util.find_spec("yamlish"):\n    import yamlish_extra\n'
+        "else:\n    import nope\n"
+    )
+    found = lines_of(check(path, context_for(project, venv)))
+    # fastlib isn't there, so its branch never runs; yamlish is, so its branch does.
+    assert found == {6: (Code.MISSING_IMPORT, Severity.ERROR)}

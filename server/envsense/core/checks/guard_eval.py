@@ -95,6 +95,8 @@ class GuardEvaluation:
             resolution = self.resolver.resolve(absolute, file)
             if not resolution.ok:
                 return False if definitely_fails(resolution) else None
+            if probe.find_only:
+                return True
             if resolution.status is ResolutionStatus.STDLIB:
                 source = self._stdlib_file(absolute)
             else:

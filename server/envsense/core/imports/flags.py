@@ -40,7 +40,7 @@ UNKNOWN = _Token("UNKNOWN")
 
 # `NAME = value` in column 0; only literals and target checks are understood.
 _ASSIGN = re.compile(r"^([A-Za-z_]\w*)[ \t]*=[ \t]*([^=\n][^\n]*)$", re.M)
-_TARGET_WORDS = ("sys.", "os.name", "platform.", "True", "False", "None")
+_TARGET_WORDS = ("sys.", "os.name", "platform.", "True", "False", "None", "find_spec(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +110,19 @@ class FlagTable:
                 node = ast.parse(text, mode="eval").body
             except (SyntaxError, ValueError):
                 continue
+            line = source.count("\n", 0, match.start())
+            spec = find_spec_test(node)
+            if spec is not None:
+                # HAS_X = importlib.util.find_spec("x") is not None: true when x imports.
+                probe, when_ok = spec
+                self.record(match.group(1), Flag((probe,), when_ok, not when_ok, line))
+                continue
             value = literal(node)
             if value is UNKNOWN:
                 outcome = evaluate_condition(node, self._target)
                 if outcome is None:
                     continue
                 value = outcome
-            line = source.count("\n", 0, match.start())
             found.setdefault(match.group(1), []).append((line, value))
         self._constants = found
         return found
@@ -130,6 +136,7 @@ class FlagTable:
         return value
 
     def lookup(self, name: str, line: int) -> Flag | None:
+        self._scan_constants()  # find_spec flags are recorded by the scan
         flags = [f for f in self._flags.get(name, ()) if f.line < line]
         if flags:
             return flags[-1]
@@ -145,6 +152,9 @@ class FlagTable:
             if guard is not None:
                 return None, ImportGuard(guard.probes, not guard.when_ok, guard.line)
             return None, None
+        spec = find_spec_test(test)
+        if spec is not None:
+            return None, ImportGuard((spec[0],), spec[1], line)
         name, reader = _flag_read(test)
         if name is None or reader is None:
             return None, None
@@ -214,3 +224,27 @@ def assigned_literals(body: Iterable[ast.stmt]) -> dict[str, object]:
             for name in bound_names(node):
                 found[name] = BOUND
     return found
+
+
+def find_spec_test(node: ast.expr) -> tuple[Probe, bool] | None:
+    """`find_spec("x")` / `... is not None` -> (import x, True); `... is None` -> False."""
+    when_ok = True
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        right = node.comparators[0]
+        if not (isinstance(right, ast.Constant) and right.value is None):
+            return None
+        if isinstance(node.ops[0], (ast.Is, ast.Eq)):
+            when_ok = False
+        elif not isinstance(node.ops[0], (ast.IsNot, ast.NotEq)):
+            return None
+        node = node.left
+    if not (isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    arg = node.args[0]
+    if name != "find_spec" or not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+        return None
+    if not arg.value or arg.value.startswith("."):
+        return None
+    return Probe(arg.value, find_only=True), when_ok

@@ -17,10 +17,14 @@ class Probe:
     module: str
     level: int = 0
     names: tuple[str, ...] = ()
+    # `importlib.util.find_spec("x")`: true when x is found, whether or not it imports.
+    find_only: bool = False
 
     @property
     def text(self) -> str:
         dotted = "." * self.level + self.module
+        if self.find_only:
+            return f'find_spec("{dotted}")'
         if self.names:
             return f"from {dotted} import {', '.join(self.names)}"
         return f"import {dotted}"

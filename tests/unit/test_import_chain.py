@@ -263,3 +263,26 @@ def test_the_cli_cache_sees_an_edit_of_an_imported_module(backend: Path, tmp_pat
     # __init__.py is unchanged, but what it imports is fixed: the cached result must go.
     (database / "models.py").write_text("class Task: ...\n")
     assert codes() == []
+
+
+def test_lazy_import_tables_lead_to_the_module_that_runs(backend: Path, tmp_path: Path) -> None:
+    # celery/__init__.py: recreate_module(__name__, by_module={"celery.app.task": ["Task"]}).
+    top = backend / "proj"
+    (top / "__init__.py").write_text(
+        "from . import local\n"
+        "local.recreate_module(__name__, by_module={\n"
+        "    'proj.backends.database.models': ['Task'],\n"
+        "    'proj.plain': ['Plain'],\n"
+        "})\n"
+    )
+    (top / "local.py").write_text("def recreate_module(name, by_module): ...\n")
+    (top / "plain.py").write_text("Plain = 1\n")
+    (top / "contrib").mkdir()
+    (top / "contrib" / "__init__.py").write_text("")
+    (top / "contrib" / "abortable.py").write_text("from proj import Task\nfrom proj import Plain\n")
+    [finding] = check(top / "contrib" / "abortable.py", context_for(backend, tmp_path / "venv"))
+    assert finding.span.line == 0
+    assert finding.message.startswith(
+        "`proj.Task` can't be imported here: it imports `proj.backends.database.models`, "
+        "which imports `sqlalchemy`"
+    )

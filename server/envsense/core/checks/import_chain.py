@@ -24,6 +24,7 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import InvalidRequirement, Requirement
 
 from envsense.core.checks.guard_eval import GuardEvaluation, definitely_fails, module_file
+from envsense.core.checks.lazy_attrs import lazy_attribute_table
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
@@ -102,6 +103,7 @@ class ImportOutcomes(GuardEvaluation):
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
+        self._lazy: dict[Path, tuple[Stamp | None, dict[str, str]]] = {}
         # Diagnostics and code actions check in worker threads; the caches are shared.
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
@@ -306,7 +308,32 @@ class ImportOutcomes(GuardEvaluation):
                 sub = self.resolver.resolve(f"{absolute}.{name}" if absolute else name, source)
                 if sub.status in _FOLLOWED and sub.location is not None:
                     targets.append(sub.module)
+                else:
+                    lazy = self.lazy_module(absolute, name, source)
+                    if lazy is not None:
+                        targets.append(lazy)
         return targets
+
+    def lazy_module(self, package: str, name: str, importing_file: Path) -> str | None:
+        """The module a project package's lazy-import table says `from package import name`
+        imports (celery's `from celery import Task` -> celery.app.task), if any."""
+        with self._lock:
+            resolution = self.resolver.resolve(package, importing_file)
+            if resolution.status is not ResolutionStatus.PROJECT:
+                return None
+            source = module_file(resolution)
+            if source is None or source.name != "__init__.py":
+                return None
+            stamp = self._stamp_now(source)
+            cached = self._lazy.get(source)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, lazy_attribute_table(self._text(source), package))
+                self._lazy[source] = cached
+            module = cached[1].get(name)
+            if module is None or module == package:
+                return None
+            found = self.resolver.resolve(module, importing_file)
+            return module if found.status in _FOLLOWED and found.location is not None else None
 
     # -- file reading ------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from envsense.core.imports.extract import ImportRef, resolve_relative
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
 
+_FOLLOWED = (ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED)
+
 
 OPTIONAL_WHEN_GUARDED = (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE, Code.IMPORT_CHAIN_BROKEN)
 
@@ -91,6 +93,7 @@ def check_chain(
     resolver = context.resolver
     written = "." * ref.level + ref.module
     targets: list[tuple[str, str]] = []
+    lazy_targets: dict[str, str] = {}
     if ref.module:
         targets.append((absolute, written))
     if ref.kind == "from":
@@ -98,12 +101,21 @@ def check_chain(
         for name in ref.names:
             sub = f"{absolute}.{name}" if absolute else name
             resolution = resolver.resolve(sub, path)
-            if resolution.status is not ResolutionStatus.STDLIB and resolution.location:
-                targets.append((sub, f"{written}.{name}" if ref.module else f"{written}{name}"))
+            shown = f"{written}.{name}" if ref.module else f"{written}{name}"
+            if resolution.status in _FOLLOWED and resolution.location:
+                targets.append((sub, shown))
+            elif absolute:
+                # `from celery import Task`, served lazily from celery.app.task.
+                lazy = context.outcomes.lazy_module(absolute, name, path)
+                if lazy is not None:
+                    lazy_targets[lazy] = shown
+                    targets.append((lazy, shown))
     for module, shown in targets:
         resolution = resolver.resolve(module, path)
         broken = context.outcomes.chain_break(module, resolution, path)
         if broken is not None:
+            if module in lazy_targets:
+                broken = replace(broken, via=(module, *broken.via))
             return _chain_finding(path, ref, shown, broken, context, inventory)
     return None
 

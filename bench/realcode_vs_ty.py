@@ -25,7 +25,7 @@ from tests.realcode.sdists import CACHE, fetch, make_env, uv_env
 from tests.support.venvs import uv_executable
 
 TY = "ty==0.0.108"
-PROJECTS = {"requests": "2.32.3", "rich": "13.9.4"}
+PROJECTS = {"requests": "2.32.3", "rich": "13.9.4", "celery": "5.4.0"}
 RUNS = 5
 
 

@@ -24,7 +24,9 @@ from tests.realcode.sdists import (
     uninstall,
 )
 
-PROJECTS = {"requests": "2.32.3", "rich": "13.9.4"}
+# requests: compat fallbacks, try/else, flags; rich: optional imports in functions;
+# celery: chains five modules deep, lazy-import tables, optional backends.
+PROJECTS = {"requests": "2.32.3", "rich": "13.9.4", "celery": "5.4.0"}
 # Codes that say "this import fails at run time". undeclared-/transitive-import are about
 # the manifests (requests declares in setup.py), checked by the declarations' own tests.
 FAILURE_CODES = frozenset(
@@ -42,6 +44,7 @@ MUTATIONS = [
     ("requests", "urllib3", "urllib3"),
     ("rich", "pygments", "pygments"),
     ("rich", "markdown-it-py", "markdown_it"),
+    ("celery", "billiard", "billiard"),
 ]
 
 

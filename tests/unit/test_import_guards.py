@@ -350,3 +350,12 @@ def test_find_spec_flags_and_tests(project: Path, tmp_path: Path) -> None:
     found = lines_of(check(path, context_for(project, venv)))
     # fastlib isn't there, so its branch never runs; yamlish is, so its branch does.
     assert found == {6: (Code.MISSING_IMPORT, Severity.ERROR)}
+
+
+def test_the_unreachable_imports_option_reaches_the_checks() -> None:
+    from envsense.lsp.options import parse_options, session_settings
+
+    options, error = parse_options({"reportUnreachableImports": True})
+    assert error is None
+    assert session_settings(options).report_unreachable_imports is True
+    assert session_settings(parse_options({})[0]).report_unreachable_imports is False

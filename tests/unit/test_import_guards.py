@@ -227,13 +227,22 @@ def test_flags_set_by_try_imports_decide_later_ifs(project: Path, tmp_path: Path
 def test_undecidable_guards_are_information_naming_the_condition(
     project: Path, tmp_path: Path
 ) -> None:
+    # A module that makes its names at run time: whether `speedup` exists can't be told.
+    (project / "pkg" / "_impl.py").write_text("X = 1\n")
+    (project / "pkg" / "compat.py").write_text("from ._impl import *\n")
     (project / "pkg" / "sibling.py").write_text("X = 1\n")
     path = project / "pkg" / "maybe.py"
-    path.write_text("try:\n    from . import sibling\nexcept ImportError:\n    import nothere\n")
-    [finding] = check(path, context_for(project, venv_with(tmp_path)))
-    assert (finding.code, finding.severity) == (Code.MISSING_IMPORT, Severity.INFORMATION)
-    assert "runs only if `from . import sibling` fails" in finding.message
-    assert "can't be told statically" in finding.message
+    path.write_text(
+        "try:\n    from .compat import speedup\nexcept ImportError:\n    import nothere\n"
+        "try:\n    from . import sibling\nexcept ImportError:\n    import sibling_fallback\n"
+        "try:\n    from . import missing_sibling\nexcept ImportError:\n    import needed\n"
+    )
+    undecided, needed = check(path, context_for(project, venv_with(tmp_path)))
+    assert (undecided.code, undecided.severity) == (Code.MISSING_IMPORT, Severity.INFORMATION)
+    assert "runs only if `from .compat import speedup` fails" in undecided.message
+    assert "can't be told statically" in undecided.message
+    # `from . import sibling` works (a submodule), `missing_sibling` is nowhere.
+    assert (needed.span.line, needed.severity) == (11, Severity.ERROR)
 
 
 def test_a_package_module_never_imports_itself_through_its_own_folder(

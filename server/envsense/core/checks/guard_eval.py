@@ -53,6 +53,13 @@ def module_file(resolution: Resolution) -> Path | None:
     return init if location.suffix == "" and init.is_file() else None
 
 
+def is_submodule_location(resolution: Resolution, name: str) -> bool:
+    """`pkg.name` resolved to a module of its own: the resolver also accepts any attribute
+    of a module file (six.moves), located at that file."""
+    location = resolution.location
+    return resolution.ok and location is not None and name in (location.stem, location.name)
+
+
 class GuardEvaluation:
     """Guard and probe evaluation; ImportOutcomes supplies the chains and file reading."""
 
@@ -87,8 +94,9 @@ class GuardEvaluation:
     def probe_works(self, probe: Probe, file: Path, depth: int = 0) -> bool | None:
         """Whether `probe` imports without error here (names included)."""
         with self._lock:
-            if not probe.module:
-                return None  # `from . import x`: x may be an attribute or a submodule
+            if not probe.module and not probe.level:
+                return None
+            # `from . import x` names the package itself; x is a submodule or an attribute.
             absolute = resolve_relative(probe.module, probe.level, file, None)
             if absolute is None:
                 return None
@@ -110,7 +118,9 @@ class GuardEvaluation:
                 # `from urllib3.contrib import pyopenssl`: a submodule named runs too.
                 for name in probe.names:
                     sub = self.resolver.resolve(f"{absolute}.{name}", file)
-                    if sub.ok and self.chain_break(sub.module, sub, file, depth):
+                    if is_submodule_location(sub, name) and self.chain_break(
+                        sub.module, sub, file, depth
+                    ):
                         return False
             return self._names_defined(absolute, probe.names, source, file, stdlib)
 
@@ -132,8 +142,7 @@ class GuardEvaluation:
         if stdlib:
             # The resolver accepts any dotted name under a stdlib package; look at the files.
             return self._stdlib_file(f"{module}.{name}") is not None
-        sub = self.resolver.resolve(f"{module}.{name}", file)
-        return sub.ok and sub.location is not None
+        return is_submodule_location(self.resolver.resolve(f"{module}.{name}", file), name)
 
     def _stdlib_file(self, module: str) -> Path | None:
         if self.stdlib_dir is None:

@@ -23,7 +23,12 @@ from pathlib import Path
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 
-from envsense.core.checks.guard_eval import GuardEvaluation, definitely_fails, module_file
+from envsense.core.checks.guard_eval import (
+    GuardEvaluation,
+    definitely_fails,
+    is_submodule_location,
+    module_file,
+)
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
@@ -306,7 +311,7 @@ class ImportOutcomes(GuardEvaluation):
         if ref.kind == "from":
             for name in ref.names:
                 sub = self.resolver.resolve(f"{absolute}.{name}" if absolute else name, source)
-                if sub.status in _FOLLOWED and sub.location is not None:
+                if sub.status in _FOLLOWED and is_submodule_location(sub, name):
                     targets.append(sub.module)
                 else:
                     lazy = self.lazy_module(absolute, name, source)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core.checks.guard_eval import is_submodule_location
 from envsense.core.checks.import_chain import ChainBreak
 from envsense.core.checks.install_fixes import (
     declared_for_module,
@@ -102,7 +103,7 @@ def check_chain(
             sub = f"{absolute}.{name}" if absolute else name
             resolution = resolver.resolve(sub, path)
             shown = f"{written}.{name}" if ref.module else f"{written}{name}"
-            if resolution.status in _FOLLOWED and resolution.location:
+            if resolution.status in _FOLLOWED and is_submodule_location(resolution, name):
                 targets.append((sub, shown))
             elif absolute:
                 # `from celery import Task`, served lazily from celery.app.task.

@@ -64,6 +64,8 @@ def _fingerprint(session: Session, path: Path) -> str:
         context.inventory.state_key() if context.inventory else "",
         manifests_fingerprint(context.declarations.manifests),
         repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
+        # Findings follow imports into other files of the project (import-chain-broken).
+        context.sources_stamp(),
     )
 
 

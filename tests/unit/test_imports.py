@@ -15,6 +15,7 @@ from envsense.core.imports.extract import (
     extract_imports_from_bytes,
     resolve_relative,
 )
+from envsense.core.imports.refs import Probe
 from envsense.core.versions import PythonVersion
 
 PY310 = PythonVersion(3, 10, 13)
@@ -85,7 +86,9 @@ def test_guards_are_reported(tmp_path: Path) -> None:
     _, refs = read(path)
     found = by_module(refs)
     assert found["ujson"].guarded and not found["ujson"].conditional
-    assert not found["json"].guarded and found["json"].conditional
+    # The fallback runs only if `import ujson` fails: a guard the checks evaluate.
+    assert not found["json"].guarded and not found["json"].conditional
+    assert [(g.probes, g.when_ok) for g in found["json"].guards] == [((Probe("ujson"),), False)]
     assert not found["needs_oserror"].guarded
     assert found["bare"].guarded
     assert found["collections.abc"].type_checking
@@ -285,3 +288,42 @@ def test_resolve_relative_with_a_package_root(tmp_path: Path) -> None:
     assert resolve_relative("", 2, module, src) == "ns"
     assert resolve_relative("x", 3, module, src) is None
     assert resolve_relative("x", 1, tmp_path / "elsewhere.py", src) is None
+
+
+def test_dynamic_imports_of_a_loop_over_literal_names(tmp_path: Path) -> None:
+    # requests/packages.py: `for package in ("urllib3", "idna"): __import__(package)`.
+    path = tmp_path / "packages.py"
+    path.write_text(
+        'for package in ("urllib3", "idna"):\n    locals()[package] = __import__(package)\n'
+        "for other in names():\n    __import__(other)\n"
+    )
+    _, refs = read(path)
+    assert [(r.module, r.kind, r.span) for r in refs] == [
+        ("idna", "dynamic", Span(1, 35, 1, 42)),
+        ("urllib3", "dynamic", Span(1, 35, 1, 42)),
+    ]
+
+
+def test_flags_and_else_branches_become_guards() -> None:
+    source = (
+        "has_simplejson = False\n"
+        "try:\n    import simplejson\n    has_simplejson = True\nexcept ImportError:\n    pass\n"
+        "try:\n    from urllib3.contrib import pyopenssl\nexcept ImportError:\n"
+        "    pyopenssl = None\nelse:\n    import OpenSSL\n"
+        "if has_simplejson:\n    from simplejson import JSONDecodeError\n"
+        "if pyopenssl is None:\n    import fallback\n"
+        "if not has_simplejson:\n    import plain\n"
+        "try:\n    import a\n    a.setup()\nexcept Exception:\n    import b\n"
+    )
+    refs = extract_imports(source, version=PythonVersion(3, 12), platform="linux").imports
+    guards = {r.span.line + 1: [(g.probes, g.when_ok) for g in r.guards] for r in refs}
+    simplejson = (Probe("simplejson"),)
+    pyopenssl = (Probe("urllib3.contrib", 0, ("pyopenssl",)),)
+    assert guards[3] == []  # the try's own import is `guarded`, not guarded by itself
+    assert guards[12] == [(pyopenssl, True)]  # else:
+    assert guards[14] == [(simplejson, True)]  # if has_simplejson:
+    assert guards[16] == [(pyopenssl, False)]  # if pyopenssl is None:
+    assert guards[18] == [(simplejson, False)]  # if not has_simplejson:
+    # A broad handler around more than imports: it may run for other reasons.
+    b = next(r for r in refs if r.module == "b")
+    assert b.guards == () and b.conditional

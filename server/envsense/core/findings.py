@@ -25,6 +25,8 @@ class Code(str, Enum):
     NO_ENVIRONMENT = "no-environment"
     # A manifest (pyproject.toml, requirements.txt, ...) that can't be read: one per file.
     MALFORMED_MANIFEST = "malformed-manifest"
+    # An import that resolves, of a module that fails when imported (it imports something missing).
+    IMPORT_CHAIN_BROKEN = "import-chain-broken"
 
     def __str__(self) -> str:
         return self.value
@@ -67,6 +69,7 @@ DEFAULT_SEVERITY: dict[Code, Severity] = {
     Code.PYTHON_VERSION_MISMATCH: Severity.WARNING,
     Code.NO_ENVIRONMENT: Severity.WARNING,
     Code.MALFORMED_MANIFEST: Severity.ERROR,
+    Code.IMPORT_CHAIN_BROKEN: Severity.WARNING,
 }
 
 

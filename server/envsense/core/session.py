@@ -42,6 +42,8 @@ class SessionSettings:
     extra_paths: tuple[Path, ...] = ()
     severity_overrides: Mapping[Code, Severity | None] = field(default_factory=dict)
     trusted: bool = True
+    # Findings on imports that never run in the environment are hints instead of dropped.
+    report_unreachable_imports: bool = False
 
 
 class Session:
@@ -85,6 +87,7 @@ class Session:
         with self._lock:
             self.settings = settings
             self._selections.clear()
+            self._contexts.clear()
 
     def change_folders(self, *, added: Iterable[Path], removed: Iterable[Path]) -> None:
         with self._lock:
@@ -288,6 +291,7 @@ class Session:
             selection=selection,
             inventory=inventory,
             extra_paths=self.settings.extra_paths,
+            report_unreachable=self.settings.report_unreachable_imports,
         )
         with self._lock:
             self._contexts[project.root] = (key, context)

@@ -142,6 +142,8 @@ class ActionBuilder:
             Code.NO_ENVIRONMENT: self.no_environment,
             Code.PYTHON_VERSION_MISMATCH: self.python_version_mismatch,
             Code.STDLIB_UNAVAILABLE: self.stdlib_unavailable,
+            # The fix installs the missing end of the chain, like a missing import.
+            Code.IMPORT_CHAIN_BROKEN: self.missing_import,
         }
         actions: list[types.CodeAction] = []
         titles: set[str] = set()

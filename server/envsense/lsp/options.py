@@ -33,6 +33,8 @@ class InitOptions:
     extra_paths: list[str] = field(default_factory=list)
     diagnostics: dict[str, CodeSettings] = field(default_factory=dict)
     debounce_ms: int = 150
+    # Imports that can't run in the selected environment (a fallback whose try works): hints.
+    report_unreachable_imports: bool = False
 
 
 def _camel(name: str) -> str:
@@ -95,4 +97,5 @@ def session_settings(options: InitOptions) -> SessionSettings:
         extra_paths=tuple(Path(p).expanduser() for p in options.extra_paths),
         severity_overrides=overrides,
         trusted=options.trusted,
+        report_unreachable_imports=options.report_unreachable_imports,
     )

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from envsense.core.checks.import_chain import ImportOutcomes
+from envsense.core.checks.import_findings import (
+    check_chain,
+    import_finding,
+    optional_when_lazy,
+    with_reachability,
+)
+from envsense.core.checks.install_fixes import (
+    declared_for_module,
+    declared_requirement,
+    install_fix,
+    where_declared,
+)
 from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
 from envsense.core.environment import Environment
 from envsense.core.environment.dependency_graph import DependencyGraph
 from envsense.core.environment.inventory import Distribution, Inventory
-from envsense.core.environment.modulemap import distributions_for_module
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
-from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
-from envsense.core.imports.extract import ImportRef, extract_imports, resolve_relative
+from envsense.core.files import iter_checkable_files
+from envsense.core.findings import Code, Finding, FixData
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.extract import ImportRef, resolve_relative
 from envsense.core.imports.notebooks import extract_notebook_imports
-from envsense.core.projects import Project
 from envsense.core.selection import Selection
+
+if TYPE_CHECKING:
+    # Only a type here; importing core.projects first would close an import cycle with
+    # core.discovery for callers that import the checks first.
+    from envsense.core.projects import Project
 
 
 @dataclass
@@ -28,8 +48,13 @@ class ProjectContext:
     selection: Selection
     inventory: Inventory | None
     extra_paths: tuple[Path, ...] = ()
+    # `envsense.reportUnreachableImports`: imports that never run here become hints.
+    report_unreachable: bool = False
     _resolver: Resolver | None = field(default=None, init=False, repr=False)
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
+    _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
+    _sources_stamp: str | None = field(default=None, init=False, repr=False)
+    _fixes: dict[str, FixData] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -41,6 +66,35 @@ class ProjectContext:
             roots = [self.project.root, self.project.root / "src"]
             self._resolver = Resolver(self.inventory, roots, self.extra_paths)
         return self._resolver
+
+    @property
+    def outcomes(self) -> ImportOutcomes:
+        """Import chains and guards evaluated in this environment (cached per module file)."""
+        if self._outcomes is None:
+            inventory = self.inventory
+            if inventory is None:
+                self._outcomes = ImportOutcomes(self.resolver, Target())
+            else:
+                target = Target(inventory.version, inventory.platform)
+                stdlib_dir = inventory.layout.stdlib_dir
+                self._outcomes = ImportOutcomes(self.resolver, target, stdlib_dir)
+        return self._outcomes
+
+    def sources_stamp(self) -> str:
+        """Changes when any Python file of the project changes: a file's import-chain-broken
+        findings depend on the modules it imports, so a results cache must key on this."""
+        if self._sources_stamp is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for path in iter_checkable_files([self.project.root]):
+                if path.suffix != ".py":
+                    continue
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
+            self._sources_stamp = digest.hexdigest()
+        return self._sources_stamp
 
     @property
     def graph(self) -> DependencyGraph:
@@ -59,9 +113,14 @@ def source_findings(path: Path, text: str, context: ProjectContext) -> list[Find
     if script is not None:
         # A PEP 723 script is its own project: its block is what it declares.
         context = ProjectContext(
-            context.project, script, context.selection, inventory, context.extra_paths
+            context.project,
+            script,
+            context.selection,
+            inventory,
+            context.extra_paths,
+            context.report_unreachable,
         )
-    scan = extract_imports(text, version=inventory.version, platform=inventory.platform)
+    scan = context.outcomes.scan_text(path, text)
     return _findings_for_imports(path, scan.imports, context, inventory)
 
 
@@ -86,9 +145,20 @@ def _findings_for_imports(
         if ref.type_checking:
             # Never executed at run time, so it can't fail there.
             continue
-        finding = _check_import(path, ref, context, inventory)
+        runs: bool | None = True
+        if ref.guards:
+            # A fallback in `except ImportError:`, a try's `else:`, `if HAS_X:`: decided by
+            # whether the guarding imports work in this environment.
+            runs = context.outcomes.guards_hold(ref.guards, path)
+            if runs is False and not context.report_unreachable:
+                continue
+        # A module that fails when imported matters more than whether it is declared.
+        finding = check_chain(path, ref, context, inventory)
+        if finding is None:
+            finding = _check_import(path, ref, context, inventory)
         if finding is not None:
-            findings.append(finding)
+            finding = optional_when_lazy(finding, ref, context)
+            findings.append(with_reachability(finding, ref, runs, inventory))
     return findings
 
 
@@ -111,31 +181,35 @@ def _check_import(
             f"'{ref.module}' exists in {env.label} only as an extension module built for "
             f"another Python: {resolution.detail}"
         )
-        return _finding(
+        return import_finding(
             path, ref, Code.INCOMPATIBLE_EXTENSION, message, _fix(ref, resolution, context)
         )
     if status is ResolutionStatus.STUB_ONLY:
-        fix = _install_fix(ref, context, inventory)
+        fix = install_fix(ref.module, context, inventory)
         wanted = f"; install {fix.distribution} for the code itself" if fix.distribution else ""
         stubs = ", ".join(d.name for d in resolution.distributions) or "stubs"
         message = f"'{ref.module}' has only type stubs ({stubs}) in {env.label}{wanted}"
-        return _finding(path, ref, Code.MISSING_MODULE_SOURCE, message, fix)
+        return import_finding(path, ref, Code.MISSING_MODULE_SOURCE, message, fix)
     return _missing(path, ref, context, inventory)
 
 
 def _missing(path: Path, ref: ImportRef, context: ProjectContext, inventory: Inventory) -> Finding:
     env = inventory.environment
-    fix = _install_fix(ref, context, inventory)
+    fix = install_fix(ref.module, context, inventory)
     message = f"'{ref.module}' is not installed in {env.label}"
     if fix.distribution:
+        declared = declared_requirement(context.declarations, fix.distribution)
+        if declared is None and fix.module:
+            declared = declared_for_module(fix.module, context)
+        # `proj[http2]` is what the fix installs; the module comes from the requirement.
+        provider = declared.name if declared and "[" in fix.distribution else fix.distribution
         others = f" (or {', '.join(fix.alternatives)})" if fix.alternatives else ""
-        message += f"; it is provided by {fix.distribution}{others}"
-        declared = _declared(context.declarations, fix.distribution)
+        message += f"; it is provided by {provider}{others}"
         if declared is not None:
-            message += f", declared in {declared.manifest.name} as {declared.raw}"
+            message += f", declared in {where_declared(declared)} as {declared.raw}"
         elif fix.name_source == "guessed":
             message += " (name guessed from the import)"
-    return _finding(path, ref, Code.MISSING_IMPORT, message, fix)
+    return import_finding(path, ref, Code.MISSING_IMPORT, message, fix)
 
 
 def _stdlib_unavailable(
@@ -164,7 +238,7 @@ def _stdlib_unavailable(
         backport=change.backport if change else None,
         environment=env.key,
     )
-    return _finding(path, ref, Code.STDLIB_UNAVAILABLE, message, fix)
+    return import_finding(path, ref, Code.STDLIB_UNAVAILABLE, message, fix)
 
 
 def _check_declared(
@@ -179,7 +253,7 @@ def _check_declared(
         return None
     declarations = context.declarations
     for dist in providers:
-        declared = _declared(declarations, dist.name)
+        declared = declared_requirement(declarations, dist.name)
         if declared is not None:
             return _version_mismatch(path, ref, dist, declared, inventory)
     if not declarations.declares_dependencies or _is_project_itself(providers, context):
@@ -202,9 +276,9 @@ def _check_declared(
             f"'{ref.module}' comes from {dist.name} {dist.version}, installed only as a "
             f"dependency of {parent}; declare it in {where}"
         )
-        return _finding(path, ref, Code.TRANSITIVE_IMPORT, message, fix)
+        return import_finding(path, ref, Code.TRANSITIVE_IMPORT, message, fix)
     message = f"'{ref.module}' comes from {dist.name} {dist.version}, which {where} doesn't declare"
-    return _finding(path, ref, Code.UNDECLARED_IMPORT, message, fix)
+    return import_finding(path, ref, Code.UNDECLARED_IMPORT, message, fix)
 
 
 def _version_mismatch(
@@ -235,7 +309,7 @@ def _version_mismatch(
         manifest=str(declared.manifest),
         environment=inventory.environment.key,
     )
-    return _finding(path, ref, Code.VERSION_MISMATCH, message, fix)
+    return import_finding(path, ref, Code.VERSION_MISMATCH, message, fix)
 
 
 def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Finding | None:
@@ -248,29 +322,7 @@ def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Find
         return None
     dots = "." * ref.level
     message = f"relative import '{dots}{ref.module}' doesn't exist: no module {absolute}"
-    return _finding(path, ref, Code.MISSING_IMPORT, message, FixData(module=absolute))
-
-
-def _install_fix(ref: ImportRef, context: ProjectContext, inventory: Inventory) -> FixData:
-    declared = {
-        name: reqs[0].name for name, reqs in context.declarations.by_canonical().items() if reqs
-    }
-    guess = distributions_for_module(ref.module, None, declared=declared)
-    names = guess.names
-    declared_req = _declared(context.declarations, names[0]) if names else None
-    return FixData(
-        module=ref.module,
-        distribution=names[0] if names else None,
-        name_source=guess.source if names else None,
-        alternatives=tuple(names[1:]),
-        specifier=str(declared_req.requirement.specifier)
-        if declared_req and declared_req.requirement and declared_req.requirement.specifier
-        else None,
-        requirement=declared_req.raw if declared_req else None,
-        manifest=_manifest_for_fix(context, declared_req),
-        environment=inventory.environment.key,
-        project=str(context.project.root),
-    )
+    return import_finding(path, ref, Code.MISSING_IMPORT, message, FixData(module=absolute))
 
 
 def _fix(ref: ImportRef, resolution: Resolution, context: ProjectContext) -> FixData:
@@ -284,31 +336,7 @@ def _fix(ref: ImportRef, resolution: Resolution, context: ProjectContext) -> Fix
     )
 
 
-def _manifest_for_fix(context: ProjectContext, declared: DeclaredRequirement | None) -> str | None:
-    if declared is not None:
-        return str(declared.manifest)
-    manifest = context.declarations.preferred_manifest()
-    return str(manifest) if manifest else None
-
-
-def _declared(declarations: Declarations, name: str) -> DeclaredRequirement | None:
-    from packaging.utils import canonicalize_name
-
-    found = declarations.by_canonical().get(canonicalize_name(name))
-    return found[0] if found else None
-
-
 def _is_project_itself(providers: Sequence[Distribution], context: ProjectContext) -> bool:
     """The project's own distribution, installed editable into its environment."""
     own = context.declarations.project_name
     return own is not None and any(d.canonical_name == own for d in providers)
-
-
-def _finding(path: Path, ref: ImportRef, code: Code, message: str, fix: FixData) -> Finding:
-    severity = DEFAULT_SEVERITY[code]
-    if ref.guarded and code in (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE):
-        # An optional dependency: the code already handles its absence.
-        severity = Severity.INFORMATION
-        message += " (the import is guarded by try/except ImportError)"
-    span: Span = ref.span
-    return Finding(path, span, code, severity, message, fix)

@@ -222,22 +222,24 @@ class Resolver:
     # -- resolution ------------------------------------------------------------------
 
     def _chain(self, importing_file: Path | None) -> tuple[Path, ...]:
-        """The importing file's folder and its parents, up to the project root holding it."""
+        """The folder Python puts on sys.path for the importing file, when not a source root.
+
+        A script run directly has its own folder there. A module of a package never has
+        its own folder (`eventlet.py` importing `eventlet` does not find itself): only the
+        folder its top-level package sits in, the first folder upward without
+        `__init__.py`, which is where `python -m` or pytest run it from.
+        """
         if importing_file is None:
             return ()
         folder = importing_file.parent
-        root = next((r for r in self.project_roots if folder.is_relative_to(r)), None)
-        chain = [folder]
-        if root is not None:
-            while folder != root and folder.parent != folder:
-                folder = folder.parent
-                chain.append(folder)
-        return tuple(p for p in chain if p not in self._project)
+        while (folder / "__init__.py").is_file() and folder.parent != folder:
+            folder = folder.parent
+        return () if folder in self._project else (folder,)
 
     def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
         """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
         # Most names resolve the same from every file; only names found nowhere else
-        # depend on the importing file's folder chain, the last place searched.
+        # depend on the importing file's own sys.path entry, the last place searched.
         on_path = self._on_path.get(module)
         if on_path is None:
             on_path = self._resolve_on_path(module)

@@ -57,8 +57,11 @@ def type_checking_test(test: ast.expr) -> bool | None:
 
 
 def handlers_catch_import_errors(handlers: list[ast.ExceptHandler]) -> bool:
-    """Whether a failing import inside the `try:` body would be caught."""
+    """Whether a failing import inside the `try:` body would be caught (and not re-raised)."""
     for handler in handlers:
+        if handler.body and isinstance(handler.body[-1], ast.Raise):
+            # `except ImportError: raise RuntimeError("install x")`: the module still fails.
+            continue
         if handler.type is None:
             return True
         if _names_import_error(handler.type):
@@ -234,3 +237,15 @@ def _startswith(node: ast.Call, target: Target) -> bool | None:
     if isinstance(prefix, tuple) and all(isinstance(p, str) for p in prefix):
         return subject.startswith(tuple(str(p) for p in prefix))
     return None
+
+
+def is_main_test(test: ast.expr) -> bool:
+    """`__name__ == "__main__"` (either way round)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1):
+        return False
+    if not isinstance(test.ops[0], ast.Eq):
+        return False
+    sides = (test.left, test.comparators[0])
+    names = [s for s in sides if isinstance(s, ast.Name) and s.id == "__name__"]
+    mains = [s for s in sides if isinstance(s, ast.Constant) and s.value == "__main__"]
+    return len(names) == 1 and len(mains) == 1

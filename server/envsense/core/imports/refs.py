@@ -11,6 +11,43 @@ ImportKind = Literal["import", "from", "dynamic"]
 
 
 @dataclass(frozen=True, slots=True)
+class Probe:
+    """An import whose success decides whether guarded code runs (`module` as written)."""
+
+    module: str
+    level: int = 0
+    names: tuple[str, ...] = ()
+    # `importlib.util.find_spec("x")`: true when x is found, whether or not it imports.
+    find_only: bool = False
+
+    @property
+    def text(self) -> str:
+        dotted = "." * self.level + self.module
+        if self.find_only:
+            return f'find_spec("{dotted}")'
+        if self.names:
+            return f"from {dotted} import {', '.join(self.names)}"
+        return f"import {dotted}"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportGuard:
+    """Code that runs only when every probe imports (`when_ok`), or only when one fails.
+
+    `except ImportError:` after `try: import x` is ImportGuard((x,), when_ok=False); the
+    try's `else:` and `if HAS_X:` (HAS_X set by that try) are when_ok=True.
+    """
+
+    probes: tuple[Probe, ...]
+    when_ok: bool
+    line: int = 0
+
+    def describe(self) -> str:
+        probes = " / ".join(f"`{p.text}`" for p in self.probes)
+        return f"runs only if {probes} {'works' if self.when_ok else 'fails'}"
+
+
+@dataclass(frozen=True, slots=True)
 class ImportRef:
     """One imported module as written in the source.
 
@@ -30,6 +67,10 @@ class ImportRef:
     in_function: bool = False
     # Inside an `if` (or except/match branch) whose outcome on the target isn't known.
     conditional: bool = False
+    # The import runs only if every guard holds (try/except/else and flags they set).
+    guards: tuple[ImportGuard, ...] = ()
+    # Under `if __name__ == "__main__":`: runs when the file is run, never when imported.
+    main_block: bool = False
 
     @property
     def top_level(self) -> str:
@@ -55,6 +96,23 @@ class ImportContext:
     type_checking: bool = False
     in_function: bool = False
     conditional: bool = False
+    guards: tuple[ImportGuard, ...] = ()
+    main_block: bool = False
+
+    def with_guard(self, guard: ImportGuard) -> ImportContext:
+        return ImportContext(
+            self.guarded,
+            self.type_checking,
+            self.in_function,
+            self.conditional,
+            (*self.guards, guard),
+            self.main_block,
+        )
+
+    def in_main_block(self) -> ImportContext:
+        return ImportContext(
+            self.guarded, self.type_checking, self.in_function, self.conditional, self.guards, True
+        )
 
     def but(
         self,
@@ -69,4 +127,6 @@ class ImportContext:
             self.type_checking if type_checking is None else type_checking,
             self.in_function if in_function is None else in_function,
             self.conditional if conditional is None else conditional,
+            self.guards,
+            self.main_block,
         )

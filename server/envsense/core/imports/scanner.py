@@ -19,9 +19,11 @@ from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
+    is_main_test,
     type_checking_test,
     with_suppresses_import_errors,
 )
+from envsense.core.imports.flags import FlagTable
 from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
@@ -253,9 +255,11 @@ class Scanner:
         self.dynamic = dynamic
         self.refs: list[ImportRef] = []
         self.syntax_error: str | None = None
+        # Shared by every chunk: a flag set in one top-level try is read by a later `if`.
+        self.flags = FlagTable(layout.lines, target)
 
     def _collector(self, offset: int) -> ImportCollector:
-        return ImportCollector(self.layout.lines, self.target, offset, self.dynamic)
+        return ImportCollector(self.layout.lines, self.target, offset, self.dynamic, self.flags)
 
     def _note_error(self, error: SyntaxError, offset: int) -> None:
         if self.syntax_error is None:
@@ -356,6 +360,8 @@ class Scanner:
             checking = type_checking_test(test.test)
             if checking is not None:
                 return ctx.but(type_checking=True) if checking else ctx
+            if is_main_test(test.test):
+                return ctx.in_main_block()
             outcome = evaluate_condition(test.test, self.target)
             if outcome is False:
                 return None

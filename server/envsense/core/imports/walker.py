@@ -11,15 +11,19 @@ from envsense.core.imports.conditions import (
     Target,
     evaluate_condition,
     handlers_catch_import_errors,
+    is_main_test,
     type_checking_test,
     with_suppresses_import_errors,
 )
-from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef
+from envsense.core.imports.flags import UNKNOWN, Flag, FlagTable, assigned_literals
+from envsense.core.imports.refs import ImportContext, ImportGuard, ImportKind, ImportRef, Probe
 
 _TRY_NODES: tuple[type[ast.stmt], ...] = (ast.Try,) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 )
 _IDENT_EXTRA = "_."
+# Handlers that catch more than import errors: the try body must be only imports then.
+_BROAD = frozenset({"Exception", "BaseException"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +53,16 @@ class ImportCollector:
         target: Target,
         line_offset: int,
         dynamic: DynamicNames | None,
+        flags: FlagTable | None = None,
     ) -> None:
         self.lines = lines
         self.target = target
         self.line_offset = line_offset
         self.dynamic = dynamic
+        self.flags = flags if flags is not None else FlagTable(lines, target)
         self.refs: list[ImportRef] = []
+        # Loop variables bound to literal strings, for dynamic imports that name them.
+        self._loop_values: dict[str, tuple[str, ...]] = {}
 
     def walk(self, body: Iterable[ast.stmt], ctx: ImportContext) -> None:
         for node in body:
@@ -81,8 +89,7 @@ class ImportCollector:
             self.walk(node.body, ctx.but(guarded=True) if guarded else ctx)
         elif isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
             self._dynamic_in([node.test if isinstance(node, ast.While) else node.iter], ctx)
-            self.walk(node.body, ctx)
-            self.walk(node.orelse, ctx)
+            self._loop(node, ctx)
         elif isinstance(node, ast.Match):
             self._dynamic_in([node.subject], ctx)
             for case in node.cases:
@@ -98,11 +105,23 @@ class ImportCollector:
             self.walk(node.body, ctx.but(type_checking=True) if checking else ctx)
             self.walk(node.orelse, ctx if checking else ctx.but(type_checking=True))
             return
+        if is_main_test(node.test):
+            self.walk(node.body, ctx.in_main_block())
+            self.walk(node.orelse, ctx)
+            return
         outcome = evaluate_condition(node.test, self.target)
+        guard = None
+        if outcome is None:
+            outcome, guard = self.flags.evaluate(node.test, self._index(node.lineno))
         if outcome is True:
             self.walk(node.body, ctx)
         elif outcome is False:
             self.walk(node.orelse, ctx)
+        elif guard is not None:
+            # `if HAS_X:` where a try/except import set HAS_X: decided by that import.
+            self.walk(node.body, ctx.with_guard(guard))
+            inverse = ImportGuard(guard.probes, not guard.when_ok, guard.line)
+            self.walk(node.orelse, ctx.with_guard(inverse))
         else:
             branch = ctx.but(conditional=True)
             self.walk(node.body, branch)
@@ -111,13 +130,46 @@ class ImportCollector:
     def _try(self, node: ast.stmt, ctx: ImportContext) -> None:
         body: list[ast.stmt] = getattr(node, "body", [])
         handlers: list[ast.ExceptHandler] = getattr(node, "handlers", [])
+        orelse: list[ast.stmt] = getattr(node, "orelse", [])
         guarded = handlers_catch_import_errors(handlers)
         self.walk(body, ctx.but(guarded=True) if guarded else ctx)
+        probes = _probes(body, handlers) if guarded else ()
+        line = self._index(node.lineno)
         for handler in handlers:
-            # A fallback import only runs when the body failed.
-            self.walk(handler.body, ctx.but(conditional=True))
-        self.walk(getattr(node, "orelse", []), ctx)
+            if probes and handlers_catch_import_errors([handler]):
+                # A fallback import only runs when one of the body's imports failed.
+                self.walk(handler.body, ctx.with_guard(ImportGuard(probes, False, line)))
+            else:
+                self.walk(handler.body, ctx.but(conditional=True))
+        if probes:
+            self.walk(orelse, ctx.with_guard(ImportGuard(probes, True, line)))
+            if not ctx.in_function:
+                self._record_flags(probes, body, handlers, orelse, line)
+        else:
+            self.walk(orelse, ctx)
         self.walk(getattr(node, "finalbody", []), ctx)
+
+    def _record_flags(
+        self,
+        probes: tuple[Probe, ...],
+        body: list[ast.stmt],
+        handlers: list[ast.ExceptHandler],
+        orelse: list[ast.stmt],
+        line: int,
+    ) -> None:
+        ok = assigned_literals(body) | assigned_literals(orelse)
+        fail: dict[str, object] = {}
+        for handler in handlers:
+            if handlers_catch_import_errors([handler]):
+                fail |= assigned_literals(handler.body)
+        for name in ok.keys() | fail.keys():
+            before = self.flags.constant_before(name, line)
+            flag = Flag(probes, ok.get(name, before), fail.get(name, before), line)
+            if flag.ok is not UNKNOWN or flag.fail is not UNKNOWN:
+                self.flags.record(name, flag)
+
+    def _index(self, lineno: int) -> int:
+        return lineno - 1 + self.line_offset
 
     # -- records -------------------------------------------------------------------------
 
@@ -143,6 +195,8 @@ class ImportCollector:
                 type_checking=ctx.type_checking,
                 in_function=ctx.in_function,
                 conditional=ctx.conditional,
+                guards=ctx.guards,
+                main_block=ctx.main_block,
             )
         )
 
@@ -206,10 +260,40 @@ class ImportCollector:
             )
         return False
 
+    def _loop(self, node: ast.For | ast.AsyncFor | ast.While, ctx: ImportContext) -> None:
+        """`for name in ("urllib3", "idna"): __import__(name)` imports each of them."""
+        values = None
+        if isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+            values = _literal_strings(node.iter)
+        if values is None or self.dynamic is None:
+            self.walk(node.body, ctx)
+            self.walk(node.orelse, ctx)
+            return
+        name = node.target.id  # type: ignore[union-attr]
+        previous = self._loop_values.get(name)
+        self._loop_values[name] = values
+        try:
+            self.walk(node.body, ctx)
+        finally:
+            if previous is None:
+                del self._loop_values[name]
+            else:
+                self._loop_values[name] = previous
+        self.walk(node.orelse, ctx)
+
     def _dynamic_call(self, node: ast.Call, ctx: ImportContext) -> None:
         if not node.args:
             return
         arg = node.args[0]
+        if isinstance(arg, ast.Name) and arg.id in self._loop_values:
+            index, text = self._line(arg.lineno)
+            start = char_column(text, arg.col_offset)
+            span = Span(index, start, index, start + len(arg.id))
+            for value in self._loop_values[arg.id]:
+                stripped = value.lstrip(".")
+                if stripped:
+                    self._emit(stripped, len(value) - len(stripped), span, (), "dynamic", ctx)
+            return
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
             return
         value = arg.value
@@ -234,3 +318,53 @@ class ImportCollector:
             end = char_column(text, end_col) if end_col is not None else len(text)
             span = Span(index, start, index, end)
         self._emit(stripped, level, span, (), "dynamic", ctx)
+
+
+def _probes(body: list[ast.stmt], handlers: list[ast.ExceptHandler]) -> tuple[Probe, ...]:
+    """The imports of a try body whose failure is what its handlers catch.
+
+    Empty when the body has none, or when a broad handler (`except Exception:`) could
+    also be reached by the other statements of the body.
+    """
+    broad = any(h.type is None or _names_broad(h.type) for h in handlers)
+    probes: list[Probe] = []
+    for node in body:
+        if isinstance(node, ast.Import):
+            probes += [Probe(alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "__future__":
+                continue
+            names = tuple(alias.name for alias in node.names if alias.name != "*")
+            probes.append(Probe(node.module or "", node.level, names))
+        elif broad and not _harmless(node):
+            return ()
+    return tuple(probes)
+
+
+def _names_broad(node: ast.expr) -> bool:
+    if isinstance(node, ast.Tuple):
+        return any(_names_broad(elt) for elt in node.elts)
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return name in _BROAD
+
+
+def _harmless(node: ast.stmt) -> bool:
+    """Statements that can't raise: `X = True`, `X = y`, `pass`, a docstring."""
+    if isinstance(node, ast.Pass):
+        return True
+    if isinstance(node, ast.Expr):
+        return isinstance(node.value, ast.Constant)
+    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    if value is None:
+        return False
+    if isinstance(node, ast.Assign) and not all(isinstance(t, ast.Name) for t in node.targets):
+        return False
+    return isinstance(value, (ast.Constant, ast.Name))
+
+
+def _literal_strings(node: ast.expr) -> tuple[str, ...] | None:
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)) and node.elts:
+        values = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+        if len(values) == len(node.elts) and all(isinstance(v, str) for v in values):
+            return tuple(str(v) for v in values)
+    return None

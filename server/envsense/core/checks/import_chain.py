@@ -1,0 +1,415 @@
+"""Does importing a module work here? Follow what it imports at module level.
+
+`from .models import Task` fails when models.py does `import sqlalchemy` and SQLAlchemy is
+missing; `import urllib3.contrib.pyopenssl` fails when OpenSSL is. Only unguarded
+module-level imports count (not in a function, not under try/except ImportError, not in
+a branch whose outcome is unknown); guards that depend on other imports are evaluated
+the same way, so `try: import tomllib / except ImportError: import tomli` in a followed
+module is fine on 3.11+. The project's own modules are followed to the end of the chain,
+installed code MAX_DEPTH modules deep. Scans are cached per file (keyed by mtime and
+size) and chain results per file and depth, revalidated by the stamps of every file they
+read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
+from packaging.requirements import InvalidRequirement, Requirement
+
+from envsense.core.checks.guard_eval import (
+    GuardEvaluation,
+    definitely_fails,
+    is_submodule_location,
+    module_file,
+)
+from envsense.core.checks.lazy_attrs import lazy_attribute_table
+from envsense.core.environment.inventory import Distribution
+from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.extract import (
+    ImportScan,
+    extract_imports,
+    extract_imports_from_bytes,
+    resolve_relative,
+)
+from envsense.core.imports.refs import ImportRef
+
+MAX_DEPTH = 3
+# Files past this size are not followed (generated tables, vendored bundles).
+_MAX_FILE_BYTES = 2 * 1024 * 1024
+_REVALIDATE_SECONDS = 1.0
+_MAX_TEXTS = 64
+# Scans of checked files kept for the chains that may follow them soon after.
+_MAX_SEEDS = 2048
+_FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
+
+Stamp = tuple[Path, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    """Importing a module fails: `file` line `line` imports `missing`, which can't be found.
+
+    `via` lists the modules between the imported one and `file`'s module, in order.
+    """
+
+    via: tuple[str, ...]
+    missing: str
+    resolution: Resolution
+    file: Path
+    line: int
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
+def _inside(file: Path, folder: Path) -> bool:
+    # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
+    return str(file).startswith(str(folder) + os.sep)
+
+
+class ImportOutcomes(GuardEvaluation):
+    """Answers "does this import work in the environment?" beyond the name resolving."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        target: Target,
+        stdlib_dir: Path | None = None,
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.resolver = resolver
+        self.target = target
+        self.stdlib_dir = stdlib_dir
+        self.max_depth = max_depth
+        self._files: dict[Path, _FileFacts] = {}
+        # Texts of modules whose names a `from m import name` probe looks up (few).
+        self._texts: dict[Path, tuple[Stamp | None, str]] = {}
+        self._breaks: dict[
+            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
+        ] = {}
+        self._visiting: set[Path] = set()
+        # Results of the current walk that depend on a cycle it cut (committed at its end).
+        self._pending: dict[
+            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
+        ] = {}
+        self._cycle_cut = False
+        self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
+        self._health: dict[str, bool] = {}
+        self._lazy: dict[Path, tuple[Stamp | None, dict[str, str]]] = {}
+        # Diagnostics and code actions check in worker threads; the caches are shared.
+        self._lock = threading.RLock()
+        self._trust: dict[tuple[str, str], bool] = {}
+        self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
+        self._read: list[set[Path]] = []
+
+    # -- guards ------------------------------------------------------------------------
+
+    # -- chains ------------------------------------------------------------------------
+
+    def chain_break(
+        self, module: str, resolution: Resolution, importing_file: Path, depth: int = 0
+    ) -> ChainBreak | None:
+        """Why importing `module` (which resolves) fails here, or None when it works or
+        can't be told. Parent packages run too, except the importing file's own."""
+        with self._lock:
+            if resolution.status not in _FOLLOWED:
+                return None
+            if resolution.status is ResolutionStatus.INSTALLED:
+                # Only hops into installed code count against the bound: the project's
+                # own modules are all followed (celery's chains run 5 modules deep).
+                depth += 1
+                if depth > self.max_depth:
+                    return None
+            if resolution.status is ResolutionStatus.INSTALLED and self._trusted(
+                module, resolution, importing_file
+            ):
+                return None
+            parts = module.split(".")
+            # The module's own file first (the clearest chain), then its parent packages.
+            for index in (len(parts), *range(1, len(parts))):
+                name = ".".join(parts[:index])
+                found = (
+                    resolution
+                    if index == len(parts)
+                    else self.resolver.resolve(name, importing_file)
+                )
+                if found.status not in _FOLLOWED or found.location is None:
+                    continue
+                if found.location.suffix == "" and _inside(importing_file, found.location):
+                    continue  # the importing file's own package: already being imported
+                source = module_file(found)
+                if source is None:
+                    continue
+                broken = self._file_break(source, depth)
+                if broken is not None:
+                    via = (name, *broken.via) if name != module else broken.via
+                    return ChainBreak(
+                        via, broken.missing, broken.resolution, broken.file, broken.line
+                    )
+            return None
+
+    def _trusted(self, module: str, resolution: Resolution, importing_file: Path) -> bool:
+        """Installed code not worth following: a distribution whose own requirements are all
+        installed imports fine through its top-level package and between its own modules.
+        What it needs only for an extra lives in submodules imported by name from outside
+        (`urllib3.contrib.pyopenssl`): those are followed."""
+        providers = resolution.distributions
+        if not providers or not all(self._healthy(d) for d in providers):
+            return False
+        if "." not in module:
+            return True
+        location = resolution.location
+        if location is None:
+            return True
+        key = (module, str(importing_file.parent))
+        cached = self._trust.get(key)
+        if cached is None:
+            # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
+            package = location.parents[module.count(".") - 1]
+            cached = self._trust[key] = _inside(importing_file, package)
+        return cached
+
+    def _healthy(self, dist: Distribution) -> bool:
+        cached = self._health.get(dist.canonical_name)
+        if cached is not None:
+            return cached
+        inventory = self.resolver.inventory
+        healthy = True
+        if inventory is not None:
+            environment = {**inventory.marker_environment(), "extra": ""}
+            for raw in dist.requires:
+                try:
+                    requirement = Requirement(raw)
+                    if requirement.marker is not None and not requirement.marker.evaluate(
+                        environment
+                    ):
+                        continue
+                except (
+                    InvalidRequirement,
+                    InvalidMarker,
+                    UndefinedComparison,
+                    UndefinedEnvironmentName,
+                ):
+                    continue
+                if inventory.distribution(requirement.name) is None:
+                    healthy = False
+                    break
+        self._health[dist.canonical_name] = healthy
+        return healthy
+
+    def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
+        key = (source, depth)
+        cached = self._breaks.get(key)
+        now = time.monotonic()
+        if cached is not None:
+            checked, stamps, result = cached
+            fresh = now - checked < _REVALIDATE_SECONDS
+            if fresh or all(self._stamp_now(path) == (path, m, n) for path, m, n in stamps):
+                if not fresh:
+                    self._breaks[key] = (now, stamps, result)
+                if self._read:
+                    paths = [path for path, _, _ in stamps]
+                    for outer in self._read:
+                        outer.update(paths)
+                return result
+        if key in self._pending:
+            return None  # explored earlier in this walk: nothing it reaches is missing
+        if source in self._visiting:
+            # An import cycle: the module is already half imported. Whether what lies
+            # behind it breaks is decided where the walk started (see below).
+            self._cycle_cut = True
+            return None
+        outermost = not self._visiting
+        if outermost:
+            self._cycle_cut = False
+        self._visiting.add(source)
+        read: set[Path] = {source}
+        self._read.append(read)
+        try:
+            result = self._compute_break(source, depth)
+        finally:
+            self._read.pop()
+            self._visiting.discard(source)
+        for outer in self._read:
+            outer.update(read)
+        entry = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
+        if result is not None or not self._cycle_cut:
+            # A break found is real; so is "nothing missing" when no cycle was cut.
+            self._breaks[key] = entry
+        else:
+            # "Nothing missing" behind a cut cycle holds only if the walk's start agrees:
+            # a module in a cycle fails when any module of the cycle does.
+            self._pending[key] = entry
+        if outermost:
+            if result is None:
+                self._breaks.update(self._pending)
+            self._pending.clear()
+        return result
+
+    def _stamp_now(self, path: Path) -> Stamp | None:
+        """A file's stamp, stat'ed at most once per revalidation window (a chain's result
+        is revalidated by the stamps of every file behind it: many entries share files)."""
+        now = time.monotonic()
+        seen = self._stat_seen.get(path)
+        if seen is not None and now - seen[0] < _REVALIDATE_SECONDS:
+            return seen[1]
+        stamp = _stamp(path)
+        self._stat_seen[path] = (now, stamp)
+        return stamp
+
+    def _compute_break(self, source: Path, depth: int) -> ChainBreak | None:
+        facts = self._load(source)
+        scan = facts.scan
+        if scan is None or facts.edits_sys_path:
+            # A module that edits sys.path imports from places we don't model.
+            return None
+        for ref in scan.imports:
+            if not self._always_runs(ref, source, depth):
+                continue
+            for absolute in self._targets(ref, source):
+                resolution = self.resolver.resolve(absolute, source)
+                if definitely_fails(resolution):
+                    return ChainBreak((), absolute, resolution, source, ref.span.line)
+                if resolution.ok:
+                    broken = self.chain_break(absolute, resolution, source, depth)
+                    if broken is not None:
+                        via = (absolute, *broken.via)
+                        return ChainBreak(
+                            via, broken.missing, broken.resolution, broken.file, broken.line
+                        )
+        return None
+
+    def _always_runs(self, ref: ImportRef, source: Path, depth: int) -> bool:
+        if ref.type_checking or ref.in_function or ref.main_block:
+            return False
+        if ref.guarded or ref.conditional:
+            return False
+        if ref.guards:
+            return self.guards_hold(ref.guards, source, depth) is True
+        return True
+
+    def _targets(self, ref: ImportRef, source: Path) -> list[str]:
+        """The modules an import runs: the one named, and for `from x import y` each y that
+        is a submodule (`from . import models`)."""
+        absolute = resolve_relative(ref.module, ref.level, source, None)
+        if absolute is None:
+            return []
+        targets = [absolute] if ref.module else []
+        if ref.kind == "from":
+            for name in ref.names:
+                sub = self.resolver.resolve(f"{absolute}.{name}" if absolute else name, source)
+                if sub.status in _FOLLOWED and is_submodule_location(sub, name):
+                    targets.append(sub.module)
+                else:
+                    lazy = self.lazy_module(absolute, name, source)
+                    if lazy is not None:
+                        targets.append(lazy)
+        return targets
+
+    def lazy_module(self, package: str, name: str, importing_file: Path) -> str | None:
+        """The module a project package's lazy-import table says `from package import name`
+        imports (celery's `from celery import Task` -> celery.app.task), if any."""
+        with self._lock:
+            resolution = self.resolver.resolve(package, importing_file)
+            if resolution.status is not ResolutionStatus.PROJECT:
+                return None
+            source = module_file(resolution)
+            if source is None or source.name != "__init__.py":
+                return None
+            stamp = self._stamp_now(source)
+            cached = self._lazy.get(source)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, lazy_attribute_table(self._text(source), package))
+                self._lazy[source] = cached
+            module = cached[1].get(name)
+            if module is None or module == package:
+                return None
+            found = self.resolver.resolve(module, importing_file)
+            return module if found.status in _FOLLOWED and found.location is not None else None
+
+    # -- file reading ------------------------------------------------------------------
+
+    def _load(self, source: Path) -> _FileFacts:
+        """What a module file says (cached by mtime and size; the text itself isn't kept)."""
+        stamp = _stamp(source)
+        for read in self._read:
+            read.add(source)
+        cached = self._files.get(source)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        data = b""
+        if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
+            try:
+                data = source.read_bytes()
+            except OSError:
+                data = b""
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        scan: ImportScan | None = None
+        seeded = self._seeds.pop(source, None)
+        if seeded is not None and seeded[0] == digest:
+            scan = seeded[1]
+        elif data:
+            scan = extract_imports_from_bytes(
+                data, version=self.target.version, platform=self.target.platform
+            )
+        if scan is not None and scan.skipped:
+            scan = None
+        facts = _FileFacts(stamp, digest, scan, b"sys.path" in data)
+        self._files[source] = facts
+        return facts
+
+    def scan_text(self, source: Path, text: str) -> ImportScan:
+        """The imports of a file being checked; one scan serves the check and the chains
+        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        with self._lock:
+            cached = self._files.get(source)
+        if cached is not None and cached.digest == digest and cached.scan is not None:
+            return cached.scan
+        # Outside the lock: reading imports is pure, and the slow part of a check.
+        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
+        if cached is None:
+            with self._lock:
+                if len(self._seeds) >= _MAX_SEEDS:
+                    self._seeds.pop(next(iter(self._seeds)))
+                self._seeds[source] = (digest, scan)
+        return scan
+
+    def _scan(self, source: Path) -> ImportScan | None:
+        return self._load(source).scan
+
+    def _text(self, source: Path) -> str:
+        self._load(source)  # records the file as read, for the chain caches
+        stamp = _stamp(source)
+        cached = self._texts.get(source)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            text = source.read_bytes()[:_MAX_FILE_BYTES].decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if len(self._texts) >= _MAX_TEXTS:
+            self._texts.pop(next(iter(self._texts)))
+        self._texts[source] = (stamp, text)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class _FileFacts:
+    stamp: Stamp | None
+    digest: bytes
+    scan: ImportScan | None
+    edits_sys_path: bool

@@ -1,0 +1,61 @@
+"""Packages that import their public names lazily, from a table in their `__init__.py`.
+
+celery's `recreate_module(__name__, by_module={"celery.app.task": ["Task"], ...})`,
+transformers' `_import_structure = {"models.bert": ["BertModel"], ...}` and lazy_loader's
+`attach(__name__, submod_attrs={"filters": ["gaussian"]})` all say, as a dict literal,
+which module `from pkg import Name` really imports. Reading that table lets an import
+chain go through `from celery import Task` to the module that runs.
+"""
+
+from __future__ import annotations
+
+import ast
+
+
+def lazy_attribute_table(text: str, package: str) -> dict[str, str]:
+    """Name -> absolute module, from dict literals mapping module names to lists of names.
+
+    Keys are absolute (`celery.app.task`), relative with dots, or bare submodule names
+    (`models.bert`, taken under `package`). Anything else in the file is ignored.
+    """
+    if "{" not in text:
+        return {}
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return {}
+    table: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Dict) or not node.keys:
+            continue
+        entries = _entries(node, package)
+        if entries is not None:
+            for name, module in entries:
+                table.setdefault(name, module)
+    return table
+
+
+def _entries(node: ast.Dict, package: str) -> list[tuple[str, str]] | None:
+    found: list[tuple[str, str]] = []
+    for key, value in zip(node.keys, node.values, strict=True):
+        if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+            return None
+        if not isinstance(value, (ast.List, ast.Tuple, ast.Set)):
+            return None
+        names = [e.value for e in value.elts if isinstance(e, ast.Constant)]
+        if len(names) != len(value.elts) or not all(isinstance(n, str) for n in names):
+            return None
+        module = _absolute(key.value, package)
+        if module is None:
+            return None
+        found += [(str(name), module) for name in names if str(name).isidentifier()]
+    return found
+
+
+def _absolute(key: str, package: str) -> str | None:
+    stripped = key.lstrip(".")
+    if not stripped or not all(part.isidentifier() for part in stripped.split(".")):
+        return None
+    if key.startswith(".") or not stripped.startswith(package.partition(".")[0] + "."):
+        return f"{package}.{stripped}"
+    return stripped

@@ -7,22 +7,30 @@ with a reason. See docs/security.md for what runs when and why.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from envsense.core.environment import Environment
 from envsense.core.findings import NameSource
+from envsense.core.install.installer_config import (
+    ConfigSetting,
+    config_file_settings,
+    pip_site_settings,
+    uv_project_settings,
+    uv_user_settings,
+)
+from envsense.core.install.requirement_options import source_options
 from envsense.core.install.requirement_safety import (
     CheckedRequirement,
     RejectedRequirement,
     check_requirement,
-    source_options,
     trap_hint,
 )
-from envsense.core.install.target import InstallTarget
+from envsense.core.install.target import InstallTarget, global_description
 from envsense.core.project_manager import (
     Manager,
     ProjectLayout,
@@ -92,6 +100,12 @@ class InstallRequest:
     uv_path: Path | None = None
     trusted: bool = False
     index: IndexOptions = field(default_factory=IndexOptions)
+    # The environment the installer inherits (None: this process's): read for config files.
+    environ: Mapping[str, str] | None = None
+
+    @property
+    def env_vars(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +120,17 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Rollback:
-    """How to undo distributions that a failed install left behind."""
+    """How to put the environment back as it was when an install fails or is cancelled."""
 
     site_packages: tuple[Path, ...]
     # Uninstall argument list; the canonical names of the leftovers are appended.
     uninstall: tuple[str, ...]
+    # Install argument lists (tried in order) for `name==version` of what was there before:
+    # from the cache / local links first, then with the install's own index options.
+    reinstall: tuple[tuple[str, ...], ...] = ()
+    # What must still exist afterwards for the environment to count as there at all.
+    prefix: Path | None = None
+    executable: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +145,9 @@ class InstallPlan:
     needs_confirmation: bool = False
     confirmation_text: str | None = None
     rollback: Rollback | None = None
+    # Set when the target is a global interpreter shared by every project ("pyenv 3.13.0"):
+    # the confirmation then offers to create a .venv instead.
+    global_environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +174,16 @@ def plan_install(request: InstallRequest, *, which: Which = shutil.which) -> Ins
             "install into a virtual environment instead, e.g. create a .venv for the project",
             suggest_create_venv=True,
         )
-    return plan_install_into(request, target, which=which)
+    plan = plan_install_into(request, target, which=which)
+    shared = global_description(env, target)
+    if isinstance(plan, Refusal) or shared is None:
+        return plan
+    # Issue #10: nothing installs into a global interpreter without the user naming it so.
+    warning = (
+        f"This installs into your global {shared}, shared by every project. Create a .venv instead?"
+    )
+    text = "\n".join([warning, *([plan.confirmation_text] if plan.confirmation_text else [])])
+    return replace(plan, needs_confirmation=True, confirmation_text=text, global_environment=shared)
 
 
 def plan_install_into(
@@ -192,6 +224,7 @@ def plan_install_into(
         installer, steps = _plain_steps(request, target, uv, reqs, files, project_args.editable)
 
     confirm = _confirmations(request, checked, list(request.requirement_files) + _files_of(steps))
+    confirm += _config_confirmations(request, target, installer)
     names = ", ".join(c.name for c in checked) or "project requirements"
     return InstallPlan(
         title=f"Install {names} into {request.environment.label}",
@@ -201,7 +234,7 @@ def plan_install_into(
         requirements=tuple(c.text for c in checked),
         needs_confirmation=bool(confirm),
         confirmation_text="\n".join(confirm) if confirm else None,
-        rollback=_rollback(target, uv),
+        rollback=_rollback(request, target, installer, uv),
     )
 
 
@@ -303,21 +336,12 @@ def _plain_steps(
         sources += ["-r", str(path.absolute())]
     if editable is not None:
         sources += ["-e", str(editable.absolute())]
-    cwd = request.project_root or (files[0].parent if files else None)
-    index = request.index
-    index_args: list[str] = []
-    for link in index.find_links:
-        index_args += ["--find-links", link]
+    cwd = _cwd(request, files)
     what = ", ".join(reqs) or "project requirements"
     if uv is not None:
-        if index.no_index:
-            index_args.append("--no-index")
-        if index.offline:
-            index_args.append("--offline")
-        argv = (uv, "pip", "install", "--python", exe, *index_args, *reqs, *sources)
+        argv = (uv, "pip", "install", *_uv_common(request, exe, cwd), *reqs, *sources)
         return "uv", [Command(argv, f"uv: install {what}", cwd, _QUIET_ENV)]
-    if index.no_index or index.offline:
-        index_args.append("--no-index")
+    index_args = _pip_index_args(request)
     steps: list[Command] = []
     if not target.has_pip:
         steps.append(
@@ -332,6 +356,43 @@ def _plain_steps(
     argv = (exe, "-I", "-m", "pip", "install", *index_args, *reqs, *sources)
     steps.append(Command(argv, f"pip: install {what}", cwd, _QUIET_ENV))
     return "pip", steps
+
+
+def _cwd(request: InstallRequest, files: list[Path]) -> Path | None:
+    return request.project_root or (files[0].parent if files else None)
+
+
+def _uv_common(request: InstallRequest, exe: str, cwd: Path | None) -> list[str]:
+    """`--no-config --python <exe>` and every index flag envsense decided to pass.
+
+    --no-config: a uv.toml or [tool.uv] in the project (or above it) must not redirect the
+    install unseen. Their index settings are passed explicitly instead, after the user
+    confirmed them (see _config_confirmations); the user's own uv.toml is passed as is.
+    """
+    args = ["--no-config", "--python", exe]
+    for setting in uv_user_settings(request.env_vars):
+        args += setting.args
+    if cwd is not None:
+        for setting in uv_project_settings(cwd):
+            args += setting.args
+    index = request.index
+    for link in index.find_links:
+        args += ["--find-links", link]
+    if index.no_index:
+        args.append("--no-index")
+    if index.offline:
+        args.append("--offline")
+    return args
+
+
+def _pip_index_args(request: InstallRequest) -> list[str]:
+    index = request.index
+    args: list[str] = []
+    for link in index.find_links:
+        args += ["--find-links", link]
+    if index.no_index or index.offline:
+        args.append("--no-index")
+    return args
 
 
 def _files_of(steps: list[Command]) -> list[Path]:
@@ -370,10 +431,37 @@ def _confirmations(
         if path in seen:
             continue
         seen.add(path)
-        options = source_options(path)
+        options = source_options(path, request.env_vars)
         if options:
             lines.append(f"{path.name} changes where packages come from or whom to trust:")
-            lines += [f"  {o.path.name}:{o.line}: {o.text}" for o in options]
+            lines += [f"  {o.describe()}" for o in options]
+    return lines
+
+
+def _config_confirmations(
+    request: InstallRequest, target: InstallTarget, installer: str
+) -> list[str]:
+    """Index/trust settings from installer config files a workspace could have written."""
+    root = request.project_root
+    inside = tuple(p for p in (root,) if p is not None)
+    settings: list[ConfigSetting] = []
+    if installer == "uv":
+        if root is not None:
+            settings += uv_project_settings(root)
+        settings += [
+            s for s in config_file_settings(request.env_vars, inside) if s.path.suffix == ".toml"
+        ]
+    elif installer in ("pip", "pipenv"):
+        prefix = target.prefix
+        if prefix is not None and any(prefix == p or p in prefix.parents for p in inside):
+            settings += pip_site_settings(prefix)
+        settings += [
+            s for s in config_file_settings(request.env_vars, inside) if s.path.suffix != ".toml"
+        ]
+    if not settings:
+        return []
+    lines = [f"{installer} settings in the project change where packages come from:"]
+    lines += [f"  {setting.describe()}" for setting in settings]
     return lines
 
 
@@ -387,10 +475,28 @@ def _match_by_name(
     return None
 
 
-def _rollback(target: InstallTarget, uv: str | None) -> Rollback | None:
+def _rollback(
+    request: InstallRequest, target: InstallTarget, installer: str, uv: str | None
+) -> Rollback | None:
     if not target.site_packages:
         return None
     exe = str(target.executable)
-    if uv is not None:
-        return Rollback(target.site_packages, (uv, "pip", "uninstall", "--python", exe))
-    return Rollback(target.site_packages, (exe, "-I", "-m", "pip", "uninstall", "-y"))
+    if installer == "uv" and uv is not None:
+        common = _uv_common(request, exe, request.project_root)
+        reinstall: tuple[tuple[str, ...], ...] = (
+            (uv, "pip", "install", "--no-deps", *_offline(common)),
+            (uv, "pip", "install", "--no-deps", *common),
+        )
+        uninstall: tuple[str, ...] = (uv, "pip", "uninstall", "--python", exe)
+    else:
+        pip = (exe, "-I", "-m", "pip", "install", "--no-deps", *_pip_index_args(request))
+        reinstall = (pip,)
+        uninstall = (exe, "-I", "-m", "pip", "uninstall", "-y")
+        if uv is not None:
+            uv_common = _uv_common(request, exe, request.project_root)
+            reinstall = ((uv, "pip", "install", "--no-deps", *_offline(uv_common)), pip)
+    return Rollback(target.site_packages, uninstall, reinstall, target.prefix, target.executable)
+
+
+def _offline(args: list[str]) -> list[str]:
+    return args if "--offline" in args else [*args, "--offline"]

@@ -1,0 +1,236 @@
+"""The requirement-file option reader behind the install confirmation: every spelling pip or
+uv accepts for a source-changing option is found, at any include depth, and what cannot be
+checked is reported rather than passed. Each bypass from issue #11 is reproduced first."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from envsense.core.install.requirement_options import (
+    MAX_INCLUDE_DEPTH,
+    SourceOption,
+    source_options,
+)
+
+EVIL = "http://127.0.0.1:8765/simple"
+
+
+def readings(path: Path, environ: dict[str, str] | None = None) -> list[str]:
+    return [o.reading for o in source_options(path, environ or {})]
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def chain(folder: Path, length: int, last: str) -> Path:
+    """req0.txt -r req1.txt -r ... req{length}.txt, whose own text is `last`."""
+    for i in range(length):
+        write(folder, f"req{i}.txt", f"requests\n-r req{i + 1}.txt\n")
+    write(folder, f"req{length}.txt", last)
+    return folder / "req0.txt"
+
+
+# -- the bypasses of issue #11 -------------------------------------------------------------
+
+
+def test_an_include_chain_deeper_than_eight_files_is_still_read(tmp_path: Path) -> None:
+    top = chain(tmp_path, 12, f"--extra-index-url {EVIL}\n")
+    assert readings(top) == [f"--extra-index-url {EVIL}"]
+    (found,) = source_options(top, {})
+    assert found.path.name == "req12.txt"
+    assert found.line == 1
+
+
+def test_include_with_a_tab_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, "evil.txt", f"--index-url {EVIL}\n")
+    top = write(tmp_path, "requirements.txt", "-r\tevil.txt\n")
+    assert readings(top) == [f"--index-url {EVIL}"]
+
+
+def test_find_links_with_a_tab_is_found(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "--find-links\t/srv/evil\nrequests\n")
+    assert readings(top) == ["--find-links /srv/evil"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reading"),
+    [
+        ("-f/srv/evil", "--find-links /srv/evil"),
+        (f"-i{EVIL}", f"--index-url {EVIL}"),
+        (f"-i={EVIL}", f"--index-url {EVIL}"),
+        (f"-i {EVIL}", f"--index-url {EVIL}"),
+        (f"--index-url={EVIL}", f"--index-url {EVIL}"),
+        ("--find-link /srv/evil", "--find-links /srv/evil"),
+        ("--find /srv/evil", "--find-links /srv/evil"),
+        (f"--extra-index {EVIL}", f"--extra-index-url {EVIL}"),
+        (f"--extra={EVIL}", f"--extra-index-url {EVIL}"),
+        (f"--index {EVIL}", f"--index-url {EVIL}"),
+        ("--trusted 127.0.0.1", "--trusted-host 127.0.0.1"),
+        ("--no-ind", "--no-index"),
+        ("  \t--trusted-host\t\t127.0.0.1  # comment", "--trusted-host 127.0.0.1"),
+        (f"requests --extra-index-url {EVIL}", f"--extra-index-url {EVIL}"),
+        (f"requests==2.0 --hash=sha256:ab --index-url={EVIL}", f"--index-url {EVIL}"),
+    ],
+)
+def test_every_spelling_of_a_source_option_is_read(tmp_path: Path, line: str, reading: str) -> None:
+    top = write(tmp_path, "requirements.txt", f"flask\n{line}\n")
+    assert readings(top) == [reading]
+
+
+def test_abbreviations_that_pip_cannot_resolve_are_shown_not_dropped(tmp_path: Path) -> None:
+    # "--e" could be --editable or --extra-index-url: pip refuses it, and so do we silently not.
+    top = write(tmp_path, "requirements.txt", f"--e {EVIL}\n--frobnicate x\n")
+    found = readings(top)
+    assert found == [
+        "ambiguous abbreviation of --editable, --extra-index-url: --e",
+        "not an option envsense knows: --frobnicate",
+    ]
+
+
+def test_harmless_options_need_no_confirmation(tmp_path: Path) -> None:
+    top = write(
+        tmp_path,
+        "requirements.txt",
+        "--pre\n--prefer-binary\n--only-binary :all:\n--no-binary=lxml\n--require-hashes\n"
+        "requests==2.0 --hash=sha256:abc \\\n    --hash=sha256:def\n-e ./local/pkg\n"
+        "--pr\n-C key=value\n./wheels/pkg-1.0-py3-none-any.whl\n",
+    )
+    assert readings(top) == []
+
+
+# -- line syntax -----------------------------------------------------------------------------
+
+
+def test_continuation_lines_are_joined(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "--extra-index-url \\\n  " + EVIL + "\n")
+    (found,) = source_options(top, {})
+    assert found.reading == f"--extra-index-url {EVIL}"
+    assert found.line == 1
+
+
+def test_a_line_after_a_commented_continuation_is_read_both_ways(tmp_path: Path) -> None:
+    # pip joins `flask # web \` with the next line and then drops it as a comment; a reader
+    # that strips comments first keeps it. Whichever installer runs, the user sees it.
+    top = write(tmp_path, "requirements.txt", f"flask # web \\\n--index-url {EVIL}\n")
+    assert readings(top) == [f"--index-url {EVIL}"]
+
+
+def test_comments_hide_nothing_but_comments(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", f"# --index-url {EVIL}\nflask#not-a-comment\n")
+    assert readings(top) == []
+
+
+@pytest.mark.parametrize("separator", ["\r", "\r\n", "\x0c", "\u2028"])
+def test_odd_line_breaks_do_not_hide_an_option(tmp_path: Path, separator: str) -> None:
+    top = write(tmp_path, "requirements.txt", f"flask{separator}--index-url {EVIL}\n")
+    assert readings(top) == [f"--index-url {EVIL}"]
+
+
+def test_environment_variables_are_expanded_like_pip_does(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "${MIRROR_OPTION}\n-r ${EXTRA_FILE}\n")
+    write(tmp_path, "extra.txt", "--find-links=/srv/evil\n")
+    found = source_options(top, {"MIRROR_OPTION": f"--index-url {EVIL}", "EXTRA_FILE": "extra.txt"})
+    assert [o.reading for o in found] == [f"--index-url {EVIL}", "--find-links /srv/evil"]
+    assert found[0].text == "${MIRROR_OPTION}"
+    assert (
+        found[0].describe()
+        == f"requirements.txt:1: ${{MIRROR_OPTION}}  (read as --index-url {EVIL})"
+    )
+
+
+def test_direct_references_and_vcs_editables_are_sources(tmp_path: Path) -> None:
+    top = write(
+        tmp_path,
+        "requirements.txt",
+        "pkg @ https://example.org/pkg.tar.gz\nother@file:///srv/other\n"
+        "-e git+https://example.org/repo.git#egg=repo\n--editable=hg+ssh://host/repo\n"
+        "https://example.org/direct-1.0-py3-none-any.whl\n",
+    )
+    assert readings(top) == [
+        "pkg @ https://example.org/pkg.tar.gz",
+        "other@file:///srv/other",
+        "--editable git+https://example.org/repo.git#egg=repo",
+        "--editable hg+ssh://host/repo",
+        "https://example.org/direct-1.0-py3-none-any.whl",
+    ]
+
+
+# -- includes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["-r {f}", "-r{f}", "-r={f}", "--requirement={f}", "--requirement {f}", "--requirem {f}",
+     "-c {f}", "-c{f}", "--constraint\t{f}", "--cons={f}"],
+)  # fmt: skip
+def test_every_include_spelling_is_followed(tmp_path: Path, spelling: str) -> None:
+    write(tmp_path, "inner.txt", "--trusted-host 127.0.0.1\n")
+    top = write(tmp_path, "requirements.txt", spelling.format(f="inner.txt") + "\n")
+    assert readings(top) == ["--trusted-host 127.0.0.1"]
+
+
+def test_a_chain_past_the_cap_is_reported_never_passed(tmp_path: Path) -> None:
+    top = chain(tmp_path, MAX_INCLUDE_DEPTH + 30, "flask\n")
+    (found,) = source_options(top, {})
+    assert "includes nest deeper than" in found.reading
+    assert "not checked" in found.describe()
+
+
+def test_a_1200_file_chain_is_bounded_and_reported(tmp_path: Path) -> None:
+    top = chain(tmp_path, 1200, f"--index-url {EVIL}\n")
+    started = time.monotonic()
+    found = source_options(top, {})
+    assert time.monotonic() - started < 2
+    assert len(found) == 1
+    assert "not checked" in found[0].describe()
+
+
+def test_a_diamond_of_includes_is_read_once_per_file(tmp_path: Path) -> None:
+    # level i has two files, each including both files of level i+1: 2**30 paths, 60 files.
+    depth = 30
+    for i in range(depth):
+        for side in "ab":
+            write(tmp_path, f"{i}{side}.txt", f"-r {i + 1}a.txt\n-r {i + 1}b.txt\n")
+    write(tmp_path, f"{depth}a.txt", f"--find-links /srv/{depth}\n")
+    write(tmp_path, f"{depth}b.txt", "flask\n")
+    started = time.monotonic()
+    found = source_options(tmp_path / "0a.txt", {})
+    assert time.monotonic() - started < 2
+    assert [o.reading for o in found] == [f"--find-links /srv/{depth}"]
+
+
+def test_include_loops_end(tmp_path: Path) -> None:
+    write(tmp_path, "a.txt", "-r b.txt\n--no-index\n")
+    write(tmp_path, "b.txt", "-r a.txt\n")
+    assert readings(tmp_path / "a.txt") == ["--no-index"]
+
+
+def test_an_include_that_is_a_url_is_shown(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "-r https://example.org/reqs.txt\n")
+    assert readings(top) == ["requirements read from https://example.org/reqs.txt"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev/zero are POSIX")
+def test_includes_that_cannot_be_checked_are_reported(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    top = write(tmp_path, "requirements.txt", "-r pipe.txt\n-r zero.txt\n-r missing.txt\n")
+    started = time.monotonic()
+    found = source_options(top, {})
+    assert time.monotonic() - started < 2
+    assert [(o.line, "not a regular file" in o.reading) for o in found] == [(1, True), (2, True)]
+
+
+def test_describe_shows_the_reading_only_when_spelt_differently(tmp_path: Path) -> None:
+    plain = SourceOption(tmp_path / "r.txt", 3, "--find-links /d", "--find-links /d")
+    short = SourceOption(tmp_path / "r.txt", 4, "-f/d", "--find-links /d")
+    assert plain.describe() == "r.txt:3: --find-links /d"
+    assert short.describe() == "r.txt:4: -f/d  (read as --find-links /d)"

@@ -1,0 +1,235 @@
+"""What an install changed in site-packages, and putting it back when the install fails.
+
+Before an install the whole of site-packages is recorded: every top-level entry (package
+folders, modules, .pth files, *.dist-info) and the version of every distribution. That
+record is what "the environment as it was" means; it covers every version an install
+could change, which is what a resolver's dry run would list, without a second resolve.
+
+After a failed or cancelled install, `restore` puts it back in three moves:
+1. distributions that are new are uninstalled with the installer (pip itself stays: it
+   may just have been bootstrapped and is needed for the next try);
+2. distributions whose version changed or that disappeared are reinstalled at exactly
+   the recorded version (`--no-deps`, from the cache / local links first);
+3. top-level entries that were not there before and are still there (a package folder
+   without metadata left by a killed or out-of-space installer, pip's `~name` stash
+   folders) are deleted.
+Then the record is compared again, and whatever still differs is named, entry by entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsense.core.install.plan import Command, Rollback
+from envsense.core.install.requirement_safety import dist_name_from_dist_info
+
+OnLine = Callable[[str], None]
+RunCommand = Callable[[Command, OnLine, asyncio.Event], Awaitable[int | None]]
+# Distributions a rollback never uninstalls (see the module docstring).
+KEEP = frozenset({"pip"})
+
+
+@dataclass(frozen=True, slots=True)
+class SiteState:
+    """site-packages at one moment: top-level entry names and distribution versions."""
+
+    present: bool
+    entries: dict[Path, frozenset[str]]
+    versions: dict[str, frozenset[str]]  # canonical name -> version(s) of its dist-info
+
+    def version_text(self, name: str) -> str:
+        return ", ".join(sorted(self.versions.get(name, ()))) or "not installed"
+
+
+def snapshot(rollback: Rollback | None) -> SiteState:
+    """Read the target's site-packages now (an empty record when there is no rollback)."""
+    if rollback is None:
+        return SiteState(True, {}, {})
+    entries: dict[Path, frozenset[str]] = {}
+    versions: dict[str, set[str]] = {}
+    for folder in rollback.site_packages:
+        try:
+            names = frozenset(entry.name for entry in os.scandir(folder))
+        except OSError:
+            continue
+        entries[folder] = names
+        for name in names:
+            dist = dist_name_from_dist_info(Path(name))
+            if dist is not None:
+                versions.setdefault(dist, set()).add(_version_of(name))
+    return SiteState(
+        _present(rollback, entries), entries, {k: frozenset(v) for k, v in versions.items()}
+    )
+
+
+def _version_of(dist_info: str) -> str:
+    stem = dist_info[: -len(".dist-info")]
+    return stem.split("-", 1)[1] if "-" in stem else ""
+
+
+def _present(rollback: Rollback, entries: dict[Path, frozenset[str]]) -> bool:
+    """False once the environment itself is gone (its folder, interpreter or site-packages)."""
+    if rollback.prefix is not None and not os.path.isdir(rollback.prefix):
+        return False
+    if rollback.executable is not None and not os.path.lexists(rollback.executable):
+        return False
+    return bool(entries) or not rollback.site_packages
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Distributions new / gone / at another version, and top-level entries new / gone."""
+
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    new_entries: tuple[Path, ...]
+    lost_entries: tuple[Path, ...]
+
+    @property
+    def none(self) -> bool:
+        return not (
+            self.added or self.removed or self.changed or self.new_entries or self.lost_entries
+        )
+
+
+def compare(before: SiteState, after: SiteState) -> Change:
+    added = sorted(set(after.versions) - set(before.versions))
+    removed = sorted(set(before.versions) - set(after.versions))
+    changed = sorted(
+        n
+        for n in set(before.versions) & set(after.versions)
+        if before.versions[n] != after.versions[n]
+    )
+    new: list[Path] = []
+    lost: list[Path] = []
+    for folder in sorted(set(before.entries) | set(after.entries)):
+        was = before.entries.get(folder, frozenset())
+        now = after.entries.get(folder, frozenset())
+        new += [folder / name for name in sorted(now - was)]
+        lost += [folder / name for name in sorted(was - now)]
+    return Change(tuple(added), tuple(removed), tuple(changed), tuple(new), tuple(lost))
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """What `restore` did, and what it could not undo (each item says what is left)."""
+
+    uninstalled: tuple[str, ...]
+    reinstalled: tuple[str, ...]  # "markupsafe 3.0.2"
+    deleted: tuple[str, ...]  # top-level entries without metadata, removed
+    left: tuple[str, ...]  # human sentences: what still differs from before
+    after: SiteState
+
+
+async def restore(
+    rollback: Rollback, before: SiteState, on_line: OnLine, run: RunCommand
+) -> Restored:
+    """Undo a failed install as far as possible; see the module docstring."""
+    now = snapshot(rollback)
+    change = compare(before, now)
+    uninstalled: tuple[str, ...] = ()
+    leftovers = [name for name in change.added if name not in KEEP]
+    if leftovers:
+        await _run(Command((*rollback.uninstall, *leftovers), "roll back: uninstall"), on_line, run)
+        now = snapshot(rollback)
+        uninstalled = tuple(name for name in leftovers if name not in now.versions)
+    reinstalled = await _reinstall(rollback, before, on_line, run)
+    now = snapshot(rollback)
+    deleted = _delete_new_entries(before, now, on_line)
+    now = snapshot(rollback)
+    return Restored(uninstalled, reinstalled, deleted, _still_different(before, now), now)
+
+
+async def _reinstall(
+    rollback: Rollback, before: SiteState, on_line: OnLine, run: RunCommand
+) -> tuple[str, ...]:
+    """Put back every distribution whose recorded version is no longer (only) there."""
+    done: list[str] = []
+    for argv in rollback.reinstall:
+        now = snapshot(rollback)
+        wanted = _to_reinstall(before, now)
+        if not wanted:
+            break
+        pins = [f"{name}=={next(iter(before.versions[name]))}" for name in wanted]
+        await _run(Command((*argv, *pins), "roll back: reinstall what was there"), on_line, run)
+        after = snapshot(rollback)
+        done += [
+            f"{name} {before.version_text(name)}"
+            for name in wanted
+            if after.versions.get(name) == before.versions[name]
+        ]
+    return tuple(done)
+
+
+def _to_reinstall(before: SiteState, now: SiteState) -> list[str]:
+    return sorted(
+        name
+        for name, versions in before.versions.items()
+        if name not in KEEP and len(versions) == 1 and now.versions.get(name) != versions
+    )
+
+
+def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> tuple[str, ...]:
+    deleted: list[str] = []
+    for path in compare(before, now).new_entries:
+        dist = dist_name_from_dist_info(path)
+        # A restored distribution's metadata may be spelt differently (MarkupSafe/markupsafe).
+        if _kept(path.name) or (dist is not None and dist in before.versions):
+            continue
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as error:
+            on_line(f"could not remove {path}: {error}")
+            continue
+        on_line(f"removed {path.name} from site-packages (left by the failed install)")
+        deleted.append(path.name)
+    return tuple(deleted)
+
+
+def _kept(entry: str) -> bool:
+    dist = dist_name_from_dist_info(Path(entry))
+    return entry in KEEP or (dist is not None and dist in KEEP)
+
+
+def _still_different(before: SiteState, now: SiteState) -> tuple[str, ...]:
+    change = compare(before, now)
+    left: list[str] = []
+    for name in change.added:
+        if name not in KEEP:
+            left.append(f"{name} {now.version_text(name)} is still installed")
+    for name in change.changed:
+        left.append(f"{name} is at {now.version_text(name)} (was {before.version_text(name)})")
+    for name in change.removed:
+        left.append(f"{name} {before.version_text(name)} is no longer installed")
+    # Metadata folders are judged by the versions above; the rest entry by entry.
+    for path in change.new_entries:
+        if not _kept(path.name) and dist_name_from_dist_info(path) is None:
+            left.append(f"{path.name} is left in {path.parent}")
+    for path in change.lost_entries:
+        if dist_name_from_dist_info(path) is None:
+            left.append(f"{path.name} is missing from {path.parent}")
+    return tuple(left)
+
+
+async def _run(command: Command, on_line: OnLine, run: RunCommand) -> int | None:
+    on_line(f"$ {shlex.join(command.argv)}")
+    # Not cancellable by the user (a half-done rollback leaves things worse), but bounded.
+    stop = asyncio.Event()
+    handle = asyncio.get_running_loop().call_later(ROLLBACK_TIMEOUT, stop.set)
+    try:
+        return await run(command, on_line, stop)
+    finally:
+        handle.cancel()
+
+
+ROLLBACK_TIMEOUT = 120.0

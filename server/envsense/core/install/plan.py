@@ -412,11 +412,15 @@ def _confirmations(
         package = by_text.get(item.text) or _match_by_name(request.packages, item)
         source = package.name_source if package else "declared"
         module = package.module if package else None
-        if source == "guessed":
-            origin = f"the import name '{module}'" if module else "an import name"
+        if source == "guessed" and module:
             lines.append(
-                f"'{item.name}' is only guessed from {origin}: "
+                f"'{item.name}' is only guessed from the import name '{module}': "
                 "check it is the project you mean before installing."
+            )
+        elif source == "guessed":
+            lines.append(
+                f"'{item.name}' is not declared by the project, not installed, and not known "
+                "for any import of this file: check it is the project you mean before installing."
             )
         hint = trap_hint(item.name)
         if hint is not None and source not in ("declared", "installed"):

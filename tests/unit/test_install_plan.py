@@ -439,3 +439,32 @@ def test_conda_base_is_global_but_a_named_conda_env_is_not(tmp_path: Path) -> No
     plain = plan_of(plan_install(request(named, "attrs", environ={}), which=which_with("uv")))
     assert plain.global_environment is None
     assert not plain.needs_confirmation
+
+
+def test_declared_url_dependencies_of_the_project_are_confirmed(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        'dependencies = ["attrs", "evil @ https://example.org/evil-1.0.tar.gz"]\n'
+    )
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.needs_confirmation
+    assert plan.confirmation_text == (
+        "pyproject.toml dependencies download from a URL:\n"
+        "  evil @ https://example.org/evil-1.0.tar.gz"
+    )
+
+
+def test_uv_sync_lists_the_projects_index_settings_it_will_obey(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        '[[tool.uv.index]]\nname = "corp"\nurl = "http://127.0.0.1:8765/simple"\n'
+    )
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.steps[0].argv == (UV, "sync")
+    assert plan.needs_confirmation
+    assert "index = corp = http://127.0.0.1:8765/simple" in (plan.confirmation_text or "")

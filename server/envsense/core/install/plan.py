@@ -210,6 +210,7 @@ def plan_install_into(
         uv = None
 
     steps = _manager_steps(request, target, layout, checked, which)
+    direct: list[str] = []
     installer = steps[0].argv[0] if steps else ""
     if steps:
         installer = Path(installer).name
@@ -219,12 +220,16 @@ def plan_install_into(
             return project_args
         files = list(request.requirement_files) + project_args.files
         reqs = [c.text for c in checked] + project_args.requirements
+        direct = [r for r in project_args.requirements if "@" in r or "://" in r]
         if not reqs and not files and not project_args.editable:
             return Refusal("nothing to install")
         installer, steps = _plain_steps(request, target, uv, reqs, files, project_args.editable)
 
     confirm = _confirmations(request, checked, list(request.requirement_files) + _files_of(steps))
     confirm += _config_confirmations(request, target, installer)
+    if direct:
+        confirm.append("pyproject.toml dependencies download from a URL:")
+        confirm += [f"  {text}" for text in direct]
     names = ", ".join(c.name for c in checked) or "project requirements"
     return InstallPlan(
         title=f"Install {names} into {request.environment.label}",

@@ -16,19 +16,15 @@ from typing import Literal
 
 from envsense.core.environment import Environment
 from envsense.core.findings import NameSource
+from envsense.core.install.confirmation import config_confirmation_lines, confirmation_lines
 from envsense.core.install.installer_config import (
-    ConfigSetting,
-    config_file_settings,
-    pip_site_settings,
     uv_project_settings,
     uv_user_settings,
 )
-from envsense.core.install.requirement_options import source_options
 from envsense.core.install.requirement_safety import (
     CheckedRequirement,
     RejectedRequirement,
     check_requirement,
-    trap_hint,
 )
 from envsense.core.install.target import InstallTarget, global_description
 from envsense.core.project_manager import (
@@ -225,8 +221,10 @@ def plan_install_into(
             return Refusal("nothing to install")
         installer, steps = _plain_steps(request, target, uv, reqs, files, project_args.editable)
 
-    confirm = _confirmations(request, checked, list(request.requirement_files) + _files_of(steps))
-    confirm += _config_confirmations(request, target, installer)
+    confirm = confirmation_lines(
+        request, checked, list(request.requirement_files) + _files_of(steps)
+    )
+    confirm += config_confirmation_lines(request, target, installer)
     if direct:
         confirm.append("pyproject.toml dependencies download from a URL:")
         confirm += [f"  {text}" for text in direct]
@@ -406,82 +404,6 @@ def _files_of(steps: list[Command]) -> list[Path]:
         args = step.argv
         files += [Path(args[i + 1]) for i, a in enumerate(args[:-1]) if a == "-r"]
     return files
-
-
-def _confirmations(
-    request: InstallRequest, checked: list[CheckedRequirement], files: list[Path]
-) -> list[str]:
-    lines: list[str] = []
-    by_text = {p.requirement.strip(): p for p in request.packages}
-    for item in checked:
-        package = by_text.get(item.text) or _match_by_name(request.packages, item)
-        source = package.name_source if package else "declared"
-        module = package.module if package else None
-        if source == "guessed" and module:
-            lines.append(
-                f"'{item.name}' is only guessed from the import name '{module}': "
-                "check it is the project you mean before installing."
-            )
-        elif source == "guessed":
-            lines.append(
-                f"'{item.name}' is not declared by the project, not installed, and not known "
-                "for any import of this file: check it is the project you mean before installing."
-            )
-        hint = trap_hint(item.name)
-        if hint is not None and source not in ("declared", "installed"):
-            lines.append(
-                f"'{item.name}' on the package index is not what '{item.name}' imports "
-                f"usually come from (that is '{hint}'); it is never installed without confirmation."
-            )
-        if item.requirement.url is not None:
-            lines.append(f"'{item.name}' is downloaded from {item.requirement.url}")
-    seen: set[Path] = set()
-    for path in files:
-        if path in seen:
-            continue
-        seen.add(path)
-        options = source_options(path, request.env_vars)
-        if options:
-            lines.append(f"{path.name} changes where packages come from or whom to trust:")
-            lines += [f"  {o.describe()}" for o in options]
-    return lines
-
-
-def _config_confirmations(
-    request: InstallRequest, target: InstallTarget, installer: str
-) -> list[str]:
-    """Index/trust settings from installer config files a workspace could have written."""
-    root = request.project_root
-    inside = tuple(p for p in (root,) if p is not None)
-    settings: list[ConfigSetting] = []
-    if installer == "uv":
-        if root is not None:
-            settings += uv_project_settings(root)
-        settings += [
-            s for s in config_file_settings(request.env_vars, inside) if s.path.suffix == ".toml"
-        ]
-    elif installer in ("pip", "pipenv"):
-        prefix = target.prefix
-        if prefix is not None and any(prefix == p or p in prefix.parents for p in inside):
-            settings += pip_site_settings(prefix)
-        settings += [
-            s for s in config_file_settings(request.env_vars, inside) if s.path.suffix != ".toml"
-        ]
-    if not settings:
-        return []
-    lines = [f"{installer} settings in the project change where packages come from:"]
-    lines += [f"  {setting.describe()}" for setting in settings]
-    return lines
-
-
-def _match_by_name(
-    packages: tuple[PackageRequest, ...], item: CheckedRequirement
-) -> PackageRequest | None:
-    for package in packages:
-        result = check_requirement(package.requirement, allow_url=package.allow_url)
-        if isinstance(result, CheckedRequirement) and result.canonical_name == item.canonical_name:
-            return package
-    return None
 
 
 def _rollback(

@@ -468,3 +468,57 @@ def test_uv_sync_lists_the_projects_index_settings_it_will_obey(tmp_path: Path) 
     assert plan.steps[0].argv == (UV, "sync")
     assert plan.needs_confirmation
     assert "index = corp = http://127.0.0.1:8765/simple" in (plan.confirmation_text or "")
+
+
+@pytest.mark.parametrize(
+    ("manager", "files", "shown"),
+    [
+        (
+            "uv",
+            {
+                "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n'
+                '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+                '[tool.uv.sources]\nrequests = { git = "https://evil.example/requests.git" }\n'
+                'local = { path = "../local" }\n'
+            },
+            "tool.uv.sources requests = git = https://evil.example/requests.git",
+        ),
+        (
+            "poetry",
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "p"\n'
+                '[[tool.poetry.source]]\nname = "evil"\nurl = "http://evil.example/simple"\n'
+                "priority = 'primary'\n"
+            },
+            "tool.poetry.source = evil = http://evil.example/simple",
+        ),
+        (
+            "pdm",
+            {
+                "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n[tool.pdm]\n'
+                '[[tool.pdm.source]]\nname = "evil"\nurl = "http://evil.example/simple"\n',
+                "pdm.lock": "",
+            },
+            "tool.pdm.source = evil = http://evil.example/simple",
+        ),
+        (
+            "pipenv",
+            {
+                "Pipfile": '[[source]]\nname = "evil"\nurl = "http://evil.example/simple"\n'
+                'verify_ssl = true\n[packages]\nrequests = "*"\n'
+            },
+            "source = evil = http://evil.example/simple",
+        ),
+    ],
+)
+def test_installing_the_project_lists_the_sources_its_manager_obeys(
+    tmp_path: Path, manager: str, files: dict[str, str], shown: str
+) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with(manager, "uv")))
+    assert plan.needs_confirmation, plan
+    assert shown in (plan.confirmation_text or "")
+    assert "local" not in (plan.confirmation_text or "")

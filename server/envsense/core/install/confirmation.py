@@ -13,6 +13,7 @@ from envsense.core.install.installer_config import (
     pip_site_settings,
     uv_project_settings,
 )
+from envsense.core.install.project_sources import project_sources
 from envsense.core.install.requirement_options import source_options
 from envsense.core.install.requirement_safety import (
     CheckedRequirement,
@@ -84,6 +85,8 @@ def config_confirmation_lines(
         settings += [
             s for s in config_file_settings(request.env_vars, inside) if s.path.suffix != ".toml"
         ]
+    if root is not None and (request.install_project or request.add_to_project):
+        settings += project_sources(installer, root)
     if not settings:
         return []
     lines = [f"{installer} settings in the project change where packages come from:"]

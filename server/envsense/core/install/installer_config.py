@@ -60,11 +60,11 @@ def uv_project_settings(start: Path) -> tuple[ConfigSetting, ...]:
     """Index settings of the uv.toml / pyproject.toml [tool.uv] uv would discover from `start`."""
     for folder in (start, *start.parents):
         uv_toml = folder / "uv.toml"
-        data = _read_toml(uv_toml)
+        data = read_toml(uv_toml)
         if data is not None:
             return _uv_settings(uv_toml, data, data.get("pip"))
         pyproject = folder / "pyproject.toml"
-        data = _read_toml(pyproject)
+        data = read_toml(pyproject)
         tool = data.get("tool") if data is not None else None
         uv = tool.get("uv") if isinstance(tool, dict) else None
         if isinstance(uv, dict):
@@ -76,7 +76,7 @@ def uv_user_settings(environ: Mapping[str, str]) -> tuple[ConfigSetting, ...]:
     """Index settings of the user's and the system's uv.toml (trusted: no workspace wrote them)."""
     found: list[ConfigSetting] = []
     for path in _uv_user_files(environ):
-        data = _read_toml(path)
+        data = read_toml(path)
         if data is not None:
             found += _uv_settings(path, data, data.get("pip"))
     return tuple(found)
@@ -105,7 +105,7 @@ def config_file_settings(
         if not path.is_absolute() or not any(_within(path, folder) for folder in inside):
             continue
         if variable == "UV_CONFIG_FILE":
-            data = _read_toml(path)
+            data = read_toml(path)
             if data is not None:
                 found += _uv_settings(path, data, data.get("pip"))
         else:
@@ -206,7 +206,7 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def _read_toml(path: Path) -> dict[str, Any] | None:
+def read_toml(path: Path) -> dict[str, Any] | None:
     text = _read_text(path)
     if text is None:
         return None

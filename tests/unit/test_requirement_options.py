@@ -234,3 +234,46 @@ def test_describe_shows_the_reading_only_when_spelt_differently(tmp_path: Path) 
     short = SourceOption(tmp_path / "r.txt", 4, "-f/d", "--find-links /d")
     assert plain.describe() == "r.txt:3: --find-links /d"
     assert short.describe() == "r.txt:4: -f/d  (read as --find-links /d)"
+
+
+@pytest.mark.parametrize(
+    ("bom", "encoding"),
+    [
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\xef\xbb\xbf", "utf-8"),
+    ],
+)
+def test_files_pip_decodes_by_their_bom_are_read_the_same_way(
+    tmp_path: Path, bom: bytes, encoding: str
+) -> None:
+    top = tmp_path / "requirements.txt"
+    top.write_bytes(bom + f"flask\n--index-url {EVIL}\n".encode(encoding))
+    assert readings(top) == [f"--index-url {EVIL}"]
+
+
+def test_a_coding_line_is_honoured_like_pip_does(tmp_path: Path) -> None:
+    # Read as UTF-8, \xa0 is no whitespace; read as latin-1 (as declared) it is one.
+    top = tmp_path / "requirements.txt"
+    top.write_bytes(b"# coding: latin-1\nflask\xa0--index-url " + EVIL.encode() + b"\n")
+    assert f"--index-url {EVIL}" in readings(top)
+
+
+def test_include_paths_are_expanded_as_a_shell_would_too(tmp_path: Path) -> None:
+    (tmp_path / "home").mkdir()
+    write(tmp_path / "home", "evil.txt", "--find-links /srv/evil\n")
+    write(tmp_path, "other.txt", "--no-index\n")
+    top = write(
+        tmp_path, "requirements.txt", "-r ~/evil.txt\n-r $DIR/other.txt\n-r ${NOPE:-other.txt}\n"
+    )
+    environ = {"HOME": str(tmp_path / "home"), "DIR": str(tmp_path)}
+    assert readings(top, environ) == ["--find-links /srv/evil", "--no-index"]
+
+
+def test_a_large_file_is_read_in_linear_time(tmp_path: Path) -> None:
+    lines = [f"package-{i}==1.0 --hash=sha256:{i:064x}" for i in range(40_000)]
+    top = write(tmp_path, "requirements.txt", "\n".join(lines) + "\n-f /srv/evil\n")
+    started = time.monotonic()
+    assert readings(top) == ["--find-links /srv/evil"]
+    assert time.monotonic() - started < 5

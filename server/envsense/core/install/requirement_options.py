@@ -22,6 +22,7 @@ the grammar.
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 import shlex
@@ -144,16 +145,18 @@ def _scan_file(path: Path, scan: _Scan, depth: int, origin: tuple[Path, int, str
         return
     scan.seen.add(resolved)
     scan.files += 1
-    text = _read(path)
-    if text is None:
+    texts = _read(path)
+    if texts is None:
         return
-    if isinstance(text, _Unreadable):
-        refuse(text.reason)
+    if isinstance(texts, _Unreadable):
+        refuse(texts.reason)
         return
-    for number, line in _logical_lines(text):
+    # Each decoding's lines once, in line order (sorted is stable: first decoding first).
+    lines = dict.fromkeys(item for text in texts for item in _logical_lines(text))
+    for number, line in sorted(lines, key=lambda item: item[0]):
         for reading, include in _read_line(_expand(line, scan.environ)):
-            if include is not None:
-                _follow(path, number, line, include, scan, depth)
+            for candidate in _include_paths(include, scan.environ) if include else ():
+                _follow(path, number, line, candidate, scan, depth)
             if reading is not None:
                 scan.add(SourceOption(path, number, line, reading))
 
@@ -171,8 +174,9 @@ class _Unreadable:
     reason: str
 
 
-def _read(path: Path) -> str | _Unreadable | None:
-    """The file's text; None if it does not exist; why not, for anything but a regular file."""
+def _read(path: Path) -> list[str] | _Unreadable | None:
+    """The file's text (each way it may be decoded); None if it does not exist; why not,
+    for anything but a regular file."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -193,7 +197,46 @@ def _read(path: Path) -> str | _Unreadable | None:
         return _Unreadable(f"can't be read ({error.strerror or error})")
     if len(data) > MAX_FILE_BYTES:
         return _Unreadable("grew while being read, so it was not checked")
-    return data.decode("utf-8", errors="replace")
+    return _decodings(data)
+
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+)
+_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
+
+
+def _decodings(data: bytes) -> list[str]:
+    """The text as pip decodes it (BOM, then a `coding:` line) and as UTF-8; both are read.
+
+    The UTF-32 BOMs are tried before UTF-16's, whose BOM is a prefix of UTF-32-LE's. Where
+    the two readings differ, both are scanned: line numbers may then repeat, options don't hide.
+    """
+    texts = [data.decode("utf-8", errors="replace")]
+    declared: str | None = None
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            declared = encoding
+            data = data[len(bom) :]
+            break
+    if declared is None:
+        for line in data.split(b"\n")[:2]:
+            match = _CODING.search(line) if line.lstrip().startswith(b"#") else None
+            if match:
+                declared = match.group(1).decode("ascii", errors="replace")
+                break
+    if declared is not None:
+        try:
+            other = data.decode(declared, errors="replace")
+        except LookupError:
+            other = None
+        if other is not None and other != texts[0]:
+            texts.append(other)
+    return texts
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:
@@ -253,9 +296,36 @@ def _expand(line: str, environ: Mapping[str, str]) -> str:
     return _ENV_VAR.sub(lambda m: environ.get(m.group(1), m.group(0)), line)
 
 
+# uv expands include paths the way a shell would: $VAR, ${VAR}, ${VAR:-default}, ~.
+_SHELL_VAR = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def _include_paths(value: str, environ: Mapping[str, str]) -> list[str]:
+    """The include as written and as uv's shell-style expansion reads it (both followed)."""
+
+    def shell(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(3)
+        found = environ.get(name)
+        return found if found else (match.group(2) or "")
+
+    paths = [value]
+    expanded = _SHELL_VAR.sub(shell, value)
+    if expanded.startswith("~"):
+        home = environ.get("HOME") or environ.get("USERPROFILE")
+        if home:
+            expanded = home + expanded[1:]
+    if expanded != value:
+        paths.append(expanded)
+    return paths
+
+
 def _token_lists(line: str) -> list[list[str]]:
     """shlex's tokens (pip parses options that way) and plain whitespace tokens."""
     lists = [line.split()]
+    if not any(char in line for char in "'\"\\"):
+        return lists  # without quotes or escapes shlex splits no differently
     try:
         quoted = shlex.split(line, comments=False, posix=True)
     except ValueError:

@@ -5,6 +5,10 @@ a global interpreter; and a real downgrade cancelled from the progress item is u
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,7 @@ from tests.e2e.quickfix_support import (
     write_project,
 )
 from tests.support.venvs import install_wheels, make_venv, pyenv_python, uv_executable
-from tests.support.wheels import simple_wheel
+from tests.support.wheels import WheelSpec, build_wheel, simple_wheel
 
 pytestmark = pytest.mark.filterwarnings(NO_SPEC_WARNINGS)
 
@@ -187,3 +191,58 @@ async def test_a_cancelled_downgrade_leaves_the_original_version(
     assert not (site / "envsense_marker-2.1.dist-info").exists()
     assert elapsed < 2, f"cancel and restore took {elapsed:.2f} s"
     assert any("restored: envsense-marker 3.0" in m for m in shown(client))
+
+
+def processes_mentioning(*words: str) -> list[int]:
+    """Processes whose command line holds every word (the test's own unique paths)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if all(word in text for word in words):
+            found.append(int(cmdline.parent.name))
+    return found
+
+
+async def test_pip_killed_mid_install_is_reported_and_cleaned_up(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", ["bulky"], "import bulky\n")
+    venv = project / ".venv"
+    subprocess.run(
+        [uv_executable(), "venv", "--seed", "--offline", "--python", sys.executable, str(venv)],
+        check=True,
+        capture_output=True,
+    )
+    site = next(venv.glob("lib/python*/site-packages"))
+    before = sorted(p.name for p in site.iterdir())
+    wheels = tmp_path / "wheels"
+    files: dict[str, str | bytes] = {"bulky/__init__.py": "__version__ = '1.0'\n"}
+    files.update({f"bulky/part{i:04d}.py": "x = 1\n" * 200 for i in range(4000)})
+    build_wheel(WheelSpec(name="bulky", version="1.0", files=files), wheels)
+    killed: list[int] = []
+    async with session(
+        machine, project, options={"installer": "pip"}, env=offline_env(wheels)
+    ) as client:
+        uri = open_document(client, project / "main.py")
+        running = asyncio.ensure_future(
+            run_command(client, "envsense.installPackages", {"uri": uri, "packages": ["bulky"]})
+        )
+        deadline = asyncio.get_running_loop().time() + 60
+        while not killed and asyncio.get_running_loop().time() < deadline:
+            if (site / "bulky").is_dir():
+                for pid in processes_mentioning(str(venv / "bin" / "python"), "pip install"):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            await asyncio.sleep(0.005)
+        result = await asyncio.wait_for(running, 60)
+    assert killed, "pip finished before it could be killed"
+    message = result_field(result, "message")
+    assert result_field(result, "ok") is False
+    assert "was killed (SIGKILL)" in message
+    assert "unchanged" not in message
+    assert "the environment is as it was before" in message
+    assert sorted(p.name for p in site.iterdir()) == before
+    assert any("was killed (SIGKILL)" in m for m in errors(client))

@@ -178,6 +178,8 @@ def test_a_declared_trap_name_is_the_users_choice(tmp_path: Path) -> None:
         ("not a requirement!", "not a valid requirement"),
         ("pkg @ https://example.org/pkg-1.0.tar.gz", "URL"),
         ("", "empty"),
+        ("evil.whl", "archive file name"),
+        ("evil.tar.gz>=1", "archive file name"),
     ],
 )
 def test_unsafe_requirements_never_reach_an_argument_list(

@@ -21,6 +21,13 @@ from packaging.utils import canonicalize_name
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
 
 
+# pip's archive extensions (pip/_internal/utils/filetypes.py).
+_ARCHIVE_SUFFIXES = (
+    ".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz",
+    ".tlz", ".tar.lz", ".tar.lzma",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class CheckedRequirement:
     """A requirement that passed the gate; `text` is packaging's own rendering of it."""
@@ -60,6 +67,12 @@ def check_requirement(
         requirement = Requirement(stripped)
     except InvalidRequirement as error:
         return RejectedRequirement(text, f"is not a valid requirement ({error})")
+    if requirement.url is None and requirement.name.lower().endswith(_ARCHIVE_SUFFIXES):
+        # pip installs `name.whl`/`name.zip` from a file of that name in its working folder
+        # (the project) instead of the index; a name like that is never a project's name.
+        return RejectedRequirement(
+            text, "looks like an archive file name, which pip reads as a local file"
+        )
     if requirement.url is not None and not allow_url:
         return RejectedRequirement(
             text, "points at a URL; only requirements declared in a manifest may do that"

@@ -246,3 +246,23 @@ async def test_pip_killed_mid_install_is_reported_and_cleaned_up(
     assert "the environment is as it was before" in message
     assert sorted(p.name for p in site.iterdir()) == before
     assert any("was killed (SIGKILL)" in m for m in errors(client))
+
+
+async def test_a_venv_deleted_during_the_install_is_reported_gone(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", ["envsense-demo-pkg"], "import envsense_demo_pkg\n")
+    make_venv(project / ".venv")
+    # An installer that "succeeds" after the environment vanished under it.
+    fake_uv(machine, f'rm -rf "{project / ".venv"}"\necho "Installed 1 package"\nexit 0\n')
+    async with session(machine, project) as client:
+        uri = open_document(client, project / "main.py")
+        result = await run_command(
+            client, "envsense.installPackages", {"uri": uri, "packages": ["envsense-demo-pkg"]}
+        )
+        questions = client.message_requests  # type: ignore[attr-defined]
+    assert result_field(result, "ok") is False
+    assert result_field(result, "environmentGone") is True
+    assert "was deleted during the install" in result_field(result, "message")
+    (question,) = questions
+    assert [a.title for a in question.actions or ()] == ["Recreate .venv"]

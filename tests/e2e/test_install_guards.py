@@ -283,3 +283,34 @@ async def test_a_venv_deleted_during_the_install_is_reported_gone(
     assert "was deleted during the install" in result_field(result, "message")
     (question,) = questions
     assert [a.title for a in question.actions or ()] == ["Recreate .venv"]
+
+
+async def test_a_checked_in_uv_toml_redirects_nothing_without_a_question(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", ["envsense-demo-pkg"], "import envsense_demo_pkg\n")
+    make_venv(project / ".venv")
+    elsewhere = wheelhouse(tmp_path / "attacker-wheels", "envsense-demo-pkg")
+    (project / "uv.toml").write_text(f'find-links = ["{elsewhere}"]\nno-index = true\n')
+    put_uv_on_path(machine)
+    async with session(machine, project, env={"UV_OFFLINE": "1", "UV_NO_CACHE": "1"}) as client:
+        uri = open_document(client, project / "main.py")
+        declined = await run_command(
+            client, "envsense.installPackages", {"uri": uri, "packages": ["envsense-demo-pkg"]}
+        )
+        assert result_field(declined, "ok") is False
+        assert not installed(project / ".venv", "envsense-demo-pkg")
+        (question,) = client.message_requests  # type: ignore[attr-defined]
+        assert "uv settings in the project change where packages come from:" in question.message
+        assert f"uv.toml: find-links = {elsewhere}" in question.message
+        assert "uv.toml: no-index = true" in question.message
+
+        client.message_answers.append("Install")  # type: ignore[attr-defined]
+        accepted = await run_command(
+            client, "envsense.installPackages", {"uri": uri, "packages": ["envsense-demo-pkg"]}
+        )
+        assert result_field(accepted, "ok") is True, accepted
+    assert installed(project / ".venv", "envsense-demo-pkg")
+    assert any(
+        "--no-config" in m.message and "--find-links" in m.message for m in client.log_messages
+    )

@@ -373,11 +373,14 @@ def _uv_common(request: InstallRequest, exe: str, cwd: Path | None) -> list[str]
     confirmed them (see _config_confirmations); the user's own uv.toml is passed as is.
     """
     args = ["--no-config", "--python", exe]
+    project = uv_project_settings(cwd) if cwd is not None else ()
+    # As uv merges them: a project setting replaces the user's setting of the same key.
+    overridden = {setting.key for setting in project}
     for setting in uv_user_settings(request.env_vars):
-        args += setting.args
-    if cwd is not None:
-        for setting in uv_project_settings(cwd):
+        if setting.key not in overridden:
             args += setting.args
+    for setting in project:
+        args += setting.args
     index = request.index
     for link in index.find_links:
         args += ["--find-links", link]

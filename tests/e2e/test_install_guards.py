@@ -314,3 +314,29 @@ async def test_a_checked_in_uv_toml_redirects_nothing_without_a_question(
     assert any(
         "--no-config" in m.message and "--find-links" in m.message for m in client.log_messages
     )
+
+
+async def test_a_deep_include_chain_with_odd_spellings_is_confirmed_first(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "ws"
+    (project / "reqs").mkdir(parents=True)
+    elsewhere = wheelhouse(tmp_path / "attacker-wheels", "envsense-demo-pkg")
+    for i in range(12):
+        (project / "reqs" / f"r{i}.txt").write_text(f"-r\tr{i + 1}.txt\n")
+    (project / "reqs" / "r12.txt").write_text(f"--find-link\t{elsewhere}\n-f{elsewhere}\n")
+    requirements = project / "requirements.txt"
+    requirements.write_text("-rreqs/r0.txt\nenvsense-demo-pkg\n")
+    make_venv(project / ".venv")
+    put_uv_on_path(machine)
+    env = {"UV_OFFLINE": "1", "UV_NO_CACHE": "1", "UV_NO_INDEX": "1"}
+    async with session(machine, project, env=env) as client:
+        uri = open_document(client, requirements, language="pip-requirements")
+        declined = await run_command(client, "envsense.installProject", {"uri": uri})
+        assert result_field(declined, "ok") is False
+        (question,) = client.message_requests  # type: ignore[attr-defined]
+    assert not installed(project / ".venv", "envsense-demo-pkg")
+    assert f"r12.txt:1: --find-link\t{elsewhere}  (read as --find-links {elsewhere})" in (
+        question.message
+    )
+    assert f"r12.txt:2: -f{elsewhere}  (read as --find-links {elsewhere})" in question.message

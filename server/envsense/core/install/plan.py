@@ -370,7 +370,7 @@ def _uv_common(request: InstallRequest, exe: str, cwd: Path | None) -> list[str]
 
     --no-config: a uv.toml or [tool.uv] in the project (or above it) must not redirect the
     install unseen. Their index settings are passed explicitly instead, after the user
-    confirmed them (see _config_confirmations); the user's own uv.toml is passed as is.
+    confirmed them (confirmation.config_confirmation_lines); the user's uv.toml as it is.
     """
     args = ["--no-config", "--python", exe]
     project = uv_project_settings(cwd) if cwd is not None else ()
@@ -427,7 +427,8 @@ def _rollback(
         reinstall = (pip,)
         uninstall = (exe, "-I", "-m", "pip", "uninstall", "-y")
         if uv is not None:
-            uv_common = _uv_common(request, exe, request.project_root)
+            # The user confirmed pip's sources, not the project's uv settings: leave them out.
+            uv_common = _uv_common(request, exe, None)
             reinstall = ((uv, "pip", "install", "--no-deps", *_offline(uv_common)), pip)
     return Rollback(target.site_packages, uninstall, reinstall, target.prefix, target.executable)
 

@@ -277,3 +277,31 @@ def test_a_large_file_is_read_in_linear_time(tmp_path: Path) -> None:
     started = time.monotonic()
     assert readings(top) == ["--find-links /srv/evil"]
     assert time.monotonic() - started < 5
+
+
+def test_a_file_of_millions_of_short_lines_is_read_fast(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "a\n" * 2_000_000 + "b \\\n  -f /srv/evil\n")
+    started = time.monotonic()
+    found = source_options(top, {})
+    assert time.monotonic() - started < 5
+    assert [o.reading for o in found] == ["--find-links /srv/evil"]
+    assert found[0].line == 2_000_001
+
+
+def test_too_many_option_lines_are_not_vouched_for(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", "--pre\n" * 60_000)
+    started = time.monotonic()
+    (found,) = source_options(top, {})
+    assert time.monotonic() - started < 5
+    assert "option lines, so it was not checked" in found.reading
+
+
+def test_hashed_lock_files_stay_cheap_and_quiet(tmp_path: Path) -> None:
+    lines = [
+        f"pkg-{i}==1.0 \\\n    --hash=sha256:{i:064x} \\\n    --hash=sha256:{i:063x}f"
+        for i in range(20_000)
+    ]
+    top = write(tmp_path, "requirements.txt", "\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert readings(top) == []
+    assert time.monotonic() - started < 5

@@ -22,7 +22,9 @@ the grammar.
 
 from __future__ import annotations
 
+import bisect
 import codecs
+import itertools
 import os
 import re
 import shlex
@@ -151,9 +153,15 @@ def _scan_file(path: Path, scan: _Scan, depth: int, origin: tuple[Path, int, str
     if isinstance(texts, _Unreadable):
         refuse(texts.reason)
         return
+    found: list[tuple[int, str]] = []
+    for text in texts:
+        logical = _logical_lines(text)
+        if logical is None:
+            refuse(f"has more than {MAX_OPTION_LINES} option lines, so it was not checked")
+            return
+        found += logical
     # Each decoding's lines once, in line order (sorted is stable: first decoding first).
-    lines = dict.fromkeys(item for text in texts for item in _logical_lines(text))
-    for number, line in sorted(lines, key=lambda item: item[0]):
+    for number, line in sorted(dict.fromkeys(found), key=lambda item: item[0]):
         for reading, include in _read_line(_expand(line, scan.environ)):
             for candidate in _include_paths(include, scan.environ) if include else ():
                 _follow(path, number, line, candidate, scan, depth)
@@ -239,18 +247,86 @@ def _decodings(data: bytes) -> list[str]:
     return texts
 
 
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """The union of pip's reading (join, then strip comments) and a strip-then-join one."""
+def _logical_lines(text: str) -> list[tuple[int, str]] | None:
+    """The union of pip's reading (join, then strip comments) and a strip-then-join one.
+
+    Only the logical lines that can matter are built: those with a physical line where a
+    token starts with `-`, or with `@`, `://` or `${`, together with the lines a trailing
+    backslash joins to them. Everything else is a plain requirement line and cannot change
+    a source, and skipping it keeps a 5 MB file of short lines well under a second.
+    None: more than MAX_OPTION_LINES such lines (the caller refuses to vouch for the file).
+    """
+    hits = _attention(text)
+    if hits is None:
+        return None
+    if not hits:
+        return []
     physical = text.splitlines()
     seen: set[tuple[int, str]] = set()
     result: list[tuple[int, str]] = []
-    for number, line in [*_pip_lines(physical), *_simple_lines(physical)]:
-        line = line.strip()
-        if line and (number, line) not in seen:
-            seen.add((number, line))
-            result.append((number, line))
+    for start, end in _windows(physical, hits):
+        window = physical[start : end + 1]
+        for number, line in [*_pip_lines(window), *_simple_lines(window)]:
+            line = line.strip()
+            key = (number + start, line)
+            if line and key not in seen:
+                seen.add(key)
+                result.append(key)
     result.sort(key=lambda item: item[0])
     return result
+
+
+MAX_OPTION_LINES = 50_000
+# A token starting with `-` (but not a --hash, which hashed lock files have by the
+# thousand), `@`, `://`, `${`.
+_ATTENTION = re.compile(r"(?:^|[\s'\"])-(?!-hash[=\s])|@|://|\$\{", re.MULTILINE)
+
+
+def _attention(text: str) -> list[int] | None:
+    """0-based indices (as splitlines counts) of the physical lines worth reading."""
+    matches = _ATTENTION.finditer(text)
+    first = next(matches, None)
+    if first is None:
+        return []
+    starts = list(itertools.accumulate(map(len, text.splitlines(keepends=True)), initial=0))
+    hits: list[int] = []
+    for match in itertools.chain((first,), matches):
+        # The match's last character is on the line that matters (the separator before a
+        # `-` may be the previous line's line break).
+        index = bisect.bisect_right(starts, match.end() - 1) - 1
+        if not hits or hits[-1] != index:
+            hits.append(index)
+            if len(hits) > MAX_OPTION_LINES:
+                return None
+    return hits
+
+
+def _windows(physical: list[str], hits: list[int]) -> list[tuple[int, int]]:
+    """Line ranges around each hit, widened over backslash continuations, merged."""
+    windows: list[tuple[int, int]] = []
+    last_end = -1
+    for index in hits:
+        if index <= last_end:
+            continue
+        start = index
+        while start - 1 > last_end and physical[start - 1].endswith("\\"):
+            start -= 1
+        end = index
+        while end + 1 < len(physical) and physical[end].endswith("\\"):
+            end += 1
+        if windows and start <= last_end + 1 and physical[last_end].endswith("\\"):
+            start = windows.pop()[0]
+        windows.append((start, end))
+        last_end = end
+    return windows
+
+
+def _uncomment(line: str) -> str:
+    return _COMMENT.sub("", line) if "#" in line else line
+
+
+def _is_comment(line: str) -> bool:
+    return "#" in line and _COMMENT.match(line) is not None
 
 
 def _pip_lines(physical: list[str]) -> Iterator[tuple[int, str]]:
@@ -258,21 +334,21 @@ def _pip_lines(physical: list[str]) -> Iterator[tuple[int, str]]:
     pending: list[str] = []
     first = 0
     for number, line in enumerate(physical, start=1):
-        if not line.endswith("\\") or _COMMENT.match(line):
-            if _COMMENT.match(line):
+        if not line.endswith("\\") or _is_comment(line):
+            if _is_comment(line):
                 line = " " + line
             if pending:
                 pending.append(line)
-                yield first, _COMMENT.sub("", "".join(pending))
+                yield first, _uncomment("".join(pending))
                 pending = []
             else:
-                yield number, _COMMENT.sub("", line)
+                yield number, _uncomment(line)
         else:
             if not pending:
                 first = number
             pending.append(line.strip("\\"))
     if pending:
-        yield first, _COMMENT.sub("", "".join(pending))
+        yield first, _uncomment("".join(pending))
 
 
 def _simple_lines(physical: list[str]) -> Iterator[tuple[int, str]]:
@@ -280,7 +356,7 @@ def _simple_lines(physical: list[str]) -> Iterator[tuple[int, str]]:
     pending = ""
     first = 0
     for number, raw in enumerate(physical, start=1):
-        line = _COMMENT.sub("", raw)
+        line = _uncomment(raw)
         if not pending:
             first = number
         if line.endswith("\\"):
@@ -293,6 +369,8 @@ def _simple_lines(physical: list[str]) -> Iterator[tuple[int, str]]:
 
 
 def _expand(line: str, environ: Mapping[str, str]) -> str:
+    if "${" not in line:
+        return line
     return _ENV_VAR.sub(lambda m: environ.get(m.group(1), m.group(0)), line)
 
 

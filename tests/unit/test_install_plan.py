@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -539,5 +542,31 @@ def test_build_requirements_from_a_url_are_listed_when_installing_the_project(
     plan = plan_of(plan_install(req, which=which_with()))
     assert plan.steps[-1].argv[-2:] == ("-e", str(tmp_path))
     assert "build-system.requires = evilbuild @ https://evil.example/evilbuild.tar.gz" in (
+        plan.confirmation_text or ""
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+def test_config_files_that_cannot_be_read_are_shown_not_skipped(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    os.mkfifo(tmp_path / ".venv" / "pip.conf")
+    pip_plan = plan_of(
+        plan_install(
+            request(env, "attrs", project_root=tmp_path, installer_setting="pip", environ={}),
+            which=which_with(),
+        )
+    )
+    assert "pip.conf: file = could not be checked: not a regular file" in (
+        pip_plan.confirmation_text or ""
+    )
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n[tool.pdm]\n')
+    (tmp_path / "pdm.lock").write_text("")
+    (tmp_path / "pdm.toml").symlink_to("/dev/zero")
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    started = time.monotonic()
+    plan = plan_of(plan_install(req, which=which_with("pdm")))
+    assert time.monotonic() - started < 2
+    assert plan.steps[0].argv == ("/opt/tools/pdm", "install")
+    assert "pdm.toml: file = could not be checked: not a regular file" in (
         plan.confirmation_text or ""
     )

@@ -25,7 +25,7 @@ from typing import Any
 
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
-_MAX_BYTES = 1024 * 1024
+_MAX_BYTES = 5 * 1024 * 1024
 
 # uv setting -> the `uv pip install` flag that carries it (lists give one flag per item).
 _UV_FLAGS: dict[str, str] = {
@@ -124,7 +124,7 @@ def pip_site_settings(prefix: Path | None) -> tuple[ConfigSetting, ...]:
 def pip_conf_settings(path: Path) -> tuple[ConfigSetting, ...]:
     text = _read_text(path)
     if text is None:
-        return ()
+        return unchecked(path)
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string(text, source=str(path))
@@ -214,3 +214,32 @@ def read_toml(path: Path) -> dict[str, Any] | None:
         return loads_toml(text)
     except (TOMLDecodeError, RecursionError, ValueError):
         return None
+
+
+def unchecked(path: Path) -> tuple[ConfigSetting, ...]:
+    """A setting saying `path` exists but could not be checked (so the user is asked)."""
+    why = problem(path)
+    return (ConfigSetting(path, "file", f"could not be checked: {why}"),) if why else ()
+
+
+def problem(path: Path) -> str | None:
+    """Why an existing config file can't be read here; None when fine or absent."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"can't be read ({error.strerror or error})"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if info.st_size > _MAX_BYTES:
+        return f"larger than {_MAX_BYTES // (1024 * 1024)} MB"
+    text = _read_text(path)
+    if text is None:
+        return "can't be read"
+    if path.suffix == ".toml" or path.name == "Pipfile":
+        try:
+            loads_toml(text)
+        except (TOMLDecodeError, RecursionError, ValueError) as error:
+            return f"not valid TOML ({str(error)[:120]})"
+    return None

@@ -13,14 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from envsense.core.install.installer_config import ConfigSetting, read_toml
+from envsense.core.install.installer_config import ConfigSetting, read_toml, unchecked
 
 _REMOTE_KEYS = ("git", "url", "index", "source", "file", "hg", "svn", "bzr")
 
 
 def project_sources(manager: str, root: Path) -> tuple[ConfigSetting, ...]:
     """Remote sources the given installer/manager would obey when installing `root`."""
+    files = {"uv": ("uv.toml",), "poetry": ("poetry.toml",), "pdm": ("pdm.toml",)}
     found = _build_requires(root)
+    # A file the manager obeys but envsense cannot read is shown as such, never skipped.
+    for name in ("pyproject.toml", "Pipfile", *files.get(manager, ())):
+        found += unchecked(root / name)
     if manager == "uv":
         return found + _uv_sources(root)
     if manager == "poetry":

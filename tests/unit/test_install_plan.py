@@ -570,3 +570,16 @@ def test_config_files_that_cannot_be_read_are_shown_not_skipped(tmp_path: Path) 
     assert "pdm.toml: file = could not be checked: not a regular file" in (
         plan.confirmation_text or ""
     )
+
+
+def test_a_confirmation_stays_readable_however_many_lines_a_file_has(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "requirements.txt").write_text(
+        "".join(f"--extra-index-url http://mirror{i}.example/simple\n" for i in range(500))
+    )
+    req = InstallRequest(
+        env, requirement_files=(tmp_path / "requirements.txt",), trusted=True, environ={}
+    )
+    text = plan_of(plan_install(req, which=which_with("uv"))).confirmation_text or ""
+    assert len(text.splitlines()) == 22
+    assert text.splitlines()[-1] == "  ... and 181 more"  # 200 listed, then "more than 200"

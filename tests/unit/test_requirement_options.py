@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from envsense.core.install.requirement_options import (
+    MAX_FINDINGS,
     MAX_INCLUDE_DEPTH,
     SourceOption,
     source_options,
@@ -305,3 +306,12 @@ def test_hashed_lock_files_stay_cheap_and_quiet(tmp_path: Path) -> None:
     started = time.monotonic()
     assert readings(top) == []
     assert time.monotonic() - started < 5
+
+
+def test_a_line_of_a_million_options_is_bounded(tmp_path: Path) -> None:
+    top = write(tmp_path, "requirements.txt", " ".join(f"-f /d{i}" for i in range(300_000)) + "\n")
+    started = time.monotonic()
+    found = source_options(top, {})
+    assert time.monotonic() - started < 5
+    assert len(found) == MAX_FINDINGS + 1
+    assert found[-1].reading == f"more than {MAX_FINDINGS} such lines"

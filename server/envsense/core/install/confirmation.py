@@ -61,7 +61,7 @@ def confirmation_lines(
         options = source_options(path, request.env_vars)
         if options:
             lines.append(f"{path.name} changes where packages come from or whom to trust:")
-            lines += [f"  {o.describe()}" for o in options]
+            lines += _capped([f"  {o.describe()}" for o in options])
     return lines
 
 
@@ -90,7 +90,7 @@ def config_confirmation_lines(
     if not settings:
         return []
     lines = [f"{installer} settings in the project change where packages come from:"]
-    lines += [f"  {setting.describe()}" for setting in settings]
+    lines += _capped([f"  {setting.describe()}" for setting in settings])
     return lines
 
 
@@ -102,3 +102,15 @@ def _match_by_name(
         if isinstance(result, CheckedRequirement) and result.canonical_name == item.canonical_name:
             return package
     return None
+
+
+# A question is read, not scrolled: the first lines of each kind, then how many more.
+SHOWN_LINES = 20
+LINE_CHARS = 300
+
+
+def _capped(lines: list[str]) -> list[str]:
+    shown = [line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…" for line in lines]
+    if len(shown) <= SHOWN_LINES:
+        return shown
+    return [*shown[:SHOWN_LINES], f"  ... and {len(shown) - SHOWN_LINES} more"]

@@ -36,6 +36,7 @@ from pathlib import Path
 MAX_INCLUDE_DEPTH = 64
 MAX_INCLUDED_FILES = 512
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_FINDINGS = 200
 
 # Long options of pip's requirement-file parser (pip/_internal/req/req_file.py) plus the
 # ones uv's reader knows; abbreviations are matched against all of them, as optparse does.
@@ -109,9 +110,15 @@ class _Scan:
 
     def add(self, option: SourceOption) -> None:
         key = (option.path, option.line, option.reading)
-        if key not in self.keys:
-            self.keys.add(key)
-            self.found.append(option)
+        if key in self.keys or len(self.found) > MAX_FINDINGS:
+            return
+        self.keys.add(key)
+        if len(self.found) == MAX_FINDINGS:
+            # Enough to make the point; the rest would only bury it (and the message).
+            option = SourceOption(
+                option.path, option.line, option.text, f"more than {MAX_FINDINGS} such lines"
+            )
+        self.found.append(option)
 
 
 def source_options(

@@ -331,3 +331,23 @@ async def test_real_pip_killed_mid_unpack_leaves_the_environment_as_it_was(
     assert "bulky" in result.deleted or "bulky" in result.rolled_back
     assert listing(prefix) == before
     assert "'pip: install bulky' was killed (SIGKILL)" in result.message
+
+
+async def test_console_scripts_of_a_killed_install_are_removed_too(
+    tmp_path: Path, venv: Path, wheels: Path
+) -> None:
+    bin_before = {p.name for p in (venv / "bin").iterdir()}
+    step = fake_installer(
+        tmp_path,
+        site_of(venv),
+        "(site / 'toolpkg').mkdir()\n"
+        f"pathlib.Path({str(venv / 'bin' / 'toolcmd')!r}).write_text('#!/bin/sh')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n",
+    )
+    plan = InstallPlan(
+        "Install toolpkg", str(venv), "fake", (step,), rollback=uv_rollback(venv, wheels)
+    )
+    result = await run_plan(plan, lambda line: None)
+    assert not result.ok
+    assert sorted(result.deleted) == ["toolcmd", "toolpkg"]
+    assert {p.name for p in (venv / "bin").iterdir()} == bin_before

@@ -127,6 +127,8 @@ class Rollback:
     # What must still exist afterwards for the environment to count as there at all.
     prefix: Path | None = None
     executable: Path | None = None
+    # A virtual environment's own bin/ (Scripts on Windows): new files there are undone too.
+    scripts: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -430,7 +432,10 @@ def _rollback(
             # The user confirmed pip's sources, not the project's uv settings: leave them out.
             uv_common = _uv_common(request, exe, None)
             reinstall = ((uv, "pip", "install", "--no-deps", *_offline(uv_common)), pip)
-    return Rollback(target.site_packages, uninstall, reinstall, target.prefix, target.executable)
+    scripts = target.executable.parent if target.is_virtual else None
+    return Rollback(
+        target.site_packages, uninstall, reinstall, target.prefix, target.executable, scripts
+    )
 
 
 def _offline(args: list[str]) -> list[str]:

@@ -63,9 +63,14 @@ def snapshot(rollback: Rollback | None) -> SiteState:
             dist = dist_name_from_dist_info(Path(name))
             if dist is not None:
                 versions.setdefault(dist, set()).add(_version_of(name))
-    return SiteState(
-        _present(rollback, entries), entries, {k: frozenset(v) for k, v in versions.items()}
-    )
+    present = _present(rollback, entries)
+    if rollback.scripts is not None:
+        # Console scripts a half-done install wrote (bin/flask without flask's metadata).
+        try:
+            entries[rollback.scripts] = frozenset(e.name for e in os.scandir(rollback.scripts))
+        except OSError:
+            pass
+    return SiteState(present, entries, {k: frozenset(v) for k, v in versions.items()})
 
 
 def _version_of(dist_info: str) -> str:
@@ -181,7 +186,7 @@ def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> t
     for path in compare(before, now).new_entries:
         dist = dist_name_from_dist_info(path)
         # A restored distribution's metadata may be spelt differently (MarkupSafe/markupsafe).
-        if _kept(path.name) or (dist is not None and dist in before.versions):
+        if _kept(path) or (dist is not None and dist in before.versions):
             continue
         try:
             if path.is_dir() and not path.is_symlink():
@@ -196,9 +201,12 @@ def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> t
     return tuple(deleted)
 
 
-def _kept(entry: str) -> bool:
-    dist = dist_name_from_dist_info(Path(entry))
-    return entry in KEEP or (dist is not None and dist in KEEP)
+def _kept(path: Path) -> bool:
+    """pip's own files, and its scripts (pip, pip3, pip3.12) when ensurepip just made them."""
+    dist = dist_name_from_dist_info(path)
+    if path.name in KEEP or (dist is not None and dist in KEEP):
+        return True
+    return path.parent.name in ("bin", "Scripts") and path.name.startswith("pip")
 
 
 def _still_different(before: SiteState, now: SiteState) -> tuple[str, ...]:
@@ -213,7 +221,7 @@ def _still_different(before: SiteState, now: SiteState) -> tuple[str, ...]:
         left.append(f"{name} {before.version_text(name)} is no longer installed")
     # Metadata folders are judged by the versions above; the rest entry by entry.
     for path in change.new_entries:
-        if not _kept(path.name) and dist_name_from_dist_info(path) is None:
+        if not _kept(path) and dist_name_from_dist_info(path) is None:
             left.append(f"{path.name} is left in {path.parent}")
     for path in change.lost_entries:
         if dist_name_from_dist_info(path) is None:

@@ -340,3 +340,26 @@ async def test_a_deep_include_chain_with_odd_spellings_is_confirmed_first(
         question.message
     )
     assert f"r12.txt:2: -f{elsewhere}  (read as --find-links {elsewhere})" in question.message
+
+
+async def test_commands_naming_an_interpreter_refuse_what_is_no_python(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = write_project(tmp_path / "ws", ["attrs"], "import attrs\n")
+    make_venv(project / ".venv")
+    put_uv_on_path(machine)
+    async with session(machine, project) as client:
+        uri = open_document(client, project / "main.py")
+        install = await run_command(
+            client,
+            "envsense.installPackages",
+            {"uri": uri, "packages": ["attrs"], "environment": "/bin/sh"},
+        )
+        create = await run_command(
+            client, "envsense.createEnvironment", {"uri": uri, "python": "/bin/sh"}
+        )
+        assert client.message_requests == []  # type: ignore[attr-defined]
+    for result in (install, create):
+        assert result_field(result, "ok") is False
+        assert "/bin/sh is not a Python interpreter" in result_field(result, "message")
+    assert sorted(p.name for p in project.iterdir()) == [".venv", "main.py", "pyproject.toml"]

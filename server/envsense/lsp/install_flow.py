@@ -235,7 +235,7 @@ class InstallService:
         )  # fmt: skip
         if touched:
             await self._environment_changed(environment)
-        if result.suggest_recreate and environment.kind.is_virtual:
+        if result.suggest_recreate and self._is_project_venv(environment, path):
             # Something could not be put back (or the environment is gone): offer a clean one.
             answer = await self.ask(types.MessageType.Error, result.message, [RECREATE_VENV])
             if answer == RECREATE_VENV:
@@ -251,6 +251,13 @@ class InstallService:
             result.ok, result.message, result.cancelled, environment, result.added,
             result.changed, result.left, result.environment_gone,
         )  # fmt: skip
+
+    def _is_project_venv(self, environment: Environment, path: Path) -> bool:
+        """Whether "Recreate .venv" would replace this very environment (the project's own)."""
+        prefix = environment.prefix
+        if not environment.kind.is_virtual or prefix is None:
+            return False
+        return prefix.parent == self.server.session.project_for(path).root
 
     async def _environment_changed(self, environment: Environment) -> None:
         """Forget the old inventory and re-check every open document."""

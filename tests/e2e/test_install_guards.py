@@ -19,11 +19,13 @@ from pygls.exceptions import JsonRpcInvalidParams
 from tests.e2e.conftest import open_document, wait_for_diagnostics, wait_until
 from tests.e2e.quickfix_support import (
     NO_SPEC_WARNINGS,
+    code_actions,
     fake_uv,
     installed,
     offline_env,
     put_uv_on_path,
     result_field,
+    run_action,
     run_command,
     session,
     shown,
@@ -363,3 +365,23 @@ async def test_commands_naming_an_interpreter_refuse_what_is_no_python(
         assert result_field(result, "ok") is False
         assert "/bin/sh is not a Python interpreter" in result_field(result, "message")
     assert sorted(p.name for p in project.iterdir()) == [".venv", "main.py", "pyproject.toml"]
+
+
+async def test_a_backport_from_envsenses_own_table_needs_no_question(
+    machine: Path, tmp_path: Path
+) -> None:
+    python312 = pyenv_python("3.12")
+    if python312 is None:
+        pytest.skip("needs pyenv's CPython 3.12")
+    project = write_project(tmp_path / "ws", [], "import distutils\n")
+    make_venv(project / ".venv", python312)
+    wheels = wheelhouse(tmp_path / "wheels", "setuptools")
+    put_uv_on_path(machine)
+    async with session(machine, project, env=offline_env(wheels)) as client:
+        uri = open_document(client, project / "main.py")
+        (removed,) = await wait_for_diagnostics(client, uri, lambda d: len(d) == 1)
+        (action,) = await code_actions(client, uri, [removed])
+        result = await run_action(client, action)
+        assert client.message_requests == []  # type: ignore[attr-defined]
+    assert result_field(result, "ok") is True, result
+    assert installed(project / ".venv", "setuptools")

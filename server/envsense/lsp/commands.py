@@ -280,6 +280,8 @@ def _finding_sources(
     known: dict[str, tuple[NameSource, str | None]] = {}
     for finding in findings:
         fix = finding.fix
+        if fix.backport:  # stdlib-unavailable: the backport comes from envsense's own table
+            known.setdefault(canonicalize_name(fix.backport), ("curated", fix.module))
         if finding.code not in (Code.MISSING_IMPORT, Code.MISSING_MODULE_SOURCE):
             continue
         if fix.distribution:

@@ -315,3 +315,10 @@ def test_a_line_of_a_million_options_is_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     assert len(found) == MAX_FINDINGS + 1
     assert found[-1].reading == f"more than {MAX_FINDINGS} such lines"
+
+
+def test_an_include_with_a_nul_byte_is_reported_not_a_crash(tmp_path: Path) -> None:
+    top = tmp_path / "requirements.txt"
+    top.write_bytes(b"-r a\x00b\nflask\n")
+    (found,) = source_options(top, {})
+    assert "not a valid file name" in found.reading

@@ -36,6 +36,8 @@ def read_texts(path: Path) -> list[str] | Unreadable | None:
         return None
     except OSError as error:
         return Unreadable(f"can't be read ({error.strerror or error})")
+    except ValueError:  # a NUL byte in the name: pip can't open it either
+        return Unreadable("is not a valid file name, so it was not checked")
     if not stat.S_ISREG(info.st_mode):
         return Unreadable("is not a regular file, so it was not checked")
     if info.st_size > MAX_FILE_BYTES:

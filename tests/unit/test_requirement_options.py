@@ -322,3 +322,77 @@ def test_an_include_with_a_nul_byte_is_reported_not_a_crash(tmp_path: Path) -> N
     top.write_bytes(b"-r a\x00b\nflask\n")
     (found,) = source_options(top, {})
     assert "not a valid file name" in found.reading
+
+
+# -- the grammar, enumerated ----------------------------------------------------------------
+
+# pip's requirement-file long options (pip/_internal/req/req_file.py), written out here so
+# the test does not check the reader against its own table.
+PIP_LONG_OPTIONS = (
+    "--index-url", "--extra-index-url", "--no-index", "--constraint", "--requirement",
+    "--editable", "--find-links", "--no-binary", "--only-binary", "--prefer-binary",
+    "--require-hashes", "--pre", "--trusted-host", "--use-feature", "--global-option",
+    "--config-settings", "--hash",
+)  # fmt: skip
+SOURCE_VALUES = {
+    "--index-url": EVIL,
+    "--extra-index-url": EVIL,
+    "--find-links": "/srv/evil",
+    "--trusted-host": "127.0.0.1",
+    "--no-index": None,
+}
+SHORT_FORMS = {"-i": "--index-url", "-f": "--find-links"}
+
+
+def spellings(option: str) -> list[str]:
+    """The full name and every prefix pip's optparse resolves to it alone."""
+    found = []
+    for end in range(3, len(option) + 1):
+        prefix = option[:end]
+        if [o for o in PIP_LONG_OPTIONS if o.startswith(prefix)] == [option] or prefix == option:
+            found.append(prefix)
+    return found
+
+
+def lines_for(option: str, value: str | None) -> list[str]:
+    names = spellings(option) + [s for s, long in SHORT_FORMS.items() if long == option]
+    lines = []
+    for name in names:
+        if value is None:
+            lines.append(name)
+            continue
+        joins = [" ", "\t", " \t  ", "="]
+        if not name.startswith("--"):
+            joins.append("")  # -f/dir, -ihttp://...
+        lines += [f"{name}{join}{value}" for join in joins]
+    return lines
+
+
+def test_every_spelling_in_every_place_is_found(tmp_path: Path) -> None:
+    cases = 0
+    missed: list[str] = []
+    target = tmp_path / "requirements.txt"
+    inner = tmp_path / "inner.txt"
+    for option, value in SOURCE_VALUES.items():
+        expected = f"{option} {value}" if value is not None else option
+        for line in lines_for(option, value):
+            variants = [
+                line,
+                f"\t {line}   # why not",
+                f"flask==3.0 {line}",
+                f"flask==3.0\t{line}",
+                line.replace(line[2:4], line[2:4] + "\\\n", 1),  # split by a continuation
+                f"# header\nrequests\n{line}\n",
+            ]
+            for text in variants:
+                cases += 1
+                target.write_text(text + "\n")
+                if expected not in readings(target):
+                    missed.append(repr(text))
+            # The plain line once more, an include down, reached through -r<TAB>file.
+            inner.write_text(line + "\n")
+            target.write_text("-r\tinner.txt\n")
+            if expected not in readings(target):
+                missed.append("via include: " + repr(line))
+    assert cases > 500
+    assert missed == []

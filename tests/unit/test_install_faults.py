@@ -351,3 +351,32 @@ async def test_console_scripts_of_a_killed_install_are_removed_too(
     assert not result.ok
     assert sorted(result.deleted) == ["toolcmd", "toolpkg"]
     assert {p.name for p in (venv / "bin").iterdir()} == bin_before
+
+
+async def test_files_written_into_an_existing_namespace_package_are_removed(
+    tmp_path: Path, venv: Path, wheels: Path
+) -> None:
+    site = site_of(venv)
+    (site / "nsp" / "a").mkdir(parents=True)
+    (site / "nsp" / "a" / "__init__.py").write_text("")
+    (site / "nsp" / "a" / "__pycache__").mkdir()
+    step = fake_installer(
+        tmp_path,
+        site,
+        "(site / 'nsp' / 'b' / 'deep').mkdir(parents=True)\n"
+        "(site / 'nsp' / 'b' / '__init__.py').write_text('')\n"
+        "(site / 'nsp' / 'b' / 'deep' / 'x.py').write_text('')\n"
+        "(site / 'nsp' / 'a' / 'extra.py').write_text('')\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n",
+    )
+    plan = InstallPlan(
+        "Install nsp-b", str(venv), "fake", (step,), rollback=uv_rollback(venv, wheels)
+    )
+    result = await run_plan(plan, lambda line: None)
+    assert not result.ok
+    assert "unchanged" not in result.message
+    assert sorted(result.deleted) == ["nsp/a/extra.py", "nsp/b/__init__.py", "nsp/b/deep/x.py"]
+    assert "the environment is as it was before" in result.message
+    assert sorted(str(p.relative_to(site)) for p in (site / "nsp").rglob("*")) == [
+        "nsp/a", "nsp/a/__init__.py", "nsp/a/__pycache__"
+    ]  # fmt: skip

@@ -12,8 +12,11 @@ After a failed or cancelled install, `restore` puts it back in three moves:
    the recorded version (`--no-deps`, from the cache / local links first);
 3. top-level entries that were not there before and are still there (a package folder
    without metadata left by a killed or out-of-space installer, pip's `~name` stash
-   folders) are deleted.
+   folders) are deleted, and so are new files inside folders that were there (a
+   namespace package such as `google/` that a half-installed distribution wrote into).
 Then the record is compared again, and whatever still differs is named, entry by entry.
+Files are compared by path inside package folders (not inside *.dist-info, which the
+versions cover, and not in __pycache__, which installers write or skip as they like).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ class SiteState:
     present: bool
     entries: dict[Path, frozenset[str]]
     versions: dict[str, frozenset[str]]  # canonical name -> version(s) of its dist-info
+    # Files inside top-level package folders, relative to site-packages (None: too many).
+    files: dict[Path, frozenset[str]] | None = None
 
     def version_text(self, name: str) -> str:
         return ", ".join(sorted(self.versions.get(name, ()))) or "not installed"
@@ -64,13 +69,40 @@ def snapshot(rollback: Rollback | None) -> SiteState:
             if dist is not None:
                 versions.setdefault(dist, set()).add(_version_of(name))
     present = _present(rollback, entries)
+    files = _files_inside(entries)
     if rollback.scripts is not None:
         # Console scripts a half-done install wrote (bin/flask without flask's metadata).
         try:
             entries[rollback.scripts] = frozenset(e.name for e in os.scandir(rollback.scripts))
         except OSError:
             pass
-    return SiteState(present, entries, {k: frozenset(v) for k, v in versions.items()})
+    return SiteState(present, entries, {k: frozenset(v) for k, v in versions.items()}, files)
+
+
+MAX_FILES = 300_000
+
+
+def _files_inside(entries: dict[Path, frozenset[str]]) -> dict[Path, frozenset[str]] | None:
+    """Relative paths of the files in each package folder (see the module docstring)."""
+    found: dict[Path, frozenset[str]] = {}
+    count = 0
+    for folder, names in entries.items():
+        paths: list[str] = []
+        for name in names:
+            if name.endswith(".dist-info") or name == "__pycache__":
+                continue
+            top = folder / name
+            if top.is_symlink() or not top.is_dir():
+                continue
+            for root, dirs, filenames in os.walk(top):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                base = os.path.relpath(root, folder)
+                paths += [os.path.join(base, f) for f in filenames]
+                count += len(filenames)
+                if count > MAX_FILES:
+                    return None  # a huge environment: top-level entries and versions only
+        found[folder] = frozenset(paths)
+    return found
 
 
 def _version_of(dist_info: str) -> str:
@@ -96,12 +128,16 @@ class Change:
     changed: tuple[str, ...]
     new_entries: tuple[Path, ...]
     lost_entries: tuple[Path, ...]
+    # Files inside package folders that were there before and after.
+    new_files: tuple[Path, ...] = ()
+    lost_files: tuple[Path, ...] = ()
 
     @property
     def none(self) -> bool:
         return not (
             self.added or self.removed or self.changed or self.new_entries or self.lost_entries
-        )
+            or self.new_files or self.lost_files
+        )  # fmt: skip
 
 
 def compare(before: SiteState, after: SiteState) -> Change:
@@ -119,7 +155,29 @@ def compare(before: SiteState, after: SiteState) -> Change:
         now = after.entries.get(folder, frozenset())
         new += [folder / name for name in sorted(now - was)]
         lost += [folder / name for name in sorted(was - now)]
-    return Change(tuple(added), tuple(removed), tuple(changed), tuple(new), tuple(lost))
+    new_files, lost_files = _file_changes(before, after)
+    return Change(
+        tuple(added), tuple(removed), tuple(changed), tuple(new), tuple(lost),
+        new_files, lost_files,
+    )  # fmt: skip
+
+
+def _file_changes(before: SiteState, after: SiteState) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Files new / gone inside package folders present both times (whole folders aside)."""
+    if before.files is None or after.files is None:
+        return (), ()
+    new: list[Path] = []
+    lost: list[Path] = []
+    for folder in sorted(set(before.files) & set(after.files)):
+        both = before.entries.get(folder, frozenset()) & after.entries.get(folder, frozenset())
+        was, now = before.files[folder], after.files[folder]
+        new += [folder / p for p in sorted(now - was) if _top(p) in both]
+        lost += [folder / p for p in sorted(was - now) if _top(p) in both]
+    return tuple(new), tuple(lost)
+
+
+def _top(relative: str) -> str:
+    return relative.split(os.sep, 1)[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +256,46 @@ def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> t
             continue
         on_line(f"removed {path.name} from site-packages (left by the failed install)")
         deleted.append(path.name)
+    # Files inside package folders that were there before (their top-level folder is not
+    # new, so the loop above left them): a namespace package written into, say.
+    new_files = compare(before, now).new_files
+    held = _folders_with_files(before) if new_files else set()
+    for path in new_files:
+        site = _site_of(path, before)
+        try:
+            path.unlink()
+        except OSError as error:
+            on_line(f"could not remove {path}: {error}")
+            continue
+        _remove_empty_parents(path, site, held)
+        relative = str(path.relative_to(site))
+        on_line(f"removed {relative} (left by the failed install)")
+        deleted.append(relative)
     return tuple(deleted)
+
+
+def _site_of(path: Path, state: SiteState) -> Path:
+    return next((f for f in state.entries if f in path.parents), path.parent)
+
+
+def _folders_with_files(state: SiteState) -> set[Path]:
+    """Every folder that held a file in the record (absolute paths)."""
+    held: set[Path] = set()
+    for site, files in (state.files or {}).items():
+        for relative in files:
+            held.update((site / relative).parents)
+    return held
+
+
+def _remove_empty_parents(path: Path, site: Path, held: set[Path]) -> None:
+    """rmdir the folders a removed file leaves empty, below its top-level package folder."""
+    folder = path.parent
+    while folder.parent != site and site in folder.parents and folder not in held:
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty: something else lives there
+        folder = folder.parent
 
 
 def _kept(path: Path) -> bool:
@@ -226,6 +323,10 @@ def _still_different(before: SiteState, now: SiteState) -> tuple[str, ...]:
     for path in change.lost_entries:
         if dist_name_from_dist_info(path) is None:
             left.append(f"{path.name} is missing from {path.parent}")
+    for path in change.new_files:
+        left.append(f"{path} is left behind")
+    for path in change.lost_files:
+        left.append(f"{path} is missing")
     return tuple(left)
 
 

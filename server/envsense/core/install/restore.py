@@ -195,18 +195,20 @@ async def restore(
     rollback: Rollback, before: SiteState, on_line: OnLine, run: RunCommand
 ) -> Restored:
     """Undo a failed install as far as possible; see the module docstring."""
-    now = snapshot(rollback)
+    now = await _snapshot(rollback)
     change = compare(before, now)
     uninstalled: tuple[str, ...] = ()
     leftovers = [name for name in change.added if name not in KEEP]
     if leftovers:
         await _run(Command((*rollback.uninstall, *leftovers), "roll back: uninstall"), on_line, run)
-        now = snapshot(rollback)
+        now = await _snapshot(rollback)
         uninstalled = tuple(name for name in leftovers if name not in now.versions)
     reinstalled = await _reinstall(rollback, before, on_line, run)
-    now = snapshot(rollback)
-    deleted = _delete_new_entries(before, now, on_line)
-    now = snapshot(rollback)
+    now = await _snapshot(rollback)
+    deleted, notes = await asyncio.to_thread(_delete_new_entries, before, now)
+    for note in notes:
+        on_line(note)
+    now = await _snapshot(rollback)
     return Restored(uninstalled, reinstalled, deleted, _still_different(before, now), now)
 
 
@@ -216,13 +218,13 @@ async def _reinstall(
     """Put back every distribution whose recorded version is no longer (only) there."""
     done: list[str] = []
     for argv in rollback.reinstall:
-        now = snapshot(rollback)
+        now = await _snapshot(rollback)
         wanted = _to_reinstall(before, now)
         if not wanted:
             break
         pins = [f"{name}=={next(iter(before.versions[name]))}" for name in wanted]
         await _run(Command((*argv, *pins), "roll back: reinstall what was there"), on_line, run)
-        after = snapshot(rollback)
+        after = await _snapshot(rollback)
         done += [
             f"{name} {before.version_text(name)}"
             for name in wanted
@@ -239,8 +241,11 @@ def _to_reinstall(before: SiteState, now: SiteState) -> list[str]:
     )
 
 
-def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> tuple[str, ...]:
+def _delete_new_entries(before: SiteState, now: SiteState) -> tuple[tuple[str, ...], list[str]]:
+    """Blocking (a worker thread): delete what is new; the names, and lines for the log."""
     deleted: list[str] = []
+    notes: list[str] = []
+    on_line = notes.append
     for path in compare(before, now).new_entries:
         dist = dist_name_from_dist_info(path)
         # A restored distribution's metadata may be spelt differently (MarkupSafe/markupsafe).
@@ -271,7 +276,12 @@ def _delete_new_entries(before: SiteState, now: SiteState, on_line: OnLine) -> t
         relative = str(path.relative_to(site))
         on_line(f"removed {relative} (left by the failed install)")
         deleted.append(relative)
-    return tuple(deleted)
+    return tuple(deleted), notes
+
+
+async def _snapshot(rollback: Rollback) -> SiteState:
+    """snapshot() in a worker thread: a big site-packages takes a while to walk."""
+    return await asyncio.to_thread(snapshot, rollback)
 
 
 def _site_of(path: Path, state: SiteState) -> Path:

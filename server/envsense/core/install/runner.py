@@ -85,7 +85,7 @@ async def run_plan(
 ) -> InstallResult:
     """Run the plan's steps in order, stopping at the first failure or on `cancel`."""
     cancel = cancel or asyncio.Event()
-    before = snapshot(plan.rollback)
+    before = await asyncio.to_thread(snapshot, plan.rollback)
     outcome = StepOutcome(0, False, ())
     failed_step: Command | None = None
     for step in plan.steps:
@@ -94,7 +94,7 @@ async def run_plan(
         if outcome.cancelled or outcome.returncode != 0:
             failed_step = step
             break
-    after = snapshot(plan.rollback)
+    after = await asyncio.to_thread(snapshot, plan.rollback)
     if before.present and not after.present:
         return _gone(plan, outcome, failed_step)
     change = compare(before, after)

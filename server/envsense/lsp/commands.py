@@ -222,11 +222,17 @@ def package_requests(
     path = uri_to_path(args.uri)
     if path is None:
         return ()
-    project = ls.session.project_for(path)
-    declarations = ls.session.declarations(project)
-    declared_raw = frozenset(r.raw.strip() for r in declarations.requirements)
-    declared_names = frozenset(r.canonical for r in declarations.requirements)
-    installed = installed_names(environment)
+    try:
+        declarations = ls.session.declarations(ls.session.project_for(path)).requirements
+    except Exception:  # nothing declared can be vouched for: every name gets the question
+        log.exception("reading the declarations for %s failed", path)
+        declarations = ()
+    declared_raw = frozenset(r.raw.strip() for r in declarations)
+    declared_names = frozenset(r.canonical for r in declarations)
+    try:
+        installed = installed_names(environment)
+    except OSError:
+        installed = frozenset()
     known = _finding_sources(ls, args.uri, path)
     requests = []
     for text in args.packages:

@@ -396,3 +396,29 @@ def test_every_spelling_in_every_place_is_found(tmp_path: Path) -> None:
                 missed.append("via include: " + repr(line))
     assert cases > 500
     assert missed == []
+
+
+def test_local_code_from_outside_the_workspace_is_listed(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    project = workspace / "app"
+    (project / "libs" / "inner").mkdir(parents=True)
+    (workspace / "shared").mkdir()
+    top = write(
+        project,
+        "requirements.txt",
+        "./libs/inner\n-e ../shared\n"  # inside the workspace: fine
+        f"{tmp_path}/drop/evil-1.0-py3-none-any.whl\n"  # another user's /tmp, say
+        f"-e {tmp_path}/drop/pkg\n"
+        "../../elsewhere/pkg\n"
+        "~/wheels/mine.whl\n",
+    )
+    environ = {"HOME": str(tmp_path / "home")}
+    found = source_options(top, environ, roots=(workspace,), cwd=project)
+    assert [(o.line, o.reading) for o in found] == [
+        (3, f"local code outside the workspace: {tmp_path}/drop/evil-1.0-py3-none-any.whl"),
+        (4, f"local code outside the workspace: {tmp_path}/drop/pkg"),
+        (5, "local code outside the workspace: ../../elsewhere/pkg"),
+        (6, "local code outside the workspace: ~/wheels/mine.whl"),
+    ]
+    # Without roots (nothing to compare with) local paths are not judged.
+    assert source_options(top, environ) == ()

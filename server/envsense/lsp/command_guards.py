@@ -30,7 +30,7 @@ _PYTHON_NAME = re.compile(r"^(python|pypy|pythonw)(\d+(\.\d+)?t?)?(\.exe)?$", re
 def outside_workspace(ls: EnvsenseServer, path: Path) -> str | None:
     """Why `path` may not be acted on, or None when it lies where the user works."""
     target = _resolved(path)
-    for folder in _workspace_folders(ls):
+    for folder in workspace_folders(ls):
         if _within(target, folder):
             return None
     for document in _open_paths(ls):
@@ -45,7 +45,7 @@ def outside_workspace(ls: EnvsenseServer, path: Path) -> str | None:
     )
 
 
-def _workspace_folders(ls: EnvsenseServer) -> list[Path]:
+def workspace_folders(ls: EnvsenseServer) -> list[Path]:
     folders: list[Path] = []
     try:
         workspace = ls.workspace

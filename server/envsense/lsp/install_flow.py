@@ -32,6 +32,7 @@ from envsense.core.install.queue import InstallQueue
 from envsense.core.install.target import InstallTarget
 from envsense.core.projects import Project
 from envsense.core.selection import is_foreign
+from envsense.lsp.command_guards import workspace_folders
 from envsense.lsp.install_progress import InstallProgress
 
 if TYPE_CHECKING:
@@ -177,6 +178,7 @@ class InstallService:
             installer_setting=ls.options.installer,
             trusted=True,
             index=IndexOptions.from_environ(os.environ),
+            workspace_roots=(*workspace_folders(ls), project.root),
         )
         plan = await asyncio.to_thread(plan_install, request)
         if isinstance(plan, Refusal):

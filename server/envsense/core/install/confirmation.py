@@ -58,7 +58,9 @@ def confirmation_lines(
         if path in seen:
             continue
         seen.add(path)
-        options = source_options(path, request.env_vars)
+        roots = request.workspace_roots or tuple(p for p in (request.project_root,) if p)
+        cwd = request.project_root or path.parent
+        options = source_options(path, request.env_vars, roots=roots, cwd=cwd)
         if options:
             lines.append(f"{path.name} changes where packages come from or whom to trust:")
             lines += _capped([f"  {o.describe()}" for o in options])

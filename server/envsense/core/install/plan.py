@@ -98,6 +98,9 @@ class InstallRequest:
     index: IndexOptions = field(default_factory=IndexOptions)
     # The environment the installer inherits (None: this process's): read for config files.
     environ: Mapping[str, str] | None = None
+    # The folders the user works in (workspace folders): a requirements file that installs
+    # local code from elsewhere is shown. Empty: the project root stands in for them.
+    workspace_roots: tuple[Path, ...] = ()
 
     @property
     def env_vars(self) -> Mapping[str, str]:

@@ -98,8 +98,8 @@ def logical_lines(text: str) -> list[tuple[int, str]] | None:
     """The union of pip's reading (join, then strip comments) and a strip-then-join one.
 
     Only the logical lines that can matter are built: those with a physical line where a
-    token starts with `-`, or with `@`, `://` or `${`, together with the lines a trailing
-    backslash joins to them. Everything else is a plain requirement line and cannot change
+    token starts with `-`, `.` or `~`, or with `@`, `://`, `${`, `/` or an inner `\\`,
+    together with the lines a trailing backslash joins to them. Everything else is a plain requirement line and cannot change
     a source, and skipping it keeps a 5 MB file of short lines well under a second.
     None: more than MAX_OPTION_LINES such lines (the caller refuses to vouch for the file).
     """
@@ -125,8 +125,11 @@ def logical_lines(text: str) -> list[tuple[int, str]] | None:
 
 MAX_OPTION_LINES = 50_000
 # A token starting with `-` (but not a --hash, which hashed lock files have by the
-# thousand), `@`, `://`, `${`.
-_ATTENTION = re.compile(r"(?:^|[\s'\"])-(?!-hash[=\s])|@|://|\$\{", re.MULTILINE)
+# thousand), `@`, `://`, `${`; and what a local path needs: a slash, a backslash inside a
+# line (not the continuation at its end), a token starting with `.` or `~`.
+_ATTENTION = re.compile(
+    r"(?:^|[\s'\"])-(?!-hash[=\s])|@|://|\$\{|/|\\(?=\S)|(?:^|[\s'\"])[.~]", re.MULTILINE
+)
 
 
 def _attention(text: str) -> list[int] | None:

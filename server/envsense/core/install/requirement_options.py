@@ -104,6 +104,9 @@ def _squash(text: str) -> str:
 @dataclass
 class _Scan:
     environ: Mapping[str, str]
+    # Folders whose code the user works in; local paths elsewhere are listed. () = no check.
+    roots: tuple[Path, ...] = ()
+    cwd: Path | None = None
     found: list[SourceOption] = field(default_factory=list)
     seen: set[Path] = field(default_factory=set)
     keys: set[tuple[Path, int, str]] = field(default_factory=set)
@@ -123,14 +126,21 @@ class _Scan:
 
 
 def source_options(
-    path: Path, environ: Mapping[str, str] | None = None
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    *,
+    roots: tuple[Path, ...] = (),
+    cwd: Path | None = None,
 ) -> tuple[SourceOption, ...]:
     """Every source/trust-changing line of `path` and the files it includes, in file order.
 
     A file that does not exist gives nothing (the installer fails on it, and so cannot be
-    redirected by it); one that exists but cannot be checked gives a finding.
+    redirected by it); one that exists but cannot be checked gives a finding. With `roots`,
+    a local path requirement (`../wheels/x.whl`, `-e /tmp/pkg`) that resolves outside all of
+    them, relative to the file (uv) or to `cwd` (pip), is listed too.
     """
-    scan = _Scan(os.environ if environ is None else environ)
+    resolved_roots = tuple(_resolve(root) for root in roots)
+    scan = _Scan(os.environ if environ is None else environ, resolved_roots, cwd)
     _scan_file(path, scan, depth=0, origin=None)
     return tuple(scan.found)
 
@@ -170,11 +180,45 @@ def _scan_file(path: Path, scan: _Scan, depth: int, origin: tuple[Path, int, str
         found += logical
     # Each decoding's lines once, in line order (sorted is stable: first decoding first).
     for number, line in sorted(dict.fromkeys(found), key=lambda item: item[0]):
-        for reading, include in _read_line(_expand(line, scan.environ)):
+        for reading, include, local in _read_line(_expand(line, scan.environ)):
             for candidate in _include_paths(include, scan.environ) if include else ():
                 _follow(path, number, line, candidate, scan, depth)
             if reading is not None:
                 scan.add(SourceOption(path, number, line, reading))
+            if local is not None and scan.roots:
+                outside = _outside(local, path.parent, scan)
+                if outside is not None:
+                    scan.add(
+                        SourceOption(
+                            path, number, line, f"local code outside the workspace: {outside}"
+                        )
+                    )
+
+
+def _outside(local: str, folder: Path, scan: _Scan) -> str | None:
+    """`local` if it resolves outside every root from the file's folder or from cwd."""
+    text = local
+    if text.startswith("file:"):
+        return local  # a file: URL without // : whatever it means, the user sees it
+    if text.startswith("~"):
+        home = scan.environ.get("HOME") or scan.environ.get("USERPROFILE")
+        text = (home + text[1:]) if home else text
+    bases = [folder, *([scan.cwd] if scan.cwd is not None else [])]
+    for base in bases:
+        try:
+            target = _resolve(base / text)
+        except ValueError:
+            return local
+        if not any(target == root or root in target.parents for root in scan.roots):
+            return local
+    return None
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
 
 
 def _follow(parent: Path, number: int, line: str, include: str, scan: _Scan, depth: int) -> None:
@@ -230,17 +274,28 @@ def _token_lists(line: str) -> list[list[str]]:
     return lists
 
 
-def _read_line(line: str) -> Iterator[tuple[str | None, str | None]]:
-    """(reading, include) pairs: a source reading to confirm, and/or a file to follow."""
+Reading = tuple[str | None, str | None, str | None]
+
+
+def _read_line(line: str) -> Iterator[Reading]:
+    """(reading, include, local path) triples: a source reading to confirm, a file to
+    follow, a local path the installer would install from."""
     for tokens in _token_lists(line):
         first_option = next((i for i, t in enumerate(tokens) if t.startswith("-")), len(tokens))
         requirement = " ".join(tokens[:first_option])
         if requirement and ("://" in requirement or "@" in requirement):
-            yield requirement, None
+            yield requirement, None, None
+        elif requirement and _looks_like_path(tokens[0]):
+            yield None, None, tokens[0]
         yield from _read_options(tokens[first_option:])
 
 
-def _read_options(tokens: list[str]) -> Iterator[tuple[str | None, str | None]]:
+def _looks_like_path(token: str) -> bool:
+    """pip's test (a separator, or a leading dot) plus `~`, which uv expands."""
+    return "/" in token or "\\" in token or token.startswith((".", "~"))
+
+
+def _read_options(tokens: list[str]) -> Iterator[Reading]:
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -249,7 +304,7 @@ def _read_options(tokens: list[str]) -> Iterator[tuple[str | None, str | None]]:
             continue  # a stray argument: pip refuses the line, uv too
         name, value, known = _option_of(token)
         if name is None:
-            yield f"{known}: {token}", None
+            yield f"{known}: {token}", None, None
             continue
         takes_value, kind = _LONG[name]
         if takes_value and value is None:
@@ -258,11 +313,13 @@ def _read_options(tokens: list[str]) -> Iterator[tuple[str | None, str | None]]:
             value = tokens[index]
             index += 1
         if kind == _SOURCE:
-            yield (f"{name} {value}" if value is not None else name), None
+            yield (f"{name} {value}" if value is not None else name), None, None
         elif kind == _INCLUDE and value:
-            yield None, value
+            yield None, value, None
         elif kind == _EDITABLE and value and ("://" in value or "@" in value or _vcs(value)):
-            yield f"{name} {value}", None
+            yield f"{name} {value}", None, None
+        elif kind == _EDITABLE and value:
+            yield None, None, value
 
 
 def _vcs(value: str) -> bool:

@@ -99,8 +99,9 @@ def logical_lines(text: str) -> list[tuple[int, str]] | None:
 
     Only the logical lines that can matter are built: those with a physical line where a
     token starts with `-`, `.` or `~`, or with `@`, `://`, `${`, `/` or an inner `\\`,
-    together with the lines a trailing backslash joins to them. Everything else is a plain requirement line and cannot change
-    a source, and skipping it keeps a 5 MB file of short lines well under a second.
+    together with the lines a trailing backslash joins to them. Everything else is a plain
+    requirement line and cannot change a source, and skipping it keeps a 5 MB file of
+    short lines well under a second.
     None: more than MAX_OPTION_LINES such lines (the caller refuses to vouch for the file).
     """
     hits = _attention(text)

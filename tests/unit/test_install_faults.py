@@ -380,3 +380,21 @@ async def test_files_written_into_an_existing_namespace_package_are_removed(
     assert sorted(str(p.relative_to(site)) for p in (site / "nsp").rglob("*")) == [
         "nsp/a", "nsp/a/__init__.py", "nsp/a/__pycache__"
     ]  # fmt: skip
+
+
+async def test_a_successful_install_that_removed_something_says_so(
+    tmp_path: Path, marker_venv: Path, wheels: Path
+) -> None:
+    # What `uv sync` does to a distribution the lock does not list.
+    step = Command(
+        (uv_executable(), "pip", "uninstall", "--python", str(marker_venv / "bin" / "python"),
+         "envsense-marker"),
+        "sync",
+    )  # fmt: skip
+    plan = InstallPlan(
+        "Sync", str(marker_venv), "uv", (step,), rollback=uv_rollback(marker_venv, wheels)
+    )
+    result = await run_plan(plan, lambda line: None)
+    assert result.ok
+    assert result.removed == ("envsense-marker",)
+    assert result.message.endswith("; uninstalled envsense-marker 3.0")

@@ -100,9 +100,11 @@ async def run_plan(
     change = compare(before, after)
     if failed_step is None:
         what = ", ".join(_with_versions(change.added + change.changed, after))
+        message = f"{plan.title}: done; installed {what or 'nothing new (already satisfied)'}"
+        if change.removed:  # `uv sync` removes what the lock does not list: say so
+            message += f"; uninstalled {', '.join(_with_versions(change.removed, before))}"
         return InstallResult(
-            True, False, 0, outcome.last_lines,
-            f"{plan.title}: done; installed {what or 'nothing new (already satisfied)'}",
+            True, False, 0, outcome.last_lines, message,
             change.added, change.removed, change.changed,
         )  # fmt: skip
     if plan.rollback is None or change.none:

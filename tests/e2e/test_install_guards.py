@@ -385,3 +385,26 @@ async def test_a_backport_from_envsenses_own_table_needs_no_question(
         assert client.message_requests == []  # type: ignore[attr-defined]
     assert result_field(result, "ok") is True, result
     assert installed(project / ".venv", "setuptools")
+
+
+async def test_create_venv_instead_of_the_global_interpreter(machine: Path, tmp_path: Path) -> None:
+    python = pyenv_python("3.11")
+    if python is None:
+        pytest.skip("needs a pyenv CPython 3.11 on this machine")
+    project = write_project(tmp_path / "ws", ["envsense-demo-pkg"], "import envsense_demo_pkg\n")
+    wheels = wheelhouse(tmp_path / "wheels", "envsense-demo-pkg")
+    put_uv_on_path(machine)
+    before = sorted(p.name for p in python.parent.parent.glob("lib/python3.11/site-packages/*"))
+    env = {**offline_env(wheels), "PYENV_ROOT": str(python.parents[3])}
+    async with session(machine, project, env=env) as client:
+        uri = open_document(client, project / "main.py")
+        client.message_answers.append("Create .venv")  # type: ignore[attr-defined]
+        result = await run_command(
+            client,
+            "envsense.installPackages",
+            {"uri": uri, "packages": ["envsense-demo-pkg"], "environment": str(python)},
+        )
+    assert result_field(result, "ok") is True, result
+    assert installed(project / ".venv", "envsense-demo-pkg")
+    after = sorted(p.name for p in python.parent.parent.glob("lib/python3.11/site-packages/*"))
+    assert after == before

@@ -18,6 +18,7 @@ from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcInvalidParams
 
 from envsense.core.selection import recommended_order
+from envsense.lsp.command_guards import checked_interpreter
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -118,6 +119,9 @@ def register(server: EnvsenseServer) -> None:
         if not isinstance(executable, str) or not executable:
             raise JsonRpcInvalidParams("expected {uri, executable}")
         await ls.discovered.wait()
+        # Only a Python envsense can identify is remembered (issue #11: /bin/sh was taken).
+        if (problem := await asyncio.to_thread(checked_interpreter, ls, executable)) is not None:
+            raise JsonRpcInvalidParams(f"{problem}; nothing was selected")
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
         return {

@@ -33,6 +33,10 @@ class InitOptions:
     extra_paths: list[str] = field(default_factory=list)
     diagnostics: dict[str, CodeSettings] = field(default_factory=dict)
     debounce_ms: int = 150
+    # Requirements of extras / dependency groups nobody installed: hint instead of nothing.
+    report_unrequested_extras: bool = False
+    # Extras / dependency groups to check as installed even when none of their packages is.
+    requested_extras: list[str] = field(default_factory=list)
 
 
 def _camel(name: str) -> str:
@@ -95,4 +99,6 @@ def session_settings(options: InitOptions) -> SessionSettings:
         extra_paths=tuple(Path(p).expanduser() for p in options.extra_paths),
         severity_overrides=overrides,
         trusted=options.trusted,
+        report_unrequested_extras=options.report_unrequested_extras,
+        requested_extras=tuple(options.requested_extras),
     )

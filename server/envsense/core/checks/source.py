@@ -132,7 +132,7 @@ def _missing(path: Path, ref: ImportRef, context: ProjectContext, inventory: Inv
         message += f"; it is provided by {fix.distribution}{others}"
         declared = _declared(context.declarations, fix.distribution)
         if declared is not None:
-            message += f", declared in {declared.manifest.name} as {declared.raw}"
+            message += f", declared in {declared.where} as {declared.raw}"
         elif fix.name_source == "guessed":
             message += " (name guessed from the import)"
     return _finding(path, ref, Code.MISSING_IMPORT, message, fix)
@@ -223,7 +223,7 @@ def _version_mismatch(
         return None
     message = (
         f"'{ref.module}' comes from {dist.name} {dist.version} in {inventory.environment.label}, "
-        f"but {declared.manifest.name} requires {declared.raw}"
+        f"but {declared.where} requires {declared.raw}"
     )
     fix = FixData(
         module=ref.module,

@@ -1,7 +1,7 @@
 """A project's declarations: what its manifests say it needs.
 
 Reads pyproject.toml ([project], [dependency-groups], [tool.poetry], [tool.uv], [tool.pdm]),
-setup.cfg, Pipfile, requirements*.txt and requirements/*.txt, and PEP 723 script blocks.
+setup.cfg, setup.py (statically), Pipfile, requirements*.txt and requirements/*.txt, and PEP 723 script blocks.
 Malformed manifests give one ManifestProblem each; nothing here raises on bad input.
 """
 
@@ -25,6 +25,7 @@ from envsense.core.declarations.records import (
 from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.declarations.script_metadata import read_script_metadata
 from envsense.core.declarations.setup_cfg import parse_setup_cfg
+from envsense.core.declarations.setup_py import parse_setup_py
 
 __all__ = [
     "Declarations",
@@ -68,6 +69,8 @@ def parse_manifest(path: Path, text: str) -> Declarations:
         return parse_setup_cfg(path, text)
     if name == "Pipfile":
         return parse_pipfile(path, text)
+    if name == "setup.py":
+        return parse_setup_py(path, text)
     if path.suffix == ".py":
         return read_script_metadata(text, path) or Declarations()
     return parse_requirements(path, text)
@@ -98,6 +101,7 @@ def read_declarations(project_root: Path) -> Declarations:
     candidates = [
         project_root / "pyproject.toml",
         project_root / "setup.cfg",
+        project_root / "setup.py",
         project_root / "Pipfile",
     ]
     for path in [*candidates, *_requirements_files(project_root)]:

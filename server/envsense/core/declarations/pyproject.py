@@ -108,9 +108,15 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
     has_project = isinstance(project, dict)
     project_deps = False
     name: str | None = None
+    incomplete = False
     if isinstance(project, dict):
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
+        dynamic = project.get("dynamic")
+        if isinstance(dynamic, list) and (
+            "dependencies" in dynamic or "optional-dependencies" in dynamic
+        ):
+            incomplete = True
         if "requires-python" in project:
             reader.set_requires_python(project["requires-python"], ("project", "requires-python"))
         if "dependencies" in project:
@@ -143,6 +149,7 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
         manifests=(path,),
         sources=(ManifestSource(path, kind, declares, has_project_table=has_project),),
         project_name=name,
+        incomplete=incomplete,
     )
 
 
@@ -232,7 +239,10 @@ def _poetry(reader: _Reader, table: dict[str, Any], *, skip_main: bool) -> bool:
             if isinstance(deps, dict):
                 found = True
                 group_path: KeyPath = ("tool", "poetry", "group", group, "dependencies")
-                _poetry_table(reader, deps, group_path, f"poetry:{group}", group != "main", {})
+                # `optional = true` groups are installed only with `poetry install --with`.
+                optional = isinstance(body, dict) and body.get("optional") is True
+                label = f"poetry-optional:{group}" if optional else f"poetry:{group}"
+                _poetry_table(reader, deps, group_path, label, group != "main", {})
     return found
 
 

@@ -13,7 +13,9 @@ from packaging.specifiers import SpecifierSet
 
 from envsense.core.findings import Span
 
-ManifestKind = Literal["pyproject", "poetry", "setup.cfg", "requirements", "pipfile", "script"]
+ManifestKind = Literal[
+    "pyproject", "poetry", "setup.cfg", "setup.py", "requirements", "pipfile", "script"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,19 @@ class DeclaredRequirement:
     options: tuple[str, ...] = ()
     editable: bool = False
     url: str | None = None
+    # Set when the requirement comes from somewhere other than `manifest`'s text, e.g.
+    # "the installed metadata of requests 2.32.3"; messages name it instead of the file.
+    origin: str | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the requirement is declared, for messages: a file name or `origin`."""
+        return self.origin or self.manifest.name
+
+    @property
+    def extra(self) -> str | None:
+        """The optional extra this requirement belongs to (None: not an extra's)."""
+        return self.group[len("optional:") :] if self.group.startswith("optional:") else None
 
     def marker_applies(self, env: dict[str, str]) -> bool:
         """Whether the marker holds on the target described by `env` (no marker: True).
@@ -94,6 +109,9 @@ class Declarations:
     sources: tuple[ManifestSource, ...] = field(default=())
     # Canonical name of the project itself ([project].name, poetry, setup.cfg metadata).
     project_name: str | None = None
+    # Some dependencies are computed at build time (pyproject `dynamic`, a setup.py that
+    # builds its lists in code): the project's installed metadata may know more.
+    incomplete: bool = False
 
     def by_canonical(self) -> dict[str, list[DeclaredRequirement]]:
         """Named requirements grouped by canonical project name, in file order."""
@@ -162,8 +180,10 @@ def _preference(source: ManifestSource) -> tuple[int, str]:
         rank = 4
     elif source.kind == "setup.cfg":
         rank = 5
-    else:
+    elif source.kind == "setup.py":
         rank = 6
+    else:
+        rank = 7
     return rank, str(source.path)
 
 
@@ -177,6 +197,7 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
     sources: list[ManifestSource] = []
     requires: RequiresPython | None = None
     name: str | None = None
+    incomplete = False
     for part in parts:
         for requirement in part.requirements:
             # A requirements file included by several others is reported once per group.
@@ -194,6 +215,7 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         sources.extend(part.sources)
         requires = requires or part.requires_python
         name = name or part.project_name
+        incomplete = incomplete or part.incomplete
     return Declarations(
         tuple(requirements),
         requires,
@@ -202,4 +224,5 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         tuple(constraints),
         tuple(sources),
         name,
+        incomplete,
     )

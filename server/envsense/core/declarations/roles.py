@@ -1,0 +1,114 @@
+"""What a requirement is for: the project's runtime, or developing, testing, documenting it.
+
+A requirements file gets its role from its name (`requirements-test.txt`,
+`requirements/docs.txt`, `test-requirements.txt`, `requirements/lint.in`) or from where it
+sits (`docs/requirements.txt`, `examples/<name>/requirements.txt`, `tests/...`) when that
+folder is part of an enclosing project. Dependency groups and extras are named by their
+own group (see `RequirementGroup`), not by a role.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Role = Literal["runtime", "dev", "test", "docs", "lint", "typing", "build", "example", "bench"]
+
+_WORDS: dict[str, Role] = {
+    "test": "test", "tests": "test", "testing": "test", "pytest": "test", "tox": "test",
+    "nox": "test", "coverage": "test", "cov": "test", "ci": "dev",
+    "doc": "docs", "docs": "docs", "documentation": "docs", "sphinx": "docs", "mkdocs": "docs",
+    "dev": "dev", "develop": "dev", "development": "dev", "local": "dev", "tools": "dev",
+    "lint": "lint", "linting": "lint", "style": "lint", "format": "lint", "fmt": "lint",
+    "flake8": "lint", "ruff": "lint", "precommit": "lint", "pre-commit": "lint", "qa": "lint",
+    "check": "lint", "checks": "lint",
+    "typing": "typing", "types": "typing", "mypy": "typing", "typecheck": "typing",
+    "build": "build", "release": "build", "publish": "build", "dist": "build",
+    "packaging": "build", "wheel": "build", "wheels": "build",
+    "bench": "bench", "benchmark": "bench", "benchmarks": "bench", "perf": "bench",
+    "example": "example", "examples": "example", "demo": "example", "demos": "example",
+    "sample": "example", "samples": "example", "tutorial": "example", "tutorials": "example",
+}  # fmt: skip
+# Folders that give their files a role when they sit inside a bigger project.
+_FOLDER_ROLES: dict[str, Role] = {
+    "docs": "docs", "doc": "docs", "documentation": "docs",
+    "tests": "test", "test": "test", "testing": "test",
+    "examples": "example", "example": "example", "demo": "example", "demos": "example",
+    "samples": "example", "sample": "example", "tutorial": "example", "tutorials": "example",
+    "benchmarks": "bench", "bench": "bench",
+    ".github": "dev", ".ci": "dev", "ci": "dev", "tools": "dev", "scripts": "dev",
+}  # fmt: skip
+_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_SPLIT = re.compile(r"[-_.\s]+")
+_MAIN = frozenset({"", "main", "base", "prod", "production", "runtime", "install", "common"})
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestRole:
+    """A manifest's role, and the folder that gave it (None: its file name did)."""
+
+    role: Role
+    folder: Path | None = None
+
+    @property
+    def is_runtime(self) -> bool:
+        return self.role == "runtime"
+
+
+def role_of_words(words: Iterable[str]) -> Role | None:
+    """The role named by any of `words` (test, docs, dev, ...), else None."""
+    for word in words:
+        role = _WORDS.get(word.lower())
+        if role is not None:
+            return role
+    return None
+
+
+def manifest_role(manifest: Path) -> ManifestRole:
+    """The role of a manifest file from its name, then from the folders it sits in."""
+    name = manifest.name.lower()
+    if name.endswith((".txt", ".in")):
+        stem = name.rsplit(".", 1)[0]
+        if manifest.parent.name.lower() == "requirements":
+            words = _SPLIT.split(stem)
+        else:
+            words = [w for w in _SPLIT.split(stem) if w not in ("requirements", "reqs", "req")]
+        if "constraints" not in words and not set(words) <= _MAIN:
+            role = role_of_words(words)
+            if role is not None:
+                return ManifestRole(role)
+    folder = manifest.parent
+    for _ in range(3):
+        role = _FOLDER_ROLES.get(folder.name.lower())
+        if role is not None and _inside_project(folder.parent):
+            return ManifestRole(role, folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    return ManifestRole("runtime")
+
+
+def _inside_project(folder: Path) -> bool:
+    # `~/tests/myproject/pyproject.toml` is a runtime manifest: `tests` here is just where
+    # the user keeps projects, not a folder of an enclosing project.
+    return any(os.path.exists(folder / marker) for marker in _MARKERS)
+
+
+def environment_serves(role: ManifestRole, env_name: str | None, env_prefix: Path | None) -> bool:
+    """Whether an environment was made for this role: its name says so (`docs`, `.tox/py311-test`,
+    hatch's `test`), or it lives inside the folder that gives the role."""
+    if role.is_runtime:
+        return True
+    names = [n for n in (env_name, env_prefix.name if env_prefix else None) if n]
+    if env_prefix is not None and env_prefix.parent.name in (".tox", ".nox"):
+        names.append(env_prefix.name)
+    for name in names:
+        if role_of_words(_SPLIT.split(name)) == role.role:
+            return True
+    if role.folder is not None and env_prefix is not None:
+        return role.folder == env_prefix or role.folder in env_prefix.parents
+    return False

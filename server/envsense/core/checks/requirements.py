@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from envsense.core.checks.requested import OptionalGroup, group_is_installed, optional_group
 from envsense.core.declarations import Declarations, DeclaredRequirement
+from envsense.core.declarations.installed import installed_project
 from envsense.core.declarations.roles import ManifestRole, environment_serves, manifest_role
 from envsense.core.environment.inventory import Inventory
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity
@@ -131,6 +132,9 @@ def _check_requirement(
     path: Path, declared: DeclaredRequirement, inventory: Inventory, context: ProjectContext
 ) -> Finding | None:
     env = inventory.environment
+    if declared.requirement is None and _is_installed_project(path, declared, inventory, context):
+        # `.[socks]` / `-e .` in requirements-dev.txt: the project itself, and it is here.
+        return None
     installed = inventory.distribution(declared.canonical)
     fix = FixData(
         distribution=declared.name,
@@ -170,6 +174,26 @@ def _check_requirement(
         message,
         _with_installed(fix, installed.version),
     )
+
+
+def _is_installed_project(
+    path: Path, declared: DeclaredRequirement, inventory: Inventory, context: ProjectContext
+) -> bool:
+    """Whether an unnamed local-path requirement is the project, installed here."""
+    location = (declared.url or declared.raw).strip()
+    location = location.removeprefix("-e").strip().split("[", 1)[0].split("#", 1)[0]
+    if location.startswith("file:"):
+        location = location.removeprefix("file://").removeprefix("file:")
+    if not location or "://" in location:
+        return False
+    try:
+        target = (path.parent / location).resolve()
+        root = context.project.root.resolve()
+    except (OSError, ValueError):
+        return False
+    if target != root:
+        return False
+    return installed_project(context.declarations, root, inventory) is not None
 
 
 def _with_installed(fix: FixData, version: str) -> FixData:

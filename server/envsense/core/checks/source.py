@@ -215,7 +215,8 @@ def _version_mismatch(
     inventory: Inventory,
 ) -> Finding | None:
     requirement = declared.requirement
-    if requirement is None or not requirement.specifier:
+    if requirement is None or not requirement.specifier or declared.is_dev:
+        # A dev/test/docs pin is not what the code needs; its own file reports it.
         return None
     if requirement.specifier.contains(dist.version, prereleases=True):
         return None

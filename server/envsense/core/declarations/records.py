@@ -114,9 +114,11 @@ class Declarations:
     incomplete: bool = False
 
     def by_canonical(self) -> dict[str, list[DeclaredRequirement]]:
-        """Named requirements grouped by canonical project name, in file order."""
+        """Named requirements grouped by canonical project name, in file order (runtime
+        declarations before development ones)."""
         grouped: dict[str, list[DeclaredRequirement]] = {}
-        for requirement in self.requirements:
+        # Runtime declarations first: a dev file's pin must not speak for the project.
+        for requirement in sorted(self.requirements, key=lambda r: r.is_dev):
             if requirement.canonical:
                 grouped.setdefault(requirement.canonical, []).append(requirement)
         return grouped

@@ -147,6 +147,7 @@ def test_uv_installs_the_dev_group_by_default(
     root = tmp_path / "demo"
     root.mkdir()
     (root / "pyproject.toml").write_text(PYPROJECT)
+    (root / "uv.lock").write_text("version = 1\n")
     subprocess.run(
         [uv_executable(), "venv", "--no-cache", "--python", sys.executable, str(root / ".venv")],
         check=True,
@@ -161,6 +162,9 @@ def test_uv_installs_the_dev_group_by_default(
     # `uv sync` would have installed `dev`; `docs` is not a default group.
     assert set(found) == {"pytest"}
     assert found["pytest"][1] is Severity.WARNING
+    # Without uv.lock the project is not synced by uv: its dev group is optional here too.
+    (root / "uv.lock").unlink()
+    assert _check(_session(root, python, tmp_path), root / "pyproject.toml") == []
 
 
 def test_dev_docs_and_example_manifests_are_information(project: Path, tmp_path: Path) -> None:
@@ -192,10 +196,16 @@ def test_dev_docs_and_example_manifests_are_information(project: Path, tmp_path:
     assert docs.severity is Severity.INFORMATION and "docs/ is for docs" in docs.message
     (flask,) = _check(session, example / "pyproject.toml")
     assert flask.severity is Severity.INFORMATION and "examples/ is for example" in flask.message
-    # The project's own runtime manifest stays a warning.
+    # pyproject.toml declares the runtime: a requirements.txt next to it only pins.
     (project / "requirements.txt").write_text("attrs\nsocksio\n")
+    (pins,) = _check(session, project / "requirements.txt")
+    assert pins.severity is Severity.INFORMATION and "pins versions" in pins.message
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1"\n')
+    session = _session(project, python, tmp_path)
     (runtime,) = _check(session, project / "requirements.txt")
+    # Without packaging metadata, requirements.txt is the runtime: a warning.
     assert runtime.severity is Severity.WARNING
+    assert runtime.message.startswith("socksio is not installed")
 
 
 def test_an_environment_made_for_the_role_keeps_warnings(project: Path, tmp_path: Path) -> None:

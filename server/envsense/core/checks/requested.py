@@ -6,23 +6,24 @@ so the environment is read as evidence: a member of the extra/group is installed
 own sake* (no other installed distribution requires it and the project's runtime does not
 declare it), or a setting lists it. Groups a tool installs by default count as asked for
 in an environment made by that tool: `dev` (and `tool.uv.dev-dependencies`) for uv, every
-non-optional group for poetry, `tool.pdm.dev-dependencies` for pdm.
+non-optional group for poetry, `tool.pdm.dev-dependencies` for pdm (when the project has
+that tool's lock file and the environment is the tool's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import Declarations, DeclaredRequirement
-from envsense.core.environment import EnvKind
+from envsense.core.environment import Environment, EnvKind
 from envsense.core.environment.inventory import Inventory
 
-_UV = frozenset({EnvKind.UV, EnvKind.UV_WORKSPACE})
 # Bounded: one entry per environment state seen recently.
 _NEEDED_CACHE: dict[tuple[int, str, str | None], tuple[Inventory, frozenset[str]]] = {}
 
@@ -40,22 +41,46 @@ class OptionalGroup:
         return f"{self.kind} `{self.name}`"
 
 
-def optional_group(declared: DeclaredRequirement, env_kind: EnvKind | None) -> OptionalGroup | None:
-    """The extra/group `declared` belongs to, or None for runtime and requirements files."""
+def syncing_tools(env: Environment, project_root: Path) -> frozenset[str]:
+    """Tools whose plain sync made this environment for this project: the tool's lock
+    file is in the project and the environment is the tool's (a uv venv says so in its
+    pyvenv.cfg). A venv made by pip in a poetry project is not poetry's."""
+    tools: set[str] = set()
+    prefix = env.prefix
+    if (project_root / "uv.lock").is_file() and prefix is not None:
+        try:
+            config = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            config = ""
+        if any(line.partition("=")[0].strip() == "uv" for line in config.splitlines()):
+            tools.add("uv")
+    if (project_root / "poetry.lock").is_file() and env.kind is EnvKind.POETRY:
+        tools.add("poetry")
+    if (project_root / "pdm.lock").is_file() and env.kind is EnvKind.PDM:
+        tools.add("pdm")
+    return frozenset(tools)
+
+
+def optional_group(
+    declared: DeclaredRequirement, tools: frozenset[str] = frozenset()
+) -> OptionalGroup | None:
+    """The extra/group `declared` belongs to, or None for runtime and requirements files.
+
+    `tools` are those whose default sync made the environment (see syncing_tools)."""
     label = declared.group
     kind, _, name = label.partition(":")
     if kind == "optional":
         return OptionalGroup("extra", name or "(none)")
     if kind == "group":
-        return OptionalGroup("dependency group", name, name == "dev" and env_kind in _UV)
+        return OptionalGroup("dependency group", name, name == "dev" and "uv" in tools)
     if label == "dev":  # [tool.uv] dev-dependencies
-        return OptionalGroup("dependency group", "dev", env_kind in _UV)
+        return OptionalGroup("dependency group", "dev", "uv" in tools)
     if kind == "poetry":
-        return OptionalGroup("dependency group", name, env_kind is EnvKind.POETRY)
+        return OptionalGroup("dependency group", name, "poetry" in tools)
     if kind == "poetry-optional":
         return OptionalGroup("dependency group", name)
     if kind == "pdm":
-        return OptionalGroup("dependency group", name, env_kind is EnvKind.PDM)
+        return OptionalGroup("dependency group", name, "pdm" in tools)
     if kind == "setup" and name == "tests":
         return OptionalGroup("tests_require", "tests")
     return None

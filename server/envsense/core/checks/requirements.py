@@ -14,12 +14,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsense.core.checks.requested import OptionalGroup, group_is_installed, optional_group
+from envsense.core.checks.requested import (
+    OptionalGroup,
+    group_is_installed,
+    optional_group,
+    syncing_tools,
+)
 from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.declarations.installed import installed_project
-from envsense.core.declarations.roles import ManifestRole, environment_serves, manifest_role
+from envsense.core.declarations.roles import (
+    ManifestRole,
+    environment_serves,
+    manifest_role,
+    pins_role,
+)
 from envsense.core.environment.inventory import Inventory
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity
+
+_PACKAGING = frozenset({"pyproject.toml", "setup.cfg", "setup.py"})
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
@@ -59,15 +71,18 @@ def manifest_findings(
     own_name = context.declarations.project_name
     env = inventory.environment
     role = manifest_role(path)
+    if role.is_runtime:
+        role = pins_role(path, _packaging_manifests(context.declarations)) or role
     serves = environment_serves(role, env.name, env.prefix)
     groups: dict[str, tuple[bool, str | None]] = {}
+    tools = syncing_tools(env, context.project.root)
     for declared in manifest.requirements:
         if declared.manifest != path or declared.canonical == own_name:
             continue
         if not declared.marker_applies(environment):
             # e.g. `tomli; python_version < "3.11"` in a 3.12 environment: not wanted here.
             continue
-        group = optional_group(declared, env.kind)
+        group = optional_group(declared, tools)
         installed_member: str | None = None
         if group is not None:
             if declared.group not in groups:
@@ -112,19 +127,28 @@ def _unrequested(
     return replace(finding, severity=Severity.HINT, message=f"{message}: {declared.raw}")
 
 
+def _packaging_manifests(declarations: Declarations) -> set[Path]:
+    """The packaging manifests that declare the project's runtime requirements."""
+    return {
+        r.manifest
+        for r in declarations.requirements
+        if r.group == "main" and r.manifest.name in _PACKAGING and r.origin is None
+    }
+
+
 def _for_role(finding: Finding, path: Path, role: ManifestRole) -> Finding:
     """Findings on a dev/test/docs/example manifest are information, not warnings."""
     if finding.severity > Severity.WARNING:
         return finding
-    why = (
-        f"{role.folder.name}/ is for {role.role}"
-        if role.folder is not None
-        else f"{path.name} is for {role.role}"
-    )
+    if role.role == "pins":
+        why = f"{path.name} pins versions; the project's runtime is declared in its metadata"
+    elif role.folder is not None:
+        why = f"{role.folder.name}/ is for {role.role}"
+    else:
+        why = f"{path.name} is for {role.role}"
+    tail = "" if role.role == "pins" else ", not the project's runtime"
     return replace(
-        finding,
-        severity=Severity.INFORMATION,
-        message=f"{finding.message} ({why}, not the project's runtime)",
+        finding, severity=Severity.INFORMATION, message=f"{finding.message} ({why}{tail})"
     )
 
 

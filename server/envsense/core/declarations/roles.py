@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Role = Literal["runtime", "dev", "test", "docs", "lint", "typing", "build", "example", "bench"]
+Role = Literal[
+    "runtime", "dev", "test", "docs", "lint", "typing", "build", "example", "bench", "pins"
+]
 
 _WORDS: dict[str, Role] = {
     "test": "test", "tests": "test", "testing": "test", "pytest": "test", "tox": "test",
@@ -32,6 +34,7 @@ _WORDS: dict[str, Role] = {
     "bench": "bench", "benchmark": "bench", "benchmarks": "bench", "perf": "bench",
     "example": "example", "examples": "example", "demo": "example", "demos": "example",
     "sample": "example", "samples": "example", "tutorial": "example", "tutorials": "example",
+    "constraints": "pins", "constraint": "pins", "lock": "pins", "pins": "pins",
 }  # fmt: skip
 # Folders that give their files a role when they sit inside a bigger project.
 _FOLDER_ROLES: dict[str, Role] = {
@@ -77,7 +80,7 @@ def manifest_role(manifest: Path) -> ManifestRole:
             words = _SPLIT.split(stem)
         else:
             words = [w for w in _SPLIT.split(stem) if w not in ("requirements", "reqs", "req")]
-        if "constraints" not in words and not set(words) <= _MAIN:
+        if not set(words) <= _MAIN:
             role = role_of_words(words)
             if role is not None:
                 return ManifestRole(role)
@@ -90,6 +93,17 @@ def manifest_role(manifest: Path) -> ManifestRole:
             break
         folder = folder.parent
     return ManifestRole("runtime")
+
+
+def pins_role(manifest: Path, runtime_manifests: Iterable[Path]) -> ManifestRole | None:
+    """A requirements file of a project whose packaging metadata (pyproject.toml,
+    setup.cfg, setup.py) declares its runtime: pins for CI or deployment, not the runtime
+    itself (aiohttp's requirements/base.txt next to its setup.cfg)."""
+    if not manifest.name.endswith((".txt", ".in")):
+        return None
+    if any(m != manifest for m in runtime_manifests):
+        return ManifestRole("pins")
+    return None
 
 
 def _inside_project(folder: Path) -> bool:

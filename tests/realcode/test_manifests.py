@@ -48,7 +48,9 @@ def _tool_env(home: Path) -> dict[str, str]:
 def sdist(name: str, version: str, home: Path) -> Path:
     """The sdist of name==version, downloaded into the tests' cache on first use."""
     folder = CACHE / "realcode" / "sdists"
-    found = sorted(folder.glob(f"{name}-{version}.tar.gz"))
+    # Newer sdists spell the name with underscores (mkdocs_material-9.5.20.tar.gz).
+    pattern = f"{name.replace('-', '_')}-{version}.tar.gz"
+    found = sorted(folder.glob(pattern)) + sorted(folder.glob(f"{name}-{version}.tar.gz"))
     if found:
         return found[0]
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,8 +64,7 @@ def sdist(name: str, version: str, home: Path) -> Path:
     )
     # No network to the index must fail the test loudly, never skip it.
     assert result.returncode == 0, result.stderr[-2000:]
-    (path,) = folder.glob(f"{name}-{version}.tar.gz")
-    return path
+    return sdist(name, version, home)
 
 
 def _check(root: Path, python: Path, home: Path) -> list[dict[str, object]]:
@@ -89,7 +90,7 @@ def test_manifest_findings_on_a_real_sdist(
     home.mkdir()
     with tarfile.open(sdist(name, version, home)) as archive:
         archive.extractall(tmp_path, filter="data")
-    root = tmp_path / f"{name}-{version}"
+    (root,) = (p for p in tmp_path.iterdir() if p.name.lower().startswith(name.split("-")[0]))
     python = make_venv(root / ".venv")
     subprocess.run(
         [uv_executable(), "pip", "install", "--python", str(python), f"{name}=={version}"],

@@ -31,8 +31,6 @@ from envsense.core.declarations.roles import (
 from envsense.core.environment.inventory import Inventory
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity
 
-_PACKAGING = frozenset({"pyproject.toml", "setup.cfg", "setup.py"})
-
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
 
@@ -72,7 +70,8 @@ def manifest_findings(
     env = inventory.environment
     role = manifest_role(path)
     if role.is_runtime:
-        role = pins_role(path, _packaging_manifests(context.declarations)) or role
+        names = [r.canonical for r in manifest.requirements if r.manifest == path]
+        role = pins_role(path, names, context.declarations) or role
     serves = environment_serves(role, env.name, env.prefix)
     groups: dict[str, tuple[bool, str | None]] = {}
     tools = syncing_tools(env, context.project.root)
@@ -125,15 +124,6 @@ def _unrequested(
         return None
     message = f"{group.describe()} is not installed in {inventory.environment.label}"
     return replace(finding, severity=Severity.HINT, message=f"{message}: {declared.raw}")
-
-
-def _packaging_manifests(declarations: Declarations) -> set[Path]:
-    """The packaging manifests that declare the project's runtime requirements."""
-    return {
-        r.manifest
-        for r in declarations.requirements
-        if r.group == "main" and r.manifest.name in _PACKAGING and r.origin is None
-    }
 
 
 def _for_role(finding: Finding, path: Path, role: ManifestRole) -> Finding:

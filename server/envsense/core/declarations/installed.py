@@ -82,7 +82,12 @@ def with_installed_metadata(
     dist = installed_project(declarations, project_root, inventory)
     if dist is None or not dist.requires:
         return declarations
-    known = {r.canonical for r in declarations.requirements}
+    # A requirements file's pin (requirements/default.txt) is no runtime declaration.
+    known = {
+        r.canonical
+        for r in declarations.requirements
+        if r.group == "main" or r.group.startswith("optional:")
+    }
     origin = f"the installed metadata of {dist.name} {dist.version}"
     metadata = _metadata_file(dist.dist_info)
     added: list[DeclaredRequirement] = []

@@ -42,11 +42,18 @@ class DeclaredRequirement:
     # Set when the requirement comes from somewhere other than `manifest`'s text, e.g.
     # "the installed metadata of requests 2.32.3"; messages name it instead of the file.
     origin: str | None = None
+    # The packaging manifest that reads this requirements file (setup.py's
+    # `open("requirements.txt")`): the file is then the project's runtime list.
+    via: Path | None = None
 
     @property
     def where(self) -> str:
         """Where the requirement is declared, for messages: a file name or `origin`."""
-        return self.origin or self.manifest.name
+        if self.origin:
+            return self.origin
+        if self.via is not None:
+            return f"{self.manifest.name} (read by {self.via.name})"
+        return self.manifest.name
 
     @property
     def extra(self) -> str | None:

@@ -14,7 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from envsense.core.declarations.records import Declarations
 
 Role = Literal[
     "runtime", "dev", "test", "docs", "lint", "typing", "build", "example", "bench", "pins"
@@ -45,6 +48,7 @@ _FOLDER_ROLES: dict[str, Role] = {
     "benchmarks": "bench", "bench": "bench",
     ".github": "dev", ".ci": "dev", "ci": "dev", "tools": "dev", "scripts": "dev",
 }  # fmt: skip
+_PACKAGING = frozenset({"pyproject.toml", "setup.cfg", "setup.py"})
 _MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _SPLIT = re.compile(r"[-_.\s]+")
 _MAIN = frozenset({"", "main", "base", "prod", "production", "runtime", "install", "common"})
@@ -95,15 +99,36 @@ def manifest_role(manifest: Path) -> ManifestRole:
     return ManifestRole("runtime")
 
 
-def pins_role(manifest: Path, runtime_manifests: Iterable[Path]) -> ManifestRole | None:
-    """A requirements file of a project whose packaging metadata (pyproject.toml,
-    setup.cfg, setup.py) declares its runtime: pins for CI or deployment, not the runtime
-    itself (aiohttp's requirements/base.txt next to its setup.cfg)."""
+def pins_role(
+    manifest: Path, names: Iterable[str], declarations: Declarations
+) -> ManifestRole | None:
+    """A requirements file of a project whose packaging metadata declares its runtime.
+
+    Such a file pins versions for CI or deployment (aiohttp's requirements/base.txt next to
+    its setup.cfg); it is the runtime list only when setup.py reads it, or when every name
+    in it is a runtime requirement of the project's installed metadata (celery's
+    requirements/default.txt, read by code setup.py runs). `names` are the canonical names
+    the file itself declares.
+    """
     if not manifest.name.endswith((".txt", ".in")):
         return None
-    if any(m != manifest for m in runtime_manifests):
-        return ManifestRole("pins")
-    return None
+    packaging = False
+    from_metadata: set[str] = set()
+    for requirement in declarations.requirements:
+        if requirement.group != "main":
+            continue
+        if requirement.via is not None:
+            if requirement.manifest == manifest:
+                return None
+            packaging = True
+        elif requirement.origin is not None:
+            from_metadata.add(requirement.canonical)
+        elif requirement.manifest.name in _PACKAGING:
+            packaging = True
+    own = {n for n in names if n}
+    if from_metadata and own and own <= from_metadata:
+        return None
+    return ManifestRole("pins") if packaging or from_metadata else None
 
 
 def _inside_project(folder: Path) -> bool:

@@ -12,7 +12,7 @@ project's installed metadata can fill in what this file computes at build time.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -244,7 +244,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
                 else:
                     problems.append(item)
         for file in values.files:
-            read_files.append(_read_requirements_file(file, group, is_dev))
+            read_files.append(_read_requirements_file(file, group, is_dev, path))
 
     for keyword in call.keywords:
         if keyword.arg is None:
@@ -291,7 +291,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
     return merge([own, *read_files]) if read_files else own
 
 
-def _read_requirements_file(path: Path, group: str, is_dev: bool) -> Declarations:
+def _read_requirements_file(path: Path, group: str, is_dev: bool, setup_py: Path) -> Declarations:
     try:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
@@ -299,5 +299,7 @@ def _read_requirements_file(path: Path, group: str, is_dev: bool) -> Declaration
     parsed = parse_requirements(path, text, group=group, is_dev=is_dev)
     # The file is read for setup.py; its own manifest entry comes from read_declarations.
     return Declarations(
-        requirements=parsed.requirements, constraints=parsed.constraints, manifests=(path,)
+        requirements=tuple(replace(r, via=setup_py) for r in parsed.requirements),
+        constraints=parsed.constraints,
+        manifests=(path,),
     )

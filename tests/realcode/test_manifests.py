@@ -29,6 +29,13 @@ PROJECTS = [
     ("flask", "3.0.3", "itsdangerous", "pyproject.toml", 26),
     ("httpx", "0.27.0", "sniffio", "pyproject.toml", 35),
     ("requests", "2.32.3", "idna", "setup.py", 63),
+    # setup.cfg declares the runtime; requirements/*.txt are CI pins.
+    ("aiohttp", "3.9.5", "multidict", "setup.cfg", 54),
+    # setup.py computes its lists in code: the installed metadata says what they are.
+    ("celery", "5.4.0", "vine", "requirements/default.txt", 3),
+    # `dynamic = ["dependencies"]` read from requirements.txt by a build plugin.
+    ("mkdocs-material", "9.5.20", "pymdown-extensions", "requirements.txt", 27),
+    ("black", "24.4.2", "pathspec", "pyproject.toml", 69),
 ]
 
 

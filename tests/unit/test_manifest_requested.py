@@ -249,3 +249,31 @@ def test_an_edge_only_for_an_extra_nobody_installed_is_no_parent(
     (root / "pyproject.toml").write_text(pyproject.format(deps='"markdown[testing]"'))
     (finding,) = _check(_session(root, python, tmp_path), root / "theme" / "plugin.py")
     assert "installed only as a dependency of markdown" in finding.message
+
+
+def test_a_requirements_file_read_by_setup_py_is_the_runtime(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    root = tmp_path / "app"
+    (root / "requirements").mkdir(parents=True)
+    (root / "setup.py").write_text(
+        "from setuptools import setup\n"
+        'setup(name="app", install_requires=open("requirements.txt").read().splitlines())\n'
+    )
+    (root / "requirements.txt").write_text("attrs\nsocksio\n")
+    (root / "requirements" / "pinned.txt").write_text("attrs==1.0\nsocksio\n")
+    python = make_venv(root / ".venv")
+    install_wheels(python, wheels / "attrs-23.1-py3-none-any.whl")
+    session = _session(root, python, tmp_path)
+    (runtime,) = _check(session, root / "requirements.txt")
+    assert runtime.severity is Severity.WARNING
+    assert runtime.message.startswith("socksio is not installed")
+    # The CI pins next to it only inform, whatever they pin.
+    pins = _check(session, root / "requirements" / "pinned.txt")
+    assert [f.severity for f in pins] == [Severity.INFORMATION, Severity.INFORMATION]
+    assert "pins versions" in pins[0].message
+    # An import of a missing package names where it is declared.
+    (root / "app.py").write_text("import socksio\n")
+    (missing,) = session.check_source(root / "app.py", "import socksio\n")
+    assert "declared in requirements.txt (read by setup.py) as socksio" in missing.message

@@ -227,7 +227,7 @@ class Session:
         rediscover = False
         with self._lock:
             for path in paths:
-                if is_manifest(path):
+                if is_manifest(path) or path.name == "setup.py":
                     self._forget_project_of(path.resolve())
                     # A manifest that appeared or vanished moves project boundaries.
                     self._projects.clear()

@@ -162,6 +162,11 @@ def test_uv_installs_the_dev_group_by_default(
     # `uv sync` would have installed `dev`; `docs` is not a default group.
     assert set(found) == {"pytest"}
     assert found["pytest"][1] is Severity.WARNING
+    # [tool.uv] default-groups says which groups `uv sync` installs.
+    (root / "pyproject.toml").write_text(PYPROJECT + '\n[tool.uv]\ndefault-groups = ["docs"]\n')
+    found = _lines(_check(_session(root, python, tmp_path), root / "pyproject.toml"))
+    assert set(found) == {"sphinx"}
+    (root / "pyproject.toml").write_text(PYPROJECT)
     # Without uv.lock the project is not synced by uv: its dev group is optional here too.
     (root / "uv.lock").unlink()
     assert _check(_session(root, python, tmp_path), root / "pyproject.toml") == []
@@ -277,3 +282,12 @@ def test_a_requirements_file_read_by_setup_py_is_the_runtime(
     (root / "app.py").write_text("import socksio\n")
     (missing,) = session.check_source(root / "app.py", "import socksio\n")
     assert "declared in requirements.txt (read by setup.py) as socksio" in missing.message
+
+
+def test_pipfile_dev_packages_are_a_group_nobody_asked_for(project: Path, tmp_path: Path) -> None:
+    (project / "Pipfile").write_text(
+        '[packages]\nattrs = "*"\nsocksio = "*"\n\n[dev-packages]\npytest = "*"\n'
+    )
+    python = project / ".venv" / "bin" / "python"
+    found = _check(_session(project, python, tmp_path), project / "Pipfile")
+    assert [f.message.split(" ")[0] for f in found] == ["socksio"]

@@ -62,17 +62,22 @@ def syncing_tools(env: Environment, project_root: Path) -> frozenset[str]:
 
 
 def optional_group(
-    declared: DeclaredRequirement, tools: frozenset[str] = frozenset()
+    declared: DeclaredRequirement,
+    tools: frozenset[str] = frozenset(),
+    uv_defaults: tuple[str, ...] | None = None,
 ) -> OptionalGroup | None:
     """The extra/group `declared` belongs to, or None for runtime and requirements files.
 
-    `tools` are those whose default sync made the environment (see syncing_tools)."""
+    `tools` are those whose default sync made the environment (see syncing_tools);
+    `uv_defaults` is [tool.uv] default-groups."""
     label = declared.group
     kind, _, name = label.partition(":")
     if kind == "optional":
         return OptionalGroup("extra", name or "(none)")
     if kind == "group":
-        return OptionalGroup("dependency group", name, name == "dev" and "uv" in tools)
+        defaults = uv_defaults if uv_defaults is not None else ("dev",)
+        synced = "*" in defaults or canonicalize_name(name) in defaults
+        return OptionalGroup("dependency group", name, synced and "uv" in tools)
     if label == "dev":  # [tool.uv] dev-dependencies
         return OptionalGroup("dependency group", "dev", "uv" in tools)
     if kind == "poetry":
@@ -81,6 +86,8 @@ def optional_group(
         return OptionalGroup("dependency group", name)
     if kind == "pdm":
         return OptionalGroup("dependency group", name, "pdm" in tools)
+    if kind == "pipenv":  # Pipfile [dev-packages]: `pipenv install --dev` only
+        return OptionalGroup("dependency group", "dev-packages")
     if kind == "setup" and name == "tests":
         return OptionalGroup("tests_require", "tests")
     return None

@@ -81,7 +81,7 @@ def manifest_findings(
         if not declared.marker_applies(environment):
             # e.g. `tomli; python_version < "3.11"` in a 3.12 environment: not wanted here.
             continue
-        group = optional_group(declared, tools)
+        group = optional_group(declared, tools, context.declarations.default_groups)
         installed_member: str | None = None
         if group is not None:
             if declared.group not in groups:

@@ -150,6 +150,7 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
         sources=(ManifestSource(path, kind, declares, has_project_table=has_project),),
         project_name=name,
         incomplete=incomplete,
+        default_groups=_uv_default_groups(tool),
     )
 
 
@@ -279,3 +280,14 @@ def _uv_and_pdm(reader: _Reader, tool: dict[str, Any]) -> None:
         for group, values in pdm["dev-dependencies"].items():
             key = ("tool", "pdm", "dev-dependencies", group)
             reader.declare_all(reader.strings(values, key), f"pdm:{group}", True)
+
+
+def _uv_default_groups(tool: dict[str, Any]) -> tuple[str, ...] | None:
+    """[tool.uv] default-groups: the groups `uv sync` installs (None: just `dev`)."""
+    uv = tool.get("uv")
+    groups = uv.get("default-groups") if isinstance(uv, dict) else None
+    if groups == "all":
+        return ("*",)
+    if isinstance(groups, list):
+        return tuple(canonicalize_name(g) for g in groups if isinstance(g, str))
+    return None

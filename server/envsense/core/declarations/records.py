@@ -119,6 +119,8 @@ class Declarations:
     # Some dependencies are computed at build time (pyproject `dynamic`, a setup.py that
     # builds its lists in code): the project's installed metadata may know more.
     incomplete: bool = False
+    # [tool.uv] default-groups (None: uv's default, `dev`; ("*",): "all").
+    default_groups: tuple[str, ...] | None = None
 
     def by_canonical(self) -> dict[str, list[DeclaredRequirement]]:
         """Named requirements grouped by canonical project name, in file order (runtime
@@ -207,6 +209,7 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
     requires: RequiresPython | None = None
     name: str | None = None
     incomplete = False
+    default_groups: tuple[str, ...] | None = None
     for part in parts:
         for requirement in part.requirements:
             # A requirements file included by several others is reported once per group.
@@ -225,6 +228,7 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         requires = requires or part.requires_python
         name = name or part.project_name
         incomplete = incomplete or part.incomplete
+        default_groups = default_groups if default_groups is not None else part.default_groups
     return Declarations(
         tuple(requirements),
         requires,
@@ -234,4 +238,5 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         tuple(sources),
         name,
         incomplete,
+        default_groups,
     )

@@ -291,3 +291,22 @@ def test_pipfile_dev_packages_are_a_group_nobody_asked_for(project: Path, tmp_pa
     python = project / ".venv" / "bin" / "python"
     found = _check(_session(project, python, tmp_path), project / "Pipfile")
     assert [f.message.split(" ")[0] for f in found] == ["socksio"]
+
+
+def test_a_ci_pin_never_speaks_for_the_codes_version(project: Path, tmp_path: Path) -> None:
+    # fastapi: requirements.txt includes the test pins; the runtime is in pyproject.toml.
+    (project / "requirements.txt").write_text("-e .[all]\n-r requirements-tests.txt\n")
+    (project / "requirements-tests.txt").write_text("attrs==1.0\n")
+    module = project / "demo.py"
+    module.write_text("import attrs\n")
+    session = _session(project, project / ".venv" / "bin" / "python", tmp_path)
+    assert session.check_source(module, module.read_text()) == []
+    # Without the runtime declaration, the pin is what the project says it needs.
+    (project / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1"\n')
+    session = _session(project, project / ".venv" / "bin" / "python", tmp_path)
+    (mismatch,) = session.check_source(module, module.read_text())
+    assert mismatch.code is Code.VERSION_MISMATCH
+    assert (
+        "requirements.txt requires attrs==1.0" in mismatch.message
+        or "attrs==1.0" in mismatch.message
+    )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.declarations.installed import with_installed_metadata
+from envsense.core.declarations.roles import with_pins_marked
 from envsense.core.discovery import discover, identify
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.environment import Environment
@@ -258,7 +259,9 @@ class Session:
         context = ProjectContext(
             project=project,
             # What the files can't say (dynamic dependencies), the installed project can.
-            declarations=with_installed_metadata(declarations, project.root, inventory),
+            declarations=with_pins_marked(
+                with_installed_metadata(declarations, project.root, inventory)
+            ),
             selection=selection,
             inventory=inventory,
             extra_paths=self.settings.extra_paths,

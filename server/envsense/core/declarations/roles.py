@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -129,6 +129,25 @@ def pins_role(
     if from_metadata and own and own <= from_metadata:
         return None
     return ManifestRole("pins") if packaging or from_metadata else None
+
+
+def with_pins_marked(declarations: Declarations) -> Declarations:
+    """Requirements of files that only pin (see pins_role) marked as development ones, so
+    a CI pin never speaks for what the project's code needs (fastapi's requirements.txt
+    includes its test pins, `anyio[trio] >=3.2.1,<4.0.0`)."""
+    names: dict[Path, list[str]] = {}
+    for requirement in declarations.requirements:
+        names.setdefault(requirement.manifest, []).append(requirement.canonical)
+    pinned = {m for m, n in names.items() if pins_role(m, n, declarations) is not None}
+    if not pinned:
+        return declarations
+    requirements = tuple(
+        replace(r, is_dev=True)
+        if r.manifest in pinned and r.via is None and r.origin is None and not r.is_dev
+        else r
+        for r in declarations.requirements
+    )
+    return replace(declarations, requirements=requirements)
 
 
 def _inside_project(folder: Path) -> bool:

@@ -18,6 +18,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 from tests.support.venvs import make_venv, uv_executable
 
@@ -52,17 +53,25 @@ def _tool_env(home: Path) -> dict[str, str]:
     }
 
 
+def _cached(folder: Path, name: str, version: str) -> Path | None:
+    # Sdist file names vary in case and separators (SQLAlchemy-2.0.30, mkdocs_material-9.5.20).
+    wanted = f"{canonicalize_name(name)}-{version}.tar.gz"
+    for path in sorted(folder.glob("*.tar.gz")) if folder.is_dir() else []:
+        stem, _, rest = path.name.rpartition(f"-{version}.tar.gz")
+        if not rest and f"{canonicalize_name(stem)}-{version}.tar.gz" == wanted:
+            return path
+    return None
+
+
 def sdist(name: str, version: str, home: Path) -> Path:
     """The sdist of name==version, downloaded into the tests' cache on first use."""
     folder = CACHE / "realcode" / "sdists"
-    # Newer sdists spell the name with underscores (mkdocs_material-9.5.20.tar.gz).
-    pattern = f"{name.replace('-', '_')}-{version}.tar.gz"
-    found = sorted(folder.glob(pattern)) + sorted(folder.glob(f"{name}-{version}.tar.gz"))
-    if found:
-        return found[0]
+    found = _cached(folder, name, version)
+    if found is not None:
+        return found
     folder.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name]
         + ["-d", str(folder), f"{name}=={version}"],
         capture_output=True,
         text=True,
@@ -71,7 +80,9 @@ def sdist(name: str, version: str, home: Path) -> Path:
     )
     # No network to the index must fail the test loudly, never skip it.
     assert result.returncode == 0, result.stderr[-2000:]
-    return sdist(name, version, home)
+    found = _cached(folder, name, version)
+    assert found is not None, f"pip saved no sdist of {name}=={version} in {folder}"
+    return found
 
 
 def _check(root: Path, python: Path, home: Path) -> list[dict[str, object]]:
@@ -97,7 +108,7 @@ def test_manifest_findings_on_a_real_sdist(
     home.mkdir()
     with tarfile.open(sdist(name, version, home)) as archive:
         archive.extractall(tmp_path, filter="data")
-    (root,) = (p for p in tmp_path.iterdir() if p.name.lower().startswith(name.split("-")[0]))
+    (root,) = (p for p in tmp_path.iterdir() if p.is_dir() and p.name != "home")
     python = make_venv(root / ".venv")
     subprocess.run(
         [uv_executable(), "pip", "install", "--python", str(python), f"{name}=={version}"],

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from envsense.core.declarations.roles import environment_serves, manifest_role
+from envsense.core.declarations.roles import (
+    ManifestRole,
+    content_role,
+    environment_serves,
+    manifest_role,
+)
 
 
 @pytest.fixture
@@ -64,3 +69,15 @@ def test_environments_made_for_a_role(repo: Path) -> None:
     assert not environment_serves(docs, None, repo / ".venv")
     assert not environment_serves(tests, ".venv", repo / ".venv")
     assert environment_serves(manifest_role(repo / "requirements.txt"), None, repo / ".venv")
+
+
+def test_a_requirements_file_of_development_tools_is_for_dev(repo: Path) -> None:
+    # tornado 6.4's requirements.txt: pip-compiled black, flake8, mypy, sphinx, tox, ...
+    lock = repo / "requirements.txt"
+    assert content_role(lock, ["black", "flake8", "mypy", "sphinx", "tox", "idna"]) == ManifestRole(
+        "dev"
+    )
+    # A pytest plugin or a sphinx theme needs one of them at run time: still runtime.
+    assert content_role(lock, ["pytest", "packaging"]) is None
+    assert content_role(lock, ["sphinx", "docutils"]) is None
+    assert content_role(repo / "pyproject.toml", ["pytest", "mypy"]) is None

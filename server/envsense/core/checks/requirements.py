@@ -24,6 +24,7 @@ from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.declarations.installed import installed_project
 from envsense.core.declarations.roles import (
     ManifestRole,
+    content_role,
     environment_serves,
     manifest_role,
     pins_role,
@@ -71,7 +72,7 @@ def manifest_findings(
     role = manifest_role(path)
     if role.is_runtime:
         names = [r.canonical for r in manifest.requirements if r.manifest == path]
-        role = pins_role(path, names, context.declarations) or role
+        role = pins_role(path, names, context.declarations) or content_role(path, names) or role
     serves = environment_serves(role, env.name, env.prefix)
     groups: dict[str, tuple[bool, str | None]] = {}
     tools = syncing_tools(env, context.project.root)

@@ -131,6 +131,25 @@ def pins_role(
     return ManifestRole("pins") if packaging or from_metadata else None
 
 
+# Tools nobody's runtime needs two of: a file listing several is a development file,
+# whatever its name (tornado's pip-compiled requirements.txt of black, flake8, mypy, tox).
+_DEV_TOOLS = frozenset(
+    {
+        "pytest", "tox", "nox", "mypy", "flake8", "black", "ruff", "pylint", "isort",
+        "coverage", "pre-commit", "pip-tools", "twine", "pyright", "sphinx", "build",
+        "bump2version", "bumpversion", "towncrier", "codespell", "pydocstyle", "autopep8",
+    }
+)  # fmt: skip
+
+
+def content_role(manifest: Path, names: Iterable[str]) -> ManifestRole | None:
+    """`dev` for a requirements file that lists two or more development tools."""
+    if not manifest.name.endswith((".txt", ".in")):
+        return None
+    tools = {n for n in names if n in _DEV_TOOLS}
+    return ManifestRole("dev") if len(tools) >= 2 else None
+
+
 def with_pins_marked(declarations: Declarations) -> Declarations:
     """Requirements of files that only pin (see pins_role) marked as development ones, so
     a CI pin never speaks for what the project's code needs (fastapi's requirements.txt
@@ -138,7 +157,11 @@ def with_pins_marked(declarations: Declarations) -> Declarations:
     names: dict[Path, list[str]] = {}
     for requirement in declarations.requirements:
         names.setdefault(requirement.manifest, []).append(requirement.canonical)
-    pinned = {m for m, n in names.items() if pins_role(m, n, declarations) is not None}
+    pinned = {
+        m
+        for m, n in names.items()
+        if pins_role(m, n, declarations) is not None or content_role(m, n) is not None
+    }
     if not pinned:
         return declarations
     requirements = tuple(

@@ -225,3 +225,38 @@ def test_non_ascii_before_a_string_keeps_columns_in_code_points(tmp_path: Path) 
     )
     (requirement,) = parse_setup_py(path, path.read_text()).requirements
     assert spelled(requirement) == '"attrs"'
+
+
+def test_a_conditional_part_is_never_taken_as_unconditional(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """\
+import sys
+from setuptools import setup
+base = ["attrs"]
+setup(install_requires=base + (["pywin32"] if sys.platform == "win32" else []))
+""",
+    )
+    declared = parse_setup_py(path, path.read_text())
+    assert [r.raw for r in declared.requirements] == ["attrs"]
+    # The installed metadata may know the rest.
+    assert declared.incomplete
+
+
+def test_keywords_from_a_literal_dict(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """\
+from setuptools import setup
+config = dict(name="kw", install_requires=["attrs"])
+extra = {"extras_require": {"fast": ["orjson"]}}
+setup(**config, **extra)
+""",
+    )
+    declared = parse_setup_py(path, path.read_text())
+    assert [(r.raw, r.group) for r in declared.requirements] == [
+        ("attrs", "main"),
+        ("orjson", "optional:fast"),
+    ]
+    assert declared.project_name == "kw"
+    assert not declared.incomplete

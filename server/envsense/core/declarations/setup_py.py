@@ -55,6 +55,8 @@ class _Evaluator:
         self.names: dict[str, ast.expr] = {}
         self.additions: dict[str, list[ast.expr]] = {}
         self.opened: dict[str, ast.expr] = {}
+        # Set when part of a value could not be read (the rest was).
+        self.partial = False
         self._bind(tree.body)
 
     def _bind(self, body: list[ast.stmt]) -> None:
@@ -109,7 +111,15 @@ class _Evaluator:
                     result = result + self.strings(element, depth + 1)
             return result
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-            return self.strings(node.left, depth + 1) + self.strings(node.right, depth + 1)
+            # `base + (["pywin32"] if WINDOWS else [])`: keep the literal side, and say the
+            # rest is computed (never take a conditional part as unconditional).
+            parts = _Strings()
+            for side in (node.left, node.right):
+                try:
+                    parts = parts + self.strings(side, depth + 1)
+                except _Unknown:
+                    self.partial = True
+            return parts
         if isinstance(node, ast.Name):
             if node.id not in self.names:
                 raise _Unknown
@@ -190,6 +200,35 @@ def _setup_call(tree: ast.Module) -> ast.Call | None:
     return best
 
 
+def _keywords(call: ast.Call, evaluator: _Evaluator) -> list[ast.keyword]:
+    """The call's keywords, with `**config` unpacked when `config` is a literal dict
+    (`dict(...)` or `{...}`) bound in the file."""
+    found: list[ast.keyword] = []
+    for keyword in call.keywords:
+        value = keyword.value
+        if keyword.arg is None and isinstance(value, ast.Name):
+            value = evaluator.names.get(value.id, value)
+        if keyword.arg is not None:
+            found.append(keyword)
+        elif isinstance(value, ast.Dict) and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in value.keys
+        ):
+            found.extend(
+                ast.keyword(arg=k.value, value=v)  # type: ignore[union-attr]
+                for k, v in zip(value.keys, value.values, strict=True)
+            )
+        elif (
+            isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id == "dict"
+            and not value.args
+        ):
+            found.extend(value.keywords)
+        else:
+            found.append(keyword)
+    return found
+
+
 def _span(lines: list[str], node: ast.expr) -> Span:
     """The node's span, columns turned from UTF-8 bytes into code points."""
     line = node.lineno - 1
@@ -246,7 +285,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
         for file in values.files:
             read_files.append(_read_requirements_file(file, group, is_dev, path))
 
-    for keyword in call.keywords:
+    for keyword in _keywords(call, evaluator):
         if keyword.arg is None:
             # setup(**config): the rest comes from a dict built at run time.
             incomplete = True
@@ -279,6 +318,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
         except _Unknown:
             if keyword.arg in _DEPENDENCY_KEYWORDS:
                 incomplete = True
+    incomplete = incomplete or evaluator.partial
     own = Declarations(
         requirements=tuple(requirements),
         requires_python=requires,

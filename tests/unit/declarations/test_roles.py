@@ -26,8 +26,10 @@ def repo(tmp_path: Path) -> Path:
     ("relative", "role"),
     [
         ("requirements.txt", "runtime"),
-        ("requirements/base.txt", "runtime"),
-        ("requirements/prod.txt", "runtime"),
+        # Next to packaging metadata, a requirements/ folder holds pins.
+        ("requirements/base.txt", "pins"),
+        ("requirements/requirements.txt", "pins"),
+        ("requirements/constraints.txt", "pins"),
         ("requirements-py3.txt", "runtime"),
         ("requirements/dev.txt", "dev"),
         ("requirements/dev.in", "dev"),
@@ -50,6 +52,14 @@ def repo(tmp_path: Path) -> Path:
 )
 def test_role_from_name_then_location(repo: Path, relative: str, role: str) -> None:
     assert manifest_role(repo / relative).role == role
+
+
+def test_an_apps_requirements_folder_is_its_runtime(tmp_path: Path) -> None:
+    # No packaging metadata (a pyproject.toml for tools only): requirements/ is the runtime.
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 99\n")
+    assert manifest_role(tmp_path / "requirements" / "base.txt").is_runtime
+    assert manifest_role(tmp_path / "requirements" / "prod.txt").is_runtime
+    assert manifest_role(tmp_path / "requirements" / "dev.txt").role == "dev"
 
 
 def test_a_folder_gives_a_role_only_inside_an_enclosing_project(tmp_path: Path) -> None:

@@ -89,6 +89,10 @@ def manifest_role(manifest: Path) -> ManifestRole:
             if role is not None:
                 return ManifestRole(role)
     folder = manifest.parent
+    if folder.name.lower() == "requirements" and _is_package(folder.parent):
+        # arrow's requirements/requirements.txt: the folder is a project of its own to
+        # envsense, but it holds the pins of the package above it.
+        return ManifestRole("pins", folder)
     for _ in range(3):
         role = _FOLDER_ROLES.get(folder.name.lower())
         if role is not None and _inside_project(folder.parent):
@@ -171,6 +175,19 @@ def with_pins_marked(declarations: Declarations) -> Declarations:
         for r in declarations.requirements
     )
     return replace(declarations, requirements=requirements)
+
+
+def _is_package(folder: Path) -> bool:
+    """Whether `folder` has packaging metadata (setup.py, setup.cfg, a [project] or
+    [tool.poetry] table), so its runtime is declared there."""
+    if os.path.exists(folder / "setup.py") or os.path.exists(folder / "setup.cfg"):
+        return True
+    try:
+        with open(folder / "pyproject.toml", "rb") as handle:
+            head = handle.read(200_000)
+    except OSError:
+        return False
+    return b"[project]" in head or b"[tool.poetry" in head
 
 
 def _inside_project(folder: Path) -> bool:

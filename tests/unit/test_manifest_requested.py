@@ -301,8 +301,13 @@ def test_a_ci_pin_never_speaks_for_the_codes_version(project: Path, tmp_path: Pa
     module.write_text("import attrs\n")
     session = _session(project, project / ".venv" / "bin" / "python", tmp_path)
     assert session.check_source(module, module.read_text()) == []
-    # Without the runtime declaration, the pin is what the project says it needs.
+    # A test file's pin never does, even included from requirements.txt.
     (project / "pyproject.toml").write_text('[project]\nname = "demo"\nversion = "1"\n')
+    session = _session(project, project / ".venv" / "bin" / "python", tmp_path)
+    assert session.check_source(module, module.read_text()) == []
+    # Without a runtime declaration, a runtime file's pin is what the project needs.
+    (project / "requirements.txt").write_text("-r requirements-base.txt\n")
+    (project / "requirements-base.txt").write_text("attrs==1.0\n")
     session = _session(project, project / ".venv" / "bin" / "python", tmp_path)
     (mismatch,) = session.check_source(module, module.read_text())
     assert mismatch.code is Code.VERSION_MISMATCH

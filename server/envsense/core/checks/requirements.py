@@ -24,10 +24,8 @@ from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.declarations.installed import installed_project
 from envsense.core.declarations.roles import (
     ManifestRole,
-    content_role,
     environment_serves,
-    manifest_role,
-    pins_role,
+    requirement_role,
 )
 from envsense.core.environment.inventory import Inventory
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity
@@ -69,10 +67,8 @@ def manifest_findings(
     environment = inventory.marker_environment()
     own_name = context.declarations.project_name
     env = inventory.environment
-    role = manifest_role(path)
-    if role.is_runtime:
-        names = [r.canonical for r in manifest.requirements if r.manifest == path]
-        role = pins_role(path, names, context.declarations) or content_role(path, names) or role
+    names = [r.canonical for r in manifest.requirements if r.manifest == path]
+    role = requirement_role(path, names, context.declarations)
     serves = environment_serves(role, env.name, env.prefix)
     groups: dict[str, tuple[bool, str | None]] = {}
     tools = syncing_tools(env, context.project.root)

@@ -103,36 +103,45 @@ def manifest_role(manifest: Path) -> ManifestRole:
     return ManifestRole("runtime")
 
 
+def is_runtime_list(manifest: Path, names: Iterable[str], declarations: Declarations) -> bool:
+    """Whether a requirements file is the project's runtime list whatever its name or
+    folder: setup.py reads it into install_requires, or every name in it is a runtime
+    requirement of the project's installed metadata (celery's requirements/default.txt,
+    read by code its setup.py runs). `names` are the canonical names the file declares."""
+    if not manifest.name.endswith((".txt", ".in")):
+        return False
+    from_metadata: set[str] = set()
+    for requirement in declarations.requirements:
+        if requirement.group != "main":
+            continue
+        if requirement.via is not None and requirement.manifest == manifest:
+            return True
+        if requirement.origin is not None:
+            from_metadata.add(requirement.canonical)
+    own = {n for n in names if n}
+    return bool(from_metadata and own and own <= from_metadata)
+
+
 def pins_role(
     manifest: Path, names: Iterable[str], declarations: Declarations
 ) -> ManifestRole | None:
     """A requirements file of a project whose packaging metadata declares its runtime.
 
     Such a file pins versions for CI or deployment (aiohttp's requirements/base.txt next to
-    its setup.cfg); it is the runtime list only when setup.py reads it, or when every name
-    in it is a runtime requirement of the project's installed metadata (celery's
-    requirements/default.txt, read by code setup.py runs). `names` are the canonical names
-    the file itself declares.
+    its setup.cfg), unless it is the runtime list itself (see is_runtime_list).
     """
     if not manifest.name.endswith((".txt", ".in")):
         return None
-    packaging = False
-    from_metadata: set[str] = set()
-    for requirement in declarations.requirements:
-        if requirement.group != "main":
-            continue
-        if requirement.via is not None:
-            if requirement.manifest == manifest:
-                return None
-            packaging = True
-        elif requirement.origin is not None:
-            from_metadata.add(requirement.canonical)
-        elif requirement.manifest.name in _PACKAGING:
-            packaging = True
-    own = {n for n in names if n}
-    if from_metadata and own and own <= from_metadata:
+    if is_runtime_list(manifest, names, declarations):
         return None
-    return ManifestRole("pins") if packaging or from_metadata else None
+    for requirement in declarations.requirements:
+        if requirement.group == "main" and (
+            requirement.via is not None
+            or requirement.origin is not None
+            or requirement.manifest.name in _PACKAGING
+        ):
+            return ManifestRole("pins")
+    return None
 
 
 # Tools nobody's runtime needs two of: a file listing several is a development file,
@@ -154,6 +163,20 @@ def content_role(manifest: Path, names: Iterable[str]) -> ManifestRole | None:
     return ManifestRole("dev") if len(tools) >= 2 else None
 
 
+def requirement_role(
+    manifest: Path, names: Iterable[str], declarations: Declarations
+) -> ManifestRole:
+    """The role of a manifest in its project: the runtime list when it is one (see
+    is_runtime_list), else its name/location role, else pins or a dev file by content."""
+    names = list(names)
+    if is_runtime_list(manifest, names, declarations):
+        return ManifestRole("runtime")
+    role = manifest_role(manifest)
+    if role.is_runtime:
+        role = pins_role(manifest, names, declarations) or content_role(manifest, names) or role
+    return role
+
+
 def with_pins_marked(declarations: Declarations) -> Declarations:
     """Requirements of files that only pin (see pins_role) marked as development ones, so
     a CI pin never speaks for what the project's code needs (fastapi's requirements.txt
@@ -164,7 +187,7 @@ def with_pins_marked(declarations: Declarations) -> Declarations:
     pinned = {
         m
         for m, n in names.items()
-        if pins_role(m, n, declarations) is not None or content_role(m, n) is not None
+        if m.name.endswith((".txt", ".in")) and not requirement_role(m, n, declarations).is_runtime
     }
     if not pinned:
         return declarations

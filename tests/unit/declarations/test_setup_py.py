@@ -260,3 +260,57 @@ setup(**config, **extra)
     ]
     assert declared.project_name == "kw"
     assert not declared.incomplete
+
+
+def test_a_helper_that_reads_a_requirements_file(tmp_path: Path) -> None:
+    # celery 5.4.0: install_requires=install_requires(), reading requirements/default.txt.
+    path = _write(
+        tmp_path,
+        """\
+import os
+from setuptools import setup
+
+
+def _reqs(*f):
+    with open(os.path.join(os.getcwd(), "requirements", *f)) as fp:
+        return [line.strip() for line in fp if line.strip()]
+
+
+def install_requires():
+    return _reqs("default.txt")
+
+
+setup(name="celery", install_requires=install_requires())
+""",
+        {"requirements/default.txt": "billiard>=4.2.0,<5.0\nvine>=5.1.0,<6.0\n"},
+    )
+    declared = parse_setup_py(path, path.read_text())
+    assert [(r.raw, r.group, r.via) for r in declared.requirements] == [
+        ("billiard>=4.2.0,<5.0", "main", path),
+        ("vine>=5.1.0,<6.0", "main", path),
+    ]
+    assert declared.requirements[0].manifest == tmp_path / "requirements" / "default.txt"
+    # Read by code, so the installed metadata may still know more.
+    assert declared.incomplete
+
+
+def test_a_file_named_relative_to_the_requirements_folder(tmp_path: Path) -> None:
+    # kombu 5.3.7: install_requires=reqs("default.txt") opens requirements/default.txt.
+    path = _write(
+        tmp_path,
+        """\
+import os
+from setuptools import setup
+
+
+def reqs(*f):
+    return [r for r in open(os.path.join(os.getcwd(), "requirements", *f)).read().split()]
+
+
+setup(name="kombu", install_requires=reqs("default.txt"))
+""",
+        {"requirements/default.txt": "amqp>=5.1.1,<6.0.0\nvine\n"},
+    )
+    declared = parse_setup_py(path, path.read_text())
+    assert [r.raw for r in declared.requirements] == ["amqp>=5.1.1,<6.0.0", "vine"]
+    assert not declared.incomplete

@@ -51,6 +51,7 @@ class _Strings:
 
 class _Evaluator:
     def __init__(self, tree: ast.Module, folder: Path) -> None:
+        self.tree = tree
         self.folder = folder
         self.names: dict[str, ast.expr] = {}
         self.additions: dict[str, list[ast.expr]] = {}
@@ -167,10 +168,42 @@ class _Evaluator:
                 if found is not None:
                     return found
             if isinstance(inner, ast.Constant) and isinstance(inner.value, str):
-                found = self._project_file(inner.value)
-                if found is not None:
-                    return found
+                # kombu: reqs("default.txt") opens requirements/default.txt.
+                for where in (inner.value, f"requirements/{inner.value}"):
+                    found = self._project_file(where)
+                    if found is not None:
+                        return found
         return None
+
+    def files_read_by_helper(self, node: ast.expr) -> list[Path]:
+        """Requirements files named in the helper function `node` calls (`f()`), or in
+        the helpers that one calls, two levels deep; files are looked up in the project
+        and its requirements/ folder."""
+        functions = {f.name: f for f in ast.walk(self.tree) if isinstance(f, ast.FunctionDef)}
+        found: list[Path] = []
+        pending: list[ast.AST] = [node]
+        seen: set[str] = set()
+        for _ in range(3):
+            calls = [
+                c.func.id
+                for n in pending
+                for c in ast.walk(n)
+                if isinstance(c, ast.Call) and isinstance(c.func, ast.Name)
+            ]
+            pending = []
+            for name in calls:
+                if name in seen or name not in functions:
+                    continue
+                seen.add(name)
+                pending.append(functions[name])
+                for constant in ast.walk(functions[name]):
+                    if isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+                        for where in (constant.value, f"requirements/{constant.value}"):
+                            path = self._project_file(where)
+                            if path is not None and path not in found:
+                                found.append(path)
+                                break
+        return found
 
     def _project_file(self, name: str) -> Path | None:
         if not name.endswith((".txt", ".in")) or "\n" in name or len(name) > 200:
@@ -318,6 +351,10 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
         except _Unknown:
             if keyword.arg in _DEPENDENCY_KEYWORDS:
                 incomplete = True
+            if keyword.arg == "install_requires":
+                # celery: install_requires=install_requires(), a helper reading
+                # requirements/default.txt. The file it names is the runtime list.
+                add(_Strings(files=evaluator.files_read_by_helper(keyword.value)), "main", False)
     incomplete = incomplete or evaluator.partial
     own = Declarations(
         requirements=tuple(requirements),

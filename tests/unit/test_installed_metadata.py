@@ -168,3 +168,26 @@ def test_a_static_setup_py_declares_the_imports_of_its_package(sandbox: Path) ->
     ]
     assert finding.message.startswith("brotli is not installed in .venv")
     assert finding.span.line == 5
+
+
+def test_the_project_is_found_by_direct_url_never_by_living_in_its_venv(tmp_path: Path) -> None:
+    from envsense.core.declarations import read_declarations
+    from envsense.core.declarations.installed import installed_project
+    from envsense.core.environment.inventory import read_inventory
+    from tests.support.layouts import site_packages, venv_environment, write_dist_info
+
+    root = tmp_path / "proj"
+    root.mkdir()
+    # The name is computed at build time: nothing in the files says it.
+    (root / "setup.py").write_text("from setuptools import setup\nsetup(name=NAME)\n")
+    make_venv(root / ".venv")
+    site = site_packages(root / ".venv")
+    write_dist_info(site, "attrs", "23.1", ["attrs/__init__.py"])
+    declarations = read_declarations(root)
+    inventory = read_inventory(venv_environment(root / ".venv"))
+    # attrs lives inside the project folder (in its .venv): that does not make it the project.
+    assert installed_project(declarations, root, inventory) is None
+    write_dist_info(site, "proj-core", "0.3", [], editable_url=root.as_uri())
+    inventory = read_inventory(venv_environment(root / ".venv"))
+    found = installed_project(declarations, root, inventory)
+    assert found is not None and found.name == "proj-core"

@@ -51,8 +51,8 @@ def installed_project(
 
 def _points_at(dist: Distribution, root: Path) -> bool:
     """Whether the distribution was installed from `root` (direct_url.json or egg-info)."""
-    if dist.dist_info.parent == root or root in dist.dist_info.parents:
-        return True  # a legacy `setup.py develop` egg-info inside the project
+    if dist.dist_info.name.endswith(".egg-info") and dist.dist_info.parent in (root, root / "src"):
+        return True  # a legacy `setup.py develop` egg-info in the project (not its .venv)
     try:
         data = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):

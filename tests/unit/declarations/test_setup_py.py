@@ -314,3 +314,37 @@ setup(name="kombu", install_requires=reqs("default.txt"))
     declared = parse_setup_py(path, path.read_text())
     assert [r.raw for r in declared.requirements] == ["amqp>=5.1.1,<6.0.0", "vine"]
     assert not declared.incomplete
+
+
+def test_pyproject_dynamic_dependencies_read_from_files(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "st"\ndynamic = ["dependencies", "optional-dependencies"]\n\n'
+        "[tool.setuptools.dynamic]\n"
+        'dependencies = {file = ["requirements/base.txt"]}\n'
+        'optional-dependencies.docs = {file = ["requirements/docs.txt"]}\n'
+    )
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "base.txt").write_text("attrs>=22\n")
+    (tmp_path / "requirements" / "docs.txt").write_text("sphinx\n")
+    declared = read_declarations(tmp_path)
+    found = {(r.raw, r.group, r.where) for r in declared.requirements if r.via is not None}
+    assert found == {
+        ("attrs>=22", "main", "base.txt (read by pyproject.toml)"),
+        ("sphinx", "optional:docs", "docs.txt (read by pyproject.toml)"),
+    }
+    assert not declared.incomplete
+
+
+def test_hatch_requirements_txt_hook(tmp_path: Path) -> None:
+    # mkdocs-material 9.5.20.
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "mkdocs-material"\ndynamic = ["version", "dependencies"]\n\n'
+        '[tool.hatch.metadata.hooks.requirements_txt]\nfilename = "requirements.txt"\n'
+    )
+    (tmp_path / "requirements.txt").write_text("jinja2~=3.0\nmkdocs~=1.6\n")
+    declared = read_declarations(tmp_path)
+    main = [(r.raw, r.via) for r in declared.requirements if r.group == "main"]
+    assert main == [
+        ("jinja2~=3.0", tmp_path / "pyproject.toml"),
+        ("mkdocs~=1.6", tmp_path / "pyproject.toml"),
+    ]

@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import poetry
 from envsense.core.declarations.common import declare, is_dev_name, toml_problem, unnamed
+from envsense.core.declarations.dynamic import dynamic_files, read_dynamic
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -17,6 +18,7 @@ from envsense.core.declarations.records import (
     ManifestProblem,
     ManifestSource,
     RequiresPython,
+    merge,
 )
 from envsense.core.declarations.toml_spans import KeyPath, TomlLocator
 from envsense.core.findings import Span
@@ -109,6 +111,7 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
     project_deps = False
     name: str | None = None
     incomplete = False
+    dynamic_lists: list[Any] = []
     if isinstance(project, dict):
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
@@ -117,6 +120,7 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
             "dependencies" in dynamic or "optional-dependencies" in dynamic
         ):
             incomplete = True
+            dynamic_lists = dynamic
         if "requires-python" in project:
             reader.set_requires_python(project["requires-python"], ("project", "requires-python"))
         if "dependencies" in project:
@@ -142,16 +146,19 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
     _uv_and_pdm(reader, tool)
     declares = project_deps or groups is not None or uses_poetry or bool(reader.requirements)
     kind: ManifestKind = "poetry" if uses_poetry and not project_deps else "pyproject"
-    return Declarations(
+    files = dynamic_files(path, tool, dynamic_lists) if dynamic_lists else []
+    own = Declarations(
         requirements=tuple(reader.requirements),
         requires_python=reader.requires_python,
         problems=tuple(reader.problems),
         manifests=(path,),
         sources=(ManifestSource(path, kind, declares, has_project_table=has_project),),
         project_name=name,
-        incomplete=incomplete,
+        incomplete=incomplete and not files,
         default_groups=_uv_default_groups(tool),
     )
+    # Dependencies the build backend reads from requirements files (mkdocs-material).
+    return merge([own, *read_dynamic(path, files)]) if files else own
 
 
 def _optional(reader: _Reader, table: Any) -> None:

@@ -91,3 +91,9 @@ def test_a_requirements_file_of_development_tools_is_for_dev(repo: Path) -> None
     assert content_role(lock, ["pytest", "packaging"]) is None
     assert content_role(lock, ["sphinx", "docutils"]) is None
     assert content_role(repo / "pyproject.toml", ["pytest", "mypy"]) is None
+
+
+def test_a_deep_fixture_under_the_test_folder(repo: Path) -> None:
+    # ansible-core 2.16.6
+    deep = "test/integration/targets/t/ansible_collections/ns/col/tests/unit/requirements.txt"
+    assert manifest_role(repo / deep).role == "test"

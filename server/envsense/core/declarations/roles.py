@@ -93,7 +93,8 @@ def manifest_role(manifest: Path) -> ManifestRole:
         # arrow's requirements/requirements.txt: the folder is a project of its own to
         # envsense, but it holds the pins of the package above it.
         return ManifestRole("pins", folder)
-    for _ in range(3):
+    # Fixtures sit deep (ansible's test/integration/targets/<t>/.../requirements.txt).
+    for _ in range(12):
         role = _FOLDER_ROLES.get(folder.name.lower())
         if role is not None and _inside_project(folder.parent):
             return ManifestRole(role, folder)

@@ -315,3 +315,22 @@ def test_a_ci_pin_never_speaks_for_the_codes_version(project: Path, tmp_path: Pa
         "requirements.txt requires attrs==1.0" in mismatch.message
         or "attrs==1.0" in mismatch.message
     )
+
+
+def test_the_project_itself_in_a_dev_file_is_installed_when_its_dist_is(
+    tmp_path: Path, wheels: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests 2.32.3: setup.py computes its name; the sdist's PKG-INFO says it.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    root = tmp_path / "requests-2.32.3"
+    root.mkdir()
+    (root / "setup.py").write_text(
+        'from setuptools import setup\nabout = {}\nsetup(name=about["__title__"])\n'
+    )
+    (root / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: demo-sdist\nVersion: 2.32.3\n\n")
+    (root / "requirements-dev.txt").write_text(".[socks]\n")
+    python = make_venv(root / ".venv")
+    (finding,) = _check(_session(root, python, tmp_path), root / "requirements-dev.txt")
+    assert finding.message.startswith(".[socks] is not installed")
+    install_wheels(python, simple_wheel(tmp_path / "w", "demo-sdist", version="2.32.3"))
+    assert _check(_session(root, python, tmp_path), root / "requirements-dev.txt") == []

@@ -33,7 +33,7 @@ def installed_project(
     declarations: Declarations, project_root: Path, inventory: Inventory
 ) -> Distribution | None:
     """The project's own distribution in the environment, if it is installed."""
-    name = declarations.project_name
+    name = declarations.project_name or _sdist_name(project_root)
     if name is not None:
         dist = inventory.distribution(name)
         if dist is not None:
@@ -46,6 +46,22 @@ def installed_project(
     for dist in inventory.distributions:
         if _points_at(dist, root):
             return dist
+    return None
+
+
+def _sdist_name(project_root: Path) -> str | None:
+    """The Name of an unpacked sdist's PKG-INFO (requests' setup.py computes its name)."""
+    try:
+        with open(project_root / "PKG-INFO", "rb") as handle:
+            head = handle.read(8192).decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    for line in head.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "name" and value.strip():
+            return canonicalize_name(value.strip())
+        if not line.strip():
+            break
     return None
 
 

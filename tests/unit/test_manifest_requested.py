@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from envsense.core.declarations import read_declarations
 from envsense.core.environment import EnvKind
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
@@ -329,6 +330,7 @@ def test_the_project_itself_in_a_dev_file_is_installed_when_its_dist_is(
     )
     (root / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: demo-sdist\nVersion: 2.32.3\n\n")
     (root / "requirements-dev.txt").write_text(".[socks]\n")
+    assert read_declarations(root).project_name == "demo-sdist"
     python = make_venv(root / ".venv")
     (finding,) = _check(_session(root, python, tmp_path), root / "requirements-dev.txt")
     assert finding.message.startswith(".[socks] is not installed")

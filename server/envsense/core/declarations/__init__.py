@@ -8,9 +8,11 @@ Malformed manifests give one ManifestProblem each; nothing here raises on bad in
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from envsense.core.declarations.common import read_problem
+from envsense.core.declarations.installed import sdist_name
 from envsense.core.declarations.pipfile import parse_pipfile
 from envsense.core.declarations.poetry import poetry_constraint
 from envsense.core.declarations.pyproject import parse_pyproject
@@ -125,4 +127,10 @@ def read_declarations(project_root: Path) -> Declarations:
                 parts.append(Declarations(problems=(problem,), manifests=(path,)))
                 continue
         parts.append(parse_manifest(path, text))
-    return merge(parts)
+    merged = merge(parts)
+    if merged.project_name is None:
+        # An unpacked sdist whose setup.py computes its name: PKG-INFO says it.
+        name = sdist_name(project_root)
+        if name is not None:
+            merged = replace(merged, project_name=name)
+    return merged

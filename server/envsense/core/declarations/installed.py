@@ -33,7 +33,7 @@ def installed_project(
     declarations: Declarations, project_root: Path, inventory: Inventory
 ) -> Distribution | None:
     """The project's own distribution in the environment, if it is installed."""
-    name = declarations.project_name or _sdist_name(project_root)
+    name = declarations.project_name or sdist_name(project_root)
     if name is not None:
         dist = inventory.distribution(name)
         if dist is not None:
@@ -49,7 +49,7 @@ def installed_project(
     return None
 
 
-def _sdist_name(project_root: Path) -> str | None:
+def sdist_name(project_root: Path) -> str | None:
     """The Name of an unpacked sdist's PKG-INFO (requests' setup.py computes its name)."""
     try:
         with open(project_root / "PKG-INFO", "rb") as handle:

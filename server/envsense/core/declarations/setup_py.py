@@ -285,7 +285,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
     source = ManifestSource(path, "setup.py", False)
     try:
         tree = ast.parse(text, filename=str(path))
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         # The source check reports a syntax error; what it declares is unknown.
         return Declarations(manifests=(path,), sources=(source,), incomplete=True)
     call = _setup_call(tree)

@@ -100,3 +100,30 @@ async def test_pull_clients_pull_and_are_asked_to_refresh(machine: Path, tmp_pat
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
         )
         assert list(report.items) == []
+
+
+async def test_extras_nobody_installed_are_silent_unless_a_setting_asks(
+    machine: Path, tmp_path: Path
+) -> None:
+    project = tmp_path / "ws"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "1"\ndependencies = []\n\n'
+        '[project.optional-dependencies]\nhttp2 = ["envsense-demo-h2>=3"]\n'
+    )
+    make_venv(project / ".venv")
+    async with open_session(machine, project) as client:
+        uri = open_document(client, project / "pyproject.toml", language="toml")
+        assert await wait_for_diagnostics(client, uri, lambda d: True) == []
+    options = {"reportUnrequestedExtras": True}
+    async with open_session(machine, project, options=options) as client:
+        uri = open_document(client, project / "pyproject.toml", language="toml")
+        (hint,) = await wait_for_diagnostics(client, uri, lambda d: bool(d))
+    assert hint.severity == types.DiagnosticSeverity.Hint
+    assert hint.message.startswith("extra `http2` is not installed in .venv")
+    assert hint.range.start.line == 6
+    async with open_session(machine, project, options={"requestedExtras": ["http2"]}) as client:
+        uri = open_document(client, project / "pyproject.toml", language="toml")
+        (warning,) = await wait_for_diagnostics(client, uri, lambda d: bool(d))
+    assert warning.severity == types.DiagnosticSeverity.Warning
+    assert warning.code == "requirement-not-installed"

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
+from envsense.core.declarations.installed import with_installed_metadata
+from envsense.core.declarations.roles import with_pins_marked
 from envsense.core.discovery import discover, identify
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.discovery.rules import CHOICE_FILES, project_rules
@@ -28,6 +30,7 @@ from envsense.core.selection import Selection, select_environment
 # The checks and the inventory reader are imported where they are used: `envsense envs`
 # only discovers and selects, and importing them was a sixth of its start-up.
 if TYPE_CHECKING:
+    from envsense.core.checks.requirements import ManifestOptions
     from envsense.core.checks.source import ProjectContext
     from envsense.core.environment.inventory import Inventory
 
@@ -44,6 +47,10 @@ class SessionSettings:
     trusted: bool = True
     # Findings on imports that never run in the environment are hints instead of dropped.
     report_unreachable_imports: bool = False
+    # Requirements of extras / dependency groups nobody installed: a hint instead of nothing.
+    report_unrequested_extras: bool = False
+    # Extras / groups to treat as installed even when none of their packages is.
+    requested_extras: tuple[str, ...] = ()
 
 
 class Session:
@@ -75,7 +82,7 @@ class Session:
         self._scan_roots: list[Path] = []
         # Per project: the resolver and dependency graph, reused across files until the
         # declarations, the selection or the environment's packages change.
-        self._contexts: dict[Path, tuple[tuple[str, str], ProjectContext]] = {}
+        self._contexts: dict[Path, tuple[tuple[str, str], Declarations, ProjectContext]] = {}
 
     # -- configuration -----------------------------------------------------------------
 
@@ -255,7 +262,7 @@ class Session:
         rediscover = False
         with self._lock:
             for path in paths:
-                if is_manifest(path):
+                if is_manifest(path) or path.name == "setup.py":
                     self._forget_project_of(path.resolve())
                     # A manifest that appeared or vanished moves project boundaries.
                     self._projects.clear()
@@ -283,18 +290,21 @@ class Session:
         )
         with self._lock:
             cached = self._contexts.get(project.root)
-        if cached is not None and cached[0] == key and cached[1].declarations is declarations:
-            return cached[1]
+        if cached is not None and cached[0] == key and cached[1] is declarations:
+            return cached[2]
         context = ProjectContext(
             project=project,
-            declarations=declarations,
+            # What the files can't say (dynamic dependencies), the installed project can.
+            declarations=with_pins_marked(
+                with_installed_metadata(declarations, project.root, inventory)
+            ),
             selection=selection,
             inventory=inventory,
             extra_paths=self.settings.extra_paths,
             report_unreachable=self.settings.report_unreachable_imports,
         )
         with self._lock:
-            self._contexts[project.root] = (key, context)
+            self._contexts[project.root] = (key, declarations, context)
         return context
 
     def check_source(self, path: Path, text: str) -> list[Finding]:
@@ -304,6 +314,12 @@ class Session:
         context = self.context_for(path)
         findings = source_findings(path, text, context)
         findings += environment_findings(path, context, source_text=text)
+        if path.name == "setup.py" and path.parent == context.project.root:
+            # setup.py is a manifest too: its requirement strings get their own findings.
+            from envsense.core.checks.requirements import manifest_findings
+
+            declared = parse_manifest(path, text)
+            findings += manifest_findings(path, declared, context, self._manifest_options())
         return self._apply_settings(findings)
 
     def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
@@ -317,7 +333,9 @@ class Session:
         from envsense.core.checks.requirements import manifest_findings
 
         context = self.context_for(path)
-        findings = manifest_findings(path, parse_manifest(path, text), context)
+        findings = manifest_findings(
+            path, parse_manifest(path, text), context, self._manifest_options()
+        )
         findings += environment_findings(path, context, source_text=text)
         return self._apply_settings(findings)
 
@@ -329,6 +347,14 @@ class Session:
         return self._apply_settings(project_findings(self.context_for(path)))
 
     # -- internals ---------------------------------------------------------------------
+
+    def _manifest_options(self) -> ManifestOptions:
+        from envsense.core.checks.requirements import ManifestOptions
+
+        return ManifestOptions(
+            report_unrequested=self.settings.report_unrequested_extras,
+            requested=self.settings.requested_extras,
+        )
 
     def _apply_settings(self, findings: list[Finding]) -> list[Finding]:
         result: list[Finding] = []

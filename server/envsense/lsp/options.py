@@ -35,6 +35,10 @@ class InitOptions:
     debounce_ms: int = 150
     # Imports that can't run in the selected environment (a fallback whose try works): hints.
     report_unreachable_imports: bool = False
+    # Requirements of extras / dependency groups nobody installed: hint instead of nothing.
+    report_unrequested_extras: bool = False
+    # Extras / dependency groups to check as installed even when none of their packages is.
+    requested_extras: list[str] = field(default_factory=list)
 
 
 def _camel(name: str) -> str:
@@ -98,4 +102,6 @@ def session_settings(options: InitOptions) -> SessionSettings:
         severity_overrides=overrides,
         trusted=options.trusted,
         report_unreachable_imports=options.report_unreachable_imports,
+        report_unrequested_extras=options.report_unrequested_extras,
+        requested_extras=tuple(options.requested_extras),
     )

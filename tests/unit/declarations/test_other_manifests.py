@@ -119,3 +119,26 @@ def test_non_utf8_pyproject_is_a_problem(tmp_path: Path) -> None:
     declarations = read_declarations(tmp_path)
     assert len(declarations.problems) == 1
     assert "UTF-8" in declarations.problems[0].message
+
+
+def test_setup_cfg_interpolation_of_other_extras(tmp_path: Path) -> None:
+    # SQLAlchemy 2.0.30: extras reuse `%(asyncio)s`, which setuptools expands.
+    path = tmp_path / "setup.cfg"
+    path.write_text(
+        "[options.extras_require]\n"
+        "asyncio =\n"
+        "\tgreenlet!=0.4.17\n"
+        "aiosqlite =\n"
+        "\t%(asyncio)s\n"
+        "\taiosqlite\n"
+        "loop =\n"
+        "\t%(loop)s\n"
+    )
+    declared = read_declarations(tmp_path)
+    assert declared.problems == ()
+    found = [(r.raw, r.group, spelled(r)) for r in declared.requirements]
+    assert found == [
+        ("greenlet!=0.4.17", "optional:asyncio", "greenlet!=0.4.17"),
+        ("greenlet!=0.4.17", "optional:aiosqlite", "%(asyncio)s"),
+        ("aiosqlite", "optional:aiosqlite", "aiosqlite"),
+    ]

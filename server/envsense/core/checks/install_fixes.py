@@ -83,8 +83,8 @@ def _extra_of(declared: DeclaredRequirement) -> str | None:
 def where_declared(declared: DeclaredRequirement) -> str:
     extra = _extra_of(declared)
     if extra is not None:
-        return f"extra `{extra}` of {declared.manifest.name}"
-    return declared.manifest.name
+        return f"extra `{extra}` of {declared.where}"
+    return declared.where
 
 
 def declared_for_module(module: str, context: ProjectContext) -> DeclaredRequirement | None:

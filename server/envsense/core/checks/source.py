@@ -289,7 +289,8 @@ def _version_mismatch(
     inventory: Inventory,
 ) -> Finding | None:
     requirement = declared.requirement
-    if requirement is None or not requirement.specifier:
+    if requirement is None or not requirement.specifier or declared.is_dev:
+        # A dev/test/docs pin is not what the code needs; its own file reports it.
         return None
     if requirement.specifier.contains(dist.version, prereleases=True):
         return None
@@ -297,7 +298,7 @@ def _version_mismatch(
         return None
     message = (
         f"'{ref.module}' comes from {dist.name} {dist.version} in {inventory.environment.label}, "
-        f"but {declared.manifest.name} requires {declared.raw}"
+        f"but {declared.where} requires {declared.raw}"
     )
     fix = FixData(
         module=ref.module,

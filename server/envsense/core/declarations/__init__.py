@@ -1,16 +1,18 @@
 """A project's declarations: what its manifests say it needs.
 
 Reads pyproject.toml ([project], [dependency-groups], [tool.poetry], [tool.uv], [tool.pdm]),
-setup.cfg, Pipfile, requirements*.txt and requirements/*.txt, and PEP 723 script blocks.
+setup.cfg, setup.py (statically), Pipfile, requirements*.txt and requirements/*.txt, and PEP 723 script blocks.
 Malformed manifests give one ManifestProblem each; nothing here raises on bad input.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from envsense.core.declarations.common import read_problem
+from envsense.core.declarations.installed import sdist_name
 from envsense.core.declarations.pipfile import parse_pipfile
 from envsense.core.declarations.poetry import poetry_constraint
 from envsense.core.declarations.pyproject import parse_pyproject
@@ -25,6 +27,7 @@ from envsense.core.declarations.records import (
 from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.declarations.script_metadata import read_script_metadata
 from envsense.core.declarations.setup_cfg import parse_setup_cfg
+from envsense.core.declarations.setup_py import parse_setup_py
 
 __all__ = [
     "Declarations",
@@ -68,6 +71,8 @@ def parse_manifest(path: Path, text: str) -> Declarations:
         return parse_setup_cfg(path, text)
     if name == "Pipfile":
         return parse_pipfile(path, text)
+    if name == "setup.py":
+        return parse_setup_py(path, text)
     if path.suffix == ".py":
         return read_script_metadata(text, path) or Declarations()
     return parse_requirements(path, text)
@@ -98,6 +103,7 @@ def read_declarations(project_root: Path) -> Declarations:
     candidates = [
         project_root / "pyproject.toml",
         project_root / "setup.cfg",
+        project_root / "setup.py",
         project_root / "Pipfile",
     ]
     for path in [*candidates, *_requirements_files(project_root)]:
@@ -121,4 +127,10 @@ def read_declarations(project_root: Path) -> Declarations:
                 parts.append(Declarations(problems=(problem,), manifests=(path,)))
                 continue
         parts.append(parse_manifest(path, text))
-    return merge(parts)
+    merged = merge(parts)
+    if merged.project_name is None:
+        # An unpacked sdist whose setup.py computes its name: PKG-INFO says it.
+        name = sdist_name(project_root)
+        if name is not None:
+            merged = replace(merged, project_name=name)
+    return merged

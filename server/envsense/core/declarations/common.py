@@ -22,13 +22,18 @@ DEV_NAMES = frozenset(
     {
         "dev", "develop", "development", "test", "tests", "testing", "lint", "linting",
         "docs", "doc", "typing", "types", "mypy", "style", "check", "checks", "ci", "local",
-        "coverage", "format", "fmt", "qa",
+        "coverage", "format", "fmt", "qa", "build", "release", "publish", "tox", "nox",
+        "bench", "benchmark", "benchmarks", "pre-commit", "precommit", "pytest", "sphinx",
+        "mkdocs", "tests-min", "test-min",
     }
 )  # fmt: skip
 
 
 def is_dev_name(name: str) -> bool:
-    return canonicalize_name(name) in DEV_NAMES or canonicalize_name(name).startswith("dev-")
+    """`dev`, `tests`, `docs`, `lint-ci`, `tests-min`, `dev-tools`: names of a development
+    list (a word of the name is enough)."""
+    canonical = canonicalize_name(name)
+    return canonical in DEV_NAMES or any(part in DEV_NAMES for part in canonical.split("-"))
 
 
 def declare(

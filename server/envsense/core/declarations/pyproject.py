@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import poetry
 from envsense.core.declarations.common import declare, is_dev_name, toml_problem, unnamed
+from envsense.core.declarations.dynamic import dynamic_files, read_dynamic
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -17,6 +18,7 @@ from envsense.core.declarations.records import (
     ManifestProblem,
     ManifestSource,
     RequiresPython,
+    merge,
 )
 from envsense.core.declarations.toml_spans import KeyPath, TomlLocator
 from envsense.core.findings import Span
@@ -108,9 +110,17 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
     has_project = isinstance(project, dict)
     project_deps = False
     name: str | None = None
+    incomplete = False
+    dynamic_lists: list[Any] = []
     if isinstance(project, dict):
         if isinstance(project.get("name"), str):
             name = canonicalize_name(project["name"])
+        dynamic = project.get("dynamic")
+        if isinstance(dynamic, list) and (
+            "dependencies" in dynamic or "optional-dependencies" in dynamic
+        ):
+            incomplete = True
+            dynamic_lists = dynamic
         if "requires-python" in project:
             reader.set_requires_python(project["requires-python"], ("project", "requires-python"))
         if "dependencies" in project:
@@ -136,14 +146,19 @@ def parse_pyproject(path: Path, text: str) -> Declarations:
     _uv_and_pdm(reader, tool)
     declares = project_deps or groups is not None or uses_poetry or bool(reader.requirements)
     kind: ManifestKind = "poetry" if uses_poetry and not project_deps else "pyproject"
-    return Declarations(
+    files = dynamic_files(path, tool, dynamic_lists) if dynamic_lists else []
+    own = Declarations(
         requirements=tuple(reader.requirements),
         requires_python=reader.requires_python,
         problems=tuple(reader.problems),
         manifests=(path,),
         sources=(ManifestSource(path, kind, declares, has_project_table=has_project),),
         project_name=name,
+        incomplete=incomplete and not files,
+        default_groups=_uv_default_groups(tool),
     )
+    # Dependencies the build backend reads from requirements files (mkdocs-material).
+    return merge([own, *read_dynamic(path, files)]) if files else own
 
 
 def _optional(reader: _Reader, table: Any) -> None:
@@ -232,7 +247,10 @@ def _poetry(reader: _Reader, table: dict[str, Any], *, skip_main: bool) -> bool:
             if isinstance(deps, dict):
                 found = True
                 group_path: KeyPath = ("tool", "poetry", "group", group, "dependencies")
-                _poetry_table(reader, deps, group_path, f"poetry:{group}", group != "main", {})
+                # `optional = true` groups are installed only with `poetry install --with`.
+                optional = isinstance(body, dict) and body.get("optional") is True
+                label = f"poetry-optional:{group}" if optional else f"poetry:{group}"
+                _poetry_table(reader, deps, group_path, label, group != "main", {})
     return found
 
 
@@ -269,3 +287,14 @@ def _uv_and_pdm(reader: _Reader, tool: dict[str, Any]) -> None:
         for group, values in pdm["dev-dependencies"].items():
             key = ("tool", "pdm", "dev-dependencies", group)
             reader.declare_all(reader.strings(values, key), f"pdm:{group}", True)
+
+
+def _uv_default_groups(tool: dict[str, Any]) -> tuple[str, ...] | None:
+    """[tool.uv] default-groups: the groups `uv sync` installs (None: just `dev`)."""
+    uv = tool.get("uv")
+    groups = uv.get("default-groups") if isinstance(uv, dict) else None
+    if groups == "all":
+        return ("*",)
+    if isinstance(groups, list):
+        return tuple(canonicalize_name(g) for g in groups if isinstance(g, str))
+    return None

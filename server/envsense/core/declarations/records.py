@@ -13,7 +13,9 @@ from packaging.specifiers import SpecifierSet
 
 from envsense.core.findings import Span
 
-ManifestKind = Literal["pyproject", "poetry", "setup.cfg", "requirements", "pipfile", "script"]
+ManifestKind = Literal[
+    "pyproject", "poetry", "setup.cfg", "setup.py", "requirements", "pipfile", "script"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,26 @@ class DeclaredRequirement:
     options: tuple[str, ...] = ()
     editable: bool = False
     url: str | None = None
+    # Set when the requirement comes from somewhere other than `manifest`'s text, e.g.
+    # "the installed metadata of requests 2.32.3"; messages name it instead of the file.
+    origin: str | None = None
+    # The packaging manifest that reads this requirements file (setup.py's
+    # `open("requirements.txt")`): the file is then the project's runtime list.
+    via: Path | None = None
+
+    @property
+    def where(self) -> str:
+        """Where the requirement is declared, for messages: a file name or `origin`."""
+        if self.origin:
+            return self.origin
+        if self.via is not None:
+            return f"{self.manifest.name} (read by {self.via.name})"
+        return self.manifest.name
+
+    @property
+    def extra(self) -> str | None:
+        """The optional extra this requirement belongs to (None: not an extra's)."""
+        return self.group[len("optional:") :] if self.group.startswith("optional:") else None
 
     def marker_applies(self, env: dict[str, str]) -> bool:
         """Whether the marker holds on the target described by `env` (no marker: True).
@@ -94,11 +116,18 @@ class Declarations:
     sources: tuple[ManifestSource, ...] = field(default=())
     # Canonical name of the project itself ([project].name, poetry, setup.cfg metadata).
     project_name: str | None = None
+    # Some dependencies are computed at build time (pyproject `dynamic`, a setup.py that
+    # builds its lists in code): the project's installed metadata may know more.
+    incomplete: bool = False
+    # [tool.uv] default-groups (None: uv's default, `dev`; ("*",): "all").
+    default_groups: tuple[str, ...] | None = None
 
     def by_canonical(self) -> dict[str, list[DeclaredRequirement]]:
-        """Named requirements grouped by canonical project name, in file order."""
+        """Named requirements grouped by canonical project name, in file order (runtime
+        declarations before development ones)."""
         grouped: dict[str, list[DeclaredRequirement]] = {}
-        for requirement in self.requirements:
+        # Runtime declarations first: a dev file's pin must not speak for the project.
+        for requirement in sorted(self.requirements, key=lambda r: r.is_dev):
             if requirement.canonical:
                 grouped.setdefault(requirement.canonical, []).append(requirement)
         return grouped
@@ -162,8 +191,10 @@ def _preference(source: ManifestSource) -> tuple[int, str]:
         rank = 4
     elif source.kind == "setup.cfg":
         rank = 5
-    else:
+    elif source.kind == "setup.py":
         rank = 6
+    else:
+        rank = 7
     return rank, str(source.path)
 
 
@@ -177,6 +208,8 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
     sources: list[ManifestSource] = []
     requires: RequiresPython | None = None
     name: str | None = None
+    incomplete = False
+    default_groups: tuple[str, ...] | None = None
     for part in parts:
         for requirement in part.requirements:
             # A requirements file included by several others is reported once per group.
@@ -194,6 +227,8 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         sources.extend(part.sources)
         requires = requires or part.requires_python
         name = name or part.project_name
+        incomplete = incomplete or part.incomplete
+        default_groups = default_groups if default_groups is not None else part.default_groups
     return Declarations(
         tuple(requirements),
         requires,
@@ -202,4 +237,6 @@ def merge(parts: Iterable[Declarations]) -> Declarations:
         tuple(constraints),
         tuple(sources),
         name,
+        incomplete,
+        default_groups,
     )

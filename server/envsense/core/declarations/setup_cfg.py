@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -18,6 +19,7 @@ from envsense.core.declarations.records import (
 from envsense.core.findings import Span
 
 _NOWHERE = Span(0, 0, 0, 0)
+_REFERENCE = re.compile(r"%\(([^)]+)\)s")
 
 
 class _Locator:
@@ -68,18 +70,35 @@ def parse_setup_cfg(path: Path, text: str) -> Declarations:
     requires: RequiresPython | None = None
     declares = False
 
-    def read_list(section: str, key: str, group: str, is_dev: bool) -> None:
-        raw = parser.get(section, key, fallback="")
-        position = locator.key_line(section, key)
-        for entry in raw.replace(";", ";").splitlines():
+    def entries(section: str, key: str, depth: int = 0) -> list[tuple[str, str | None]]:
+        """(requirement text, the `%(name)s` line it came from) of one option, with
+        setuptools' interpolation of other options of the section expanded."""
+        raw = parser.get(section, key, fallback="", raw=True)
+        found: list[tuple[str, str | None]] = []
+        for entry in raw.splitlines():
             entry = entry.strip()
             if not entry or entry.startswith("#"):
                 continue
-            span = locator.find(section, key, entry, position)
-            position = span.line if span is not _NOWHERE else position
+            reference = _REFERENCE.fullmatch(entry)
+            if reference is None:
+                found.append((entry, None))
+            elif depth < 5 and parser.has_option(section, reference.group(1)):
+                found.extend(
+                    (text, entry) for text, _ in entries(section, reference.group(1), depth + 1)
+                )
+        return found
+
+    def read_list(section: str, key: str, group: str, is_dev: bool) -> None:
+        position = locator.key_line(section, key)
+        for entry, written in entries(section, key):
+            # An interpolated requirement points at the `%(name)s` line that brought it.
+            span = locator.find(section, key, written or entry, position)
+            if written is None or span is not _NOWHERE:
+                position = span.line if span is not _NOWHERE else position
             item = declare(entry, path, span, group, is_dev)
             (requirements if isinstance(item, DeclaredRequirement) else problems).append(item)  # type: ignore[arg-type]
-            position += 1
+            if written is None:
+                position += 1
 
     if parser.has_section("options"):
         for key in parser.options("options"):

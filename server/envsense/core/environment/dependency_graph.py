@@ -8,7 +8,7 @@ from collections import deque
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from envsense.core.declarations import Declarations
+from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.environment.inventory import Inventory
 
 log = logging.getLogger(__name__)
@@ -34,38 +34,84 @@ class DependencyGraph:
         if inventory is None:
             return owner
         environment = inventory.marker_environment()
+        declared = self._declarations.by_canonical()
+        edges = _edges(inventory, declared, environment)
         queue: deque[tuple[str, str]] = deque()
-        for canonical, requirements in self._declarations.by_canonical().items():
+        for canonical, requirements in declared.items():
             owner.setdefault(canonical, requirements[0].name)
             queue.append((canonical, requirements[0].name))
         # Breadth first, so the owner named is the nearest declared ancestor.
         while queue:
             canonical, root = queue.popleft()
-            dist = inventory.distribution(canonical)
-            if dist is None:
-                continue
-            for raw in dist.requires:
-                child = _requirement_name(raw, environment)
-                if child is not None and child not in owner:
+            for child in edges.get(canonical, ()):
+                if child not in owner:
                     owner[child] = root
                     queue.append((child, root))
-        declared = set(self._declarations.by_canonical())
         return {name: root for name, root in owner.items() if name not in declared}
 
 
-def _requirement_name(raw: str, environment: dict[str, str]) -> str | None:
+def _edges(
+    inventory: Inventory,
+    declared: dict[str, list[DeclaredRequirement]],
+    environment: dict[str, str],
+) -> dict[str, list[str]]:
+    """Requires-Dist edges that hold here: markers evaluated on the environment, with
+    `extra` set to the extras actually asked of each distribution (by the project's
+    declarations or by the requirement that pulled it in), so a parent's test-only extra
+    is no edge."""
+    extras: dict[str, set[str]] = {}
+    for canonical, requirements in declared.items():
+        wanted = extras.setdefault(canonical, set())
+        for declared_requirement in requirements:
+            requirement = declared_requirement.requirement
+            if requirement is not None and declared_requirement.marker_applies(environment):
+                wanted.update(canonicalize_name(e) for e in requirement.extras)
+    edges: dict[str, list[str]] = {}
+    queue: deque[str] = deque(extras)
+    done: dict[str, frozenset[str]] = {}
+    while queue:
+        canonical = queue.popleft()
+        asked = frozenset(extras.get(canonical, ()))
+        if done.get(canonical) == asked:
+            continue
+        done[canonical] = asked
+        dist = inventory.distribution(canonical)
+        if dist is None:
+            continue
+        children: list[str] = []
+        for raw in dist.requires:
+            parsed = _applying(raw, environment, asked)
+            if parsed is None:
+                continue
+            child, child_extras = parsed
+            children.append(child)
+            known = extras.setdefault(child, set())
+            if child not in done or not child_extras <= known:
+                known.update(child_extras)
+                queue.append(child)
+        edges[canonical] = children
+    return edges
+
+
+def _applying(
+    raw: str, environment: dict[str, str], extras: frozenset[str]
+) -> tuple[str, frozenset[str]] | None:
+    """(name, extras asked of it) when the Requires-Dist line holds here, else None."""
     try:
         requirement = Requirement(raw)
     except InvalidRequirement:
         log.debug("unparseable Requires-Dist %r", raw)
         return None
     if requirement.marker is not None:
-        # Extras of the parent are not known here; a requirement behind `extra == ...`
-        # counts, since someone who declared the parent may well have asked for it.
         try:
-            if not requirement.marker.evaluate({**environment, "extra": ""}):
-                if "extra" not in str(requirement.marker):
-                    return None
+            holds = any(
+                requirement.marker.evaluate({**environment, "extra": extra})
+                for extra in ("", *sorted(extras))
+            )
         except Exception:  # an odd marker must not hide the edge
-            pass
-    return canonicalize_name(requirement.name)
+            holds = True
+        if not holds:
+            return None
+    return canonicalize_name(requirement.name), frozenset(
+        canonicalize_name(e) for e in requirement.extras
+    )

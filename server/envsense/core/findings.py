@@ -25,6 +25,8 @@ class Code(str, Enum):
     NO_ENVIRONMENT = "no-environment"
     # A manifest (pyproject.toml, requirements.txt, ...) that can't be read: one per file.
     MALFORMED_MANIFEST = "malformed-manifest"
+    # A file envsense skipped: not a regular file, past its size limit, not a notebook.
+    FILE_NOT_CHECKED = "file-not-checked"
 
     def __str__(self) -> str:
         return self.value
@@ -67,6 +69,7 @@ DEFAULT_SEVERITY: dict[Code, Severity] = {
     Code.PYTHON_VERSION_MISMATCH: Severity.WARNING,
     Code.NO_ENVIRONMENT: Severity.INFORMATION,
     Code.MALFORMED_MANIFEST: Severity.ERROR,
+    Code.FILE_NOT_CHECKED: Severity.WARNING,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,51 @@ else:  # pragma: no cover - exercised on 3.10 only
 TOMLDecodeError = _toml.TOMLDecodeError
 
 
+# Arrays and inline tables nested deeper than this are refused before parsing: tomllib
+# recurses per level (900 levels raised RecursionError), and so does everything that walks
+# the result. Real files nest a handful of levels.
+MAX_TOML_DEPTH = 64
+# Strings and comments (whose brackets don't nest), and the brackets that do.
+_TOKENS = re.compile(
+    r'''"""(?:[^\\]|\\.)*?"""|\'\'\'.*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|#[^\n]*|[\[\]{}]''',
+    re.DOTALL,
+)
+
+
+def nesting_depth(text: str, limit: int = MAX_TOML_DEPTH) -> int:
+    """How deep arrays and inline tables nest in `text` (stops counting past `limit`)."""
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # can't be deeper than the number of openers: skip the scan
+    depth = deepest = 0
+    for match in _TOKENS.finditer(text):
+        char = match.group()
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def loads_toml(text: str) -> dict[str, Any]:
-    """Parse TOML text; raises TOMLDecodeError with line/column in its message."""
-    data: dict[str, Any] = _toml.loads(text)
+    """Parse TOML text; raises TOMLDecodeError with line/column in its message.
+
+    Nesting past MAX_TOML_DEPTH is a TOMLDecodeError too, never a RecursionError.
+    """
+    if nesting_depth(text) > MAX_TOML_DEPTH:
+        raise TOMLDecodeError(f"arrays or tables nested more than {MAX_TOML_DEPTH} levels deep")
+    try:
+        data: dict[str, Any] = _toml.loads(text)
+    except RecursionError:
+        raise TOMLDecodeError("nested too deeply to parse") from None
     return data
 
 
 def load_toml(path: Path) -> dict[str, Any]:
     """Read and parse a TOML file; raises OSError, UnicodeDecodeError or TOMLDecodeError."""
-    return loads_toml(path.read_text(encoding="utf-8"))
+    from envsense.core.safe_read import MANIFEST_LIMIT, read_bytes
+
+    return loads_toml(read_bytes(path, MANIFEST_LIMIT).decode("utf-8"))

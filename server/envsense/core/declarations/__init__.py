@@ -25,6 +25,8 @@ from envsense.core.declarations.records import (
 from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.declarations.script_metadata import read_script_metadata
 from envsense.core.declarations.setup_cfg import parse_setup_cfg
+from envsense.core.findings import Span
+from envsense.core.safe_read import MANIFEST_LIMIT, decode_manifest, read_bytes
 
 __all__ = [
     "Declarations",
@@ -39,6 +41,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_TOP = Span(0, 0, 0, 0)
 
 
 def is_manifest(path: Path) -> bool:
@@ -61,6 +64,18 @@ def parse_manifest(path: Path, text: str) -> Declarations:
 
     A .py file gives its PEP 723 block (empty Declarations when it has none).
     """
+    try:
+        return _parse_manifest(path, text)
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
+        # The parsers turn every problem they know into a ManifestProblem; this is the net
+        # for one they don't, so a hostile manifest is a finding, never a crash.
+        logger.warning("parsing %s failed: %s: %s", path, type(error).__name__, error)
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        problem = ManifestProblem(path, f"{path.name}: could not be parsed ({reason})", _TOP)
+        return Declarations(problems=(problem,), manifests=(path,))
+
+
+def _parse_manifest(path: Path, text: str) -> Declarations:
     name = path.name
     if name == "pyproject.toml":
         return parse_pyproject(path, text)
@@ -101,24 +116,13 @@ def read_declarations(project_root: Path) -> Declarations:
         project_root / "Pipfile",
     ]
     for path in [*candidates, *_requirements_files(project_root)]:
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             continue
         try:
-            data = path.read_bytes()
+            text = decode_manifest(read_bytes(path, MANIFEST_LIMIT), path)
         except OSError as error:
             logger.info("can't read %s: %s", path, error)
             parts.append(Declarations(problems=(read_problem(path, error),), manifests=(path,)))
             continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            if path.suffix == ".txt":
-                text = data.decode("latin-1")
-            else:
-                problem = read_problem(
-                    path, ValueError(f"not UTF-8 ({error.reason} at byte {error.start})")
-                )
-                parts.append(Declarations(problems=(problem,), manifests=(path,)))
-                continue
         parts.append(parse_manifest(path, text))
     return merge(parts)

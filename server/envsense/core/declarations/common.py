@@ -16,6 +16,12 @@ from envsense.core.declarations.records import (
 )
 from envsense.core.findings import Span
 
+# Requirements (and problems) read from one manifest, includes counted in: real projects
+# declare hundreds; 5 MB of one-letter lines would otherwise be millions of records.
+MAX_ENTRIES = 10_000
+# Python refuses to turn more than 4,300 digits into an int, and packaging compares versions
+# as ints: a longer number would fail every later comparison. No real version has 100.
+_HUGE_NUMBER = re.compile(r"\d{101}")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 # Extra / group / file names that mean "only for developing the project".
 DEV_NAMES = frozenset(
@@ -42,6 +48,13 @@ def declare(
     editable: bool = False,
 ) -> DeclaredRequirement | ManifestProblem:
     """A requirement from its PEP 508 text, or a problem pointing at it."""
+    if has_huge_number(text):
+        return ManifestProblem(
+            manifest,
+            f"{manifest.name}: invalid requirement at line {span.line + 1}: "
+            "a number longer than 100 digits",
+            span,
+        )
     try:
         requirement = Requirement(text)
     except InvalidRequirement as error:
@@ -64,6 +77,11 @@ def declare(
         editable=editable,
         url=requirement.url,
     )
+
+
+def has_huge_number(text: str) -> bool:
+    """Whether `text` holds a run of more than 100 digits (no version number can be used)."""
+    return _HUGE_NUMBER.search(text) is not None
 
 
 def toml_problem(manifest: Path, error: Exception) -> ManifestProblem:
@@ -129,6 +147,8 @@ def parse_requires_python(
     `what` names the key in the manifest's own terms (`python_requires`, ...).
     """
     try:
+        if has_huge_number(specifier):
+            raise InvalidSpecifier(specifier)
         return RequiresPython(SpecifierSet(specifier), raw, manifest, span)
     except InvalidSpecifier:
         return ManifestProblem(

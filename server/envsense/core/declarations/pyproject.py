@@ -9,7 +9,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import poetry
-from envsense.core.declarations.common import declare, is_dev_name, toml_problem, unnamed
+from envsense.core.declarations.common import (
+    declare,
+    has_huge_number,
+    is_dev_name,
+    toml_problem,
+    unnamed,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -85,6 +91,8 @@ class _Reader:
             return
         text = poetry.poetry_constraint(raw) if poetry_style else raw
         try:
+            if has_huge_number(text or ""):
+                raise InvalidSpecifier(raw)
             specifier = SpecifierSet(text or "")
         except InvalidSpecifier:
             self.problem(path, f"{'.'.join(path)}: {raw!r} is not a valid version specifier")
@@ -163,14 +171,16 @@ def _dependency_groups(reader: _Reader, groups: Any) -> None:
     if not isinstance(groups, dict):
         reader.problem(("dependency-groups",), "[dependency-groups] must be a table")
         return
-    # Spans are taken once per group, in file order, then reused by the groups including it.
-    own: dict[str, list[tuple[str, Span]]] = {}
+    # Each requirement is declared once, at its own line, in the group that writes it: a
+    # group that includes another adds no declarations of its own (expanding includes
+    # re-declared them at every includer, exponentially for a diamond, and gave one finding
+    # per includer for the same line).
     includes: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for group, values in groups.items():
         key = ("dependency-groups", group)
         names[canonicalize_name(group)] = group
-        own[group] = reader.strings(values, key)
+        reader.declare_all(reader.strings(values, key), f"group:{group}", True)
         includes[group] = []
         for item in values if isinstance(values, list) else []:
             if isinstance(item, dict):
@@ -178,27 +188,55 @@ def _dependency_groups(reader: _Reader, groups: Any) -> None:
                 if isinstance(target, str) and len(item) == 1:
                     includes[group].append(target)
                 else:
+                    shown = repr(item) if len(repr(item)) <= 80 else repr(item)[:77] + "..."
                     reader.problem(
                         key,
-                        f'dependency-groups.{group}: {item!r} is not a requirement or {{include-group = "..."}}',
+                        f'dependency-groups.{group}: {shown} is not a requirement or {{include-group = "..."}}',
                     )
-
-    def expand(group: str, stack: tuple[str, ...]) -> list[tuple[str, Span]]:
-        items = list(own.get(group, []))
-        for target in includes.get(group, []):
+    edges: dict[str, list[str]] = {}
+    for group, targets in includes.items():
+        edges[group] = []
+        for target in targets:
             real = names.get(canonicalize_name(target))
-            key = ("dependency-groups", group)
             if real is None:
-                reader.problem(key, f"dependency-groups.{group} includes unknown group {target!r}")
-            elif real in stack:
-                cycle = " -> ".join([*stack, real])
-                reader.problem(key, f"dependency-groups: include cycle {cycle}")
+                reader.problem(
+                    ("dependency-groups", group),
+                    f"dependency-groups.{group} includes unknown group {target!r}",
+                )
             else:
-                items.extend(expand(real, (*stack, real)))
-        return items
+                edges[group].append(real)
+    for cycle in _cycles(edges):
+        steps = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]]
+        reader.problem(
+            ("dependency-groups", cycle[0]),
+            f"dependency-groups: include cycle {' -> '.join(steps)}",
+        )
 
-    for group in groups:
-        reader.declare_all(expand(group, (group,)), f"group:{group}", True)
+
+def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """One path per back edge of a depth-first walk (each cycle reported once), found
+    without recursion so a chain of thousands of groups can't overflow the stack."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    found: list[list[str]] = []
+    for root in edges:
+        if root in state:
+            continue
+        path = [root]
+        state[root] = 1
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                stack.pop()
+                state[path.pop()] = 2
+                continue
+            if state.get(target) == 1:
+                found.append([*path[path.index(target) :], target])
+            elif target not in state:
+                state[target] = 1
+                path.append(target)
+                stack.append(iter(edges.get(target, ())))
+    return found
 
 
 def _poetry(reader: _Reader, table: dict[str, Any], *, skip_main: bool) -> bool:

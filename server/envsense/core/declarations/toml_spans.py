@@ -9,10 +9,13 @@ contents; every key with the span from the key to the end of its value.
 from __future__ import annotations
 
 import bisect
+import re
+from collections import deque
 from dataclasses import dataclass
 
 from envsense.core.findings import Span
 
+_NEWLINE = re.compile("\n")
 _BARE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPES = {
     "b": "\b",
@@ -45,16 +48,15 @@ class TomlLocator:
         self.text = text
         self._line_offset = line_offset
         self._column_offset = column_offset
-        self._starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self._starts.append(index + 1)
+        self._starts = [0, *(match.end() for match in _NEWLINE.finditer(text))]
         self.strings: list[TomlString] = []
         self.keys: dict[KeyPath, Span] = {}
-        self._used: set[int] = set()
+        # (path, value) -> spans not yet taken, in file order; built on the first lookup so
+        # that n lookups cost O(n), not O(n) each (8,000 dependencies took 12 s).
+        self._untaken: dict[tuple[KeyPath, str], deque[Span]] | None = None
         try:
             self._document()
-        except (IndexError, ValueError):
+        except (IndexError, ValueError, RecursionError):
             # Spans are a convenience: a construct the scanner doesn't know ends the scan.
             pass
 
@@ -62,11 +64,12 @@ class TomlLocator:
 
     def take_string(self, path: KeyPath, value: str) -> Span | None:
         """Span of the first not yet taken string `value` under `path` (duplicates in order)."""
-        for index, item in enumerate(self.strings):
-            if index not in self._used and item.path == path and item.value == value:
-                self._used.add(index)
-                return item.span
-        return None
+        if self._untaken is None:
+            self._untaken = {}
+            for item in self.strings:
+                self._untaken.setdefault((item.path, item.value), deque()).append(item.span)
+        spans = self._untaken.get((path, value))
+        return spans.popleft() if spans else None
 
     def key_span(self, path: KeyPath) -> Span | None:
         return self.keys.get(path)
@@ -178,7 +181,10 @@ class TomlLocator:
                     i += 1
         while i < len(text) and text[i] not in ",]}\n#":
             i += 1
-        return len(text[:i].rstrip(" \t\r"))
+        # Back over trailing blanks without copying the text before them (that was O(n) each).
+        while i > 0 and text[i - 1] in " \t\r":
+            i -= 1
+        return i
 
     def _string(self, i: int) -> tuple[str, tuple[int, int], int]:
         """(decoded value, (content start, content end), index after the closing quote)."""

@@ -6,6 +6,7 @@ Pure: the target interpreter (version, sys.platform) is passed in, never looked 
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from pathlib import Path
 
@@ -26,6 +27,8 @@ __all__ = [
     "resolve_relative",
 ]
 
+_log = logging.getLogger(__name__)
+
 # Past this size only single statements are parsed (generated files, vendored bundles).
 HUGE_SOURCE_CHARS = 5 * 1024 * 1024
 
@@ -43,10 +46,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def decode_source(data: bytes) -> str:
+def decode_source(data: bytes, *, name: str = "") -> str:
     """Bytes of a .py file to text: BOM, then a PEP 263 coding cookie, then UTF-8, then latin-1.
 
-    Never raises; undecodable bytes become U+FFFD or their latin-1 characters.
+    Never raises; undecodable bytes become U+FFFD or their latin-1 characters. A cookie
+    naming an unknown codec, or one that can't decode the file (`# coding: undefined`), is
+    logged with `name` and the file is read as UTF-8.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -55,12 +60,33 @@ def decode_source(data: bytes) -> str:
     if cookie is not None:
         try:
             return data.decode(cookie)
-        except (UnicodeDecodeError, LookupError):
-            pass
+        except (UnicodeError, LookupError, ValueError, TypeError) as error:
+            # `undefined` raises UnicodeError; codecs like `rot13` are text-to-text (TypeError).
+            _log.warning(
+                "%s: its coding declaration %r can't decode it (%s); read as UTF-8",
+                name or "a file",
+                cookie,
+                error,
+            )
+    elif _declared_coding(data) is not None:
+        _log.warning(
+            "%s: unknown encoding %r in its coding declaration; read as UTF-8",
+            name or "a file",
+            _declared_coding(data),
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1", errors="replace")
+
+
+def _declared_coding(data: bytes) -> str | None:
+    """The name a coding cookie gives, known to Python or not."""
+    for line in data.split(b"\n", 2)[:2]:
+        match = _COOKIE.match(line)
+        if match is not None:
+            return match.group(1).decode("ascii", errors="replace")
+    return None
 
 
 def _coding_cookie(data: bytes) -> str | None:

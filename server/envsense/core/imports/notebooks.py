@@ -55,7 +55,10 @@ def read_notebook(text: str) -> NotebookCells:
     if raw_cells is None and isinstance(data.get("worksheets"), list):
         # nbformat 3 kept cells inside worksheets.
         raw_cells = [
-            c for ws in data["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])
+            c
+            for ws in data["worksheets"]
+            if isinstance(ws, dict) and isinstance(ws.get("cells", []), list)
+            for c in ws.get("cells", [])
         ]
     if not isinstance(raw_cells, list):
         return NotebookCells(error="not a notebook: no 'cells' list")

@@ -91,7 +91,7 @@ class _Reader:
             return
         text = poetry.poetry_constraint(raw) if poetry_style else raw
         try:
-            if has_huge_number(text or ""):
+            if has_huge_number(raw):
                 raise InvalidSpecifier(raw)
             specifier = SpecifierSet(text or "")
         except InvalidSpecifier:

@@ -49,6 +49,8 @@ class WireClient:
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
         self._next_id = 1000
+        # Messages read while waiting for another response (notifications, errors).
+        self.received: list[dict[str, Any]] = []
 
     def _read(self) -> None:
         stream = self.process.stdout
@@ -110,23 +112,15 @@ class WireClient:
                 continue
             if "method" not in message and message.get("id") == msg_id:
                 return message
+            self.received.append(message)
 
     def errors_with_null_id(self) -> list[dict[str, Any]]:
         """Error responses with id null received so far (framing and parse errors)."""
-        found = []
-        pending = []
         while not self.messages.empty():
             message = self.messages.get_nowait()
-            if message is None:
-                pending.append(message)
-                continue
-            if "error" in message and message.get("id") is None:
-                found.append(message)
-            else:
-                pending.append(message)
-        for message in pending:
-            self.messages.put(message)
-        return found
+            if message is not None:
+                self.received.append(message)
+        return [m for m in self.received if "error" in m and m.get("id") is None]
 
     def initialize(self, root: Path) -> dict[str, Any]:
         msg_id = self.request(

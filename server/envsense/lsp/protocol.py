@@ -99,6 +99,14 @@ def _describe_structure_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
+class _Request:
+    """A request reduced to what the lifecycle rules look at (its params unchecked)."""
+
+    def __init__(self, msg_id: Any, method: str) -> None:
+        self.id = msg_id
+        self.method = method
+
+
 class EnvsenseProtocol(LanguageServerProtocol):
     """LanguageServerProtocol with the lifecycle rules pygls leaves out (see module doc)."""
 
@@ -172,6 +180,15 @@ class EnvsenseProtocol(LanguageServerProtocol):
                     types.ErrorCodes.InvalidRequest,
                     'not a JSON-RPC 2.0 message ("jsonrpc": "2.0" and a string "method" needed)',
                 )
+            return
+        if (
+            is_request
+            and (self._shutdown or not self.initialize_seen)
+            and method != types.INITIALIZE
+        ):
+            # The lifecycle answer comes first, whatever the params (LSP: -32002 before
+            # initialize, InvalidRequest after shutdown).
+            self.handle_message(_Request(data["id"], str(method)))
             return
         if method is not None:
             data.setdefault("params", None)  # JSON-RPC lets params be left out

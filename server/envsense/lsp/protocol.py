@@ -204,6 +204,14 @@ class EnvsenseProtocol(LanguageServerProtocol):
             else:
                 log.warning("ignored %s: %s", method or "a response", reason)
             return
+        if is_request and not hasattr(message, "id"):
+            # A notification's method sent with an id: it would run and never be answered.
+            self.send_error(
+                data.get("id"),
+                types.ErrorCodes.InvalidRequest,
+                f"{method} is a notification: it is sent without an id",
+            )
+            return
         try:
             self.handle_message(message)
         except Exception as error:  # a handler that fails synchronously still answers
@@ -268,18 +276,45 @@ async def serve_messages(
             continue
         if _OTHER_HEADER.match(line) and length is not None:
             continue  # Content-Type and friends
+        # Not a header: a header block it interrupts is broken, its length not to be used.
+        length = None
         _junk(protocol, line)
 
 
 def _dispatch(protocol: EnvsenseProtocol, reader: MessageReader, body: bytes) -> None:
-    """One body; when it is not JSON but holds a header, the Content-Length before it was
-    too long: the part before the header is tried alone and the rest read again."""
+    """One body. When it is not JSON, its Content-Length may have been too long and
+    swallowed the start of the next message: a JSON value at its start is handled alone and
+    the rest read again; else the part before a header inside it is."""
+    if _is_json(body):
+        protocol.dispatch_body(body)
+        return
+    end = _json_prefix_end(body)
+    if end is not None:
+        log.warning("framing error: Content-Length longer than its message; resynchronising")
+        reader.unread(body[end:])
+        protocol.dispatch_body(body[:end])
+        return
     inner = _CONTENT_LENGTH_ANYWHERE.search(body)
-    if inner is not None and inner.start() > 0 and not _is_json(body):
+    if inner is not None:
         reader.unread(body[inner.start() :])
         body = body[: inner.start()]
         log.warning("framing error: a Content-Length header inside a body; resynchronising")
+        if not body.strip():
+            return
     protocol.dispatch_body(body)
+
+
+def _json_prefix_end(body: bytes) -> int | None:
+    """Where a JSON object at the start of `body` ends (in bytes), when something follows."""
+    text = body.decode("utf-8", errors="surrogateescape")
+    start = len(text) - len(text.lstrip())
+    if not text.startswith("{", start):
+        return None
+    try:
+        _, end = json.JSONDecoder().raw_decode(text, start)
+    except (ValueError, RecursionError):
+        return None
+    return len(text[:end].encode("utf-8", errors="surrogateescape"))
 
 
 def _is_json(body: bytes) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.lsp_wire import WireClient, encode, frame
+from tests.support.venvs import make_venv
 
 SERVER_NOT_INITIALIZED = -32002
 INVALID_REQUEST = -32600
@@ -145,6 +146,47 @@ def test_fifo_pyvenv_cfg_does_not_stall_requests(workspace: Path, tmp_path: Path
         client.initialize(workspace)
         answer = _follow_up(client, workspace)
         assert isinstance(answer["result"], dict)
+    finally:
+        client.close()
+
+
+def test_hostile_manifest_does_not_blind_the_project(workspace: Path, tmp_path: Path) -> None:
+    """A pyproject nested 900 deep and a `-r /dev/zero` are findings of their own; the
+    project's Python file still gets its diagnostics."""
+    make_venv(workspace / ".venv")
+    (workspace / "pyproject.toml").write_text(
+        "[project]\nname = 'x'\na = " + "[" * 900 + "]" * 900 + "\n"
+    )
+    (workspace / "requirements.txt").write_text("-r /dev/zero\n")
+    source = "import os\nimport surely_not_installed_anywhere\n"
+    (workspace / "a.py").write_text(source)
+    home = tmp_path / "home3"
+    home.mkdir()
+    client = WireClient(workspace, home)
+    try:
+        client.initialize(workspace)
+        uri = (workspace / "a.py").as_uri()
+        client.send(
+            {
+                "jsonrpc": "2.0",
+                "method": "textDocument/didOpen",
+                "params": {
+                    "textDocument": {
+                        "uri": uri,
+                        "languageId": "python",
+                        "version": 1,
+                        "text": source,
+                    }
+                },
+            }
+        )
+        published = client.notification(
+            "textDocument/publishDiagnostics",
+            lambda p: p["uri"] == uri and p["diagnostics"],
+            timeout=60,
+        )
+        codes = [d["code"] for d in published["params"]["diagnostics"]]
+        assert "missing-import" in codes
     finally:
         client.close()
 

@@ -114,6 +114,32 @@ class WireClient:
                 return message
             self.received.append(message)
 
+    def notification(
+        self, method: str, predicate: Any = lambda params: True, timeout: float = 30.0
+    ) -> dict[str, Any]:
+        """The first `method` notification (already read or still to come) whose params
+        satisfy `predicate`."""
+        import time
+
+        for message in self.received:
+            if message.get("method") == method and predicate(message.get("params")):
+                return message
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                message = self.messages.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if message is None:
+                raise ConnectionError(f"server closed its output before sending {method}")
+            if "method" in message and "id" in message:
+                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                continue
+            self.received.append(message)
+            if message.get("method") == method and predicate(message.get("params")):
+                return message
+        raise TimeoutError(f"no {method} in {timeout} s")
+
     def errors_with_null_id(self) -> list[dict[str, Any]]:
         """Error responses with id null received so far (framing and parse errors)."""
         while not self.messages.empty():

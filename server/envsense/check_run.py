@@ -20,7 +20,13 @@ from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
 from envsense.core.imports.extract import decode_source
 from envsense.core.imports.notebooks import read_notebook
-from envsense.core.safe_read import MANIFEST_LIMIT, NOTEBOOK_LIMIT, SOURCE_LIMIT, read_bytes
+from envsense.core.safe_read import (
+    NOTEBOOK_LIMIT,
+    SOURCE_LIMIT,
+    SOURCE_LINE_LIMIT,
+    manifest_limit,
+    read_bytes,
+)
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
 
@@ -74,7 +80,7 @@ def _fingerprint(session: Session, path: Path) -> str:
 def _limit(path: Path) -> int:
     if path.suffix == ".ipynb":
         return NOTEBOOK_LIMIT
-    return MANIFEST_LIMIT if is_manifest(path) else SOURCE_LIMIT
+    return manifest_limit(path) if is_manifest(path) else SOURCE_LIMIT
 
 
 def _not_checked(path: Path, reason: str) -> Finding:
@@ -99,6 +105,8 @@ def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
             ]
         return findings
     text = decode_source(data, name=str(path))
+    if text.count("\n") > SOURCE_LINE_LIMIT:
+        return [_not_checked(path, f"more than {SOURCE_LINE_LIMIT} lines; skipped")]
     if is_manifest(path):
         return session.check_manifest(path, text)
     return session.check_source(path, text)

@@ -24,9 +24,17 @@ MB = 1024 * 1024
 # Per kind of file: past these, a file is skipped with a message naming the limit.
 SOURCE_LIMIT = 10 * MB  # .py / .pyi
 NOTEBOOK_LIMIT = 20 * MB  # .ipynb (outputs such as images make notebooks big)
-MANIFEST_LIMIT = 5 * MB  # pyproject.toml, setup.cfg, Pipfile, requirements files, lock files
+# pyproject.toml, setup.cfg, Pipfile, lock files: real ones are under 100 kB, and parsing
+# TOML (twice per check: the project's declarations, then the file's own findings) costs
+# about a second per MB.
+MANIFEST_LIMIT = MB // 2
+# requirements files: pip-compile's hashes make big projects' files reach a few hundred kB.
+REQUIREMENTS_LIMIT = 2 * MB
 METADATA_LIMIT = 1 * MB  # pyvenv.cfg, METADATA headers, direct_url.json, top_level.txt, .pth
 RECORD_LIMIT = 20 * MB  # a dist-info RECORD lists every installed file
+# Lines of one source: the import scanner keeps an offset per line (10 million empty lines in
+# a 10 MB file took 540 MB).
+SOURCE_LINE_LIMIT = 1_000_000
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -64,7 +72,14 @@ def _kind(mode: int) -> str:
 
 
 def _size_text(limit: int) -> str:
-    return f"{limit // MB} MB" if limit >= MB and limit % MB == 0 else f"{limit} bytes"
+    if limit >= MB and limit % MB == 0:
+        return f"{limit // MB} MB"
+    return f"{limit // 1024} kB" if limit % 1024 == 0 else f"{limit} bytes"
+
+
+def manifest_limit(path: Path) -> int:
+    """The cap for a manifest: requirements files get more room than TOML and INI files."""
+    return REQUIREMENTS_LIMIT if path.suffix in (".txt", ".in") else MANIFEST_LIMIT
 
 
 def too_large(limit: int) -> str:

@@ -9,13 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 from envsense.core.declarations import parse_manifest, read_declarations
+from envsense.core.declarations.common import MAX_ENTRIES
 from envsense.core.declarations.requirements_txt import (
     MAX_INCLUDE_DEPTH,
     MAX_INCLUDED_FILES,
+    MAX_LINES,
     parse_requirements,
 )
 from envsense.core.declarations.script_metadata import _blocks
 from envsense.core.declarations.toml_spans import TomlLocator
+from envsense.core.safe_read import MANIFEST_LIMIT
 from envsense.core.toml_compat import MAX_TOML_DEPTH, TOMLDecodeError, loads_toml
 
 # PEP 723's reference regex, the oracle for the linear block finder.
@@ -180,11 +183,44 @@ def test_setup_cfg_error_names_its_real_line(tmp_path: Path) -> None:
     assert str(tmp_path) not in problem.message
 
 
-def test_requirement_count_is_capped(tmp_path: Path) -> None:
-    text = "".join(f"p{i}\n" for i in range(10_050))
-    result = parse_manifest(tmp_path / "requirements.txt", text)
-    assert len(result.requirements) == 10_000
-    assert any("more than 10000 requirements" in m for m in _messages(result))
+def test_requirement_count_is_capped_in_every_manifest(tmp_path: Path) -> None:
+    count = MAX_ENTRIES + 50
+    for name, text in (
+        ("requirements.txt", "".join(f"p{i}\n" for i in range(count))),
+        (
+            "pyproject.toml",
+            "[project]\ndependencies = [" + ",".join(f"'p{i}'" for i in range(count)) + "]\n",
+        ),
+        ("Pipfile", "[packages]\n" + "".join(f"p{i} = '*'\n" for i in range(count))),
+        (
+            "setup.cfg",
+            "[options]\ninstall_requires =\n" + "".join(f"  p{i}\n" for i in range(count)),
+        ),
+        (
+            "x.py",
+            "# /// script\n# dependencies = ["
+            + ",".join(f"'p{i}'" for i in range(count))
+            + "]\n# ///\n",
+        ),
+    ):
+        result = parse_manifest(tmp_path / name, text)
+        assert len(result.requirements) == MAX_ENTRIES, name
+        assert any(f"more than {MAX_ENTRIES} requirements" in m for m in _messages(result)), name
+
+
+def test_requirements_file_line_cap(tmp_path: Path) -> None:
+    result = parse_manifest(tmp_path / "requirements.txt", "# c\n" * (MAX_LINES + 10) + "late\n")
+    assert result.requirements == ()
+    assert any(f"more than {MAX_LINES} lines" in m for m in _messages(result))
+
+
+def test_manifest_text_past_its_cap_is_one_problem(tmp_path: Path) -> None:
+    text = "[project]\nname = 'x'\n" + "# " + "x" * MANIFEST_LIMIT + "\n"
+    (problem,) = parse_manifest(tmp_path / "pyproject.toml", text).problems
+    assert "512 kB limit" in problem.message
+    script = "# /// script\n" + "# a = 1\n" * (MANIFEST_LIMIT // 8 + 10) + "# ///\n"
+    (problem,) = parse_manifest(tmp_path / "x.py", script).problems
+    assert "script block is larger than the 512 kB limit" in problem.message
 
 
 def test_pep723_block_finder_agrees_with_the_reference_regex() -> None:

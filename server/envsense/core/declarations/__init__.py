@@ -7,6 +7,7 @@ Malformed manifests give one ManifestProblem each; nothing here raises on bad in
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.declarations.script_metadata import read_script_metadata
 from envsense.core.declarations.setup_cfg import parse_setup_cfg
 from envsense.core.findings import Span
-from envsense.core.safe_read import MANIFEST_LIMIT, decode_manifest, read_bytes
+from envsense.core.safe_read import decode_manifest, manifest_limit, read_bytes, too_large
 
 __all__ = [
     "Declarations",
@@ -64,7 +65,14 @@ def parse_manifest(path: Path, text: str) -> Declarations:
 
     A .py file gives its PEP 723 block (empty Declarations when it has none).
     """
+    if path.suffix != ".py" and len(text) > manifest_limit(path):
+        # An unsaved editor buffer gets the same cap as the file on disk.
+        reason = too_large(manifest_limit(path))
+        problem = ManifestProblem(path, f"{path.name}: can't be read: {reason}", _TOP)
+        return Declarations(problems=(problem,), manifests=(path,))
     try:
+        if path.name in _PURE:
+            return _parse_text_manifest(path, text)
         return _parse_manifest(path, text)
     except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
         # The parsers turn every problem they know into a ManifestProblem; this is the net
@@ -73,6 +81,17 @@ def parse_manifest(path: Path, text: str) -> Declarations:
         reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
         problem = ManifestProblem(path, f"{path.name}: could not be parsed ({reason})", _TOP)
         return Declarations(problems=(problem,), manifests=(path,))
+
+
+# Manifests whose declarations depend on their text alone (requirements files read their
+# includes from disk). A check parses the same text for the project's declarations and
+# for the file's own findings: the second parse of a big file is free.
+_PURE = frozenset({"pyproject.toml", "setup.cfg", "Pipfile"})
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_text_manifest(path: Path, text: str) -> Declarations:
+    return _parse_manifest(path, text)
 
 
 def _parse_manifest(path: Path, text: str) -> Declarations:
@@ -119,7 +138,7 @@ def read_declarations(project_root: Path) -> Declarations:
         if not path.exists() or path.is_dir():
             continue
         try:
-            text = decode_manifest(read_bytes(path, MANIFEST_LIMIT), path)
+            text = decode_manifest(read_bytes(path, manifest_limit(path)), path)
         except OSError as error:
             logger.info("can't read %s: %s", path, error)
             parts.append(Declarations(problems=(read_problem(path, error),), manifests=(path,)))

@@ -18,7 +18,7 @@ from envsense.core.findings import Span
 
 # Requirements (and problems) read from one manifest, includes counted in: real projects
 # declare hundreds; 5 MB of one-letter lines would otherwise be millions of records.
-MAX_ENTRIES = 10_000
+MAX_ENTRIES = 5_000
 # Python refuses to turn more than 4,300 digits into an int, and packaging compares versions
 # as ints: a longer number would fail every later comparison. No real version has 100.
 _HUGE_NUMBER = re.compile(r"\d{101}")
@@ -76,6 +76,15 @@ def declare(
         options=options,
         editable=editable,
         url=requirement.url,
+    )
+
+
+def too_many(manifest: Path, span: Span) -> ManifestProblem:
+    """The one problem of a manifest past MAX_ENTRIES requirements."""
+    return ManifestProblem(
+        manifest,
+        f"{manifest.name}: more than {MAX_ENTRIES} requirements; the rest are not read",
+        span,
     )
 
 

@@ -10,10 +10,12 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import poetry
 from envsense.core.declarations.common import (
+    MAX_ENTRIES,
     declare,
     has_huge_number,
     is_dev_name,
     toml_problem,
+    too_many,
     unnamed,
 )
 from envsense.core.declarations.records import (
@@ -38,6 +40,8 @@ class _Reader:
         self.requirements: list[DeclaredRequirement] = []
         self.problems: list[ManifestProblem] = []
         self.requires_python: RequiresPython | None = None
+        self.capped = False
+        self.cut_at: KeyPath | None = None
 
     def span(self, path: KeyPath) -> Span:
         while path:
@@ -52,7 +56,18 @@ class _Reader:
             ManifestProblem(self.path, f"{self.path.name}: {message}", self.span(path))
         )
 
+    def full(self, path: KeyPath) -> bool:
+        """Past MAX_ENTRIES: says so once (at `path`); the caller reads no more."""
+        if not self.capped and len(self.requirements) + len(self.problems) < MAX_ENTRIES:
+            return False
+        if not self.capped:
+            self.capped = True
+            self.problems.append(too_many(self.path, self.span(path)))
+        return True
+
     def add(self, item: DeclaredRequirement | ManifestProblem) -> None:
+        if self.full(()):
+            return
         if isinstance(item, DeclaredRequirement):
             self.requirements.append(item)
         else:
@@ -65,6 +80,11 @@ class _Reader:
             return []
         found: list[tuple[str, Span]] = []
         for item in value:
+            if self.full(path):
+                break
+            if len(found) + len(self.requirements) + len(self.problems) >= MAX_ENTRIES:
+                self.cut_at = path  # said once the strings found are declared
+                break
             if isinstance(item, str):
                 found.append((item, self.locator.take_string(path, item) or self.span(path)))
             elif not (isinstance(item, dict) and path[0] == "dependency-groups"):
@@ -73,6 +93,8 @@ class _Reader:
 
     def declare_all(self, items: list[tuple[str, Span]], group: str, is_dev: bool) -> None:
         for text, span in items:
+            if self.full(()):
+                return
             editable = text.startswith("-e ")
             if editable:
                 # PDM writes local editables as "-e file:///${PROJECT_ROOT}/sub#egg=sub".
@@ -82,6 +104,9 @@ class _Reader:
                     continue
                 text = f"{name} @ {url}"
             self.add(declare(text, self.path, span, group, is_dev, editable=editable))
+        if self.cut_at is not None and not self.capped:
+            self.capped = True
+            self.problems.append(too_many(self.path, self.span(self.cut_at)))
 
     def set_requires_python(self, raw: Any, path: KeyPath, *, poetry_style: bool = False) -> None:
         if self.requires_python is not None:
@@ -283,6 +308,8 @@ def _poetry_table(
     extras_of: dict[str, list[str]],
 ) -> None:
     for name, spec in deps.items():
+        if reader.full(path):
+            return
         if name.lower() == "python":
             continue
         span = reader.span((*path, name))

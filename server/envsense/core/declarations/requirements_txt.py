@@ -20,6 +20,7 @@ from envsense.core.declarations.common import (
     declare,
     is_dev_name,
     read_problem,
+    too_many,
     unnamed,
 )
 from envsense.core.declarations.records import (
@@ -29,7 +30,7 @@ from envsense.core.declarations.records import (
     ManifestSource,
 )
 from envsense.core.findings import Span
-from envsense.core.safe_read import MANIFEST_LIMIT, read_bytes
+from envsense.core.safe_read import REQUIREMENTS_LIMIT, read_bytes
 
 # Where a requirement's own options (`--hash=...`) begin. The look-behind makes a long run
 # of blanks one match attempt, not one per blank (which was quadratic).
@@ -52,6 +53,7 @@ ReadText = Callable[[Path], str]
 # pip has no limits; these keep a hostile tree bounded (docs/security.md, "Limits").
 MAX_INCLUDE_DEPTH = 32
 MAX_INCLUDED_FILES = 256
+MAX_LINES = 50_000  # logical lines per file: comments and blanks cost time too
 
 
 @dataclass
@@ -152,7 +154,9 @@ def parse_requirements(
     stack = (*stack, _key(path))
     # pip applies index options wherever in the file they are written.
     file_options = list(inherited_options)
-    for line in _logical_lines(text):
+    for read, line in enumerate(_logical_lines(text)):
+        if read >= MAX_LINES:
+            break  # lines past the cap are not read (below) and set nothing
         body = _strip_comment(line.text).strip()
         tokens = body.split()
         if not tokens:
@@ -170,7 +174,16 @@ def parse_requirements(
     constraints: list[DeclaredRequirement] = []
     problems: list[ManifestProblem] = []
     manifests: list[Path] = [path]
-    for line in _logical_lines(text):
+    for read, line in enumerate(_logical_lines(text)):
+        if read >= MAX_LINES:
+            problems.append(
+                ManifestProblem(
+                    path,
+                    f"{path.name}: more than {MAX_LINES} lines; the rest are not read",
+                    line.span(0, 0),
+                )
+            )
+            break
         body = _strip_comment(line.text).rstrip()
         stripped = body.strip()
         if not stripped:
@@ -178,13 +191,7 @@ def parse_requirements(
         if expansion.entries >= MAX_ENTRIES:
             if not expansion.capped:
                 expansion.capped = True
-                problems.append(
-                    ManifestProblem(
-                        path,
-                        f"{path.name}: more than {MAX_ENTRIES} requirements; the rest are not read",
-                        line.span(0, len(body)),
-                    )
-                )
+                problems.append(too_many(path, line.span(0, len(body))))
             break
         expansion.entries += 1
         start = len(body) - len(body.lstrip())
@@ -382,7 +389,7 @@ def _key(path: Path) -> Path:
 
 def _read(path: Path) -> str:
     # Regular files only, capped; pip falls back to the locale, latin-1 at least never fails.
-    data = read_bytes(path, MANIFEST_LIMIT)
+    data = read_bytes(path, REQUIREMENTS_LIMIT)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

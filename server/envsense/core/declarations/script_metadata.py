@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from envsense.core.declarations.common import declare, parse_requires_python
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    parse_requires_python,
+    too_many,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -15,6 +20,7 @@ from envsense.core.declarations.records import (
 )
 from envsense.core.declarations.toml_spans import TomlLocator
 from envsense.core.findings import Span
+from envsense.core.safe_read import MANIFEST_LIMIT, too_large
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
 # PEP 723's reference regex, `(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$`,
@@ -40,6 +46,11 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
         problem = ManifestProblem(path, f"{path.name}: more than one '# /// script' block", span)
         return Declarations(problems=(problem,), manifests=(path,))
     content_lines = scripts[0][2]
+    if sum(len(line) + 1 for line in content_lines) > MANIFEST_LIMIT:
+        span = Span.whole_line(first_line, len("# /// script"))
+        reason = too_large(MANIFEST_LIMIT)
+        problem = ManifestProblem(path, f"{path.name}: the script block is {reason}", span)
+        return Declarations(problems=(problem,), manifests=(path,))
     # Every line is "#" or "# text": the TOML starts at column 2.
     toml = "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in content_lines)
     content_line = first_line + 1
@@ -68,6 +79,9 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
         )
         dependencies = []
     for entry in dependencies:
+        if len(requirements) + len(problems) >= MAX_ENTRIES:
+            problems.append(too_many(path, block_span))
+            break
         if not isinstance(entry, str):
             problems.append(
                 ManifestProblem(

@@ -7,7 +7,13 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from envsense.core.declarations.common import declare, is_dev_name, parse_requires_python
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    is_dev_name,
+    parse_requires_python,
+    too_many,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -92,6 +98,9 @@ def parse_setup_cfg(path: Path, text: str) -> Declarations:
             entry = entry.strip()
             if not entry or entry.startswith("#"):
                 continue
+            if len(requirements) + len(problems) >= MAX_ENTRIES:
+                problems.append(too_many(path, Span.whole_line(position, 0)))
+                return
             span = locator.find(section, key, entry, position)
             position = span.line if span is not _NOWHERE else position
             item = declare(entry, path, span, group, is_dev)

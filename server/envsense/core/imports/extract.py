@@ -14,6 +14,7 @@ from envsense.core.imports.conditions import Target
 from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef, ImportScan
 from envsense.core.imports.scanner import Scanner, SourceLayout, candidate_lines, chunks
 from envsense.core.imports.walker import DynamicNames
+from envsense.core.safe_read import SOURCE_LINE_LIMIT
 from envsense.core.versions import PythonVersion
 
 __all__ = [
@@ -31,6 +32,8 @@ _log = logging.getLogger(__name__)
 
 # Past this size only single statements are parsed (generated files, vendored bundles).
 HUGE_SOURCE_CHARS = 5 * 1024 * 1024
+# Lines holding imports that are scanned per file (docs/security.md, "Limits").
+MAX_IMPORT_LINES = 5_000
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _IMPORTLIB_ALIAS = re.compile(r"\bimport[ \t]+importlib[ \t]+as[ \t]+(\w+)")
@@ -127,6 +130,8 @@ def extract_imports(
         return ImportScan()
     if "\x00" in source:
         return ImportScan(skipped="binary file (contains NUL bytes)")
+    if source.count("\n") > SOURCE_LINE_LIMIT:
+        return ImportScan(skipped=f"more than {SOURCE_LINE_LIMIT} lines")
     if source.startswith("\ufeff"):
         source = source[1:]
     if "\r" in source:
@@ -138,6 +143,12 @@ def extract_imports(
     lines = candidate_lines(layout, dynamic_pattern)
     if not lines:
         return ImportScan()
+    if len(lines) > MAX_IMPORT_LINES:
+        # Real modules have hundreds; 100,000 import lines cost seconds and 200 MB to scan.
+        _log.warning(
+            "%d lines with imports; only the first %d are checked", len(lines), MAX_IMPORT_LINES
+        )
+        lines = lines[:MAX_IMPORT_LINES]
     scanner = Scanner(layout, target, dynamic)
     if len(source) > HUGE_SOURCE_CHARS:
         scanner.scan_fallback(lines)

@@ -191,6 +191,39 @@ def test_hostile_manifest_does_not_blind_the_project(workspace: Path, tmp_path: 
         client.close()
 
 
+def test_requests_about_unopened_fifo_and_device_files_are_answered(
+    client: WireClient, workspace: Path
+) -> None:
+    """pygls reads a document the editor never opened from disk with a plain open(): a FIFO
+    blocked a worker thread for good (ten such requests would exhaust the pool)."""
+    os.mkfifo(workspace / "fifo.py")
+    (workspace / "zero.py").symlink_to("/dev/zero")
+    client.initialize(workspace)
+    diagnostic = {
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}},
+        "message": "m",
+        "source": "envsense",
+        "code": "missing-import",
+        "data": {"module": "yaml", "distribution": "PyYAML", "name_source": "curated"},
+    }
+    ids = []
+    for name in ["fifo.py", "zero.py"] * 6:
+        ids.append(
+            client.request(
+                "textDocument/codeAction",
+                {
+                    "textDocument": {"uri": (workspace / name).as_uri()},
+                    "range": diagnostic["range"],
+                    "context": {"diagnostics": [diagnostic]},
+                },
+            )
+        )
+    for msg_id in ids:
+        assert "result" in client.response(msg_id)
+    _follow_up(client, workspace)
+    assert _rss_mb(client.process.pid) < 300
+
+
 def test_encode_helper_round_trips() -> None:
     data = encode({"a": 1})
     assert data.startswith(b"Content-Length: 8\r\n\r\n")

@@ -96,6 +96,9 @@ class WireClient:
         """The response to `msg_id`; server requests are answered with null on the way."""
         import time
 
+        for index, message in enumerate(self.received):
+            if "method" not in message and message.get("id") == msg_id:
+                return self.received.pop(index)  # it came while another was awaited
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()

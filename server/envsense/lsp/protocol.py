@@ -24,13 +24,18 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from typing import IO, Any, TypeVar
 
 import cattrs
 from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.server import JsonRPCServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument, Workspace
+
+from envsense.core.safe_read import SOURCE_LIMIT, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +118,15 @@ class EnvsenseProtocol(LanguageServerProtocol):
     def __init__(self, server: Any, converter: cattrs.Converter) -> None:
         super().__init__(server, converter)
         self.initialize_seen = False
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        """pygls' initialize, then disk-backed documents read through safe_read."""
+        result = yield from super().lsp_initialize(params)
+        _read_disk_documents_safely(self.workspace)
+        return result
 
     def send_error(
         self, msg_id: Any, code: types.ErrorCodes | types.LSPErrorCodes, message: str
@@ -220,6 +234,31 @@ class EnvsenseProtocol(LanguageServerProtocol):
                 self.send_error(
                     data.get("id"), types.ErrorCodes.InternalError, f"{method}: {error}"
                 )
+
+
+def _read_disk_documents_safely(workspace: Workspace) -> None:
+    """A request about a file the editor never opened makes pygls read it from disk with a
+    plain `open()`: a FIFO blocks a worker thread for good, /dev/zero fills memory. Such
+    documents are read here, through safe_read, when pygls creates them."""
+    create = workspace._create_text_document
+
+    def create_safely(
+        doc_uri: str,
+        source: str | None = None,
+        version: int | None = None,
+        language_id: str | None = None,
+    ) -> TextDocument:
+        if source is None:
+            path = to_fs_path(doc_uri)
+            if path:
+                try:
+                    source = read_bytes(path, SOURCE_LIMIT).decode("utf-8", errors="replace")
+                except OSError as error:
+                    log.info("not reading %s: %s", path, error)
+                    source = ""
+        return create(doc_uri, source=source, version=version, language_id=language_id)
+
+    workspace._create_text_document = create_safely  # type: ignore[method-assign]
 
 
 async def serve_messages(

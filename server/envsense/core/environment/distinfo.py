@@ -72,7 +72,8 @@ def _read_headers(path: str) -> dict[str, list[str]] | None:
                     break
                 data += more
     except OSError as error:
-        log.info("cannot read %s: %s", path, error)
+        if not isinstance(error.__cause__, FileNotFoundError):
+            log.info("cannot read %s: %s", path, error)
         return None
     cuts = [i for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
     head = data[: min(cuts) + 1] if cuts else data
@@ -157,7 +158,8 @@ def _read_text(path: str | Path, limit: int = METADATA_LIMIT) -> str | None:
     try:
         return read_text(path, limit)
     except OSError as error:
-        log.info("cannot read %s: %s", path, error)
+        if not isinstance(error.__cause__, FileNotFoundError):
+            log.info("cannot read %s: %s", path, error)
         return None
 
 

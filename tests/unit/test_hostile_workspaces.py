@@ -59,6 +59,14 @@ def _requirement_diamond(root: Path) -> None:
     _write(root / "requirements.txt", "-r a0.txt\n")
 
 
+def _deep_folders(root: Path) -> None:
+    folder = root
+    for _ in range(1500):
+        folder = folder / "a"
+        folder.mkdir()
+    (folder / "x.py").write_text("import os\n")
+
+
 def _big_source(root: Path) -> None:
     with (root / "big.py").open("wb") as handle:
         handle.truncate(11 * 1024 * 1024)
@@ -139,6 +147,12 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None, str]] = {
         "a device",
     ),
     "source-over-10-mb": (_big_source, "file-not-checked", "10 MB limit"),
+    "folders-1500-deep": (_deep_folders, None, ""),
+    "source-10-million-lines": (
+        lambda r: _write(r / "x.py", "import os\n" + "\n" * 10_000_000),
+        "file-not-checked",
+        "more than 1000000 lines",
+    ),
     "setup-cfg-parse-error": (
         lambda r: _write(r / "setup.cfg", "[metadata]\nname = x\n\n[options\n"),
         "malformed-manifest",

@@ -6,6 +6,7 @@ hang guard, under 300 MB, and the finding that tells the user what was wrong.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from envsense import cli
+from envsense.core.files import MAX_WALK_DEPTH, iter_checkable_files
 from envsense.error_text import describe_error
 from tests.support.hostile import check, deep_toml, envs, workspace
 from tests.support.venvs import make_venv
@@ -57,14 +59,6 @@ def _requirement_diamond(root: Path) -> None:
     _write(root / "a14.txt", "left\n")
     _write(root / "b14.txt", "right\n")
     _write(root / "requirements.txt", "-r a0.txt\n")
-
-
-def _deep_folders(root: Path) -> None:
-    folder = root
-    for _ in range(1500):
-        folder = folder / "a"
-        folder.mkdir()
-    (folder / "x.py").write_text("import os\n")
 
 
 def _big_source(root: Path) -> None:
@@ -147,7 +141,6 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None, str]] = {
         "a device",
     ),
     "source-over-10-mb": (_big_source, "file-not-checked", "10 MB limit"),
-    "folders-1500-deep": (_deep_folders, None, ""),
     "source-10-million-lines": (
         lambda r: _write(r / "x.py", "import os\n" + "\n" * 10_000_000),
         "file-not-checked",
@@ -193,6 +186,26 @@ def test_hostile_workspace(name: str, tmp_path: Path) -> None:
         matching = [d for d in result.json()["diagnostics"] if d["code"] == code]
         assert any(text in d["message"] for d in matching), result.json()["diagnostics"]
     envs(root, home).assert_sane()
+
+
+def test_folder_walk_needs_no_recursion_and_stops_at_its_depth(tmp_path: Path) -> None:
+    """os.walk recursed per level (1,500 nested folders crashed check). Checked at 150
+    levels under a recursion limit that a recursive walk would hit; a deeper tree would
+    also crash pytest's own clean-up of temporary folders."""
+    folder = workspace(tmp_path / "ws")
+    for depth in range(150):
+        folder = folder / "a"
+        folder.mkdir()
+        if depth in (10, 149):
+            (folder / "x.py").write_text("import os\n")
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 80)
+    try:
+        found = list(iter_checkable_files([tmp_path / "ws"]))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert [len(p.relative_to(tmp_path / "ws").parts) for p in found] == [12]
+    assert MAX_WALK_DEPTH < 150
 
 
 def test_coding_undefined_says_what_it_did(tmp_path: Path) -> None:
@@ -245,6 +258,49 @@ def test_fifo_pyvenv_cfg_does_not_stop_discovery(tmp_path: Path) -> None:
     os.mkfifo(venv / "pyvenv.cfg")
     (venv / "bin" / "python").symlink_to(sys.executable)
     _write(root / "x.py", "import os\n")
+    home = tmp_path / "home"
+    listed = envs(root, home)
+    listed.assert_sane()
+    assert isinstance(listed.json()["environments"], list)
+    check(root, home).assert_sane()
+
+
+def _fake_venv(root: Path, cfg: bytes | None, python: str | None = sys.executable) -> Path:
+    venv = root / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    if cfg is not None:
+        (venv / "pyvenv.cfg").write_bytes(cfg)
+    if python is not None:
+        (venv / "bin" / "python").symlink_to(python)
+    return venv
+
+
+ENVIRONMENT_CASES: dict[str, Callable[[Path], object]] = {
+    "pyvenv-cfg-5000-digit-version": lambda r: _fake_venv(
+        r, b"home = /usr/bin\nversion = 3." + b"1" * 5000 + b".0\n"
+    ),
+    "pyvenv-cfg-binary": lambda r: _fake_venv(r, bytes(range(256)) * 20),
+    "pyvenv-cfg-is-a-folder": lambda r: (_fake_venv(r, None) / "pyvenv.cfg").mkdir(),
+    "python-links-to-dev-zero": lambda r: _fake_venv(r, b"home = /usr/bin\n", "/dev/zero"),
+    "python-is-a-fifo": lambda r: os.mkfifo(
+        _fake_venv(r, b"home = /usr/bin\n", None) / "bin" / "python"
+    ),
+    "python-version-file-fifo": lambda r: os.mkfifo(r / ".python-version"),
+    "conda-history-fifo": lambda r: (
+        (r / "env" / "conda-meta").mkdir(parents=True),
+        os.mkfifo(r / "env" / "conda-meta" / "history"),
+    ),
+    "poetry-toml-900-deep": lambda r: _write(r / "poetry.toml", deep_toml(900)),
+    "pixi-toml-900-deep": lambda r: _write(r / "pixi.toml", deep_toml(900)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ENVIRONMENT_CASES))
+def test_hostile_environment_files(name: str, tmp_path: Path) -> None:
+    """What `envsense envs` reads to find environments: no crash, no traceback, no hang."""
+    root = workspace(tmp_path / "ws")
+    _write(root / "x.py", "import os\n")
+    ENVIRONMENT_CASES[name](root)
     home = tmp_path / "home"
     listed = envs(root, home)
     listed.assert_sane()

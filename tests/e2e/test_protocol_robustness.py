@@ -224,6 +224,35 @@ def test_requests_about_unopened_fifo_and_device_files_are_answered(
     assert _rss_mb(client.process.pid) < 300
 
 
+def test_unsaved_requirements_buffer_including_dev_zero(
+    client: WireClient, workspace: Path
+) -> None:
+    """The issue's 5.8 GB in 8 s: an unsaved buffer with `-r /dev/zero`."""
+    client.initialize(workspace)
+    uri = (workspace / "requirements.txt").as_uri()
+    client.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "pip-requirements",
+                    "version": 1,
+                    "text": "-r /dev/zero\n-r " + "x" * 5000 + "\n",
+                }
+            },
+        }
+    )
+    published = client.notification(
+        "textDocument/publishDiagnostics", lambda p: p["uri"] == uri and p["diagnostics"]
+    )
+    messages = [d["message"] for d in published["params"]["diagnostics"]]
+    assert any("a device" in m for m in messages), messages
+    assert _rss_mb(client.process.pid) < 300
+    _follow_up(client, workspace)
+
+
 def test_encode_helper_round_trips() -> None:
     data = encode({"a": 1})
     assert data.startswith(b"Content-Length: 8\r\n\r\n")

@@ -94,6 +94,7 @@ def _build(root: Path, entries: list[tuple[str, str, bytes]]) -> None:
     max_examples=12,
     deadline=None,
     derandomize=True,
+    database=None,  # nothing written into the tree; derandomized runs replay the same cases
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(trees())

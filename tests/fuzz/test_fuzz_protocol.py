@@ -120,6 +120,7 @@ def messages(draw: st.DrawFn) -> tuple[bytes, Any]:
     max_examples=60,
     deadline=None,
     derandomize=True,
+    database=None,  # nothing written into the tree; derandomized runs replay the same cases
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(messages())

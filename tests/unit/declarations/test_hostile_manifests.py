@@ -270,3 +270,9 @@ def test_long_blank_runs_in_requirements_are_linear(tmp_path: Path) -> None:
         return lambda: parse_manifest(tmp_path / "requirements.txt", text)
 
     assert _growth(build, 50_000, 800_000) < 100
+
+
+def test_messages_quote_long_text_shortened(tmp_path: Path) -> None:
+    result = parse_manifest(tmp_path / "requirements.txt", "!" + "x" * 100_000 + "\n")
+    (problem,) = result.problems
+    assert len(problem.message) < 1000 and "..." in problem.message

@@ -61,7 +61,8 @@ def declare(
         reason = str(error).splitlines()[0] if str(error) else "not a valid requirement"
         return ManifestProblem(
             manifest,
-            f"{manifest.name}: invalid requirement {text!r} at line {span.line + 1}: {reason}",
+            f"{manifest.name}: invalid requirement {shorten(text)!r} at line {span.line + 1}: "
+            f"{shorten(reason)}",
             span,
         )
     return DeclaredRequirement(
@@ -77,6 +78,11 @@ def declare(
         editable=editable,
         url=requirement.url,
     )
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """Text for a message: a 1 MB requirement line would otherwise be quoted whole."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
 def too_many(manifest: Path, span: Span) -> ManifestProblem:
@@ -161,5 +167,7 @@ def parse_requires_python(
         return RequiresPython(SpecifierSet(specifier), raw, manifest, span)
     except InvalidSpecifier:
         return ManifestProblem(
-            manifest, f"{manifest.name}: {what} {raw!r} is not a valid version specifier", span
+            manifest,
+            f"{manifest.name}: {what} {shorten(raw)!r} is not a valid version specifier",
+            span,
         )

@@ -14,6 +14,7 @@ from envsense.core.declarations.common import (
     declare,
     has_huge_number,
     is_dev_name,
+    shorten,
     toml_problem,
     too_many,
     unnamed,
@@ -88,7 +89,7 @@ class _Reader:
             if isinstance(item, str):
                 found.append((item, self.locator.take_string(path, item) or self.span(path)))
             elif not (isinstance(item, dict) and path[0] == "dependency-groups"):
-                self.problem(path, f"{'.'.join(path)}: {item!r} is not a string")
+                self.problem(path, f"{'.'.join(path)}: {shorten(repr(item))} is not a string")
         return found
 
     def declare_all(self, items: list[tuple[str, Span]], group: str, is_dev: bool) -> None:
@@ -120,7 +121,9 @@ class _Reader:
                 raise InvalidSpecifier(raw)
             specifier = SpecifierSet(text or "")
         except InvalidSpecifier:
-            self.problem(path, f"{'.'.join(path)}: {raw!r} is not a valid version specifier")
+            self.problem(
+                path, f"{'.'.join(path)}: {shorten(raw)!r} is not a valid version specifier"
+            )
             return
         span = self.locator.take_string(path, raw) or self.span(path)
         self.requires_python = RequiresPython(specifier, raw, self.path, span)

@@ -18,7 +18,7 @@ import pytest
 from envsense import cli
 from envsense.core.files import MAX_WALK_DEPTH, iter_checkable_files
 from envsense.error_text import describe_error
-from tests.support.hostile import check, deep_toml, envs, workspace
+from tests.support.hostile import check, deep_toml, envs, run_envsense, workspace
 from tests.support.venvs import make_venv
 
 
@@ -206,6 +206,16 @@ def test_folder_walk_needs_no_recursion_and_stops_at_its_depth(tmp_path: Path) -
         sys.setrecursionlimit(limit)
     assert [len(p.relative_to(tmp_path / "ws").parts) for p in found] == [12]
     assert MAX_WALK_DEPTH < 150
+
+
+def test_fifo_named_on_the_command_line_is_reported(tmp_path: Path) -> None:
+    root = workspace(tmp_path / "ws")
+    os.mkfifo(root / "x.py")
+    result = run_envsense(
+        "check", "--no-cache", "--format", "json", "x.py", cwd=root, home=tmp_path / "home"
+    )
+    result.assert_sane()
+    assert result.codes() == ["file-not-checked"]
 
 
 def test_coding_undefined_says_what_it_did(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
     """
     seen: set[Path] = set()
     for start in paths:
-        if start.is_file():
+        if start.is_file() or (os.path.lexists(start) and not start.is_dir()):
+            # Named on the command line: a FIFO or device too, so that it is reported.
             if start not in seen:
                 seen.add(start)
                 yield start

@@ -54,7 +54,10 @@ def server() -> Iterator[Server]:
     running = Server()
     yield running
     assert running.client.alive()
+    status = Path(f"/proc/{running.client.process.pid}/status").read_text()
+    rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
     running.close()
+    assert rss_kb < 300 * 1024, f"server RSS {rss_kb // 1024} MB after the fuzz run"
 
 
 def _json_values() -> st.SearchStrategy[Any]:

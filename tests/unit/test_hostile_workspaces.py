@@ -141,6 +141,31 @@ CASES: dict[str, tuple[Callable[[Path], None], str | None, str]] = {
         "a device",
     ),
     "source-over-10-mb": (_big_source, "file-not-checked", "10 MB limit"),
+    "import-with-100000-part-dotted-name": (
+        lambda r: _write(r / "x.py", "import " + "a." * 100_000 + "b\n"),
+        None,
+        "",
+    ),
+    "string-of-8-mb-on-one-line": (
+        lambda r: _write(r / "x.py", 'import os\ny = "' + "a" * 8_000_000 + '"\n'),
+        None,
+        "",
+    ),
+    "triple-quoted-string-of-escapes": (
+        lambda r: _write(r / "x.py", 'import os\n"""' + "\\a" * 3_500_000 + '"""\n'),
+        None,
+        "",
+    ),
+    "expression-nested-200000-deep": (
+        lambda r: _write(r / "x.py", "import os; x = " + "-" * 200_000 + "1\n"),
+        None,
+        "",
+    ),
+    "900000-imports-on-one-line": (
+        lambda r: _write(r / "x.py", "import os;" * 900_000 + "\n"),
+        None,
+        "",
+    ),
     "source-10-million-lines": (
         lambda r: _write(r / "x.py", "import os\n" + "\n" * 10_000_000),
         "file-not-checked",

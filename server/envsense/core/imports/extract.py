@@ -33,7 +33,7 @@ _log = logging.getLogger(__name__)
 # Past this size only single statements are parsed (generated files, vendored bundles).
 HUGE_SOURCE_CHARS = 5 * 1024 * 1024
 # Lines holding imports that are scanned per file (docs/security.md, "Limits").
-MAX_IMPORT_LINES = 5_000
+MAX_IMPORT_LINES = 2_000
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _IMPORTLIB_ALIAS = re.compile(r"\bimport[ \t]+importlib[ \t]+as[ \t]+(\w+)")

@@ -340,7 +340,7 @@ class Scanner:
             return
         # `try: import x` / `else: import y`: split the header from the inline body.
         stripped = text.lstrip()
-        for colon in (i for i, c in enumerate(stripped) if c == ":"):
+        for colon in _colons(stripped):
             body = stripped[colon + 1 :]
             if not body.strip():
                 break
@@ -425,6 +425,14 @@ class Scanner:
             if isinstance(node, ast.Try) and handlers_catch_import_errors(node.handlers):
                 return True
         return False
+
+
+def _colons(text: str) -> Iterator[int]:
+    """Offsets of the colons of `text` (str.find: a character loop was seconds per MB)."""
+    colon = text.find(":")
+    while colon >= 0:
+        yield colon
+        colon = text.find(":", colon + 1)
 
 
 def _parse_header(header: str) -> ast.stmt | None:

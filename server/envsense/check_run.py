@@ -135,7 +135,8 @@ def run_check(
                 findings += check_file(session, path, cache, fingerprints)
             except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
                 # One hostile file is reported as not checked; the rest still are.
-                log.exception("checking %s failed", path)
+                log.warning("checking %s failed: %s", path, describe_error(error))
+                log.debug("checking %s failed", path, exc_info=True)
                 findings.append(_not_checked(path, f"internal error ({describe_error(error)})"))
         environment = _environment(session, paths)
         if cache is not None:

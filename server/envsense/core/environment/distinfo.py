@@ -54,6 +54,7 @@ class Distribution:
 
 
 _WANTED_HEADERS = frozenset({"name", "version", "requires-dist"})
+_HUGE_NUMBER = re.compile(r"\d{101}")
 
 
 def _read_headers(path: str) -> dict[str, list[str]] | None:
@@ -83,7 +84,13 @@ def _read_headers(path: str) -> dict[str, list[str]] | None:
         if sep and len(key) <= 13:
             key = key.strip().lower()
             if key in _WANTED_HEADERS:
-                headers.setdefault(key, []).append(value.strip())
+                value = value.strip()
+                if _HUGE_NUMBER.search(value):
+                    # Python can't turn it into an int: every later comparison would fail.
+                    log.warning("%s: %s with a number of over 100 digits ignored", path, key)
+                    value = "unknown" if key == "version" else ""
+                if value:
+                    headers.setdefault(key, []).append(value)
     return headers
 
 

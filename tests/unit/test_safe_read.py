@@ -103,3 +103,12 @@ def test_discovery_reads_skip_a_fifo_pyvenv_cfg(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pyvenv.cfg")
     assert _in_thread(fs.read_text, tmp_path / "pyvenv.cfg") is None
     assert _in_thread(read_pyvenv_cfg, tmp_path) == {}
+
+
+def test_notebook_cells_past_the_limits_get_no_imports() -> None:
+    """An editor can send a notebook of any size: the same caps as a file on disk."""
+    from envsense.core.imports.notebooks import MAX_CODE_CELLS, extract_notebook_imports
+
+    found = extract_notebook_imports(["import os\n"] * (MAX_CODE_CELLS + 5))
+    assert len(found) == MAX_CODE_CELLS + 5
+    assert all(found[:MAX_CODE_CELLS]) and not any(found[MAX_CODE_CELLS:])

@@ -118,8 +118,25 @@ def extract_cell_imports(
 def extract_notebook_imports(
     cells: Sequence[str], *, version: PythonVersion | None = None, platform: str | None = None
 ) -> list[tuple[ImportRef, ...]]:
-    """Per cell source (same order as given), its imports with cell-relative spans."""
-    return [extract_cell_imports(cell, version=version, platform=platform) for cell in cells]
+    """Per cell source (same order as given), its imports with cell-relative spans.
+
+    Cells past MAX_CODE_CELLS or MAX_CODE_CHARS of code get none (an editor can send a
+    notebook of any size; the same limits as for a file on disk)."""
+    found: list[tuple[ImportRef, ...]] = []
+    size = 0
+    for cell in cells:
+        size += len(cell)
+        if len(found) >= MAX_CODE_CELLS or size > MAX_CODE_CHARS:
+            break
+        found.append(extract_cell_imports(cell, version=version, platform=platform))
+    if len(found) < len(cells):
+        _log.warning(
+            "notebook code past %d cells or %d characters is not checked",
+            MAX_CODE_CELLS,
+            MAX_CODE_CHARS,
+        )
+        found += [()] * (len(cells) - len(found))
+    return found
 
 
 def notebook_imports(

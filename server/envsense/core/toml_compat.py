@@ -26,22 +26,20 @@ _TOKENS = re.compile(
 )
 
 
-def nesting_depth(text: str, limit: int = MAX_TOML_DEPTH) -> int:
-    """How deep arrays and inline tables nest in `text` (stops counting past `limit`)."""
+def too_deep_at(text: str, limit: int = MAX_TOML_DEPTH) -> int | None:
+    """Offset of the first bracket nested deeper than `limit`, or None."""
     if text.count("[") + text.count("{") <= limit:
-        return 0  # can't be deeper than the number of openers: skip the scan
-    depth = deepest = 0
+        return None  # can't be deeper than the number of openers: skip the scan
+    depth = 0
     for match in _TOKENS.finditer(text):
         char = match.group()
         if char in "[{":
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    break
+            if depth > limit:
+                return match.start()
         elif char in "]}":
             depth = max(depth - 1, 0)
-    return deepest
+    return None
 
 
 def loads_toml(text: str) -> dict[str, Any]:
@@ -49,8 +47,14 @@ def loads_toml(text: str) -> dict[str, Any]:
 
     Nesting past MAX_TOML_DEPTH is a TOMLDecodeError too, never a RecursionError.
     """
-    if nesting_depth(text) > MAX_TOML_DEPTH:
-        raise TOMLDecodeError(f"arrays or tables nested more than {MAX_TOML_DEPTH} levels deep")
+    offset = too_deep_at(text)
+    if offset is not None:
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise TOMLDecodeError(
+            f"arrays or tables nested more than {MAX_TOML_DEPTH} levels deep "
+            f"(at line {line}, column {column})"
+        )
     try:
         data: dict[str, Any] = _toml.loads(text)
     except RecursionError:

@@ -17,10 +17,18 @@ from envsense.core.check_cache import (
 )
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
-from envsense.core.findings import Finding, Severity
+from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
 from envsense.core.imports.extract import decode_source
-from envsense.core.imports.notebooks import read_notebook_cells
+from envsense.core.imports.notebooks import read_notebook
+from envsense.core.safe_read import (
+    NOTEBOOK_LIMIT,
+    SOURCE_LIMIT,
+    SOURCE_LINE_LIMIT,
+    manifest_limit,
+    read_bytes,
+)
 from envsense.core.session import Session, SessionSettings
+from envsense.error_text import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +41,12 @@ def check_file(
 ) -> list[Finding]:
     """Findings of one file, read from disk whatever its encoding (cached when unchanged)."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, _limit(path))
     except OSError as error:
         log.warning("cannot read %s: %s", path, error)
-        return []
+        if isinstance(error.__cause__, FileNotFoundError):
+            return []  # gone since the walk listed it
+        return [_not_checked(path, str(error))]
     if cache is None:
         return _check_data(session, path, data)
     digest = content_hash(data)
@@ -69,9 +79,25 @@ def _fingerprint(session: Session, path: Path) -> str:
     )
 
 
+def _limit(path: Path) -> int:
+    if path.suffix == ".ipynb":
+        return NOTEBOOK_LIMIT
+    return manifest_limit(path) if is_manifest(path) else SOURCE_LIMIT
+
+
+def _not_checked(path: Path, reason: str) -> Finding:
+    """A file that was skipped says so (exit status stays that of its findings)."""
+    code = Code.FILE_NOT_CHECKED
+    message = f"{path.name}: not checked: {reason}"
+    return Finding(path, Span(0, 0, 0, 0), code, DEFAULT_SEVERITY[code], message)
+
+
 def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
     if path.suffix == ".ipynb":
-        cells = read_notebook_cells(data.decode("utf-8", errors="replace"))
+        notebook = read_notebook(data.decode("utf-8", errors="replace"))
+        if notebook.error is not None:
+            return [_not_checked(path, notebook.error)]
+        cells = list(notebook.cells)
         sources = [cell.source for cell in cells]
         findings: list[Finding] = []
         for cell, cell_findings in zip(cells, session.check_notebook(path, sources), strict=True):
@@ -80,7 +106,9 @@ def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
                 replace(f, message=f"cell {cell.index + 1}: {f.message}") for f in cell_findings
             ]
         return findings
-    text = decode_source(data)
+    text = decode_source(data, name=str(path))
+    if text.count("\n") > SOURCE_LINE_LIMIT:
+        return [_not_checked(path, f"more than {SOURCE_LINE_LIMIT} lines; skipped")]
     if is_manifest(path):
         return session.check_manifest(path, text)
     return session.check_source(path, text)
@@ -106,7 +134,13 @@ def run_check(
         projects: dict[Path, Path] = {}
         for path in iter_checkable_files(paths):
             files += 1
-            findings += check_file(session, path, cache, fingerprints)
+            try:
+                findings += check_file(session, path, cache, fingerprints)
+            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
+                # One hostile file is reported as not checked; the rest still are.
+                log.warning("checking %s failed: %s", path, describe_error(error))
+                log.debug("checking %s failed", path, exc_info=True)
+                findings.append(_not_checked(path, f"internal error ({describe_error(error)})"))
             projects.setdefault(session.project_for(path).root, path)
         findings += _project_findings(session, projects.values(), findings)
         environment = _environment(session, paths)
@@ -114,7 +148,7 @@ def run_check(
             cache.save()
     except Exception as error:  # an internal error must be told apart from findings
         log.exception("envsense check failed")
-        print(f"envsense: internal error: {error}", file=sys.stderr)
+        print(f"envsense: internal error: {describe_error(error)}", file=sys.stderr)
         return 2
     base = Path.cwd()
     if output_format == "json":

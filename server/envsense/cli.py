@@ -165,5 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An editor that runs plain `envsense` expects a language server on stdio.
         return _cmd_serve(args)
     handler = args.handler
-    result: int = handler(args)
+    try:
+        result: int = handler(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # last resort: say what happened, never a bare traceback
+        from envsense.error_text import describe_error
+
+        logging.getLogger("envsense").debug("internal error", exc_info=True)
+        print(f"envsense: internal error: {describe_error(error)}", file=sys.stderr)
+        return 2
     return result

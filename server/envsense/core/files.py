@@ -63,32 +63,71 @@ def _is_environment(folder: str) -> bool:
     )
 
 
+# Folder depth `envsense check` walks; os.walk recursed per level (1,500 nested folders
+# crashed check with RecursionError). Real projects nest a few dozen deep at most.
+MAX_WALK_DEPTH = 100
+
+
 def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Python files, notebooks and manifests under `paths`, each once, in a stable order.
 
     Symlinked folders are not followed (no loops); unreadable folders are logged and
-    skipped; environment folders are recognised by their marker files whatever their name.
+    skipped; environment folders are recognised by their marker files whatever their name;
+    folders deeper than MAX_WALK_DEPTH are logged and skipped.
     """
     seen: set[Path] = set()
     for start in paths:
-        if start.is_file():
+        if start.is_file() or (os.path.lexists(start) and not start.is_dir()):
+            # Named on the command line: a FIFO or device too, so that it is reported.
             if start not in seen:
                 seen.add(start)
                 yield start
             continue
-        for root, dirs, files in os.walk(start, onerror=_log_error):
-            dirs[:] = sorted(
+        # Depth first, folders in name order, a folder's files before its sub-folders (the
+        # order os.walk gave), without recursion.
+        stack: list[tuple[str, int]] = [(str(start), 0)]
+        while stack:
+            root, depth = stack.pop()
+            dirs, files = _list(root)
+            for name in files:
+                path = Path(root, name)
+                if is_checkable(path) and path not in seen:
+                    seen.add(path)
+                    yield path
+            children = [
                 d
                 for d in dirs
                 if d not in SKIPPED_DIRS
                 and not d.endswith(".egg-info")
                 and not _is_environment(os.path.join(root, d))
-            )
-            for name in sorted(files):
-                path = Path(root, name)
-                if is_checkable(path) and path not in seen:
-                    seen.add(path)
-                    yield path
+            ]
+            if children and depth >= MAX_WALK_DEPTH:
+                log.warning(
+                    "skipping folders below %s: deeper than %d levels", root, MAX_WALK_DEPTH
+                )
+                continue
+            stack.extend((os.path.join(root, d), depth + 1) for d in reversed(children))
+
+
+def _list(folder: str) -> tuple[list[str], list[str]]:
+    """(sub-folders not reached through a symlink, other entries), each sorted."""
+    dirs: list[str] = []
+    files: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if not entry.is_symlink():
+                        dirs.append(entry.name)
+                else:
+                    files.append(entry.name)
+    except OSError as error:
+        _log_error(error)
+    return sorted(dirs), sorted(files)
 
 
 def _log_error(error: OSError) -> None:

@@ -27,6 +27,8 @@ class Code(str, Enum):
     MALFORMED_MANIFEST = "malformed-manifest"
     # An import that resolves, of a module that fails when imported (it imports something missing).
     IMPORT_CHAIN_BROKEN = "import-chain-broken"
+    # A file envsense skipped: not a regular file, past its size limit, not a notebook.
+    FILE_NOT_CHECKED = "file-not-checked"
 
     def __str__(self) -> str:
         return self.value
@@ -70,6 +72,7 @@ DEFAULT_SEVERITY: dict[Code, Severity] = {
     Code.NO_ENVIRONMENT: Severity.WARNING,
     Code.MALFORMED_MANIFEST: Severity.ERROR,
     Code.IMPORT_CHAIN_BROKEN: Severity.WARNING,
+    Code.FILE_NOT_CHECKED: Severity.WARNING,
 }
 
 

@@ -39,6 +39,8 @@ class PythonVersion:
         if match is None:
             return None
         level = _LEVELS.get(match.group("level") or ".final.", "final")
+        if len(match.group(0)) > 64:
+            return None  # no real version is this long; 5,000 digits can't even be an int
         return cls(
             int(match.group("major")),
             int(match.group("minor")),

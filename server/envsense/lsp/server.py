@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -14,6 +16,7 @@ from pygls.uris import to_fs_path
 
 from envsense import __version__
 from envsense.lsp.options import InitOptions
+from envsense.lsp.protocol import EnvsenseProtocol
 
 if TYPE_CHECKING:
     from envsense.core.session import Session
@@ -42,6 +45,8 @@ class EnvsenseServer(LanguageServer):
             # Discovery, inventory reads and installs run in threads; keep room for the
             # stdin reader, which shares this pool (see pygls' deadlock rule).
             max_workers=8,
+            # Answers every request and enforces initialize/shutdown (lsp/protocol.py).
+            protocol_cls=EnvsenseProtocol,
         )
         self.options = InitOptions()
         self._session: Session | None = None
@@ -78,6 +83,26 @@ class EnvsenseServer(LanguageServer):
 
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio with envsense's reader (bounded, resynchronising framing)
+        instead of pygls' `run_async`, which trusts every Content-Length it is sent."""
+        from pygls.io_ import StdoutWriter
+
+        from envsense.lsp.protocol import MessageReader, serve_messages
+
+        assert isinstance(self.protocol, EnvsenseProtocol)
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        reader = MessageReader(stdin or sys.stdin.buffer)
+        try:
+            asyncio.run(serve_messages(self, self.protocol, reader, self._stop_event))
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; stopping")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()  # type: ignore[no-untyped-call]
 
 
 def uri_to_path(uri: str) -> Path | None:

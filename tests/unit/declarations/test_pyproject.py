@@ -42,7 +42,6 @@ def test_project_tables(tmp_path: Path) -> None:
         ("cupy", "optional:gpu", False),
         ("ruff", "group:lint", True),
         ("mypy", "group:dev", True),
-        ("ruff", "group:dev", True),
     ]
     # Duplicates get their own spans, in order.
     first, second = declarations.by_canonical()["requests"]

@@ -7,6 +7,7 @@ Malformed manifests give one ManifestProblem each; nothing here raises on bad in
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +29,8 @@ from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.declarations.script_metadata import read_script_metadata
 from envsense.core.declarations.setup_cfg import parse_setup_cfg
 from envsense.core.declarations.setup_py import parse_setup_py
+from envsense.core.findings import Span
+from envsense.core.safe_read import decode_manifest, manifest_limit, read_bytes, too_large
 
 __all__ = [
     "Declarations",
@@ -42,6 +45,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+_TOP = Span(0, 0, 0, 0)
 
 
 def is_manifest(path: Path) -> bool:
@@ -64,6 +68,36 @@ def parse_manifest(path: Path, text: str) -> Declarations:
 
     A .py file gives its PEP 723 block (empty Declarations when it has none).
     """
+    if path.suffix != ".py" and len(text) > manifest_limit(path):
+        # An unsaved editor buffer gets the same cap as the file on disk.
+        reason = too_large(manifest_limit(path))
+        problem = ManifestProblem(path, f"{path.name}: can't be read: {reason}", _TOP)
+        return Declarations(problems=(problem,), manifests=(path,))
+    try:
+        if path.name in _PURE:
+            return _parse_text_manifest(path, text)
+        return _parse_manifest(path, text)
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
+        # The parsers turn every problem they know into a ManifestProblem; this is the net
+        # for one they don't, so a hostile manifest is a finding, never a crash.
+        logger.warning("parsing %s failed: %s: %s", path, type(error).__name__, error)
+        reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        problem = ManifestProblem(path, f"{path.name}: could not be parsed ({reason})", _TOP)
+        return Declarations(problems=(problem,), manifests=(path,))
+
+
+# Manifests whose declarations depend on their text alone (requirements files read their
+# includes from disk). A check parses the same text for the project's declarations and
+# for the file's own findings: the second parse of a big file is free.
+_PURE = frozenset({"pyproject.toml", "setup.cfg", "Pipfile"})
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_text_manifest(path: Path, text: str) -> Declarations:
+    return _parse_manifest(path, text)
+
+
+def _parse_manifest(path: Path, text: str) -> Declarations:
     name = path.name
     if name == "pyproject.toml":
         return parse_pyproject(path, text)
@@ -107,25 +141,14 @@ def read_declarations(project_root: Path) -> Declarations:
         project_root / "Pipfile",
     ]
     for path in [*candidates, *_requirements_files(project_root)]:
-        if not path.is_file():
+        if not path.exists() or path.is_dir():
             continue
         try:
-            data = path.read_bytes()
+            text = decode_manifest(read_bytes(path, manifest_limit(path)), path)
         except OSError as error:
             logger.info("can't read %s: %s", path, error)
             parts.append(Declarations(problems=(read_problem(path, error),), manifests=(path,)))
             continue
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            if path.suffix == ".txt":
-                text = data.decode("latin-1")
-            else:
-                problem = read_problem(
-                    path, ValueError(f"not UTF-8 ({error.reason} at byte {error.start})")
-                )
-                parts.append(Declarations(problems=(problem,), manifests=(path,)))
-                continue
         parts.append(parse_manifest(path, text))
     merged = merge(parts)
     if merged.project_name is None:

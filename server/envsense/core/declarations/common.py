@@ -16,6 +16,12 @@ from envsense.core.declarations.records import (
 )
 from envsense.core.findings import Span
 
+# Requirements (and problems) read from one manifest, includes counted in: real projects
+# declare hundreds; 5 MB of one-letter lines would otherwise be millions of records.
+MAX_ENTRIES = 5_000
+# Python refuses to turn more than 4,300 digits into an int, and packaging compares versions
+# as ints: a longer number would fail every later comparison. No real version has 100.
+_HUGE_NUMBER = re.compile(r"\d{101}")
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 # Extra / group / file names that mean "only for developing the project".
 DEV_NAMES = frozenset(
@@ -47,13 +53,21 @@ def declare(
     editable: bool = False,
 ) -> DeclaredRequirement | ManifestProblem:
     """A requirement from its PEP 508 text, or a problem pointing at it."""
+    if has_huge_number(text):
+        return ManifestProblem(
+            manifest,
+            f"{manifest.name}: invalid requirement at line {span.line + 1}: "
+            "a number longer than 100 digits",
+            span,
+        )
     try:
         requirement = Requirement(text)
     except InvalidRequirement as error:
         reason = str(error).splitlines()[0] if str(error) else "not a valid requirement"
         return ManifestProblem(
             manifest,
-            f"{manifest.name}: invalid requirement {text!r} at line {span.line + 1}: {reason}",
+            f"{manifest.name}: invalid requirement {shorten(text)!r} at line {span.line + 1}: "
+            f"{shorten(reason)}",
             span,
         )
     return DeclaredRequirement(
@@ -69,6 +83,25 @@ def declare(
         editable=editable,
         url=requirement.url,
     )
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """Text for a message: a 1 MB requirement line would otherwise be quoted whole."""
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def too_many(manifest: Path, span: Span) -> ManifestProblem:
+    """The one problem of a manifest past MAX_ENTRIES requirements."""
+    return ManifestProblem(
+        manifest,
+        f"{manifest.name}: more than {MAX_ENTRIES} requirements; the rest are not read",
+        span,
+    )
+
+
+def has_huge_number(text: str) -> bool:
+    """Whether `text` holds a run of more than 100 digits (no version number can be used)."""
+    return _HUGE_NUMBER.search(text) is not None
 
 
 def toml_problem(manifest: Path, error: Exception) -> ManifestProblem:
@@ -134,8 +167,12 @@ def parse_requires_python(
     `what` names the key in the manifest's own terms (`python_requires`, ...).
     """
     try:
+        if has_huge_number(specifier):
+            raise InvalidSpecifier(specifier)
         return RequiresPython(SpecifierSet(specifier), raw, manifest, span)
     except InvalidSpecifier:
         return ManifestProblem(
-            manifest, f"{manifest.name}: {what} {raw!r} is not a valid version specifier", span
+            manifest,
+            f"{manifest.name}: {what} {shorten(raw)!r} is not a valid version specifier",
+            span,
         )

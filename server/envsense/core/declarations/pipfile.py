@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from envsense.core.declarations.common import (
+    MAX_ENTRIES,
     declare,
     parse_requires_python,
     toml_problem,
+    too_many,
     unnamed,
 )
 from envsense.core.declarations.records import (
@@ -74,6 +76,9 @@ def parse_pipfile(path: Path, text: str) -> Declarations:
         if not isinstance(table, dict):
             continue
         for name, spec in table.items():
+            if len(requirements) + len(problems) >= MAX_ENTRIES:
+                problems.append(too_many(path, locator.key_span((section,)) or _NOWHERE))
+                break
             span = locator.key_span((section, name)) or _NOWHERE
             requirement_text, editable, url = _text(name, spec)
             if requirement_text is None:

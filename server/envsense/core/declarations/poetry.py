@@ -37,7 +37,7 @@ def poetry_constraint(text: str) -> str | None:
 def _release(version: str) -> list[int] | None:
     try:
         parsed = Version(version)
-    except InvalidVersion:
+    except (InvalidVersion, ValueError):  # ValueError: a number past Python's int digits limit
         return None
     written = len(version.split("+")[0].split("."))
     release = list(parsed.release)

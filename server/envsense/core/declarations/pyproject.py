@@ -9,7 +9,16 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import poetry
-from envsense.core.declarations.common import declare, is_dev_name, toml_problem, unnamed
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    has_huge_number,
+    is_dev_name,
+    shorten,
+    toml_problem,
+    too_many,
+    unnamed,
+)
 from envsense.core.declarations.dynamic import dynamic_files, read_dynamic
 from envsense.core.declarations.records import (
     Declarations,
@@ -34,6 +43,8 @@ class _Reader:
         self.requirements: list[DeclaredRequirement] = []
         self.problems: list[ManifestProblem] = []
         self.requires_python: RequiresPython | None = None
+        self.capped = False
+        self.cut_at: KeyPath | None = None
 
     def span(self, path: KeyPath) -> Span:
         while path:
@@ -48,7 +59,18 @@ class _Reader:
             ManifestProblem(self.path, f"{self.path.name}: {message}", self.span(path))
         )
 
+    def full(self, path: KeyPath) -> bool:
+        """Past MAX_ENTRIES: says so once (at `path`); the caller reads no more."""
+        if not self.capped and len(self.requirements) + len(self.problems) < MAX_ENTRIES:
+            return False
+        if not self.capped:
+            self.capped = True
+            self.problems.append(too_many(self.path, self.span(path)))
+        return True
+
     def add(self, item: DeclaredRequirement | ManifestProblem) -> None:
+        if self.full(()):
+            return
         if isinstance(item, DeclaredRequirement):
             self.requirements.append(item)
         else:
@@ -61,14 +83,21 @@ class _Reader:
             return []
         found: list[tuple[str, Span]] = []
         for item in value:
+            if self.full(path):
+                break
+            if len(found) + len(self.requirements) + len(self.problems) >= MAX_ENTRIES:
+                self.cut_at = path  # said once the strings found are declared
+                break
             if isinstance(item, str):
                 found.append((item, self.locator.take_string(path, item) or self.span(path)))
             elif not (isinstance(item, dict) and path[0] == "dependency-groups"):
-                self.problem(path, f"{'.'.join(path)}: {item!r} is not a string")
+                self.problem(path, f"{'.'.join(path)}: {shorten(repr(item))} is not a string")
         return found
 
     def declare_all(self, items: list[tuple[str, Span]], group: str, is_dev: bool) -> None:
         for text, span in items:
+            if self.full(()):
+                return
             editable = text.startswith("-e ")
             if editable:
                 # PDM writes local editables as "-e file:///${PROJECT_ROOT}/sub#egg=sub".
@@ -78,6 +107,9 @@ class _Reader:
                     continue
                 text = f"{name} @ {url}"
             self.add(declare(text, self.path, span, group, is_dev, editable=editable))
+        if self.cut_at is not None and not self.capped:
+            self.capped = True
+            self.problems.append(too_many(self.path, self.span(self.cut_at)))
 
     def set_requires_python(self, raw: Any, path: KeyPath, *, poetry_style: bool = False) -> None:
         if self.requires_python is not None:
@@ -87,9 +119,13 @@ class _Reader:
             return
         text = poetry.poetry_constraint(raw) if poetry_style else raw
         try:
+            if has_huge_number(raw):
+                raise InvalidSpecifier(raw)
             specifier = SpecifierSet(text or "")
         except InvalidSpecifier:
-            self.problem(path, f"{'.'.join(path)}: {raw!r} is not a valid version specifier")
+            self.problem(
+                path, f"{'.'.join(path)}: {shorten(raw)!r} is not a valid version specifier"
+            )
             return
         span = self.locator.take_string(path, raw) or self.span(path)
         self.requires_python = RequiresPython(specifier, raw, self.path, span)
@@ -178,14 +214,16 @@ def _dependency_groups(reader: _Reader, groups: Any) -> None:
     if not isinstance(groups, dict):
         reader.problem(("dependency-groups",), "[dependency-groups] must be a table")
         return
-    # Spans are taken once per group, in file order, then reused by the groups including it.
-    own: dict[str, list[tuple[str, Span]]] = {}
+    # Each requirement is declared once, at its own line, in the group that writes it: a
+    # group that includes another adds no declarations of its own (expanding includes
+    # re-declared them at every includer, exponentially for a diamond, and gave one finding
+    # per includer for the same line).
     includes: dict[str, list[str]] = {}
     names: dict[str, str] = {}
     for group, values in groups.items():
         key = ("dependency-groups", group)
         names[canonicalize_name(group)] = group
-        own[group] = reader.strings(values, key)
+        reader.declare_all(reader.strings(values, key), f"group:{group}", True)
         includes[group] = []
         for item in values if isinstance(values, list) else []:
             if isinstance(item, dict):
@@ -193,27 +231,55 @@ def _dependency_groups(reader: _Reader, groups: Any) -> None:
                 if isinstance(target, str) and len(item) == 1:
                     includes[group].append(target)
                 else:
+                    shown = repr(item) if len(repr(item)) <= 80 else repr(item)[:77] + "..."
                     reader.problem(
                         key,
-                        f'dependency-groups.{group}: {item!r} is not a requirement or {{include-group = "..."}}',
+                        f'dependency-groups.{group}: {shown} is not a requirement or {{include-group = "..."}}',
                     )
-
-    def expand(group: str, stack: tuple[str, ...]) -> list[tuple[str, Span]]:
-        items = list(own.get(group, []))
-        for target in includes.get(group, []):
+    edges: dict[str, list[str]] = {}
+    for group, targets in includes.items():
+        edges[group] = []
+        for target in targets:
             real = names.get(canonicalize_name(target))
-            key = ("dependency-groups", group)
             if real is None:
-                reader.problem(key, f"dependency-groups.{group} includes unknown group {target!r}")
-            elif real in stack:
-                cycle = " -> ".join([*stack, real])
-                reader.problem(key, f"dependency-groups: include cycle {cycle}")
+                reader.problem(
+                    ("dependency-groups", group),
+                    f"dependency-groups.{group} includes unknown group {target!r}",
+                )
             else:
-                items.extend(expand(real, (*stack, real)))
-        return items
+                edges[group].append(real)
+    for cycle in _cycles(edges):
+        steps = cycle if len(cycle) <= 12 else [*cycle[:5], "...", *cycle[-5:]]
+        reader.problem(
+            ("dependency-groups", cycle[0]),
+            f"dependency-groups: include cycle {' -> '.join(steps)}",
+        )
 
-    for group in groups:
-        reader.declare_all(expand(group, (group,)), f"group:{group}", True)
+
+def _cycles(edges: dict[str, list[str]]) -> list[list[str]]:
+    """One path per back edge of a depth-first walk (each cycle reported once), found
+    without recursion so a chain of thousands of groups can't overflow the stack."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    found: list[list[str]] = []
+    for root in edges:
+        if root in state:
+            continue
+        path = [root]
+        state[root] = 1
+        stack = [iter(edges.get(root, ()))]
+        while stack:
+            target = next(stack[-1], None)
+            if target is None:
+                stack.pop()
+                state[path.pop()] = 2
+                continue
+            if state.get(target) == 1:
+                found.append([*path[path.index(target) :], target])
+            elif target not in state:
+                state[target] = 1
+                path.append(target)
+                stack.append(iter(edges.get(target, ())))
+    return found
 
 
 def _poetry(reader: _Reader, table: dict[str, Any], *, skip_main: bool) -> bool:
@@ -263,6 +329,8 @@ def _poetry_table(
     extras_of: dict[str, list[str]],
 ) -> None:
     for name, spec in deps.items():
+        if reader.full(path):
+            return
         if name.lower() == "python":
             continue
         span = reader.span((*path, name))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +15,14 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from envsense.core.declarations.common import declare, is_dev_name, read_problem, unnamed
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    is_dev_name,
+    read_problem,
+    too_many,
+    unnamed,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -23,10 +30,11 @@ from envsense.core.declarations.records import (
     ManifestSource,
 )
 from envsense.core.findings import Span
+from envsense.core.safe_read import REQUIREMENTS_LIMIT, read_bytes
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-# Where a requirement's own options (`--hash=...`) begin.
-_LINE_OPTION = re.compile(r"\s+--?[A-Za-z]")
+# Where a requirement's own options (`--hash=...`) begin. The look-behind makes a long run
+# of blanks one match attempt, not one per blank (which was quadratic).
+_LINE_OPTION = re.compile(r"(?<!\s)\s+--?[A-Za-z]")
 _INDEX_OPTIONS = {
     "-i": "--index-url",
     "--index-url": "--index-url",
@@ -41,6 +49,33 @@ _EDITABLE = ("-e", "--editable")
 _MAIN_NAMES = frozenset({"", "base", "main", "prod", "production", "runtime", "common", "install"})
 
 ReadText = Callable[[Path], str]
+
+# pip has no limits; these keep a hostile tree bounded (docs/security.md, "Limits").
+MAX_INCLUDE_DEPTH = 32
+MAX_INCLUDED_FILES = 256
+MAX_LINES = 50_000  # logical lines per file: comments and blanks cost time too
+
+
+@dataclass
+class _Expansion:
+    """One top-level file's include expansion: what was read, so a file included along
+    several paths (a diamond) is expanded once, and how much, so nothing grows unbounded."""
+
+    reader: ReadText
+    expanded: set[tuple[Path, bool, tuple[str, ...]]]
+    files: int = 0
+    entries: int = 0
+    capped: bool = False
+
+
+def _strip_comment(text: str) -> str:
+    """The line without its comment: a `#` at the start or after a blank starts one."""
+    index = text.find("#")
+    while index >= 0:
+        if index == 0 or text[index - 1].isspace():
+            return text[:index].rstrip()
+        index = text.find("#", index + 1)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +109,7 @@ def requirements_group(path: Path) -> tuple[str, bool]:
     return f"requirements:{name}", is_dev_name(name)
 
 
-def _logical_lines(text: str) -> list[_Line]:
-    lines: list[_Line] = []
+def _logical_lines(text: str) -> Iterator[_Line]:
     pending = ""
     parts: list[tuple[int, int, int]] = []
     for number, physical in enumerate(text.split("\n")):
@@ -87,14 +121,13 @@ def _logical_lines(text: str) -> list[_Line]:
         else:
             parts.append((number, 0, len(pending)))
             chunk = physical
-        if chunk.endswith("\\") and not _COMMENT.search(chunk):
+        if chunk.endswith("\\") and _strip_comment(chunk) == chunk:
             pending += chunk[:-1]
             continue
-        lines.append(_Line(pending + chunk, tuple(parts)))
+        yield _Line(pending + chunk, tuple(parts))
         pending, parts = "", []
     if parts:
-        lines.append(_Line(pending, tuple(parts)))
-    return lines
+        yield _Line(pending, tuple(parts))
 
 
 def parse_requirements(
@@ -106,17 +139,25 @@ def parse_requirements(
     inherited_options: tuple[str, ...] = (),
     stack: tuple[Path, ...] = (),
     read_text: ReadText | None = None,
+    expansion: _Expansion | None = None,
 ) -> Declarations:
-    """Declarations of one requirements file; `-r`/`-c` files are read from disk."""
+    """Declarations of one requirements file; `-r`/`-c` files are read from disk.
+
+    Each included file is expanded once per top-level file (its requirements are declared
+    once, at their own lines), at most MAX_INCLUDE_DEPTH deep and MAX_INCLUDED_FILES in all;
+    a file gives at most MAX_ENTRIES requirements and problems (includes counted in).
+    """
     if group is None or is_dev is None:
         group, is_dev = requirements_group(path)
-    reader = read_text or _read
+    if expansion is None:
+        expansion = _Expansion(read_text or _read, set())
     stack = (*stack, _key(path))
-    lines = _logical_lines(text)
     # pip applies index options wherever in the file they are written.
     file_options = list(inherited_options)
-    for line in lines:
-        body = _COMMENT.sub("", line.text).strip()
+    for read, line in enumerate(_logical_lines(text)):
+        if read >= MAX_LINES:
+            break  # lines past the cap are not read (below) and set nothing
+        body = _strip_comment(line.text).strip()
         tokens = body.split()
         if not tokens:
             continue
@@ -133,11 +174,26 @@ def parse_requirements(
     constraints: list[DeclaredRequirement] = []
     problems: list[ManifestProblem] = []
     manifests: list[Path] = [path]
-    for line in lines:
-        body = _COMMENT.sub("", line.text).rstrip()
+    for read, line in enumerate(_logical_lines(text)):
+        if read >= MAX_LINES:
+            problems.append(
+                ManifestProblem(
+                    path,
+                    f"{path.name}: more than {MAX_LINES} lines; the rest are not read",
+                    line.span(0, 0),
+                )
+            )
+            break
+        body = _strip_comment(line.text).rstrip()
         stripped = body.strip()
         if not stripped:
             continue
+        if expansion.entries >= MAX_ENTRIES:
+            if not expansion.capped:
+                expansion.capped = True
+                problems.append(too_many(path, line.span(0, len(body))))
+            break
+        expansion.entries += 1
         start = len(body) - len(body.lstrip())
         tokens = stripped.split()
         flag = tokens[0].partition("=")[0]
@@ -161,7 +217,7 @@ def parse_requirements(
                 is_dev,
                 options,
                 stack,
-                reader,
+                expansion,
             )
             if isinstance(included, ManifestProblem):
                 problems.append(included)
@@ -175,8 +231,13 @@ def parse_requirements(
             continue
         editable = flag in _EDITABLE
         if editable:
-            value = tokens[0].partition("=")[2] if "=" in tokens[0] else " ".join(tokens[1:])
-            offset = body.index(value, start + len(tokens[0])) if value else len(body)
+            after_flag = start + len(tokens[0])
+            if "=" in tokens[0]:
+                value = tokens[0].partition("=")[2]
+                offset = after_flag - len(value)
+            else:
+                value = body[after_flag:].strip()
+                offset = len(body) - len(body[after_flag:].lstrip()) if value else len(body)
         else:
             value, offset = stripped, start
         cut = _LINE_OPTION.search(value)
@@ -257,7 +318,7 @@ def _include(
     is_dev: bool,
     options: tuple[str, ...],
     stack: tuple[Path, ...],
-    reader: ReadText,
+    expansion: _Expansion,
 ) -> Declarations | ManifestProblem:
     option = "-c" if constraint else "-r"
     if not target:
@@ -266,13 +327,37 @@ def _include(
         return ManifestProblem(
             path, f"{path.name}: {option} {target}: remote files are not read", span
         )
+    if "\x00" in target:
+        return ManifestProblem(
+            path, f"{path.name}: {option} {target!r}: the file name contains a NUL byte", span
+        )
     included = (path.parent / target).absolute()
-    if _key(included) in stack:
+    key = _key(included)
+    if key in stack:
         return ManifestProblem(
             path, f"{path.name}: {option} {target} includes itself (cycle)", span
         )
+    memo = (key, constraint, options)
+    if memo in expansion.expanded:
+        return Declarations()  # already expanded along another path: declared once
+    if len(stack) >= MAX_INCLUDE_DEPTH:
+        return ManifestProblem(
+            path,
+            f"{path.name}: {option} {target} not read: includes nest deeper than "
+            f"{MAX_INCLUDE_DEPTH} files",
+            span,
+        )
+    if expansion.files >= MAX_INCLUDED_FILES:
+        return ManifestProblem(
+            path,
+            f"{path.name}: {option} {target} not read: more than {MAX_INCLUDED_FILES} "
+            "included files",
+            span,
+        )
+    expansion.expanded.add(memo)
+    expansion.files += 1
     try:
-        text = reader(included)
+        text = expansion.reader(included)
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         return ManifestProblem(path, f"{path.name}: can't read {option} {target}: {reason}", span)
@@ -283,7 +368,7 @@ def _include(
         is_dev=is_dev,
         inherited_options=options,
         stack=stack,
-        read_text=reader,
+        expansion=expansion,
     )
     if constraint:
         # Constraints pin versions for whatever gets installed; they declare nothing.
@@ -298,16 +383,16 @@ def _include(
 def _key(path: Path) -> Path:
     try:
         return path.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         return path.absolute()
 
 
 def _read(path: Path) -> str:
-    data = path.read_bytes()
+    # Regular files only, capped; pip falls back to the locale, latin-1 at least never fails.
+    data = read_bytes(path, REQUIREMENTS_LIMIT)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # pip falls back to the locale; latin-1 at least never fails.
         return data.decode("latin-1")
 
 

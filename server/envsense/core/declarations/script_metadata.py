@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from envsense.core.declarations.common import declare, parse_requires_python
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    parse_requires_python,
+    too_many,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -15,10 +20,14 @@ from envsense.core.declarations.records import (
 )
 from envsense.core.declarations.toml_spans import TomlLocator
 from envsense.core.findings import Span
+from envsense.core.safe_read import MANIFEST_LIMIT, too_large
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
-# The reference regex of PEP 723.
-_BLOCK = re.compile(r"(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$")
+# PEP 723's reference regex, `(?m)^# /// (?P<type>[a-zA-Z0-9-]+)$\s(?P<content>(^#(| .*)$\s)+)^# ///$`,
+# backtracks over every following comment line for every opener: 8,000 lines took 13 s.
+# _blocks finds the same blocks line by line, in linear time.
+_OPENER = re.compile(r"# /// ([a-zA-Z0-9-]+)")
+_CLOSER = "# ///"
 _POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
@@ -28,17 +37,20 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
         return None
     if "\r" in source:
         source = source.replace("\r\n", "\n")
-    blocks = [m for m in _BLOCK.finditer(source if source.endswith("\n") else source + "\n")]
-    scripts = [m for m in blocks if m.group("type") == "script"]
+    scripts = [b for b in _blocks(source.split("\n")) if b[0] == "script"]
     if not scripts:
         return None
-    first_line = source.count("\n", 0, scripts[0].start())
+    first_line = scripts[0][1]
     if len(scripts) > 1:
         span = Span.whole_line(first_line, len("# /// script"))
         problem = ManifestProblem(path, f"{path.name}: more than one '# /// script' block", span)
         return Declarations(problems=(problem,), manifests=(path,))
-    match = scripts[0]
-    content_lines = match.group("content").splitlines()
+    content_lines = scripts[0][2]
+    if sum(len(line) + 1 for line in content_lines) > MANIFEST_LIMIT:
+        span = Span.whole_line(first_line, len("# /// script"))
+        reason = too_large(MANIFEST_LIMIT)
+        problem = ManifestProblem(path, f"{path.name}: the script block is {reason}", span)
+        return Declarations(problems=(problem,), manifests=(path,))
     # Every line is "#" or "# text": the TOML starts at column 2.
     toml = "\n".join(line[2:] if line.startswith("# ") else line[1:] for line in content_lines)
     content_line = first_line + 1
@@ -67,6 +79,9 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
         )
         dependencies = []
     for entry in dependencies:
+        if len(requirements) + len(problems) >= MAX_ENTRIES:
+            problems.append(too_many(path, block_span))
+            break
         if not isinstance(entry, str):
             problems.append(
                 ManifestProblem(
@@ -96,3 +111,30 @@ def read_script_metadata(source: str, path: Path) -> Declarations | None:
         manifests=(path,),
         sources=(ManifestSource(path, "script", True),),
     )
+
+
+def _blocks(lines: list[str]) -> list[tuple[str, int, list[str]]]:
+    """(type, opener line, content lines) of each `# /// type` block, as the reference regex
+    finds them: the block runs to the LAST `# ///` of the comment lines that follow it."""
+    count = len(lines)
+    # last_closer[j]: the last `# ///` line in the run of comment lines starting at j.
+    last_closer: list[int | None] = [None] * (count + 1)
+    for j in range(count - 1, -1, -1):
+        line = lines[j]
+        if line == "#" or line.startswith("# "):
+            last_closer[j] = (
+                last_closer[j + 1]
+                if last_closer[j + 1] is not None
+                else (j if line == _CLOSER else None)
+            )
+    found: list[tuple[str, int, list[str]]] = []
+    i = 0
+    while i < count - 1:
+        opener = _OPENER.fullmatch(lines[i])
+        closer = last_closer[i + 1] if opener else None
+        if opener is None or closer is None or closer < i + 2:
+            i += 1
+            continue
+        found.append((opener.group(1), i, lines[i + 1 : closer]))
+        i = closer + 1
+    return found

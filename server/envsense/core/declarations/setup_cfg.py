@@ -8,7 +8,13 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from envsense.core.declarations.common import declare, is_dev_name, parse_requires_python
+from envsense.core.declarations.common import (
+    MAX_ENTRIES,
+    declare,
+    is_dev_name,
+    parse_requires_python,
+    too_many,
+)
 from envsense.core.declarations.records import (
     Declarations,
     DeclaredRequirement,
@@ -28,10 +34,18 @@ class _Locator:
     def __init__(self, text: str) -> None:
         self.lines = text.split("\n")
         self.sections: dict[str, int] = {}
+        # (section, normalised key) -> its line, found in one pass (a lookup per key that
+        # scanned the file made thousands of extras quadratic).
+        self._keys: dict[tuple[str, str], int] = {}
+        section = ""
         for number, line in enumerate(self.lines):
             stripped = line.strip()
             if stripped.startswith("[") and stripped.endswith("]"):
-                self.sections.setdefault(stripped[1:-1].strip(), number)
+                section = stripped[1:-1].strip()
+                self.sections.setdefault(section, number)
+            elif "=" in line and not line[:1].isspace():
+                name = line.partition("=")[0].strip().lower().replace("-", "_")
+                self._keys.setdefault((section, name), number)
 
     def find(self, section: str, key: str, value: str, after: int) -> Span:
         start = max(self.sections.get(section, 0), after)
@@ -44,11 +58,21 @@ class _Locator:
 
     def key_line(self, section: str, key: str) -> int:
         start = self.sections.get(section, 0)
-        for number in range(start, len(self.lines)):
-            name = self.lines[number].partition("=")[0].strip()
-            if name.lower().replace("-", "_") == key:
-                return number
-        return start
+        return self._keys.get((section, key.lower().replace("-", "_")), start)
+
+
+def _error_position(error: configparser.Error) -> tuple[int, str]:
+    """(1-based line, reason) of a configparser error; ParsingError keeps its lines in
+    `errors`, and its own message names only the file."""
+    errors = getattr(error, "errors", None)  # MissingSectionHeaderError subclasses ParsingError
+    if isinstance(error, configparser.ParsingError) and errors:
+        line, raw = errors[0][0], str(errors[0][1])
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
+        more = f" (and {len(errors) - 1} more lines)" if len(errors) > 1 else ""
+        return int(line), f"not a section, key or continuation: {shown}{more}"
+    line = getattr(error, "lineno", None) or 1
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return int(line), message
 
 
 def parse_setup_cfg(path: Path, text: str) -> Declarations:
@@ -58,8 +82,7 @@ def parse_setup_cfg(path: Path, text: str) -> Declarations:
     try:
         parser.read_string(text, source=str(path))
     except configparser.Error as error:
-        line = getattr(error, "lineno", 1) or 1
-        message = str(error).splitlines()[0]
+        line, message = _error_position(error)
         problem = ManifestProblem(
             path, f"{path.name}: invalid at line {line}: {message}", Span(line - 1, 0, line - 1, 0)
         )
@@ -91,6 +114,9 @@ def parse_setup_cfg(path: Path, text: str) -> Declarations:
     def read_list(section: str, key: str, group: str, is_dev: bool) -> None:
         position = locator.key_line(section, key)
         for entry, written in entries(section, key):
+            if len(requirements) + len(problems) >= MAX_ENTRIES:
+                problems.append(too_many(path, Span.whole_line(position, 0)))
+                return
             # An interpolated requirement points at the `%(name)s` line that brought it.
             span = locator.find(section, key, written or entry, position)
             if written is None or span is not _NOWHERE:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from envsense.core.safe_read import UnreadableFile
+from envsense.core.safe_read import read_text as _read_text
+
 _log = logging.getLogger(__name__)
 
 # A folder with more entries than this is not a folder of environments (a home
@@ -132,15 +135,13 @@ def readlink(path: Path) -> str:
 
 def read_text(path: Path) -> str | None:
     """A small text file's content, or None when missing, unreadable or too big."""
+    # Regular files only: a FIFO pyvenv.cfg must not stop discovery (see safe_read).
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_TEXT + 1)
-    except (OSError, ValueError):
+        return _read_text(path, MAX_TEXT)
+    except UnreadableFile as error:
+        if not isinstance(error.__cause__, FileNotFoundError):
+            _log.info("skipping %s: %s", path, error)
         return None
-    if len(data) > MAX_TEXT:
-        _log.info("skipping %s: larger than %d bytes", path, MAX_TEXT)
-        return None
-    return data.decode("utf-8", errors="replace")
 
 
 def list_names(path: Path) -> list[str]:

@@ -161,6 +161,6 @@ def from_build_details_file(path: Path) -> PythonVersion | None:
         version = f"{info['major']}.{info['minor']}.{info['micro']}"
         if level:
             version += f"{level}{info.get('serial', 0)}"
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
     return PythonVersion.parse(version)

@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from envsense.core.environment.editables import FINDER_PREFIX, read_finder_mapping
+from envsense.core.safe_read import METADATA_LIMIT, RECORD_LIMIT, open_regular, read_text
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class Distribution:
 
 
 _WANTED_HEADERS = frozenset({"name", "version", "requires-dist"})
+_HUGE_NUMBER = re.compile(r"\d{101}")
 
 
 def _read_headers(path: str) -> dict[str, list[str]] | None:
@@ -62,14 +64,17 @@ def _read_headers(path: str) -> dict[str, list[str]] | None:
     hundreds of kB.
     """
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(16384)
-            while b"\n\n" not in data and b"\n\r\n" not in data:
+        with open_regular(path) as handle:
+            data = handle.read(16384) or b""
+            # Headers past METADATA_LIMIT are not read (a link to /dev/zero can't be opened).
+            while b"\n\n" not in data and b"\n\r\n" not in data and len(data) < METADATA_LIMIT:
                 more = handle.read(65536)
                 if not more:
                     break
                 data += more
-    except OSError:
+    except OSError as error:
+        if not isinstance(error.__cause__, FileNotFoundError):
+            log.info("cannot read %s: %s", path, error)
         return None
     cuts = [i for i in (data.find(b"\n\n"), data.find(b"\n\r\n")) if i >= 0]
     head = data[: min(cuts) + 1] if cuts else data
@@ -79,7 +84,13 @@ def _read_headers(path: str) -> dict[str, list[str]] | None:
         if sep and len(key) <= 13:
             key = key.strip().lower()
             if key in _WANTED_HEADERS:
-                headers.setdefault(key, []).append(value.strip())
+                value = value.strip()
+                if _HUGE_NUMBER.search(value):
+                    # Python can't turn it into an int: every later comparison would fail.
+                    log.warning("%s: %s with a number of over 100 digits ignored", path, key)
+                    value = "unknown" if key == "version" else ""
+                if value:
+                    headers.setdefault(key, []).append(value)
     return headers
 
 
@@ -132,7 +143,7 @@ def _modules_in_dir(folder: Path) -> set[str]:
 def _modules_from_pth(site_dir: Path, pth: str) -> set[str]:
     """What an editable's own .pth makes importable: path lines or a setuptools finder."""
     try:
-        text = (site_dir / pth).read_text(encoding="utf-8", errors="replace")
+        text = read_text(site_dir / pth, METADATA_LIMIT)
     except OSError:
         return set()
     names: set[str] = set()
@@ -149,12 +160,13 @@ def _modules_from_pth(site_dir: Path, pth: str) -> set[str]:
     return names
 
 
-def _read_text(path: str | Path) -> str | None:
+def _read_text(path: str | Path, limit: int = METADATA_LIMIT) -> str | None:
     # Binary read + decode: text-mode open costs more, and this runs per distribution.
     try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", errors="replace")
-    except OSError:
+        return read_text(path, limit)
+    except OSError as error:
+        if not isinstance(error.__cause__, FileNotFoundError):
+            log.info("cannot read %s: %s", path, error)
         return None
 
 
@@ -164,7 +176,7 @@ def _is_editable(dist_info: str) -> bool:
         return False
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         log.info("malformed direct_url.json in %s", dist_info)
         return False
     dir_info = data.get("dir_info") if isinstance(data, dict) else None
@@ -241,7 +253,7 @@ def _read_dist_info(dist_info: Path, folder: str, present: set[str]) -> Distribu
     if "top_level.txt" in present:
         modules, stubs = _names_from_top_level(_read_text(f"{folder}{_SEP}top_level.txt") or "")
     if not modules and not stubs and "RECORD" in present:
-        record = _read_text(f"{folder}{_SEP}RECORD")
+        record = _read_text(f"{folder}{_SEP}RECORD", RECORD_LIMIT)
         if record is not None:
             modules, stubs, pths = _names_from_record(record)
     if not modules and pths:

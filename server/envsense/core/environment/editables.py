@@ -13,6 +13,8 @@ import logging
 import os
 from pathlib import Path
 
+from envsense.core.safe_read import SOURCE_LIMIT, read_text
+
 log = logging.getLogger(__name__)
 
 FINDER_PREFIX = "__editable___"
@@ -26,9 +28,9 @@ def is_finder_file(name: str) -> bool:
 def read_finder_mapping(path: Path) -> dict[str, Path]:
     """MAPPING of one finder file as module -> path; empty when absent or not a literal."""
     try:
-        source = path.read_text(encoding="utf-8", errors="replace")
+        source = read_text(path, SOURCE_LIMIT)
         tree = ast.parse(source, filename=str(path))
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         log.warning("cannot read editable finder %s: %s", path, exc)
         return {}
     for node in tree.body:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsense.core.environment import Environment
+from envsense.core.safe_read import METADATA_LIMIT, read_text
 from envsense.core.versions import PythonVersion
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Layout:
 def read_pyvenv_cfg(prefix: Path) -> dict[str, str]:
     """pyvenv.cfg as lower-cased keys; empty when absent or unreadable."""
     try:
-        text = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+        text = read_text(prefix / "pyvenv.cfg", METADATA_LIMIT)
     except OSError:
         return {}
     values: dict[str, str] = {}
@@ -228,7 +229,7 @@ def pth_directories(site_dir: Path) -> list[Path]:
         if name.startswith("."):
             continue  # `site` skips hidden .pth files (3.13+ rule, harmless before)
         try:
-            text = (site_dir / name).read_text(encoding="utf-8", errors="replace")
+            text = read_text(site_dir / name, METADATA_LIMIT)
         except OSError as exc:
             log.debug("cannot read %s: %s", site_dir / name, exc)
             continue

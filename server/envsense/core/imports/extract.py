@@ -6,6 +6,7 @@ Pure: the target interpreter (version, sys.platform) is passed in, never looked 
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from envsense.core.imports.conditions import Target
 from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef, ImportScan
 from envsense.core.imports.scanner import Scanner, SourceLayout, candidate_lines, chunks
 from envsense.core.imports.walker import DynamicNames
+from envsense.core.safe_read import SOURCE_LINE_LIMIT
 from envsense.core.versions import PythonVersion
 
 __all__ = [
@@ -26,8 +28,12 @@ __all__ = [
     "resolve_relative",
 ]
 
+_log = logging.getLogger(__name__)
+
 # Past this size only single statements are parsed (generated files, vendored bundles).
 HUGE_SOURCE_CHARS = 5 * 1024 * 1024
+# Lines holding imports that are scanned per file (docs/security.md, "Limits").
+MAX_IMPORT_LINES = 2_000
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
 _IMPORTLIB_ALIAS = re.compile(r"\bimport[ \t]+importlib[ \t]+as[ \t]+(\w+)")
@@ -43,10 +49,12 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 
 
-def decode_source(data: bytes) -> str:
+def decode_source(data: bytes, *, name: str = "") -> str:
     """Bytes of a .py file to text: BOM, then a PEP 263 coding cookie, then UTF-8, then latin-1.
 
-    Never raises; undecodable bytes become U+FFFD or their latin-1 characters.
+    Never raises; undecodable bytes become U+FFFD or their latin-1 characters. A cookie
+    naming an unknown codec, or one that can't decode the file (`# coding: undefined`), is
+    logged with `name` and the file is read as UTF-8.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
@@ -55,12 +63,33 @@ def decode_source(data: bytes) -> str:
     if cookie is not None:
         try:
             return data.decode(cookie)
-        except (UnicodeDecodeError, LookupError):
-            pass
+        except (UnicodeError, LookupError, ValueError, TypeError) as error:
+            # `undefined` raises UnicodeError; codecs like `rot13` are text-to-text (TypeError).
+            _log.warning(
+                "%s: its coding declaration %r can't decode it (%s); read as UTF-8",
+                name or "a file",
+                cookie,
+                error,
+            )
+    elif _declared_coding(data) is not None:
+        _log.warning(
+            "%s: unknown encoding %r in its coding declaration; read as UTF-8",
+            name or "a file",
+            _declared_coding(data),
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1", errors="replace")
+
+
+def _declared_coding(data: bytes) -> str | None:
+    """The name a coding cookie gives, known to Python or not."""
+    for line in data.split(b"\n", 2)[:2]:
+        match = _COOKIE.match(line)
+        if match is not None:
+            return match.group(1).decode("ascii", errors="replace")
+    return None
 
 
 def _coding_cookie(data: bytes) -> str | None:
@@ -101,6 +130,8 @@ def extract_imports(
         return ImportScan()
     if "\x00" in source:
         return ImportScan(skipped="binary file (contains NUL bytes)")
+    if source.count("\n") > SOURCE_LINE_LIMIT:
+        return ImportScan(skipped=f"more than {SOURCE_LINE_LIMIT} lines")
     if source.startswith("\ufeff"):
         source = source[1:]
     if "\r" in source:
@@ -112,6 +143,12 @@ def extract_imports(
     lines = candidate_lines(layout, dynamic_pattern)
     if not lines:
         return ImportScan()
+    if len(lines) > MAX_IMPORT_LINES:
+        # Real modules have hundreds; 100,000 import lines cost seconds and 200 MB to scan.
+        _log.warning(
+            "%d lines with imports; only the first %d are checked", len(lines), MAX_IMPORT_LINES
+        )
+        lines = lines[:MAX_IMPORT_LINES]
     scanner = Scanner(layout, target, dynamic)
     if len(source) > HUGE_SOURCE_CHARS:
         scanner.scan_fallback(lines)

@@ -7,12 +7,19 @@ blanked, not removed, so line numbers inside a cell stay those the editor shows.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from envsense.core.imports.extract import ImportRef, extract_imports
 from envsense.core.versions import PythonVersion
+
+_log = logging.getLogger(__name__)
+
+# Code read from one notebook (docs/security.md, "Limits").
+MAX_CODE_CELLS = 1_000
+MAX_CODE_CHARS = 256 * 1024
 
 # Line magics, shell escapes, help lines (`obj?`, `??obj`) and `files = !ls`.
 _MAGIC_LINE = re.compile(r"^\s*(?:%|!|\?|[\w.]+\?{1,2}\s*$|[\w., ]+=\s*[!%])")
@@ -55,11 +62,15 @@ def read_notebook(text: str) -> NotebookCells:
     if raw_cells is None and isinstance(data.get("worksheets"), list):
         # nbformat 3 kept cells inside worksheets.
         raw_cells = [
-            c for ws in data["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", [])
+            c
+            for ws in data["worksheets"]
+            if isinstance(ws, dict) and isinstance(ws.get("cells", []), list)
+            for c in ws.get("cells", [])
         ]
     if not isinstance(raw_cells, list):
         return NotebookCells(error="not a notebook: no 'cells' list")
     cells: list[NotebookCell] = []
+    code_size = 0
     for index, cell in enumerate(raw_cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -68,6 +79,15 @@ def read_notebook(text: str) -> NotebookCells:
             source = "".join(part for part in source if isinstance(part, str))
         if not isinstance(source, str):
             continue
+        code_size += len(source)
+        if len(cells) >= MAX_CODE_CELLS or code_size > MAX_CODE_CHARS:
+            # Outputs make notebooks big; code this big is generated: the rest is skipped.
+            _log.warning(
+                "notebook code past %d cells or %d characters is not checked",
+                MAX_CODE_CELLS,
+                MAX_CODE_CHARS,
+            )
+            break
         cells.append(NotebookCell(index, source))
     return NotebookCells(tuple(cells))
 
@@ -98,8 +118,25 @@ def extract_cell_imports(
 def extract_notebook_imports(
     cells: Sequence[str], *, version: PythonVersion | None = None, platform: str | None = None
 ) -> list[tuple[ImportRef, ...]]:
-    """Per cell source (same order as given), its imports with cell-relative spans."""
-    return [extract_cell_imports(cell, version=version, platform=platform) for cell in cells]
+    """Per cell source (same order as given), its imports with cell-relative spans.
+
+    Cells past MAX_CODE_CELLS or MAX_CODE_CHARS of code get none (an editor can send a
+    notebook of any size; the same limits as for a file on disk)."""
+    found: list[tuple[ImportRef, ...]] = []
+    size = 0
+    for cell in cells:
+        size += len(cell)
+        if len(found) >= MAX_CODE_CELLS or size > MAX_CODE_CHARS:
+            break
+        found.append(extract_cell_imports(cell, version=version, platform=platform))
+    if len(found) < len(cells):
+        _log.warning(
+            "notebook code past %d cells or %d characters is not checked",
+            MAX_CODE_CELLS,
+            MAX_CODE_CHARS,
+        )
+        found += [()] * (len(cells) - len(found))
+    return found
 
 
 def notebook_imports(

@@ -13,6 +13,7 @@ import ast
 import bisect
 import itertools
 import re
+import sys
 from collections.abc import Iterator
 
 from envsense.core.imports.conditions import (
@@ -30,19 +31,56 @@ from envsense.core.imports.walker import DynamicNames, ImportCollector
 # Statements, or statements after `if x:` / `;` on the same line, that start with import/from.
 _CANDIDATE = re.compile(r"[ \t]*(?:[^\n#'\"]*?[:;][ \t]*)?(?:import[ \t]|from[ \t.])")
 # Comments and strings in one pass; only triple-quoted strings (group t) can hide a line.
+# The repeats inside a triple-quoted string are possessive where Python has them (3.11+)
+# and take runs of plain characters whole: a backtrack state kept per repeat took 1.1 GB for
+# a 7 MB string.
+_REPEAT = "*+" if sys.version_info >= (3, 11) else "*"
 _STRINGS = re.compile(
     r"""\#[^\n]*
-    | (?P<t>\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)
-      | '''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z))
-    | "(?:[^"\\\n]|\\.)*"?
-    | '(?:[^'\\\n]|\\.)*'?""",
+    | (?P<t>\"\"\"(?:[^"\\]+|\\.|"(?!""))"""
+    + _REPEAT
+    + r"""(?:\"\"\"|\Z)
+      | '''(?:[^'\\]+|\\.|'(?!''))"""
+    + _REPEAT
+    + r"""(?:'''|\Z))
+    | "(?:[^"\\\n]+|\\.)"""
+    + _REPEAT
+    + r""""?
+    | '(?:[^'\\\n]+|\\.)"""
+    + _REPEAT
+    + r"""'?""",
     re.S | re.X,
 )
-_LINE_NOISE = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?""")
+_LINE_NOISE = re.compile(
+    r"""#[^\n]*|"(?:[^"\\\n]+|\\.)""" + _REPEAT + r""""?|'(?:[^'\\\n]+|\\.)""" + _REPEAT + r"""'?"""
+)
 # A line starting in column 0 with something that can begin a statement.
 _TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
 _CLAUSES = frozenset({"else", "elif", "except", "finally"})
 _WORD = re.compile(r"[A-Za-z_]+")
+# CPython's parser builds an import's dotted name by repeated concatenation: 20,000 parts
+# took 450 MB (100,000: 10 GB). No real name has 200.
+_LONG_DOTTED = re.compile(r"(?:\.[ \t]*\w+){200}")
+
+
+# ast.parse needs about 170 bytes per byte of source: text longer than this is not parsed
+# in one piece (the scanner falls back to the import statements alone).
+MAX_PARSE_CHARS = 256 * 1024
+
+
+def parse(text: str) -> ast.Module:
+    """ast.parse that fails with SyntaxError, never RecursionError or MemoryError (deeply
+    nested expressions), and refuses dotted names the parser would need gigabytes for."""
+    if len(text) > MAX_PARSE_CHARS:
+        raise SyntaxError(f"a statement longer than {MAX_PARSE_CHARS} characters")
+    if _LONG_DOTTED.search(text):
+        raise SyntaxError("a dotted name of more than 200 parts")
+    try:
+        return ast.parse(text)
+    except (RecursionError, MemoryError) as error:
+        raise SyntaxError(f"nested too deeply to parse ({type(error).__name__})") from None
+
+
 _MAX_LOGICAL_LINES = 200
 _MAX_FALLBACK_CANDIDATES = 20_000
 
@@ -275,7 +313,7 @@ class Scanner:
 
     def _parse_and_walk(self, start: int, end: int, *, note_error: bool = False) -> bool:
         try:
-            tree = ast.parse(self.layout.text(start, end))
+            tree = parse(self.layout.text(start, end))
         except (SyntaxError, ValueError) as error:
             if note_error and isinstance(error, SyntaxError):
                 self._note_error(error, start)
@@ -306,12 +344,12 @@ class Scanner:
             return
         # `try: import x` / `else: import y`: split the header from the inline body.
         stripped = text.lstrip()
-        for colon in (i for i, c in enumerate(stripped) if c == ":"):
+        for colon in _colons(stripped):
             body = stripped[colon + 1 :]
             if not body.strip():
                 break
             try:
-                body_tree = ast.parse("if 1:\n" + " " * (indent + colon + 1) + body)
+                body_tree = parse("if 1:\n" + " " * (indent + colon + 1) + body)
             except (SyntaxError, ValueError):
                 continue
             inner = self.classify_header(stripped[: colon + 1], line, ctx)
@@ -325,7 +363,7 @@ class Scanner:
     def _parse_indented(text: str, indent: int) -> ast.Module | None:
         source = "if 1:\n" + text if indent else text
         try:
-            return ast.parse(source)
+            return parse(source)
         except (SyntaxError, ValueError):
             return None
 
@@ -395,9 +433,17 @@ class Scanner:
         return False
 
 
+def _colons(text: str) -> Iterator[int]:
+    """Offsets of the colons of `text` (str.find: a character loop was seconds per MB)."""
+    colon = text.find(":")
+    while colon >= 0:
+        yield colon
+        colon = text.find(":", colon + 1)
+
+
 def _parse_header(header: str) -> ast.stmt | None:
     try:
-        tree = ast.parse(header + "\n pass")
+        tree = parse(header + "\n pass")
     except (SyntaxError, ValueError):
         return None
     return tree.body[0] if tree.body else None

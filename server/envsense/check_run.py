@@ -15,11 +15,13 @@ from envsense.core.check_cache import (
     context_fingerprint,
     manifests_fingerprint,
 )
+from envsense.core.checks.lock import DRIFT_CODES
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import Finding, Severity
 from envsense.core.imports.extract import decode_source
 from envsense.core.imports.notebooks import read_notebook_cells
+from envsense.core.locks import find_lock_files, is_lock_file
 from envsense.core.session import Session, SessionSettings
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,8 @@ def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
             ]
         return findings
     text = decode_source(data)
+    if is_lock_file(path):
+        return session.check_lock(path, text)
     if is_manifest(path):
         return session.check_manifest(path, text)
     return session.check_source(path, text)
@@ -91,8 +95,10 @@ def run_check(
     python: Path | None = None,
     output_format: str = "text",
     use_cache: bool = True,
+    locked: bool = False,
 ) -> int:
-    """Check `paths`; exit 1 when an error-severity finding exists, 2 on internal error."""
+    """Check `paths`; exit 1 when an error-severity finding exists (with `locked`, also
+    when the environment drifts from a lock file), 2 on internal error."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
     session = Session(folders, settings=SessionSettings(interpreter=python, trusted=False))
@@ -101,7 +107,12 @@ def run_check(
         findings: list[Finding] = []
         files = 0
         fingerprints: dict[Path, str] = {}
+        checked: set[Path] = set()
         for path in iter_checkable_files(paths):
+            files += 1
+            checked.add(path)
+            findings += check_file(session, path, cache, fingerprints)
+        for path in _lock_files(session, paths, checked):
             files += 1
             findings += check_file(session, path, cache, fingerprints)
         environment = _environment(session, paths)
@@ -121,7 +132,21 @@ def run_check(
         print(format_text(findings, base))
     if output_format == "text":
         print(_summary(findings, files, environment), file=sys.stderr)
+    if locked and any(f.code in DRIFT_CODES for f in findings):
+        return 1
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+def _lock_files(session: Session, paths: Sequence[Path], checked: set[Path]) -> list[Path]:
+    """Lock files of the checked projects that lie under `paths` (walks skip them)."""
+    roots = {session.project_for(path).root for path in checked}
+    found: list[Path] = []
+    for root in sorted(roots):
+        for lock in find_lock_files(root, session.folder_for(root)):
+            inside = any(lock == p or p in lock.parents for p in paths)
+            if is_lock_file(lock) and lock not in checked and inside and lock not in found:
+                found.append(lock)
+    return found
 
 
 def cache_path(folders: Sequence[Path], python: Path | None) -> Path:

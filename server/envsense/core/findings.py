@@ -25,6 +25,11 @@ class Code(str, Enum):
     NO_ENVIRONMENT = "no-environment"
     # A manifest (pyproject.toml, requirements.txt, ...) that can't be read: one per file.
     MALFORMED_MANIFEST = "malformed-manifest"
+    # The environment against the project's lock file (uv.lock, poetry.lock, pylock.toml, ...).
+    LOCK_MISMATCH = "lock-mismatch"
+    LOCK_MISSING = "lock-missing"
+    LOCK_STALE = "lock-stale"
+    LOCK_EXTRA = "lock-extra"
 
     def __str__(self) -> str:
         return self.value
@@ -67,6 +72,10 @@ DEFAULT_SEVERITY: dict[Code, Severity] = {
     Code.PYTHON_VERSION_MISMATCH: Severity.WARNING,
     Code.NO_ENVIRONMENT: Severity.INFORMATION,
     Code.MALFORMED_MANIFEST: Severity.ERROR,
+    Code.LOCK_MISMATCH: Severity.WARNING,
+    Code.LOCK_MISSING: Severity.WARNING,
+    Code.LOCK_STALE: Severity.INFORMATION,
+    Code.LOCK_EXTRA: Severity.HINT,
 }
 
 
@@ -110,6 +119,8 @@ class FixData:
     backport: str | None = None
     # For python-version-mismatch: the requires-python specifier that failed.
     requires_python: str | None = None
+    # For the lock-* codes: the lock file the environment was compared with.
+    lock: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v not in (None, ())}

@@ -282,7 +282,25 @@ class Session:
         context = self.context_for(path)
         findings = manifest_findings(path, parse_manifest(path, text), context)
         findings += environment_findings(path, context, source_text=text)
+        findings = self._with_lock_findings(path, text, context, findings)
         return self._apply_settings(findings)
+
+    def check_lock(self, path: Path, text: str | None = None) -> list[Finding]:
+        """Findings on a lock file (uv.lock, poetry.lock, pylock.toml, ...): the environment
+        against each entry. `text` is the editor's unsaved content (None: read the file)."""
+        from envsense.core.checks.lock import lock_file_findings
+
+        context = self.context_for(path)
+        findings = lock_file_findings(path, context, self.folder_for(path), text)
+        return self._apply_settings(findings)
+
+    def _with_lock_findings(
+        self, path: Path, text: str, context: ProjectContext, findings: list[Finding]
+    ) -> list[Finding]:
+        from envsense.core.checks.lock import manifest_lock_findings, prefer_lock_findings
+
+        extra = manifest_lock_findings(path, text, context, self.folder_for(path))
+        return prefer_lock_findings(findings + extra) if extra else findings
 
     # -- internals ---------------------------------------------------------------------
 

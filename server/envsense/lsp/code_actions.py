@@ -125,6 +125,9 @@ class ActionBuilder:
             Code.NO_ENVIRONMENT: self.no_environment,
             Code.PYTHON_VERSION_MISMATCH: self.python_version_mismatch,
             Code.STDLIB_UNAVAILABLE: self.stdlib_unavailable,
+            Code.LOCK_MISMATCH: self.lock_fix,
+            Code.LOCK_MISSING: self.lock_fix,
+            Code.LOCK_STALE: self.lock_fix,
         }
         actions: list[types.CodeAction] = []
         titles: set[str] = set()
@@ -314,6 +317,12 @@ class ActionBuilder:
                 command=EXPLAIN,
                 arguments={"message": d.message},
             )
+
+    def lock_fix(self, d: types.Diagnostic, fix: FixData) -> Iterator[types.CodeAction]:
+        """Sync the environment with the lock (or update a stale lock) via the project's tool."""
+        from envsense.lsp.lock_actions import lock_quick_fixes
+
+        yield from lock_quick_fixes(self, d, fix)
 
     # -- shared pieces -----------------------------------------------------------------
 

@@ -221,6 +221,7 @@ def is_requirements_file(path: Path) -> bool:
 def register(server: EnvsenseServer) -> None:
     """Wire the envsense.* commands."""
     service = InstallService(server)
+    server.install_service = service
 
     @server.command(INSTALL_PACKAGES)
     async def install_packages(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pygls.workspace import TextDocument
 
 from envsense.core.files import is_manifest
 from envsense.core.findings import Finding
+from envsense.core.locks import is_lock_file
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -153,7 +154,9 @@ class DiagnosticsFeature:
             return []
         session = self.server.session
         try:
-            if is_manifest(path):
+            if is_lock_file(path):
+                findings = session.check_lock(path, document.source)
+            elif is_manifest(path):
                 findings = session.check_manifest(path, document.source)
             elif is_python(document):
                 findings = session.check_source(path, document.source)

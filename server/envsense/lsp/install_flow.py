@@ -183,6 +183,10 @@ class InstallService:
             return Outcome(False, message, cancelled=True, environment=environment)
         return await self._run(plan, environment)
 
+    async def run_plan(self, plan: InstallPlan, environment: Environment) -> Outcome:
+        """Run a plan that is already checked and confirmed (lock syncs build their own)."""
+        return await self._run(plan, environment)
+
     async def _run(self, plan: InstallPlan, environment: Environment) -> Outcome:
         ls = self.server
         progress = InstallProgress(ls, plan.title)

@@ -360,3 +360,7 @@ def prefer_lock_findings(findings: list[Finding]) -> list[Finding]:
         return findings
     replaced = {Code.VERSION_MISMATCH, Code.REQUIREMENT_NOT_INSTALLED}
     return [f for f in findings if not (f.code in replaced and (f.path, f.span) in lock_spans)]
+
+
+def is_lock_code(code: Code) -> bool:
+    return code in DRIFT_CODES or code is Code.LOCK_EXTRA

@@ -65,6 +65,10 @@ def _fingerprint(session: Session, path: Path) -> str:
         context.selection.reason,
         context.inventory.state_key() if context.inventory else "",
         manifests_fingerprint(context.declarations.manifests),
+        # A manifest's lock summary changes with the lock files, not the manifest.
+        manifests_fingerprint(
+            tuple(find_lock_files(context.project.root, session.folder_for(path)))
+        ),
         repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
     )
 

@@ -34,10 +34,10 @@ from envsense.core.locks import read_lock
 from envsense.core.locks.records import LockFile
 from envsense.lsp.commands import _object, _path, _text, environment_for
 from envsense.lsp.install_flow import InstallService, Outcome
+from envsense.lsp.server import EnvsenseServer  # pygls reads the handlers' annotations
 
 if TYPE_CHECKING:
     from envsense.lsp.code_actions import ActionBuilder
-    from envsense.lsp.server import EnvsenseServer
 
 SYNC_LOCK = "envsense.syncLock"
 UPDATE_LOCK = "envsense.updateLock"

@@ -235,3 +235,25 @@ def test_workspace_member_uses_the_workspace_root_lock(tmp_path: Path) -> None:
         member / "pylock.toml",
         member / "requirements.txt",
     ]
+
+
+def test_artifact_lists_are_skipped_without_moving_any_line(real_locks: dict[str, Path]) -> None:
+    """A registry lock's wheel lists (most of its bytes) are not parsed; what is read and
+    where each entry is stay the same."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+    from envsense_bench.locks_suite import inflate
+
+    path = real_locks["uv"]
+    small = parse_lock(path, path.read_text())
+    big_text = inflate(path.read_text())
+    assert len(big_text) > 3 * len(path.read_text())
+    big = parse_lock(path, big_text)
+    assert small is not None and big is not None and big.problem is None
+    assert [(p.name, p.version, p.dependencies) for p in big.packages] == [
+        (p.name, p.version, p.dependencies) for p in small.packages
+    ]
+    lines = big_text.split("\n")
+    for package in big.packages:
+        assert lines[package.span.line] == f'name = "{package.name}"'

@@ -36,7 +36,7 @@ _SOURCE_KINDS: tuple[SourceKind, ...] = (
 
 def parse_uv_lock(path: Path, text: str) -> LockFile:
     """The packages of a uv.lock; a malformed one gives a LockFile with `problem` set."""
-    data = load_toml_lock(path, text)
+    data = load_toml_lock(path, text, drop_sdist=True)
     if not isinstance(data, dict):
         return LockFile(path, "uv", "uv", problem=data)
     try:

@@ -27,6 +27,7 @@ from envsense.core.install.plan import (
 )
 from envsense.core.install.requirement_safety import source_options
 from envsense.core.install.target import InstallTarget
+from envsense.core.locks.project_config import pdm_sources
 from envsense.core.locks.records import LockFile
 
 SyncAction = Literal["sync", "lock"]
@@ -109,6 +110,9 @@ def plan_sync(request: SyncRequest, *, which: Which = shutil.which) -> InstallPl
     if isinstance(plan, Refusal):
         return plan
     sources = lock_sources(lock)
+    if lock.format == "pdm":
+        sources += [f"index {url}" for url in pdm_sources(lock.path.parent)
+                    if not url.startswith("https://")]  # fmt: skip
     if sources:
         shown = sources[:MAX_SOURCES_SHOWN]
         if len(sources) > MAX_SOURCES_SHOWN:
@@ -144,7 +148,11 @@ def _manager_env(lock: LockFile, target: InstallTarget) -> tuple[tuple[str, str]
     assert target.prefix is not None
     if lock.format == "uv":
         return (*_QUIET_ENV, ("UV_PROJECT_ENVIRONMENT", str(target.prefix)))
-    return (*_QUIET_ENV, ("VIRTUAL_ENV", str(target.prefix)))
+    env = (*_QUIET_ENV, ("VIRTUAL_ENV", str(target.prefix)))
+    if lock.format == "pdm":
+        # pdm prefers the interpreter saved in .pdm-python over an active venv.
+        env += (("PDM_PYTHON", str(target.executable)),)
+    return env
 
 
 def _manager_plan(

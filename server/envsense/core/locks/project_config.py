@@ -95,6 +95,16 @@ def _roots(
     return tuple(edges)
 
 
+def pdm_sources(root: Path) -> tuple[str, ...]:
+    """The index URLs of [[tool.pdm.source]]: pdm.lock doesn't record where it installs from."""
+    tool = _pyproject(root / "pyproject.toml").get("tool")
+    pdm = tool.get("pdm") if isinstance(tool, dict) else None
+    sources = pdm.get("source") if isinstance(pdm, dict) else None
+    if not isinstance(sources, list):
+        return ()
+    return tuple(s["url"] for s in sources if isinstance(s, dict) and isinstance(s.get("url"), str))
+
+
 _cache: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
 _lock = threading.Lock()
 

@@ -10,7 +10,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import wait_until, watched_globs
+from tests.e2e.conftest import open_document, wait_until, watched_globs
 from tests.e2e.quickfix_support import (
     NO_SPEC_WARNINGS,
     by_title,
@@ -120,3 +120,37 @@ async def test_untrusted_workspace_gets_no_sync_action(
         await wait_until(lambda: bool(lock_diagnostics(client, uri)), what="uv.lock diagnostics")
         actions = await code_actions(client, uri, lock_diagnostics(client, uri))
         assert actions == []
+
+
+async def test_stale_lock_is_updated_by_its_quick_fix(
+    machine: Path, drifted: tuple[Path, Path]
+) -> None:
+    project, wheels = drifted
+    manifest = project / "pyproject.toml"
+    manifest.write_text(
+        manifest.read_text().replace('["requests>=2.28"]', '["requests>=2.28", "httpx"]')
+    )
+    put_uv_on_path(machine)
+    env = {
+        **offline_env(wheels),
+        "UV_NO_INDEX": "1",
+        "UV_CACHE_DIR": str(machine / ".cache" / "uv"),
+        "UV_PYTHON": str(project / ".venv" / "bin" / "python"),
+    }
+    async with session(machine, project, env=env) as client:
+        uri = open_document(client, manifest, "toml")
+
+        def stale() -> list[types.Diagnostic]:
+            return [d for d in client.diagnostics.get(uri, ()) if d.code == "lock-stale"]
+
+        await wait_until(lambda: bool(stale()), what="lock-stale")
+        (finding,) = stale()
+        assert finding.message == (
+            "uv.lock is out of date with pyproject.toml (httpx is not in it); run uv lock"
+        )
+        assert finding.range.start.line == 4
+        action = by_title(await code_actions(client, uri, [finding]), "Update uv.lock (uv lock)")
+        result = await run_action(client, action)
+        assert result_field(result, "ok"), result_field(result, "message")
+        await wait_until(lambda: not stale(), what="lock-stale gone")
+        assert 'name = "httpx"' in (project / "uv.lock").read_text()

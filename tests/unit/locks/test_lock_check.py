@@ -245,3 +245,40 @@ def test_pinned_requirements_lock_replaces_the_requirement_finding(
         ("lock-mismatch", 3),
     ]
     assert "requirements.txt locks 3.7" in findings[0].message
+
+
+def test_uv_workspace_member_is_compared_with_the_root_lock(tmp_path: Path, wheels: Path) -> None:
+    root = tmp_path / "ws"
+    member = root / "packages" / "member"
+    member.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "ws-root"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["idna"]\n\n[tool.uv.workspace]\nmembers = ["packages/*"]\n'
+    )
+    (member / "pyproject.toml").write_text(
+        '[project]\nname = "member"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["requests>=2.28"]\n'
+    )
+    other = root / "tools" / "other"
+    other.mkdir(parents=True)
+    (other / "pyproject.toml").write_text(
+        '[project]\nname = "other"\nversion = "1"\ndependencies = ["rich"]\n'
+    )
+    uv_lock(root, wheels, tmp_path / "home")
+    python = make_env(member, wheels, "requests==2.31.0", "idna==3.7")
+    session = Session([root], settings=SessionSettings(interpreter=python, trusted=False))
+    manifest = member / "pyproject.toml"
+    findings = lock_findings(session.check_manifest(manifest, manifest.read_text()))
+    assert [(f.code, f.message) for f in findings] == [
+        (Code.LOCK_MISMATCH, "1 package differs from uv.lock: requests 2.31.0 (locked 2.32.3)")
+    ]
+    # A project below the workspace root that is not a member has nothing to do with its lock.
+    other_manifest = other / "pyproject.toml"
+    other_python = make_env(other, wheels)
+    other_session = Session(
+        [root], settings=SessionSettings(interpreter=other_python, trusted=False)
+    )
+    assert (
+        lock_findings(other_session.check_manifest(other_manifest, other_manifest.read_text()))
+        == []
+    )

@@ -115,7 +115,8 @@ def _staleness(
 ) -> tuple[Staleness, ...]:
     if lock.format in ("pylock", "requirements"):
         return ()  # what they were compiled from is not recorded in a form to compare
-    manifest = lock.path.parent / ("Pipfile" if lock.format == "pipfile" else "pyproject.toml")
+    folder = config.root or lock.path.parent
+    manifest = folder / ("Pipfile" if lock.format == "pipfile" else "pyproject.toml")
     environment = inventory.marker_environment()
     declared = [
         r
@@ -177,9 +178,23 @@ def project_locks(
             lock = parse_lock(path, overlay[1])
         else:
             lock = read_lock(path)
-        if lock is not None:
-            locks.append(lock)
+        if lock is None:
+            continue
+        if lock.path.parent != context.project.root and not _governs(lock, context):
+            continue
+        locks.append(lock)
     return locks
+
+
+def _governs(lock: LockFile, context: ProjectContext) -> bool:
+    """A workspace root's uv.lock applies to a project below it only when that project
+    is one of the workspace's members (an unrelated nested project is not)."""
+    if lock.problem is not None:
+        return False
+    name = context.declarations.project_name
+    return name is not None and any(
+        p.is_local_project and p.canonical == name for p in lock.packages
+    )
 
 
 def comparisons(context: ProjectContext, locks: Sequence[LockFile]) -> list[LockComparison]:

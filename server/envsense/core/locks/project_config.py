@@ -23,6 +23,8 @@ class ProjectConfig:
     """The project's name, its group settings, and the requirements a walk starts from."""
 
     name: str | None = None
+    # The project's folder (a uv workspace member's, not the workspace root's).
+    root: Path | None = None
     # uv's default-groups ("all" means every group); uv syncs `dev` unless told otherwise.
     uv_default_groups: tuple[str, ...] | None = ("dev",)
     poetry_optional_groups: frozenset[str] = frozenset()
@@ -64,6 +66,7 @@ def project_config(root: Path, declarations: Declarations) -> ProjectConfig:
             dev.update(canonicalize_name(g) for g in table if isinstance(g, str))
     return ProjectConfig(
         name=declarations.project_name,
+        root=root,
         uv_default_groups=uv_groups,
         poetry_optional_groups=frozenset(optional),
         dev_groups=frozenset(dev),

@@ -274,9 +274,7 @@ def _entry_findings(
         message = f"{count} installed {noun} not in {path.name} (added by hand?): {shown}"
         code = Code.LOCK_EXTRA
         fix = _fix(comparison, environment, context)
-        findings.append(
-            Finding(path, _first_line(path), code, DEFAULT_SEVERITY[code], message, fix)
-        )
+        findings.append(Finding(path, Span(0, 0, 0, 0), code, DEFAULT_SEVERITY[code], message, fix))
     return findings
 
 
@@ -359,10 +357,6 @@ def _header_span(text: str) -> Span:
         if _HEADERS.match(line):
             return Span.whole_line(number, len(line.rstrip("\r")))
     return Span.whole_line(0, len(lines[0].rstrip("\r")) if lines else 0)
-
-
-def _first_line(path: Path) -> Span:
-    return Span(0, 0, 0, 0)
 
 
 def prefer_lock_findings(findings: list[Finding]) -> list[Finding]:

@@ -85,9 +85,16 @@ def _grouped(lock: LockFile, environment: MarkerEnvironment, config: ProjectConf
         def installed(group: str) -> bool:
             return group in wanted
 
-    def by_group(package: LockedPackage) -> bool:
-        if package.optional:
+    index = _index(lock.packages)
+    start = [edge for edge in config.roots if edge.name in index]
+    # Without roots in the lock (an empty manifest), the entries' own flags decide alone.
+    reached = _walk(index, start, environment) if start else None
+
+    def applies(package: LockedPackage) -> bool:
+        if reached is not None and id(package) not in reached:
             return False
+        if package.optional and reached is None:
+            return False  # only an extra brings it, and the walk is what follows extras
         if package.group_markers:
             return any(
                 installed(g) and marker_holds(m, environment) for g, m in package.group_markers
@@ -96,12 +103,7 @@ def _grouped(lock: LockFile, environment: MarkerEnvironment, config: ProjectConf
             return False
         return marker_holds(package.marker, environment)
 
-    candidates = [p for p in lock.packages if by_group(p)]
-    index = _index(lock.packages)
-    start = [edge for edge in config.roots if edge.name in index]
-    if start:
-        reached = _walk(index, start, environment)
-        candidates = [p for p in candidates if id(p) in reached]
+    candidates = [p for p in lock.packages if applies(p)]
     own = frozenset({config.name} if config.name else ())
     return Expectation(tuple(p for p in candidates if p.canonical not in own), own)
 

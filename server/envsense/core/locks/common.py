@@ -44,12 +44,9 @@ _SDIST = re.compile(r"^sdist = \{[^\n]*\}$", re.MULTILINE)
 
 
 def _without_artifacts(text: str, sdist: bool) -> str:
-    """`text` with every machine-written artifact list emptied, line numbers unchanged."""
-
-    def empty(match: re.Match[str]) -> str:
-        return f"{match.group(1)} = []" + "\n" * match.group(0).count("\n")
-
-    text = _ARTIFACTS.sub(empty, text)
+    """`text` with every machine-written artifact list emptied. Lines go away with them:
+    entry spans come from the original text, and a parse error is located by parsing it."""
+    text = _ARTIFACTS.sub(r"\1 = []", text)
     return _SDIST.sub("sdist = {}", text) if sdist else text
 
 

@@ -257,3 +257,32 @@ def test_artifact_lists_are_skipped_without_moving_any_line(real_locks: dict[str
     lines = big_text.split("\n")
     for package in big.packages:
         assert lines[package.span.line] == f'name = "{package.name}"'
+
+
+def test_pip_freeze_output_with_an_editable_checkout_is_a_lock(tmp_path: Path) -> None:
+    path = tmp_path / "requirements-lock.txt"
+    path.write_text(
+        "-e git+https://example.org/me/tool.git@3f2a1b#egg=tool\n"
+        "idna==3.7\nlocalpkg @ file:///wheels/localpkg-1.0-py3-none-any.whl\nrequests==2.32.3\n"
+    )
+    lock = read_lock(path)
+    assert lock is not None and lock.tool == "pinned requirements"
+    assert [(p.canonical, p.version) for p in lock.packages] == [
+        ("tool", None),
+        ("idna", "3.7"),
+        ("localpkg", None),
+        ("requests", "2.32.3"),
+    ]
+
+
+def test_early_uv_lock_with_distribution_tables(tmp_path: Path) -> None:
+    path = tmp_path / "uv.lock"
+    path.write_text(
+        'version = 1\nrequires-python = ">=3.9"\n\n[[distribution]]\nname = "idna"\n'
+        'version = "3.7"\nsource = { registry = "https://example.org/simple" }\n\n'
+        '[[distribution]]\nname = "proj"\nversion = "0.1.0"\nsource = { editable = "." }\n'
+        'dependencies = [\n    { name = "idna" },\n]\n'
+    )
+    lock = read_lock(path)
+    assert lock is not None and lock.problem is None
+    assert [(p.canonical, p.span.line) for p in lock.packages] == [("idna", 4), ("proj", 9)]

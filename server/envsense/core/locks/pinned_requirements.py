@@ -44,7 +44,9 @@ def parse_pinned_requirements(path: Path, text: str) -> LockFile | None:
     pinned = [r for r in named if _pin(r) is not None or r.url is not None]
     if tool is None:
         # Without a header, every requirement must be pinned (and there must be one).
-        if not named or len(pinned) != len(named) or len(named) != len(own):
+        # `pip freeze` lists editable checkouts as `-e <url or path>`: they pin by location.
+        unnamed_ok = all(r.editable for r in own if r.requirement is None)
+        if not named or len(pinned) != len(named) or not unnamed_ok:
             return None
         if not any(_pin(r) for r in named):
             return None

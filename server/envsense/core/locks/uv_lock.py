@@ -40,8 +40,10 @@ def parse_uv_lock(path: Path, text: str) -> LockFile:
     if not isinstance(data, dict):
         return LockFile(path, "uv", "uv", problem=data)
     try:
-        spans = entry_spans(text, "[[package]]")
-        entries = as_list(data.get("package"), "package")
+        # uv before 0.3 wrote `[[distribution]]` tables where it now writes `[[package]]`.
+        key = "distribution" if "package" not in data and "distribution" in data else "package"
+        spans = entry_spans(text, f"[[{key}]]")
+        entries = as_list(data.get(key), key)
         packages = tuple(_package(entry, span_at(spans, i), i) for i, entry in enumerate(entries))
         manifest = as_table(data.get("manifest"), "manifest")
         members = tuple(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -60,6 +61,8 @@ class DiagnosticsFeature:
         self.pull = False
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Told the URI of every document the editor opens (lock_diagnostics.py listens).
+        self.open_listeners: list[Callable[[str], None]] = []
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -214,6 +217,8 @@ def register(server: EnvsenseServer) -> None:
         document = ls.workspace.get_text_document(params.text_document.uri)
         overlay(document)
         feature.schedule(document.uri, delay_ms=0)
+        for listener in feature.open_listeners:
+            listener(document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EnvsenseServer, params: types.DidChangeTextDocumentParams) -> None:

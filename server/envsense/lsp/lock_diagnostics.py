@@ -78,11 +78,26 @@ class LockDiagnostics:
             if findings:
                 published.add(uri)
         for uri in self._published - published - {p.as_uri() for p in results}:
-            if uri_to_path(uri) not in open_paths:
-                ls.text_document_publish_diagnostics(
-                    types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
-                )
+            if uri_to_path(uri) not in open_paths or self._pulling():
+                self._clear(uri)
         self._published = published
+
+    def _pulling(self) -> bool:
+        feature = self.server.diagnostics
+        return feature is not None and feature.pull
+
+    def _clear(self, uri: str) -> None:
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    def opened(self, uri: str) -> None:
+        """A pull client now asks for this document's diagnostics itself: drop what was
+        pushed for it while it was closed, or the editor would show both (push clients
+        get the document's full set published over the same slot anyway)."""
+        if uri in self._published and self._pulling():
+            self._published.discard(uri)
+            self._clear(uri)
 
     def compute(self, open_paths: set[Path]) -> dict[Path, list[Finding]]:
         """Findings per unopened lock file and manifest of the workspace's projects (blocking)."""
@@ -114,3 +129,5 @@ def register(server: EnvsenseServer) -> None:
     """Re-compare the workspace's locks whenever environments or watched files change."""
     feature = LockDiagnostics(server)
     server.environment_listeners.append(feature.schedule)
+    if server.diagnostics is not None:
+        server.diagnostics.open_listeners.append(feature.opened)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.support.venvs import uv_executable
@@ -37,8 +38,10 @@ def tool(name: str) -> Path:
             return exe
         uv = uv_executable()
         env = {k: v for k, v in os.environ.items() if not k.startswith("UV_")}
+        env["UV_PYTHON_DOWNLOADS"] = "never"
+        env["UV_CACHE_DIR"] = str(CACHE / "uv-cache")  # never the real HOME's cache
         subprocess.run(
-            [uv, "venv", "-q", "--seed", "--allow-existing", "--python", "3.11", str(venv)],
+            [uv, "venv", "-q", "--allow-existing", "--python", sys.executable, str(venv)],
             check=True, capture_output=True, env=env,
         )  # fmt: skip
         result = subprocess.run(

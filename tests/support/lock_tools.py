@@ -20,6 +20,7 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "lock-tools"
 TOOLS = {
     "poetry": ("poetry==2.5.1",),
     "pdm": ("pdm==2.29.4", "hishel[httpx2]==1.4.0"),
+    "pipenv": ("pipenv==2026.10.3",),
 }
 
 

@@ -4,6 +4,8 @@ a local index, and `uv lock` bringing a stale lock up to date."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -146,3 +148,53 @@ def test_update_the_lock_with_uv_lock_clears_lock_stale(
     assert [
         f.fix.distribution for f in session_for(project, python).check_lock(project / "uv.lock")
     ] == ["httpx"]
+
+
+def test_pipenv_sync_makes_the_env_match_pipfile_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pipenv can't lock offline here, so the Pipfile.lock is written in its documented
+    layout with the real hashes of the test's wheels; `pipenv sync` itself runs for real."""
+    wheels = wheelhouse(tmp_path / "wheels")
+    home = tmp_path / "home"
+    project = tmp_path / "pipenvproj"
+    project.mkdir()
+    exe = tool("pipenv")
+
+    def digest(name: str, version: str) -> str:
+        wheel = next(wheels.glob(f"{name}-{version}-*.whl"))
+        return "sha256:" + hashlib.sha256(wheel.read_bytes()).hexdigest()
+
+    with serve_simple_index(wheels, home / "index") as url:
+        (project / "Pipfile").write_text(
+            f'[[source]]\nurl = "{url}"\nverify_ssl = false\nname = "local"\n\n'
+            '[packages]\nrequests = "*"\n\n[dev-packages]\npytest = "*"\n'
+        )
+        entry = {"index": "local"}
+        lock = {
+            "_meta": {"hash": {"sha256": "0" * 64}, "pipfile-spec": 6, "requires": {},
+                      "sources": [{"name": "local", "url": url, "verify_ssl": False}]},
+            "default": {
+                "idna": {**entry, "hashes": [digest("idna", "3.7")], "version": "==3.7"},
+                "requests": {**entry, "hashes": [digest("requests", "2.32.3")], "version": "==2.32.3"},
+                "tomli": {**entry, "hashes": [digest("tomli", "2.0.1")], "version": "==2.0.1",
+                          "markers": "python_version < '3.11'"},
+            },
+            "develop": {"pytest": {**entry, "hashes": [digest("pytest", "8.0.0")], "version": "==8.0.0"}},
+        }  # fmt: skip
+        lock_path = project / "Pipfile.lock"
+        lock_path.write_text(json.dumps(lock, indent=4) + "\n")
+        python = make_env(project, wheels, "requests==2.31.0", "idna==3.6")
+        findings = session_for(project, python).check_lock(lock_path)
+        assert sorted(f.fix.distribution or "" for f in findings) == ["idna", "requests"]
+        sandbox(monkeypatch, home)
+        plan = sync(python, lock_path, project, lambda name: str(exe) if name == "pipenv" else None)
+        assert plan.steps[0].argv == (str(exe), "sync")
+        assert plan.needs_confirmation and url in (plan.confirmation_text or "")
+    versions = installed(python)
+    assert {k: versions.get(k) for k in ("requests", "idna")} == {
+        "requests": "2.32.3",
+        "idna": "3.7",
+    }
+    assert "pytest" not in versions  # develop is not part of a plain sync
+    assert session_for(project, python).check_lock(lock_path) == []

@@ -54,6 +54,18 @@ def is_lock_file(path: Path) -> bool:
 
 def parse_lock(path: Path, text: str) -> LockFile | None:
     """The lock in `text` (named by `path`); None for a requirements file that pins nothing."""
+    try:
+        return _parse(path, text)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, RecursionError) as error:
+        # The readers check every value they use; this net only keeps a shape nobody
+        # foresaw from taking a check (or the server) down.
+        log.warning("reading %s failed", path, exc_info=True)
+        if not is_lock_file(path):
+            return None
+        return _unreadable(path, ValueError(f"unexpected structure ({type(error).__name__})"))
+
+
+def _parse(path: Path, text: str) -> LockFile | None:
     name = path.name
     if name == "uv.lock":
         return parse_uv_lock(path, text)

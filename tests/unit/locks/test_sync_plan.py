@@ -238,3 +238,28 @@ def test_what_needs_confirmation_in_a_lock() -> None:
         "p1: https://example.org/repo.git?rev=1#abc",
         "p3: ../elsewhere/pkg.whl",
     ]
+
+
+def test_a_failed_sync_leaves_the_env_as_it_was_and_says_why(uv_project: Path) -> None:
+    wheels = uv_project.parent / "wheels"
+    python = make_env(uv_project, wheels, "requests==2.31.0", "idna==3.7")
+    before = installed(python)
+    lock = read_lock(uv_project / "uv.lock")
+    assert lock is not None
+    shutil.rmtree(wheels)  # the lock's source is gone: uv can't get 2.32.3
+    request = SyncRequest(
+        environment(python),
+        lock,
+        uv_project,
+        trusted=True,
+        uv_path=Path(uv_executable()),
+        index=OFFLINE,
+    )
+    plan = plan_sync(request)
+    assert isinstance(plan, InstallPlan)
+    result = asyncio.run(run_plan(plan, lambda line: None))
+    assert not result.ok
+    assert result.message.startswith(
+        "Sync .venv with uv.lock: 'uv: sync with uv.lock' failed (exit 2)"
+    )
+    assert installed(python) == before

@@ -4,7 +4,9 @@ and for uv run for real: afterwards the environment is exactly what the lock say
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -263,3 +265,41 @@ def test_a_failed_sync_leaves_the_env_as_it_was_and_says_why(uv_project: Path) -
         "Sync .venv with uv.lock: 'uv: sync with uv.lock' failed (exit 2)"
     )
     assert installed(python) == before
+
+
+def test_pip_installs_a_pinned_file_for_real_without_uv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wheels = wheelhouse(tmp_path / "wheels")
+    project = tmp_path / "app"
+    project.mkdir()
+    requirements = project / "requirements.txt"
+    requirements.write_text("idna==3.7\nrequests==2.32.3\n")
+    virtualenv = Path(sys.executable).parent / "virtualenv"
+    subprocess.run(
+        [str(virtualenv), "-q", str(project / ".venv")],
+        check=True,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    python = project / ".venv" / "bin" / "python"
+    subprocess.run(
+        [uv_executable(), "pip", "install", "-q", "--offline", "--no-index", "--no-deps",
+         "--find-links", str(wheels), "--python", str(python), "requests==2.31.0"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    lock = read_lock(requirements)
+    assert lock is not None
+    index = IndexOptions(find_links=(str(wheels),), no_index=True)
+    request = SyncRequest(
+        environment(python), lock, project, trusted=True, installer_setting="pip", index=index
+    )
+    plan = plan_sync(request)
+    assert isinstance(plan, InstallPlan) and plan.installer == "pip"
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    lines: list[str] = []
+    result = asyncio.run(run_plan(plan, lines.append))
+    assert result.ok, "\n".join(lines)
+    versions = installed(python)
+    assert (versions["requests"], versions["idna"]) == ("2.32.3", "3.7")
+    assert session_for(project, python).check_manifest(requirements, requirements.read_text()) == []

@@ -251,7 +251,8 @@ def _entry_findings(
         locked = package.version or "a pinned version"
         if drift.installed is None:
             code = Code.LOCK_MISSING
-            message = f"{package.name} {locked} is locked in {path.name} but not installed in {environment.label}"
+            what = f"{package.name} {package.version}" if package.version else package.name
+            message = f"{what} is locked in {path.name} but not installed in {environment.label}"
             fix = _fix(comparison, environment, context, distribution=package.name,
                        specifier=f"=={package.version}" if package.version else None)  # fmt: skip
         else:
@@ -313,7 +314,7 @@ def _summary(path: Path, text: str, comparison: LockComparison, environment: Env
         return []
     parts = []
     for drift in comparison.drift:
-        locked = drift.package.version or "pinned"
+        locked = drift.package.version or "by source"
         if drift.installed is None:
             parts.append(f"{drift.package.name} not installed (locked {locked})")
         else:

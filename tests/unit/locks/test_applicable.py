@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from envsense.core.declarations import parse_manifest
 from envsense.core.locks import parse_lock
 from envsense.core.locks.applicable import expected_packages
@@ -188,3 +190,34 @@ def test_pylock_default_groups_select_group_markers(tmp_path: Path) -> None:
     assert names(
         PYLOCK, "pylock.toml", '[project]\nname = "x"\nversion = "1"\n', PY311, tmp_path
     ) == {"attrs", "pytest"}
+
+
+PY312 = {**PY311, "python_version": "3.12", "python_full_version": "3.12.1"}
+MARKER = 'python_version < \\"3.11\\"'
+ONLY_OLD_PYTHONS = {
+    "pdm.lock": (
+        '[metadata]\ngroups = ["default"]\n\n[[package]]\nname = "requests"\nversion = "2.32.3"\n'
+        f'groups = ["default"]\ndependencies = ["tomli; {MARKER}"]\n\n'
+        f'[[package]]\nname = "tomli"\nversion = "2.0.1"\ngroups = ["default"]\nmarker = "{MARKER}"\n'
+    ),
+    "poetry.lock": (
+        '[[package]]\nname = "requests"\nversion = "2.32.3"\ngroups = ["main"]\n\n'
+        "[package.dependencies]\n"
+        f'tomli = {{version = ">=1", markers = "{MARKER}"}}\n\n'
+        f'[[package]]\nname = "tomli"\nversion = "2.0.1"\ngroups = ["main"]\nmarkers = "{MARKER}"\n'
+        '\n[metadata]\nlock-version = "2.1"\n'
+    ),
+    "pylock.toml": (
+        'lock-version = "1.0"\n\n[[packages]]\nname = "requests"\nversion = "2.32.3"\n\n'
+        f'[[packages]]\nname = "tomli"\nversion = "2.0.1"\nmarker = "{MARKER}"\n'
+    ),
+    "requirements.txt": 'requests==2.32.3\ntomli==2.0.1 ; python_version < "3.11"\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ONLY_OLD_PYTHONS))
+def test_locked_only_for_old_pythons_is_expected_only_there(name: str, tmp_path: Path) -> None:
+    pyproject = '[project]\nname = "app"\nversion = "1"\ndependencies = ["requests"]\n'
+    text = ONLY_OLD_PYTHONS[name]
+    assert names(text, name, pyproject, PY312, tmp_path) == {"requests"}
+    assert names(text, name, pyproject, PY310, tmp_path) == {"requests", "tomli"}

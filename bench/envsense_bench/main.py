@@ -19,7 +19,14 @@ from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
-from envsense_bench import check_suite, create_install, discovery_suite, lsp_latency, scaling
+from envsense_bench import (
+    check_suite,
+    create_install,
+    discovery_suite,
+    locks_suite,
+    lsp_latency,
+    scaling,
+)
 from envsense_bench.harness import BENCH_DIR, Bench
 from envsense_bench.interpreters import real_pythons
 from envsense_bench.report import (
@@ -40,6 +47,7 @@ SUITES: dict[str, Callable[[Bench], None]] = {
     "lsp": lsp_latency.run,
     "create": create_install.run,
     "scaling": scaling.run,
+    "locks": locks_suite.run,
 }
 PEER_PACKAGES = (
     "uv",

@@ -15,11 +15,13 @@ from envsense.core.check_cache import (
     context_fingerprint,
     manifests_fingerprint,
 )
+from envsense.core.checks.lock import DRIFT_CODES
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
 from envsense.core.imports.extract import decode_source
 from envsense.core.imports.notebooks import read_notebook
+from envsense.core.locks import find_lock_files, is_lock_file
 from envsense.core.safe_read import (
     NOTEBOOK_LIMIT,
     SOURCE_LIMIT,
@@ -73,6 +75,10 @@ def _fingerprint(session: Session, path: Path) -> str:
         context.selection.reason,
         context.inventory.state_key() if context.inventory else "",
         manifests_fingerprint(context.declarations.manifests),
+        # A manifest's lock summary changes with the lock files, not the manifest.
+        manifests_fingerprint(
+            tuple(find_lock_files(context.project.root, session.folder_for(path)))
+        ),
         repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
         # Findings follow imports into other files of the project (import-chain-broken).
         context.sources_stamp(),
@@ -109,6 +115,8 @@ def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
     text = decode_source(data, name=str(path))
     if text.count("\n") > SOURCE_LINE_LIMIT:
         return [_not_checked(path, f"more than {SOURCE_LINE_LIMIT} lines; skipped")]
+    if is_lock_file(path):
+        return session.check_lock(path, text)
     if is_manifest(path):
         return session.check_manifest(path, text)
     return session.check_source(path, text)
@@ -121,8 +129,10 @@ def run_check(
     python: Path | None = None,
     output_format: str = "text",
     use_cache: bool = True,
+    locked: bool = False,
 ) -> int:
-    """Check `paths`; exit 1 when an error-severity finding exists, 2 on internal error."""
+    """Check `paths`; exit 1 when an error-severity finding exists (with `locked`, also
+    when the environment drifts from a lock file), 2 on internal error."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
     session = Session(folders, settings=SessionSettings(interpreter=python, trusted=False))
@@ -132,16 +142,15 @@ def run_check(
         files = 0
         fingerprints: dict[Path, str] = {}
         projects: dict[Path, Path] = {}
+        checked: set[Path] = set()
         for path in iter_checkable_files(paths):
             files += 1
-            try:
-                findings += check_file(session, path, cache, fingerprints)
-            except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
-                # One hostile file is reported as not checked; the rest still are.
-                log.warning("checking %s failed: %s", path, describe_error(error))
-                log.debug("checking %s failed", path, exc_info=True)
-                findings.append(_not_checked(path, f"internal error ({describe_error(error)})"))
+            checked.add(path)
+            findings += _checked_safely(session, path, cache, fingerprints)
             projects.setdefault(session.project_for(path).root, path)
+        for path in _lock_files(session, paths, checked):
+            files += 1
+            findings += _checked_safely(session, path, cache, fingerprints)
         findings += _project_findings(session, projects.values(), findings)
         environment = _environment(session, paths)
         if cache is not None:
@@ -160,7 +169,21 @@ def run_check(
         print(format_text(findings, base))
     if output_format == "text":
         print(_summary(findings, files, environment), file=sys.stderr)
+    if locked and any(f.code in DRIFT_CODES for f in findings):
+        return 1
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+
+
+def _checked_safely(
+    session: Session, path: Path, cache: CheckCache | None, fingerprints: dict[Path, str]
+) -> list[Finding]:
+    """check_file, with one hostile file reported as not checked while the rest still are."""
+    try:
+        return check_file(session, path, cache, fingerprints)
+    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
+        log.warning("checking %s failed: %s", path, describe_error(error))
+        log.debug("checking %s failed", path, exc_info=True)
+        return [_not_checked(path, f"internal error ({describe_error(error)})")]
 
 
 def _project_findings(
@@ -177,6 +200,18 @@ def _project_findings(
                 seen.add(key)
                 extra.append(finding)
     return extra
+
+
+def _lock_files(session: Session, paths: Sequence[Path], checked: set[Path]) -> list[Path]:
+    """Lock files of the checked projects that lie under `paths` (walks skip them)."""
+    roots = {session.project_for(path).root for path in checked}
+    found: list[Path] = []
+    for root in sorted(roots):
+        for lock in find_lock_files(root, session.folder_for(root)):
+            inside = any(lock == p or p in lock.parents for p in paths)
+            if is_lock_file(lock) and lock not in checked and inside and lock not in found:
+                found.append(lock)
+    return found
 
 
 def cache_path(folders: Sequence[Path], python: Path | None) -> Path:

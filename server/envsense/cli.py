@@ -40,6 +40,11 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-cache", action="store_true", help="ignore and don't write the results cache"
     )
+    check.add_argument(
+        "--locked",
+        action="store_true",
+        help="also exit 1 when the environment differs from the project's lock file",
+    )
     check.set_defaults(handler=_cmd_check)
     return parser
 
@@ -135,7 +140,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     resolved = [p.resolve() for p in paths]
     folders = sorted({_workspace_folder(p) for p in resolved})
     return run_check(
-        resolved, folders, python=python, output_format=args.format, use_cache=not args.no_cache
+        resolved,
+        folders,
+        python=python,
+        output_format=args.format,
+        use_cache=not args.no_cache,
+        locked=args.locked,
     )
 
 

@@ -39,6 +39,8 @@ export const DOCUMENT_SELECTOR = [
   { scheme: 'file', pattern: '**/requirements/*.txt' },
   { scheme: 'file', pattern: '**/setup.cfg' },
   { scheme: 'file', pattern: '**/Pipfile' },
+  // Lock files: their entries carry lock-mismatch / lock-missing and the sync quick fix.
+  { scheme: 'file', pattern: '**/{uv.lock,poetry.lock,pdm.lock,Pipfile.lock,pylock.toml,pylock.*.toml}' },
 ];
 
 /** Restarts requested in quick succession (settings edits, trust, interpreter change) coalesce. */

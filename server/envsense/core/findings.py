@@ -29,6 +29,11 @@ class Code(str, Enum):
     IMPORT_CHAIN_BROKEN = "import-chain-broken"
     # A file envsense skipped: not a regular file, past its size limit, not a notebook.
     FILE_NOT_CHECKED = "file-not-checked"
+    # The environment against the project's lock file (uv.lock, poetry.lock, pylock.toml, ...).
+    LOCK_MISMATCH = "lock-mismatch"
+    LOCK_MISSING = "lock-missing"
+    LOCK_STALE = "lock-stale"
+    LOCK_EXTRA = "lock-extra"
 
     def __str__(self) -> str:
         return self.value
@@ -73,6 +78,10 @@ DEFAULT_SEVERITY: dict[Code, Severity] = {
     Code.MALFORMED_MANIFEST: Severity.ERROR,
     Code.IMPORT_CHAIN_BROKEN: Severity.WARNING,
     Code.FILE_NOT_CHECKED: Severity.WARNING,
+    Code.LOCK_MISMATCH: Severity.WARNING,
+    Code.LOCK_MISSING: Severity.WARNING,
+    Code.LOCK_STALE: Severity.INFORMATION,
+    Code.LOCK_EXTRA: Severity.HINT,
 }
 
 
@@ -116,6 +125,8 @@ class FixData:
     backport: str | None = None
     # For python-version-mismatch: the requires-python specifier that failed.
     requires_python: str | None = None
+    # For the lock-* codes: the lock file the environment was compared with.
+    lock: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v not in (None, ())}

@@ -337,6 +337,7 @@ class Session:
             path, parse_manifest(path, text), context, self._manifest_options()
         )
         findings += environment_findings(path, context, source_text=text)
+        findings = self._with_lock_findings(path, text, context, findings)
         return self._apply_settings(findings)
 
     def check_project(self, path: Path) -> list[Finding]:
@@ -345,6 +346,22 @@ class Session:
         from envsense.core.checks.project import project_findings
 
         return self._apply_settings(project_findings(self.context_for(path)))
+    def check_lock(self, path: Path, text: str | None = None) -> list[Finding]:
+        """Findings on a lock file (uv.lock, poetry.lock, pylock.toml, ...): the environment
+        against each entry. `text` is the editor's unsaved content (None: read the file)."""
+        from envsense.core.checks.lock import lock_file_findings
+
+        context = self.context_for(path)
+        findings = lock_file_findings(path, context, self.folder_for(path), text)
+        return self._apply_settings(findings)
+
+    def _with_lock_findings(
+        self, path: Path, text: str, context: ProjectContext, findings: list[Finding]
+    ) -> list[Finding]:
+        from envsense.core.checks.lock import manifest_lock_findings, prefer_lock_findings
+
+        extra = manifest_lock_findings(path, text, context, self.folder_for(path))
+        return prefer_lock_findings(findings + extra) if extra else findings
 
     # -- internals ---------------------------------------------------------------------
 

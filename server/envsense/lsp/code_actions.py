@@ -144,6 +144,9 @@ class ActionBuilder:
             Code.STDLIB_UNAVAILABLE: self.stdlib_unavailable,
             # The fix installs the missing end of the chain, like a missing import.
             Code.IMPORT_CHAIN_BROKEN: self.missing_import,
+            Code.LOCK_MISMATCH: self.lock_fix,
+            Code.LOCK_MISSING: self.lock_fix,
+            Code.LOCK_STALE: self.lock_fix,
         }
         actions: list[types.CodeAction] = []
         titles: set[str] = set()
@@ -362,6 +365,12 @@ class ActionBuilder:
                 command=EXPLAIN,
                 arguments={"message": d.message},
             )
+
+    def lock_fix(self, d: types.Diagnostic, fix: FixData) -> Iterator[types.CodeAction]:
+        """Sync the environment with the lock (or update a stale lock) via the project's tool."""
+        from envsense.lsp.lock_actions import lock_quick_fixes
+
+        yield from lock_quick_fixes(self, d, fix)
 
     # -- shared pieces -----------------------------------------------------------------
 

@@ -317,6 +317,7 @@ async def publish_before_reply(ls: EnvsenseServer) -> None:
 def register(server: EnvsenseServer) -> None:
     """Wire the envsense.* commands."""
     service = InstallService(server)
+    server.install_service = service
 
     def refuse(message: str) -> dict[str, Any]:
         service.show(types.MessageType.Error, message)

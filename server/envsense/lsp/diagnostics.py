@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -17,6 +18,7 @@ from pygls.workspace import TextDocument
 
 from envsense.core.files import is_manifest
 from envsense.core.findings import Finding
+from envsense.core.locks import is_lock_file
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -59,6 +61,8 @@ class DiagnosticsFeature:
         self.pull = False
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Told the URI of every document the editor opens (lock_diagnostics.py listens).
+        self.open_listeners: list[Callable[[str], None]] = []
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -168,7 +172,9 @@ class DiagnosticsFeature:
             return []
         session = self.server.session
         try:
-            if is_manifest(path):
+            if is_lock_file(path):
+                findings = session.check_lock(path, document.source)
+            elif is_manifest(path):
                 findings = session.check_manifest(path, document.source)
             elif is_python(document):
                 findings = session.check_source(path, document.source)
@@ -226,6 +232,8 @@ def register(server: EnvsenseServer) -> None:
         document = ls.workspace.get_text_document(params.text_document.uri)
         overlay(document)
         feature.schedule(document.uri, delay_ms=0)
+        for listener in feature.open_listeners:
+            listener(document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EnvsenseServer, params: types.DidChangeTextDocumentParams) -> None:

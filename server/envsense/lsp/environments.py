@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcInvalidParams
 
+from envsense.core.locks import LOCK_GLOBS
 from envsense.core.selection import recommended_order
 from envsense.lsp.command_guards import checked_interpreter
 from envsense.lsp.server import uri_to_path
@@ -44,6 +45,8 @@ WATCHED_GLOBS = (
     "**/hatch.toml",
     "**/pixi.toml",
     "**/environment.yml",
+    # Lock files: a `git pull` that changes uv.lock re-runs the comparison (lock_diagnostics).
+    *LOCK_GLOBS,
 )
 
 

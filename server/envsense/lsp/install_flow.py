@@ -209,6 +209,10 @@ class InstallService:
             return created
         return await self.install(created.environment, packages, path=path)
 
+    async def run_plan(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
+        """Run a plan that is already checked and confirmed (lock syncs build their own)."""
+        return await self._run(plan, environment, path)
+
     async def _run(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
         ls = self.server
         progress = InstallProgress(ls, plan.title)

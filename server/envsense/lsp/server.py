@@ -21,6 +21,7 @@ from envsense.lsp.protocol import EnvsenseProtocol
 if TYPE_CHECKING:
     from envsense.core.session import Session
     from envsense.lsp.diagnostics import DiagnosticsFeature
+    from envsense.lsp.install_flow import InstallService
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ class EnvsenseServer(LanguageServer):
         # Run after `initialized` (server-to-client requests are allowed from then on).
         self.initialized_hooks: list[Callable[[EnvsenseServer], Awaitable[None]]] = []
         self.diagnostics: DiagnosticsFeature | None = None
+        # One per server (commands.py makes it), so every install shares one queue.
+        self.install_service: InstallService | None = None
 
     @property
     def session(self) -> Session:
@@ -118,6 +121,10 @@ def create_server() -> EnvsenseServer:
 
     server = EnvsenseServer()
     for module in (lifecycle, environments, diagnostics, commands, code_actions):
+        module.register(server)
+    from envsense.lsp import lock_actions, lock_diagnostics
+
+    for module in (lock_actions, lock_diagnostics):
         module.register(server)
     return server
 

@@ -346,6 +346,7 @@ class Session:
         from envsense.core.checks.project import project_findings
 
         return self._apply_settings(project_findings(self.context_for(path)))
+
     def check_lock(self, path: Path, text: str | None = None) -> list[Finding]:
         """Findings on a lock file (uv.lock, poetry.lock, pylock.toml, ...): the environment
         against each entry. `text` is the editor's unsaved content (None: read the file)."""

@@ -25,7 +25,7 @@ from envsense.core.install.plan import (
     Refusal,
     Rollback,
 )
-from envsense.core.install.requirement_safety import source_options
+from envsense.core.install.requirement_options import source_options
 from envsense.core.install.target import InstallTarget
 from envsense.core.locks.project_config import pdm_sources
 from envsense.core.locks.records import LockFile
@@ -289,7 +289,7 @@ def lock_sources(lock: LockFile) -> list[str]:
     direct URLs, git repositories and paths outside the project. These need the user's
     confirmation, like index options in a requirements file."""
     if lock.format == "requirements":
-        return [f"{o.path.name}:{o.line}: {o.text}" for o in source_options(lock.path)]
+        return [o.describe() for o in source_options(lock.path, roots=(lock.path.parent,))]
     found: dict[str, None] = {}
     registries: dict[str, None] = {}
     for url in lock.indexes:

@@ -59,8 +59,8 @@ async def test_missing_imports_get_install_declare_all_and_switch_fixes(
         actions = await code_actions(client, uri, [declared])
         assert titles(actions) == [
             f"Install envsense-demo-pkg into {VENV_LABEL}",
-            "Install all missing packages of this file",
-            f"Switch to other (Python {PY}), which has envsense_demo_pkg",
+            f"Install all missing packages of this file into {VENV_LABEL}",
+            f"Switch to other ({PY}, virtualenvwrapper), which has envsense_demo_pkg",
         ]
         assert [a.kind for a in actions] == [types.CodeActionKind.QuickFix] * 3
         assert [a.is_preferred for a in actions] == [True, None, None]
@@ -173,8 +173,8 @@ async def test_manifest_lines_offer_this_requirement_or_the_whole_project(
         assert missing.code == "requirement-not-installed"
         actions = await code_actions(client, uri, [missing])
     assert titles(actions) == [
-        "Install this requirement",
-        "Install all requirements of this project",
+        f"Install envsense-demo-pkg into {VENV_LABEL}",
+        f"Install all requirements of ws into {VENV_LABEL}",
     ]
     this, everything = actions
     assert this.command is not None and everything.command is not None
@@ -215,8 +215,8 @@ async def test_wrong_python_offers_switches_and_a_recreate(machine: Path, tmp_pa
         )
         actions = await code_actions(client, uri, by_code(diagnostics, "python-version-mismatch"))
     assert titles(actions) == [
-        f"Switch to py312 (Python {version})",
-        f"Switch to {version} (Python {version})",
+        f"Switch to py312 ({version}, virtualenvwrapper)",
+        f"Switch to pyenv {version}",
         "Recreate .venv with Python 3.12 and install the project",
     ]
     assert [a.is_preferred for a in actions] == [True, None, None]

@@ -34,6 +34,7 @@ from envsense.lsp.commands import (
 )
 from envsense.lsp.diagnostics import SOURCE, is_python
 from envsense.lsp.environment_choices import fitting, other_environments, with_module
+from envsense.lsp.environment_choices import title as env_title
 from envsense.lsp.install_flow import base_interpreters, parse_specifier
 from envsense.lsp.manifest_edits import declare_requirement
 from envsense.lsp.server import uri_to_path
@@ -205,9 +206,9 @@ class ActionBuilder:
             guessed = fix.name_source == "guessed"
             package = fix.requirement or dist
             if guessed:
-                title = f"Install '{dist}' (name guessed from the import) into {env.label}"
+                title = f"Install '{dist}' (name guessed from the import) into {env_title(env)}"
             else:
-                title = f"Install {dist} into {env.label}"
+                title = f"Install {dist} into {env_title(env)}"
             yield self.install(title, d, [package], fix, env, preferred=not guessed)
             if fix.requirement is None and fix.manifest and not guessed:
                 manifest = Path(fix.manifest)
@@ -217,12 +218,12 @@ class ActionBuilder:
                     yield self.install(title, d, [dist], fix, env, edit=edit)
             for alternative in fix.alternatives[:MAX_ALTERNATIVES]:
                 yield self.install(
-                    f"Install {alternative} into {env.label}", d, [alternative], fix, env
+                    f"Install {alternative} into {env_title(env)}", d, [alternative], fix, env
                 )
             if self.missing_count() > 1:
                 args = InstallPackagesArgs(uri=self.uri, all=True).to_json()
                 yield self.action(
-                    "Install all missing packages of this file",
+                    f"Install all missing packages of this file into {env_title(env)}",
                     d,
                     command=INSTALL_PACKAGES,
                     arguments=args,
@@ -235,7 +236,7 @@ class ActionBuilder:
     ) -> Iterator[types.CodeAction]:
         env = self.environment_for(fix)
         if fix.distribution and env is not None and self.trusted:
-            title = f"Install {fix.distribution} into {env.label}"
+            title = f"Install {fix.distribution} into {env_title(env)}"
             yield self.install(
                 title, d, [fix.requirement or fix.distribution], fix, env, preferred=True
             )
@@ -244,7 +245,9 @@ class ActionBuilder:
         env = self.environment_for(fix)
         if fix.distribution and fix.specifier and env is not None and self.trusted:
             wanted = f"{fix.distribution}{fix.specifier}"
-            yield self.install(f"Install {wanted}", d, [wanted], fix, env, preferred=True)
+            yield self.install(
+                f"Install {wanted} into {env_title(env)}", d, [wanted], fix, env, preferred=True
+            )
 
     def requirement_not_installed(
         self, d: types.Diagnostic, fix: FixData
@@ -253,11 +256,17 @@ class ActionBuilder:
         if not self.trusted or env is None:
             return
         if fix.requirement:
+            name = fix.distribution or fix.requirement
             yield self.install(
-                "Install this requirement", d, [fix.requirement], fix, env, preferred=True
+                f"Install {name} into {env_title(env)}",
+                d,
+                [fix.requirement],
+                fix,
+                env,
+                preferred=True,
             )
         yield self.action(
-            "Install all requirements of this project",
+            f"Install all requirements of {self.project.root.name} into {env_title(env)}",
             d,
             command=INSTALL_PROJECT,
             arguments={"uri": self.command_uri},
@@ -291,7 +300,7 @@ class ActionBuilder:
         preferred = True
         others = other_environments(self.project, self.environments, current)
         for env in fitting(others, requires)[: MAX_SWITCHES + 2]:
-            yield self.switch(f"Switch to {env.label}", d, env, preferred=preferred)
+            yield self.switch(f"Switch to {env_title(env)}", d, env, preferred=preferred)
             preferred = False
         if not self.trusted:
             return
@@ -350,7 +359,7 @@ class ActionBuilder:
         """Switch to environments that have the module (a bounded look at inventories)."""
         candidates = other_environments(self.project, self.environments, current)
         for env in with_module(self.ls.session, candidates, module, MAX_SWITCHES):
-            yield self.switch(f"Switch to {env.label}, which has {module}", d, env)
+            yield self.switch(f"Switch to {env_title(env)}, which has {module}", d, env)
 
     def manifest_edit(
         self, manifest: Path, requirement: str, installed_version: str | None

@@ -211,6 +211,9 @@ def register(server: EnvsenseServer) -> None:
         document = ls.workspace.get_text_document(params.text_document.uri)
         overlay(document)
         feature.schedule(document.uri, delay_ms=0)
+        workspace = getattr(ls, "workspace_diagnostics", None)
+        if workspace is not None:
+            workspace.opened(document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EnvsenseServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -241,6 +244,9 @@ def register(server: EnvsenseServer) -> None:
         if path is not None and is_manifest(path):
             ls.session.set_overlay(path, None)
         feature.clear(params.text_document.uri)
+        workspace = getattr(ls, "workspace_diagnostics", None)
+        if workspace is not None:
+            workspace.closed(params.text_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_open(ls: EnvsenseServer, params: types.DidOpenNotebookDocumentParams) -> None:

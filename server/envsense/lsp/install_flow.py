@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,13 @@ from lsprotocol import types
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from envsense.core.environment import Environment
-from envsense.core.install.envcreate import EnvCreateRequest, create_env, plan_create_env
+from envsense.core.install.envcreate import (
+    CreateContents,
+    EnvCreatePlan,
+    EnvCreateRequest,
+    create_env,
+    plan_create_env,
+)
 from envsense.core.install.plan import (
     IndexOptions,
     InstallPlan,
@@ -108,6 +115,18 @@ class InstallService:
     def __init__(self, server: EnvsenseServer) -> None:
         self.server = server
         self.queue = InstallQueue()
+
+    @classmethod
+    def shared(cls, server: EnvsenseServer) -> InstallService:
+        """The server's one service: every feature that installs shares its queue."""
+        service = _SERVICES.get(server)
+        if service is None:
+            service = _SERVICES[server] = cls(server)
+        return service
+
+    async def run_plan(self, plan: InstallPlan, environment: Environment) -> Outcome:
+        """Run an already planned (and confirmed) change with progress, then re-check."""
+        return await self._run(plan, environment)
 
     # -- talking to the user -----------------------------------------------------------
 
@@ -249,32 +268,50 @@ class InstallService:
 
     # -- creating ----------------------------------------------------------------------
 
-    async def create(
-        self, path: Path, python: Path | None = None, *, recreate: bool = False
-    ) -> Outcome:
-        """Create (or recreate) the project's .venv, install the project, select it."""
+    async def plan_create(
+        self,
+        path: Path,
+        python: Path | None = None,
+        *,
+        recreate: bool = False,
+        contents: CreateContents | None = None,
+    ) -> EnvCreatePlan | str:
+        """The creation plan for `path`'s project, or why there is none (nothing runs)."""
         ls = self.server
-        if not ls.options.trusted:
-            return self.untrusted()
         await ls.discovered.wait()
-        session = ls.session
-        project = session.project_for(path)
+        project = ls.session.project_for(path)
         base = await asyncio.to_thread(self._base_for, project, python)
         if isinstance(base, str):
-            self.show(types.MessageType.Error, f"envsense: {base}")
-            return Outcome(False, base)
+            return base
         request = EnvCreateRequest(
             base,
             project.root,
             mode="recreate" if recreate else "new",
             installer_setting=ls.options.installer,
-            trusted=True,
+            trusted=ls.options.trusted,
             index=IndexOptions.from_environ(os.environ),
+            contents=contents,
         )
         plan = await asyncio.to_thread(plan_create_env, request)
-        if isinstance(plan, Refusal):
-            self.show(types.MessageType.Error, f"envsense: {plan.reason}")
-            return Outcome(False, plan.reason)
+        return plan.reason if isinstance(plan, Refusal) else plan
+
+    async def create(
+        self,
+        path: Path,
+        python: Path | None = None,
+        *,
+        recreate: bool = False,
+        contents: CreateContents | None = None,
+    ) -> Outcome:
+        """Create (or recreate) the project's .venv, install what was chosen, select it."""
+        ls = self.server
+        if not ls.options.trusted:
+            return self.untrusted()
+        session = ls.session
+        plan = await self.plan_create(path, python, recreate=recreate, contents=contents)
+        if isinstance(plan, str):
+            self.show(types.MessageType.Error, f"envsense: {plan}")
+            return Outcome(False, plan)
         if plan.needs_confirmation and not await self.confirm(
             plan.title, plan.confirmation_text, "Create"
         ):
@@ -326,6 +363,9 @@ class InstallService:
             return bases[0]
         wanted = f" satisfying requires-python {requires}" if requires else ""
         return f"no Python interpreter{wanted} was found to create a .venv with"
+
+
+_SERVICES: weakref.WeakKeyDictionary[EnvsenseServer, InstallService] = weakref.WeakKeyDictionary()
 
 
 def _same_path(a: Path, b: Path) -> bool:

@@ -12,6 +12,7 @@ from envsense.core.findings import Code, Severity
 from envsense.core.session import SessionSettings
 
 Installer = Literal["auto", "uv", "pip"]
+DiagnosticScope = Literal["openFiles", "workspace"]
 
 
 @dataclass(kw_only=True)
@@ -33,6 +34,8 @@ class InitOptions:
     extra_paths: list[str] = field(default_factory=list)
     diagnostics: dict[str, CodeSettings] = field(default_factory=dict)
     debounce_ms: int = 150
+    # "workspace": check every Python file in the background, not only open ones.
+    diagnostic_scope: DiagnosticScope = "openFiles"
 
 
 def _camel(name: str) -> str:

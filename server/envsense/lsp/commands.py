@@ -237,10 +237,19 @@ def create_contents(ls: EnvsenseServer, raw: dict[str, Any], path: Path) -> Crea
     use_manager = raw.get("useManager", True)
     if not isinstance(use_manager, bool):
         raise JsonRpcInvalidParams(f"{CREATE_ENVIRONMENT}: 'useManager' must be true or false")
-    declarations = ls.session.declarations(ls.session.project_for(path))
+    project = ls.session.project_for(path)
+    declarations = ls.session.declarations(project)
+    for name in lists["requirementFiles"]:
+        # Only files of this project: a path from elsewhere could name anything to install.
+        if not Path(name).resolve().is_relative_to(project.root.resolve()):
+            raise JsonRpcInvalidParams(f"{CREATE_ENVIRONMENT}: {name} is not in {project.root}")
     wanted = {f"group:{g}" for g in lists["groups"]} | {f"poetry:{g}" for g in lists["groups"]}
     group_requirements = tuple(
         r.raw.strip() for r in declarations.requirements if r.group in wanted and r.requirement
+    )
+    extras = {f"optional:{e}" for e in lists["extras"]}
+    extra_requirements = tuple(
+        r.raw.strip() for r in declarations.requirements if r.group in extras and r.requirement
     )
     return CreateContents(
         what=what,
@@ -248,6 +257,7 @@ def create_contents(ls: EnvsenseServer, raw: dict[str, Any], path: Path) -> Crea
         groups=lists["groups"],
         requirement_files=tuple(Path(f) for f in lists["requirementFiles"]),
         group_requirements=group_requirements,
+        extra_requirements=extra_requirements,
         use_manager=use_manager,
     )
 

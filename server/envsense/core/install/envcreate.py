@@ -53,6 +53,8 @@ class CreateContents:
     requirement_files: tuple[Path, ...] = ()
     # Requirements of the chosen dependency groups, for installers without --group.
     group_requirements: tuple[str, ...] = ()
+    # Requirements of the chosen extras, for a project that can't be built (`-e .[x]`).
+    extra_requirements: tuple[str, ...] = ()
     use_manager: bool = True
 
 
@@ -357,7 +359,12 @@ def _contents_plan(
         exe = which(layout.manager.value) if layout.manager is not None else None
         if layout.manager is not None and exe is not None:
             return _manager_plan(layout.manager, exe, contents, environment, request)
-    packages = tuple(PackageRequest(r, allow_url=True) for r in contents.group_requirements)
+    found_uv = _uv(request, which) if use_uv else None
+    uv_path = Path(found_uv) if found_uv else None
+    wanted = contents.group_requirements
+    if contents.what == "project" and not read_project_layout(root).buildable:
+        wanted += contents.extra_requirements
+    packages = tuple(PackageRequest(r, allow_url=True) for r in wanted)
     install_request = InstallRequest(
         environment,
         packages=packages,
@@ -365,7 +372,8 @@ def _contents_plan(
         requirement_files=contents.requirement_files if contents.what == "requirements" else (),
         install_project=contents.what == "project",
         installer_setting="uv" if use_uv else "pip",
-        uv_path=request.uv_path,
+        # Named here because `no_manager` hides uv (a manager name too) from PATH lookups.
+        uv_path=uv_path,
         trusted=request.trusted,
         index=request.index,
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -23,10 +23,8 @@ from envsense.core.install.package_changes import plan_uninstall, plan_upgrade, 
 from envsense.core.install.plan import IndexOptions, Refusal
 from envsense.lsp.environments import env_json
 from envsense.lsp.install_flow import InstallService, Outcome
-from envsense.lsp.server import uri_to_path
-
-if TYPE_CHECKING:
-    from envsense.lsp.server import EnvsenseServer
+# Imported at run time: pygls reads the handlers' type hints when a command arrives.
+from envsense.lsp.server import EnvsenseServer, uri_to_path
 
 PACKAGES = "envsense/packages"
 VALIDATE_NAME = "envsense/validatePackageName"

@@ -1,0 +1,131 @@
+"""The protocol behind the VS Code parity features, over stdio against the real server:
+activation variables and fallback in envsense/environments, a refused typed interpreter,
+envsense/packages with uninstall through the queue, createOptions + a dry-run create, and
+manifest diagnostics pushed for files nobody opened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lsprotocol import types
+
+from tests.e2e.conftest import open_document, open_session, wait_for_diagnostics
+from tests.support.venvs import install_wheels, make_venv, uv_executable
+from tests.support.wheels import simple_wheel
+
+
+def project(root: Path, deps: str = '"tiny-widgets>=1"') -> Path:
+    root.mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        f'[project]\nname = "proj"\nversion = "1"\nrequires-python = ">=3.8"\n'
+        f'dependencies = [{deps}]\n[project.optional-dependencies]\nfast = ["tiny-fast"]\n'
+    )
+    (root / "main.py").write_text("import json\n")
+    return root
+
+
+async def request(client, method: str, params: dict):  # type: ignore[no-untyped-def]
+    return await client.protocol.send_request_async(method, params)
+
+
+async def test_environments_carry_titles_activation_and_refuse_a_bad_path(
+    machine: Path, tmp_path: Path
+) -> None:
+    ws = project(tmp_path / "ws")
+    make_venv(ws / ".venv")
+    async with open_session(machine, ws) as client:
+        uri = open_document(client, ws / "main.py")
+        result = await request(client, "envsense/environments", {"uri": uri})
+        refused = await request(
+            client,
+            "envsense/selectEnvironment",
+            {"uri": uri, "executable": "/nonexistent/bin/python"},
+        )
+        after = await request(client, "envsense/environments", {"uri": uri})
+    selected = result.selected
+    assert selected.title.startswith(".venv (") and selected.title.endswith(", venv)")
+    assert selected.activation.set.VIRTUAL_ENV == str(ws / ".venv")
+    assert selected.activation.pathPrepend == [str(ws / ".venv" / "bin")]
+    assert "PYTHONHOME" in selected.activation.unset
+    assert result.recommended.prefix == selected.prefix
+    assert result.fallback is False
+    assert refused.error == (
+        "/nonexistent/bin/python can't be used: /nonexistent/bin/python does not exist"
+    )
+    assert after.selected.prefix == selected.prefix  # nothing was selected
+
+
+async def test_packages_listing_and_uninstall_through_the_queue(
+    machine: Path, tmp_path: Path
+) -> None:
+    wheels = tmp_path / "wheels"
+    simple_wheel(wheels, "tiny-widgets", version="0.5")
+    ws = project(tmp_path / "ws")
+    python = make_venv(ws / ".venv")
+    install_wheels(python, wheels / "tiny_widgets-0.5-py3-none-any.whl")
+    (machine / "bin" / "uv").symlink_to(uv_executable())
+    async with open_session(machine, ws) as client:
+        uri = open_document(client, ws / "main.py")
+        listed = await request(client, "envsense/packages", {"uri": uri})
+        bad = await request(client, "envsense/validatePackageName", {"name": "not a name!"})
+        good = await request(client, "envsense/validatePackageName", {"name": "PyYAML>=6"})
+        outcome = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="envsense.uninstallPackage",
+                arguments=[{"uri": uri, "packages": ["tiny-widgets"]}],
+            )
+        )
+        again = await request(client, "envsense/packages", {"uri": uri})
+    (row,) = [p for p in listed.packages if p.name == "tiny-widgets"]
+    assert row.version == "0.5"
+    assert row.mismatch == "0.5 does not satisfy >=1 (pyproject.toml)"
+    assert [d.text for d in row.declared] == ["tiny-widgets>=1"]
+    assert row.upgradeRequirement == "tiny-widgets>=1"
+    assert "not a valid requirement" in bad.error and good.error is None
+    assert outcome["ok"], outcome
+    assert all(p.name != "tiny-widgets" for p in again.packages)
+
+
+async def test_create_options_and_a_dry_run_with_only_a_uri(machine: Path, tmp_path: Path) -> None:
+    ws = project(tmp_path / "ws")
+    (machine / "bin" / "uv").symlink_to(uv_executable())
+    async with open_session(machine, ws, options={"trusted": True}) as client:
+        uri = open_document(client, ws / "main.py")
+        envs = await request(client, "envsense/environments", {"uri": uri})
+        options = await request(client, "envsense/createOptions", {"uri": uri})
+        dry = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="envsense.createEnvironment",
+                arguments=[{"uri": ws.as_uri(), "install": "project", "extras": ["fast"],
+                            "dryRun": True}],
+            )
+        )  # fmt: skip
+    assert envs.fallback is True  # nothing of its own on an empty machine
+    assert options.extras == ["fast"] and options.requiresPython == ">=3.8"
+    assert options.installable is True and options.venvExists is False
+    # The fake machine's only base interpreter is the system python3 on PATH.
+    assert [b.fits for b in options.bases] == [True] * len(options.bases) and options.bases
+    assert dry["ok"] is True, dry
+    assert dry["message"].endswith("and install the project[fast]")
+    create, install = dry["summary"]
+    assert create.startswith("$ ") and " venv " in create and create.endswith(str(ws / ".venv"))
+    assert install.endswith("tiny-fast tiny-widgets>=1")
+    assert not (ws / ".venv").exists()  # a dry run runs nothing
+
+
+async def test_manifest_findings_arrive_without_opening_a_file(
+    machine: Path, tmp_path: Path
+) -> None:
+    ws = project(tmp_path / "ws")
+    make_venv(ws / ".venv")
+    (ws / "requirements.txt").write_text("tiny-gadgets==2\n")
+    (ws / "lib.py").write_text("import tiny_widgets\n")
+    async with open_session(machine, ws) as client:
+        pyproject = await wait_for_diagnostics(client, (ws / "pyproject.toml").as_uri(), bool)
+        requirements = await wait_for_diagnostics(client, (ws / "requirements.txt").as_uri(), bool)
+        assert (ws / "lib.py").as_uri() not in client.diagnostics
+    assert {d.code for d in pyproject} == {"requirement-not-installed"}
+    assert [d.code for d in requirements] == ["requirement-not-installed"]
+    async with open_session(machine, ws, options={"diagnosticScope": "workspace"}) as client:
+        lib = await wait_for_diagnostics(client, (ws / "lib.py").as_uri(), bool)
+    assert [d.code for d in lib] == ["missing-import"]

@@ -41,6 +41,8 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
   let step = 'load';
   let stepStart = Date.now();
   const shot = (name) => page.screenshot({ path: `${shots}/${name}.png` });
+  // Small element-only screenshots for docs/vscode.md's tour (docs-*.png).
+  const docShot = (name, locator) => locator.first().screenshot({ path: `${shots}/docs-${name}.png` }).catch((e) => log('docs shot', name, String(e).slice(0, 100)));
   const pass = (name) => {
     result.passed.push(name);
     result.timings[name] = (Date.now() - stepStart) / 1000;
@@ -64,7 +66,18 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
     await quickInput.locator('.monaco-list-row').first().waitFor({ timeout: 15000 });
     await page.waitForTimeout(300); // the file search answers in stages; let it settle
     await page.keyboard.press('Enter');
+    const name = path.split('/').pop();
+    await page.locator('.tabs-container .tab.active', { hasText: name }).first().waitFor({ timeout: 30000 });
     await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 30000 });
+  }
+  async function openFromExplorer(...names) {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+E');
+    const tree = page.locator('.explorer-folders-view');
+    for (const name of names) {
+      await tree.locator('.monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace(/\./g, '\\.')}\\s*$`) }).first().click();
+    }
+    await page.locator('.tabs-container .tab.active', { hasText: names[names.length - 1] }).first().waitFor({ timeout: 30000 });
   }
   // Pick the quick-pick row whose text matches (keyboard: type to filter would also hide separators).
   async function pickRow(pattern, timeout = 30000) {
@@ -140,6 +153,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
         throw new Error(`expected no open editor while checking, found ${result.openEditorsAtCheck}`);
       }
       await shot('workspace-problems');
+      await docShot('problems', page.locator('.part.panel'));
       pass('workspace');
     }
 
@@ -221,6 +235,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       ).catch(() => {});
       result.terminal = (await text(terminal)).slice(-400);
       await shot('terminal');
+      await docShot('terminal', page.locator('.part.panel'));
       if (!result.terminal.includes(want)) {
         throw new Error(`terminal shows ${JSON.stringify(result.terminal)}, not ${want}`);
       }
@@ -239,6 +254,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
         }
       }
       await shot('picker');
+      await docShot('picker', quickInput);
       await quickInput.locator('input').fill('None');
       await quickInput.locator('.monaco-list-row', { hasText: 'None (deactivate)' }).first().waitFor({ timeout: 10000 });
       await filterPicker('Enter interpreter', 'Enter interpreter path');
@@ -275,6 +291,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       result.packageRow = await text(pkgRow);
       result.packagesView = (await text(view.body)).slice(0, 600);
       await shot('packages');
+      await docShot('packages', view.pane);
       step = 'uninstall envsense-demo-pkg from the view';
       await pkgRow.hover();
       await pkgRow.locator('.action-label[aria-label*="Uninstall"]').click();
@@ -301,6 +318,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       const note = await toast(/This project has no environment/, 60000);
       result.noEnvironment = await text(note);
       await shot('no-environment');
+      await docShot('no-environment', note);
       await note.hover();
       await note.locator('.codicon-notifications-clear, .codicon-close').first().click();
       pass('noenv');
@@ -321,6 +339,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       await dialog.waitFor({ timeout: 30000 });
       result.createSummary = await text(dialog);
       await shot('create-summary');
+      await docShot('create-summary', dialog);
       await dialog.locator('.monaco-button', { hasText: 'Create' }).click();
       await statusBar.getByText(/\.venv \(\d+\.\d+\.\d+, (uv|venv)\)/).first().waitFor({ timeout: 120000 });
       await problems();
@@ -331,12 +350,13 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
 
     if (want('cancel')) {
       step = 'install of requirements/dev.txt shows a cancellable notification';
-      await quickOpen('ws/requirements/dev.txt');
+      await openFromExplorer('requirements', 'dev.txt');
       await command('envsense: Install Project Requirements');
       const progress = await toast(/Install/, 60000);
       await progress.getByText(/Installing collected packages|Installing/).first().waitFor({ timeout: 90000 });
       result.progressToast = await text(progress);
       await shot('install-progress');
+      await docShot('install-progress', progress);
       step = 'Cancel from the notification restores the downgraded envsense-dep';
       await progress.locator('.monaco-button, .action-label', { hasText: /Cancel/ }).first().click()
         .catch(() => progress.locator('.codicon-notifications-clear, [aria-label*="Cancel"]').first().click());

@@ -82,7 +82,12 @@ def main(root: Path) -> dict[str, str]:
         '[project.optional-dependencies]\nyaml = ["envsense-extra-pkg"]\n'
     )
     workspace = root / "e2e.code-workspace"
-    workspace.write_text(json.dumps({"folders": [{"path": "ws"}, {"path": "ws2"}]}))
+    # pip, not uv: its installs take long enough to be cancelled midway (the server reads
+    # window-level settings, so this lives in the workspace file, not in a folder's).
+    settings = {"envsense.installer": "pip"}
+    workspace.write_text(
+        json.dumps({"folders": [{"path": "ws"}, {"path": "ws2"}], "settings": settings})
+    )
     version = ".".join(str(part) for part in sys.version_info[:3])
     minor = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     return {

@@ -10,11 +10,14 @@ class Collection implements VariableCollection {
     this.vars.clear();
     this.description = undefined;
   }
-  replace(name: string, value: string): void {
+  options: unknown[] = [];
+  replace(name: string, value: string, options?: unknown): void {
     this.vars.set(name, value);
+    this.options.push(options);
   }
-  prepend(name: string, value: string): void {
+  prepend(name: string, value: string, options?: unknown): void {
     this.vars.set(name, `${value}<${name}>`);
+    this.options.push(options);
   }
 }
 
@@ -35,6 +38,8 @@ describe('terminal activation', () => {
     assert.equal(c.vars.get('VIRTUAL_ENV'), '/home/u/proj/.venv');
     assert.equal(c.vars.get('PYTHONHOME'), '');
     assert.match(String(c.description), /activates \.venv/);
+    // Re-applied after the shell's rc files, so pyenv's shims don't end up first on PATH.
+    assert.ok(c.options.every((o) => JSON.stringify(o) === '{"applyAtProcessCreation":true,"applyAtShellIntegration":true}'));
   });
 
   it('sets CONDA_PREFIX and CONDA_DEFAULT_ENV for a conda environment', () => {

@@ -28,10 +28,21 @@ export function activationMutations(activation: Activation, delimiter: string): 
 /** The part of vscode.EnvironmentVariableCollection used here (a fake in tests). */
 export interface VariableCollection {
   description?: unknown;
-  replace(variable: string, value: string): void;
-  prepend(variable: string, value: string): void;
+  replace(variable: string, value: string, options?: MutatorOptions): void;
+  prepend(variable: string, value: string, options?: MutatorOptions): void;
   clear(): void;
 }
+
+export interface MutatorOptions {
+  applyAtProcessCreation?: boolean;
+  applyAtShellIntegration?: boolean;
+}
+
+/**
+ * At process creation, and again once shell integration reports the shell ready: a `~/.bashrc`
+ * that runs `pyenv init` (shims first on PATH) would otherwise win over the environment.
+ */
+export const APPLY: MutatorOptions = { applyAtProcessCreation: true, applyAtShellIntegration: true };
 
 export interface ActivationOptions {
   enabled: boolean;
@@ -51,9 +62,9 @@ export function applyActivation(
   }
   for (const m of activationMutations(env.activation, delimiter)) {
     if (m.op === 'prepend') {
-      collection.prepend(m.name, m.value);
+      collection.prepend(m.name, m.value, APPLY);
     } else {
-      collection.replace(m.name, m.value);
+      collection.replace(m.name, m.value, APPLY);
     }
   }
   const name = env.title ?? env.name;

@@ -239,6 +239,10 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       if (!result.terminal.includes(want)) {
         throw new Error(`terminal shows ${JSON.stringify(result.terminal)}, not ${want}`);
       }
+      // `python` is the environment's, even though ~/.bashrc may put pyenv's shims first.
+      if (!result.terminal.includes(`${folder}/.venv/bin/python`)) {
+        throw new Error(`python in the terminal is not ${folder}/.venv/bin/python: ${result.terminal}`);
+      }
       await page.keyboard.press('Control+`'); // hide the panel again
       pass('terminal');
     }

@@ -69,7 +69,7 @@ cat > "$D/user/User/settings.json" <<'JSON'
   "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false, "update.mode": "none",
   "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true,
   "terminal.integrated.gpuAcceleration": "off", "terminal.integrated.defaultProfile.linux": "bash",
-  "terminal.integrated.enablePersistentSessions": false, "terminal.integrated.shellIntegration.enabled": false,
+  "terminal.integrated.enablePersistentSessions": false,
   "problems.defaultViewMode": "list", "workbench.editor.enablePreview": false,
   "envsense.diagnosticScope": "workspace", "envsense.trace.server": "messages" }
 JSON

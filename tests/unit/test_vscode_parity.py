@@ -250,3 +250,17 @@ def test_declared_pin_follows_the_file_style() -> None:
     loose = "flask>=3\nrequests\n"
     edits = add_requirement(Path("requirements.txt"), loose, "PyYAML", installed_version="6.0.1")
     assert apply_edits(loose, edits).endswith("PyYAML>=6.0.1\n")
+
+
+def test_the_workspace_walk_skips_environments_and_caches(tmp_path: Path) -> None:
+    from envsense.lsp.workspace_diagnostics import walk_workspace
+
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "mod.py").write_text("")
+    (tmp_path / "requirements.txt").write_text("")
+    make_venv(tmp_path / "env-anywhere")  # found by its pyvenv.cfg, whatever its name
+    for skipped in ("node_modules/x", ".git/y", "__pycache__", ".tox/py311"):
+        (tmp_path / skipped).mkdir(parents=True)
+        (tmp_path / skipped / "a.py").write_text("")
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in walk_workspace(tmp_path))
+    assert found == ["requirements.txt", "src/pkg/mod.py"]

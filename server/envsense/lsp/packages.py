@@ -23,8 +23,7 @@ from envsense.core.install.package_changes import plan_uninstall, plan_upgrade, 
 from envsense.core.install.plan import IndexOptions, Refusal
 from envsense.lsp.environments import env_json
 from envsense.lsp.install_flow import InstallService, Outcome
-# Imported at run time: pygls reads the handlers' type hints when a command arrives.
-from envsense.lsp.server import EnvsenseServer, uri_to_path
+from envsense.lsp.server import EnvsenseServer, uri_to_path  # pygls reads handler hints at run time
 
 PACKAGES = "envsense/packages"
 VALIDATE_NAME = "envsense/validatePackageName"

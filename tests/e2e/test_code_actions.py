@@ -78,15 +78,13 @@ async def test_missing_imports_get_install_declare_all_and_switch_fixes(
         actions = await code_actions(client, uri, [curated])
         assert f"Install PyYAML into {VENV_LABEL}" in titles(actions)
         declare = by_title(actions, "Install PyYAML and add it to pyproject.toml")
-        assert declare.edit is not None and declare.edit.changes is not None
-        (edits,) = declare.edit.changes.values()
-        new_text = apply_text_edits((project / "pyproject.toml").read_text(), list(edits))
-        assert new_text == (
-            '[project]\nname = "proj"\nversion = "1"\n'
-            'dependencies = ["envsense-demo-pkg>=1", "PyYAML"]\n'
-        )
+        # The declaration is made after the install, pinned to what was installed.
+        assert declare.edit is None
         assert declare.command is not None
-        assert declare.command.command == "envsense.installPackages"
+        assert declare.command.command == "envsense.installAndDeclare"
+        (arguments,) = declare.command.arguments or ()
+        assert arguments["packages"] == ["PyYAML"]
+        assert arguments["manifest"] == str(project / "pyproject.toml")
 
         actions = await code_actions(client, uri, [guessed])
         guess = by_title(

@@ -129,3 +129,46 @@ async def test_manifest_findings_arrive_without_opening_a_file(
     async with open_session(machine, ws, options={"diagnosticScope": "workspace"}) as client:
         lib = await wait_for_diagnostics(client, (ws / "lib.py").as_uri(), bool)
     assert [d.code for d in lib] == ["missing-import"]
+
+
+async def test_install_and_declare_pins_the_installed_version_as_the_file_pins(
+    machine: Path, tmp_path: Path
+) -> None:
+    wheels = tmp_path / "wheels"
+    simple_wheel(wheels, "PyYAML", module="yaml", version="6.0.1")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "requirements.txt").write_text("idna==3.7\n")
+    (ws / "app.py").write_text("import yaml\n")
+    make_venv(ws / ".venv")
+    (machine / "bin" / "uv").symlink_to(uv_executable())
+    offline = {"UV_FIND_LINKS": str(wheels), "UV_OFFLINE": "1", "UV_NO_INDEX": "1"}
+    async with open_session(machine, ws, env=offline) as client:
+        uri = open_document(client, ws / "app.py")
+        open_document(client, ws / "requirements.txt", language="pip-requirements")
+        (missing,) = [
+            d for d in await wait_for_diagnostics(client, uri, bool) if d.code == "missing-import"
+        ]
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=missing.range,
+                context=types.CodeActionContext(diagnostics=[missing]),
+            )
+        )
+        (declare,) = [
+            a
+            for a in actions or []
+            if isinstance(a, types.CodeAction)
+            and a.title == "Install PyYAML and add it to requirements.txt"
+        ]
+        assert declare.command is not None and declare.edit is None
+        outcome = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command=declare.command.command, arguments=declare.command.arguments
+            )
+        )
+    assert outcome["ok"], outcome
+    (edit,) = client.applied_edits  # type: ignore[attr-defined]
+    (changes,) = (edit.changes or {}).values()
+    assert [c.new_text for c in changes] == ["PyYAML==6.0.1\n"]

@@ -37,6 +37,7 @@ from envsense.lsp.environment_choices import fitting, other_environments, with_m
 from envsense.lsp.environment_choices import title as env_title
 from envsense.lsp.install_flow import base_interpreters, parse_specifier
 from envsense.lsp.manifest_edits import declare_requirement
+from envsense.lsp.packages import INSTALL_AND_DECLARE
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -212,10 +213,18 @@ class ActionBuilder:
             yield self.install(title, d, [package], fix, env, preferred=not guessed)
             if fix.requirement is None and fix.manifest and not guessed:
                 manifest = Path(fix.manifest)
-                edit = self.manifest_edit(manifest, dist, None)
-                if edit is not None:
+                # Checked now so the action is only offered when the edit is possible; the
+                # edit itself is made after the install, pinned to the installed version.
+                if self.manifest_edit(manifest, dist, None) is not None:
                     title = f"Install {dist} and add it to {manifest.name}"
-                    yield self.install(title, d, [dist], fix, env, edit=edit)
+                    action = self.install(title, d, [dist], fix, env)
+                    assert action.command is not None and action.command.arguments
+                    arguments: dict[str, Any] = {**(action.command.arguments[0] or {})}
+                    arguments["manifest"] = str(manifest)
+                    action.command = types.Command(
+                        title=title, command=INSTALL_AND_DECLARE, arguments=[arguments]
+                    )
+                    yield action
             for alternative in fix.alternatives[:MAX_ALTERNATIVES]:
                 yield self.install(
                     f"Install {alternative} into {env_title(env)}", d, [alternative], fix, env

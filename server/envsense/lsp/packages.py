@@ -3,6 +3,9 @@
 - `envsense/packages {uri}` -> {environment, packages: [PACKAGE], error}: every
   distribution with version, editable, declared (where) and mismatch (read from files).
 - `envsense/validatePackageName {name}` -> {error}: what an install box checks per keystroke.
+- `envsense.installAndDeclare {<installPackages arguments>, manifest}`: install, then add
+  the distribution to `manifest` pinned to the version that was installed, in the file's own
+  style (`==` or `>=`), through workspace/applyEdit.
 - `envsense.uninstallPackage {uri, packages: [name]}` and
   `envsense.upgradePackage {uri, package: name}`: through the shared install queue, with
   the same progress, cancel and messages as installs. Installing uses envsense.installPackages.
@@ -16,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from packaging.requirements import Requirement
 from pygls.exceptions import JsonRpcInvalidParams
 
+from envsense.core.environment import Environment
 from envsense.core.environment.packages import list_packages
 from envsense.core.install.package_changes import plan_uninstall, plan_upgrade, validate_name
 from envsense.core.install.plan import IndexOptions, Refusal
@@ -29,6 +34,7 @@ PACKAGES = "envsense/packages"
 VALIDATE_NAME = "envsense/validatePackageName"
 UNINSTALL_PACKAGE = "envsense.uninstallPackage"
 UPGRADE_PACKAGE = "envsense.upgradePackage"
+INSTALL_AND_DECLARE = "envsense.installAndDeclare"
 
 
 def _plain(value: Any) -> Any:
@@ -67,6 +73,8 @@ def packages_payload(ls: EnvsenseServer, path: Path) -> dict[str, Any]:
 def register(server: EnvsenseServer) -> None:
     """Wire the packages request and the uninstall/upgrade commands."""
     service = InstallService.shared(server)
+
+    register_install_and_declare(server)
 
     @server.feature(PACKAGES)
     async def packages(ls: EnvsenseServer, params: Any) -> dict[str, Any]:
@@ -144,3 +152,60 @@ def register(server: EnvsenseServer) -> None:
         if not isinstance(raw, dict):
             raise JsonRpcInvalidParams(f"{UPGRADE_PACKAGE} takes one object argument")
         return await change(ls, raw, uninstall=False)
+
+
+def installed_version(ls: EnvsenseServer, environment: Environment, name: str) -> str | None:
+    """The version of `name` in `environment` now (blocking)."""
+    ls.session.invalidate(list(_site_dirs(environment)))
+    inventory = ls.session.inventory(environment)
+    dist = inventory.distribution(name) if inventory is not None else None
+    return dist.version if dist is not None else None
+
+
+def _site_dirs(environment: Environment) -> tuple[Path, ...]:
+    from envsense.core.install.target import InstallTarget
+
+    target = InstallTarget.read(environment)
+    return target.site_packages if target is not None else ()
+
+
+def register_install_and_declare(server: EnvsenseServer) -> None:
+    """envsense.installAndDeclare: the "Install X and add it to <manifest>" quick fix."""
+    from envsense.lsp.commands import (
+        InstallPackagesArgs,
+        _path,
+        environment_for,
+        package_requests,
+    )
+    from envsense.lsp.manifest_edits import declare_requirement
+
+    service = InstallService.shared(server)
+
+    @server.command(INSTALL_AND_DECLARE)
+    async def install_and_declare(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
+        """Install {packages} like envsense.installPackages, then declare them in {manifest}."""
+        raw = _plain(args[0]) if len(args) == 1 else None
+        if not isinstance(raw, dict) or not isinstance(raw.get("manifest"), str):
+            raise JsonRpcInvalidParams(f"{INSTALL_AND_DECLARE} takes {{..., manifest}}")
+        manifest = Path(raw.pop("manifest"))
+        parsed = InstallPackagesArgs.parse((raw,))
+        path = _path({"uri": parsed.uri}, INSTALL_AND_DECLARE)
+        if not manifest.resolve().is_relative_to(ls.session.project_for(path).root.resolve()):
+            raise JsonRpcInvalidParams(f"{INSTALL_AND_DECLARE}: {manifest} is not in the project")
+        await ls.discovered.wait()
+        environment = await asyncio.to_thread(environment_for, ls, path, parsed.environment)
+        requests = await asyncio.to_thread(package_requests, ls, parsed)
+        outcome = await service.install(environment, requests, path=path)
+        if not outcome.ok or environment is None:
+            return outcome.to_json()
+        for text in parsed.packages:
+            name = Requirement(text).name
+            version = await asyncio.to_thread(installed_version, ls, environment, name)
+            edit = declare_requirement(ls.workspace, manifest, text, version)
+            if edit is not None:
+                await ls.workspace_apply_edit_async(
+                    types.ApplyWorkspaceEditParams(
+                        edit=edit, label=f"Add {text} to {manifest.name}"
+                    )
+                )
+        return outcome.to_json()

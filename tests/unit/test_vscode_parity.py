@@ -264,3 +264,5 @@ def test_the_workspace_walk_skips_environments_and_caches(tmp_path: Path) -> Non
         (tmp_path / skipped / "a.py").write_text("")
     found = sorted(p.relative_to(tmp_path).as_posix() for p in walk_workspace(tmp_path))
     assert found == ["requirements.txt", "src/pkg/mod.py"]
+    assert [p.name for p in walk_workspace(tmp_path, max_folders=1)] == ["requirements.txt"]
+    assert list(walk_workspace(Path("/"))) == []

@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_PYTHON_FILES = 5000
 MAX_MANIFESTS = 500
+# A workspace opened at $HOME or / must not turn into a walk of the whole disk.
+MAX_FOLDERS = 20000
 # Folders never walked: environments, caches, VCS data, JS dependencies.
 SKIPPED_DIRS = frozenset(
     {"node_modules", "__pycache__", "site-packages", "build", "dist", ".git", ".hg", ".tox"}
@@ -40,9 +42,15 @@ SKIPPED_DIRS = frozenset(
 RERUN_DELAY = 0.5
 
 
-def walk_workspace(root: Path) -> Iterator[Path]:
-    """Files under `root`, skipping hidden folders, environments and SKIPPED_DIRS."""
-    for folder, dirs, files in os.walk(root, onerror=lambda error: None):
+def walk_workspace(root: Path, max_folders: int = MAX_FOLDERS) -> Iterator[Path]:
+    """Files under `root`, skipping hidden folders, environments and SKIPPED_DIRS; at most
+    `max_folders` folders are read."""
+    if root == Path.home() or root.parent == root:
+        return
+    for count, (folder, dirs, files) in enumerate(os.walk(root, onerror=lambda error: None)):
+        if count >= max_folders:
+            log.info("stopped walking %s after %d folders", root, max_folders)
+            return
         here = Path(folder)
         dirs[:] = sorted(
             d
@@ -93,9 +101,13 @@ class WorkspaceDiagnostics:
         python = self.scope == "workspace"
         manifests: list[Path] = []
         sources: list[Path] = []
-        for folder in self.server.workspace.folders.values():
-            root = uri_to_path(folder.uri)
-            if root is None:
+        workspace = self.server.workspace
+        uris = [folder.uri for folder in workspace.folders.values()]
+        if not uris and workspace.root_uri:
+            uris = [workspace.root_uri]  # clients that send only rootUri (older Neovim)
+        for uri in uris:
+            root = uri_to_path(uri)
+            if root is None or not root.is_dir():
                 continue
             for path in walk_workspace(root):
                 if is_manifest(path) and len(manifests) < MAX_MANIFESTS:

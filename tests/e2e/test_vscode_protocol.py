@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
 
 from tests.e2e.conftest import open_document, open_session, wait_for_diagnostics
 from tests.support.venvs import install_wheels, make_venv, uv_executable
@@ -36,11 +38,12 @@ async def test_environments_carry_titles_activation_and_refuse_a_bad_path(
     async with open_session(machine, ws) as client:
         uri = open_document(client, ws / "main.py")
         result = await request(client, "envsense/environments", {"uri": uri})
-        refused = await request(
-            client,
-            "envsense/selectEnvironment",
-            {"uri": uri, "executable": "/nonexistent/bin/python"},
-        )
+        with pytest.raises(JsonRpcInvalidParams) as refused:
+            await request(
+                client,
+                "envsense/selectEnvironment",
+                {"uri": uri, "executable": "/nonexistent/bin/python"},
+            )
         after = await request(client, "envsense/environments", {"uri": uri})
     selected = result.selected
     assert selected.title.startswith(".venv (") and selected.title.endswith(", venv)")
@@ -49,8 +52,8 @@ async def test_environments_carry_titles_activation_and_refuse_a_bad_path(
     assert "PYTHONHOME" in selected.activation.unset
     assert result.recommended.prefix == selected.prefix
     assert result.fallback is False
-    assert refused.error == (
-        "/nonexistent/bin/python can't be used: /nonexistent/bin/python does not exist"
+    assert "/nonexistent/bin/python can't be used: /nonexistent/bin/python does not exist" in str(
+        refused.value
     )
     assert after.selected.prefix == selected.prefix  # nothing was selected
 

@@ -206,9 +206,15 @@ export class Session implements EnvironmentService, PackagesService, CreateServi
     if (!client) {
       throw new Error('the envsense server is not running');
     }
-    const result = await client.sendRequest<SelectResult>(Methods.selectEnvironment, { uri: uri.toString(), executable });
+    let result: SelectResult;
+    try {
+      result = await client.sendRequest<SelectResult>(Methods.selectEnvironment, { uri: uri.toString(), executable });
+    } catch (error) {
+      // The server refuses an interpreter it can't use (invalid params): nothing was selected.
+      return { selected: null, reason: null, error: error instanceof Error ? error.message : String(error) };
+    }
     if (result.error) {
-      return result; // refused: nothing was selected
+      return result;
     }
     this.lastPicked = executable;
     this.showSelected(result.selected, result.reason);

@@ -169,18 +169,14 @@ def register(server: EnvsenseServer) -> None:
         env, problem = await asyncio.to_thread(validated_pick, ls, executable)
         if problem is not None:
             # Nothing is selected: the project keeps what it had, and the client says why.
-            current = ls.session.selection(ls.session.project_for(path))
-            return {
-                "selected": env_json(current.environment) if current.environment else None,
-                "reason": current.reason,
-                "error": f"{executable} can't be used: {problem}",
-            }
+            raise JsonRpcInvalidParams(
+                f"{executable} can't be used: {problem}; nothing was selected"
+            )
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
         return {
             "selected": env_json(selection.environment) if selection.environment else None,
             "reason": selection.reason,
-            "error": None,
         }
 
     async def watch_files(ls: EnvsenseServer) -> None:

@@ -211,7 +211,8 @@ export class Session implements EnvironmentService, PackagesService, CreateServi
       result = await client.sendRequest<SelectResult>(Methods.selectEnvironment, { uri: uri.toString(), executable });
     } catch (error) {
       // The server refuses an interpreter it can't use (invalid params): nothing was selected.
-      return { selected: null, reason: null, error: error instanceof Error ? error.message : String(error) };
+      const message = error instanceof Error ? error.message : String(error);
+      return { selected: null, reason: null, error: message.replace(/^Invalid Params:\s*/i, '') };
     }
     if (result.error) {
       return result;

@@ -262,7 +262,8 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       await quickInput.locator('input').fill('None');
       await quickInput.locator('.monaco-list-row', { hasText: 'None (deactivate)' }).first().waitFor({ timeout: 10000 });
       await filterPicker('Enter interpreter', 'Enter interpreter path');
-      await quickInput.locator('input').waitFor({ timeout: 10000 });
+      // The same widget turns into the input box: wait for its prompt before typing.
+      await quickInput.getByText('Path to a Python interpreter').first().waitFor({ timeout: 10000 });
       await quickInput.locator('input').fill('/nonexistent/bin/python');
       await page.keyboard.press('Enter');
       const refused = await toast(/does not exist/, 20000);
@@ -304,7 +305,7 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       step = 'install it again from the view (the name is checked as typed)';
       await view.header.hover();
       await view.header.locator('.action-label[aria-label*="Install Package"]').click();
-      await quickInput.locator('input').waitFor({ timeout: 10000 });
+      await quickInput.getByText(/Distribution name/).first().waitFor({ timeout: 10000 });
       await quickInput.locator('input').fill('not a name!');
       await quickInput.getByText(/not a valid requirement/).first().waitFor({ timeout: 10000 });
       result.nameValidation = await text(quickInput.locator('.quick-input-message'));

@@ -358,7 +358,8 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       await openFromExplorer('requirements', 'dev.txt');
       await command('envsense: Install Project Requirements');
       const progress = await toast(/Install/, 60000);
-      await progress.getByText(/Installing collected packages|Installing/).first().waitFor({ timeout: 90000 });
+      // pip has started changing the environment (the message is the installer's latest line).
+      await progress.getByText(/Installing collected packages|uninstall/i).first().waitFor({ timeout: 90000 });
       result.progressToast = await text(progress);
       await shot('install-progress');
       await docShot('install-progress', progress);

@@ -364,9 +364,11 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       await shot('install-progress');
       await docShot('install-progress', progress);
       step = 'Cancel from the notification restores the downgraded envsense-dep';
+      const cancelAt = Date.now();
       await progress.locator('.monaco-button, .action-label', { hasText: /Cancel/ }).first().click()
         .catch(() => progress.locator('.codicon-notifications-clear, [aria-label*="Cancel"]').first().click());
       const done = await toast(/cancelled/, 90000);
+      result.cancelSeconds = (Date.now() - cancelAt) / 1000;
       result.cancelMessage = await text(done);
       const view = await packagesView();
       const dep = view.body.locator('.monaco-list-row', { hasText: 'envsense-dep' }).first();

@@ -103,7 +103,20 @@ async def test_create_options_and_a_dry_run_with_only_a_uri(machine: Path, tmp_p
                             "dryRun": True}],
             )
         )  # fmt: skip
+        try:
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="envsense.createEnvironment",
+                    arguments=[{"uri": ws.as_uri(), "install": "requirements",
+                                "requirementFiles": ["/etc/passwd"], "dryRun": True}],
+                )
+            )  # fmt: skip
+        except JsonRpcInvalidParams as error:
+            outside_file_refused = "is not in" in str(error)
+        else:
+            outside_file_refused = False
     assert envs.fallback is True  # nothing of its own on an empty machine
+    assert outside_file_refused
     assert options.extras == ["fast"] and options.requiresPython == ">=3.8"
     assert options.installable is True and options.venvExists is False
     # The fake machine's only base interpreter is the system python3 on PATH.

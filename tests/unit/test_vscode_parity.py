@@ -266,3 +266,18 @@ def test_the_workspace_walk_skips_environments_and_caches(tmp_path: Path) -> Non
     assert found == ["requirements.txt", "src/pkg/mod.py"]
     assert [p.name for p in walk_workspace(tmp_path, max_folders=1)] == ["requirements.txt"]
     assert list(walk_workspace(Path("/"))) == []
+
+
+def test_fallback_means_no_environment_of_the_projects_own(tmp_path: Path) -> None:
+    from envsense.lsp.environments import _stands_in
+
+    v = PythonVersion.parse("3.12.1")
+    pyenv = Environment(EnvKind.PYENV, tmp_path / "3.12.1", tmp_path / "3.12.1/bin/python", v)
+    conda_named = Environment(EnvKind.CONDA, tmp_path / "envs" / "ml", None, v, name="ml")
+    conda_base = Environment(EnvKind.CONDA, tmp_path / "conda", None, v, name="base")
+    assert _stands_in(None, "no usable Python environment was found")
+    assert _stands_in(pyenv, "newest Python satisfying requires-python >=3.8")
+    assert not _stands_in(pyenv, "picked by you")
+    assert not _stands_in(venv_env(tmp_path / ".venv"), "in-project environment .venv")
+    assert not _stands_in(conda_named, "active when the server started (CONDA_PREFIX)")
+    assert _stands_in(conda_base, "newest Python found")

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { TerminalActivation } from './common/activation';
 import { registerCommands } from './common/commands';
 import { EXTENSION_NAME, StateKeys } from './common/constants';
+import { createEnvironmentsView } from './common/envtree';
 import { createPackagesView } from './common/packages';
 import { PythonExtension } from './common/python';
 import { Session } from './common/server';
@@ -43,12 +44,14 @@ export async function activate(context: ExtensionContext): Promise<void> {
   session = new Session(context.extensionPath, log, status, python, terminals, state);
   const current = session;
   const packagesView = createPackagesView(current);
-  current.changeListeners.push(() => packagesView.provider.refresh());
+  const environmentsView = createEnvironmentsView(current);
+  current.changeListeners.push(() => packagesView.provider.refresh(), () => environmentsView.provider.refresh());
   context.subscriptions.push(
     log,
     status,
     ...packagesView.disposables,
-    ...registerCommands(current, log, packagesView.provider),
+    ...environmentsView.disposables,
+    ...registerCommands(current, log, packagesView.provider, environmentsView.provider),
     onDidChangeActiveTextEditor(() => void current.refresh()),
     onDidChangeConfiguration((e) => {
       // Other envsense.* settings reach the running server through didChangeConfiguration.

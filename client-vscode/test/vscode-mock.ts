@@ -49,6 +49,8 @@ export enum ProgressLocation {
 }
 export enum TreeItemCollapsibleState {
   None = 0,
+  Collapsed = 1,
+  Expanded = 2,
 }
 export class ThemeIcon {
   constructor(

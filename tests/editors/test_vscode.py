@@ -23,7 +23,7 @@ SCRIPT = HERE / "vscode" / "run_e2e.sh"
 ARTIFACTS = HERE.parent / "artifacts" / "vscode"
 STEPS = [
     "workspace", "status", "problem", "quickfix", "install", "terminal", "picker", "switch",
-    "packages", "noenv", "create", "cancel",
+    "envview", "packages", "noenv", "create", "cancel",
 ]  # fmt: skip
 
 
@@ -58,6 +58,7 @@ def test_user_gets_environments_packages_terminals_and_fixes_in_vscode() -> None
     ), report
     assert "/ws/.venv]" in str(result["terminal"]) and "PH=[]" in str(result["terminal"]), report
     assert "does not exist" in str(result["badPath"]), report
+    assert "current" in str(result["environmentsView"]), report
     assert "envsense-demo-pkg" in str(result["packageRow"]), report
     assert "not a valid requirement" in str(result["nameValidation"]), report
     assert "This project has no environment: ws2" in str(result["noEnvironment"]), report

@@ -3,7 +3,8 @@ import { Commands, ServerCommands } from './constants';
 import { runCreateFlow } from './create';
 import { packageActions, type PackagesProvider } from './packages';
 import type { PackageInfo } from './protocol';
-import { pickEnvironment } from './picker';
+import type { EnvNode, EnvironmentsProvider } from './envtree';
+import { pickEnvironment, selectChecked } from './picker';
 import type { Session } from './server';
 import { activeDocumentUri, executeCommand, registerCommand, showWarningMessage, type Disposable } from './vscodeapi';
 import type { LogOutputChannel, Uri } from 'vscode';
@@ -13,7 +14,12 @@ export function serverCommandArgs(command: string, uri: Uri): Record<string, unk
   return command === ServerCommands.installPackages ? { uri: uri.toString(), all: true } : { uri: uri.toString() };
 }
 
-export function registerCommands(session: Session, log: LogOutputChannel, packages: PackagesProvider): Disposable[] {
+export function registerCommands(
+  session: Session,
+  log: LogOutputChannel,
+  packages: PackagesProvider,
+  environments: EnvironmentsProvider,
+): Disposable[] {
   const actions = packageActions(session, packages);
   const withServer = (command: string, needsFile: boolean) => async () => {
     const uri = needsFile ? activeDocumentUri() : session.currentUri();
@@ -45,6 +51,15 @@ export function registerCommands(session: Session, log: LogOutputChannel, packag
       await runCreateFlow(session, uri);
     }),
     registerCommand(Commands.packagesRefresh, () => packages.refresh()),
+    registerCommand(Commands.environmentsRefresh, () => environments.refresh()),
+    registerCommand(Commands.environmentsSelect, async (node) => {
+      const uri = session.currentUri();
+      const env = (node as Partial<Extract<EnvNode, { env: unknown }>> | undefined)?.env;
+      if (uri && env?.executable) {
+        await selectChecked(session, uri, env.executable);
+        environments.refresh();
+      }
+    }),
     registerCommand(Commands.packagesInstall, () => actions.install()),
     registerCommand(Commands.packagesUninstall, (pkg) => actions.uninstall(pkg as PackageInfo | undefined)),
     registerCommand(Commands.packagesUpgrade, (pkg) => actions.upgrade(pkg as PackageInfo | undefined)),

@@ -17,6 +17,8 @@ export const Commands = {
   restartServer: 'envsense.restartServer',
   showLog: 'envsense.showLog',
   packagesRefresh: 'envsense.packages.refresh',
+  environmentsRefresh: 'envsense.environments.refresh',
+  environmentsSelect: 'envsense.environments.select',
   packagesInstall: 'envsense.packages.install',
   packagesUninstall: 'envsense.packages.uninstall',
   packagesUpgrade: 'envsense.packages.upgrade',

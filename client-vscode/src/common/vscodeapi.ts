@@ -162,3 +162,8 @@ export function showQuickPick<T extends vscode.QuickPickItem>(items: T[], option
 export function showQuickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | T[] | undefined> {
   return vscode.window.showQuickPick(items, options);
 }
+
+/** A tree item with children, shown expanded. */
+export function treeGroupItem(label: string): vscode.TreeItem {
+  return new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+}

@@ -6,7 +6,7 @@
 const { chromium } = require('playwright-core');
 
 const ALL_STEPS = ['workspace', 'status', 'problem', 'quickfix', 'install', 'terminal', 'picker', 'switch',
-  'packages', 'noenv', 'create', 'cancel'];
+  'envview', 'packages', 'noenv', 'create', 'cancel'];
 const url = process.env.CS_URL;
 const workspaceFile = process.env.WORKSPACE_FILE;
 const folder = process.env.WS_FOLDER;
@@ -111,10 +111,10 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
     await item.waitFor({ timeout });
     return item;
   }
-  async function packagesView() {
+  async function packagesView(title = /Python Packages/i) {
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+Shift+E');
-    const header = page.locator('.pane-header', { hasText: /Python Packages/i }).first();
+    const header = page.locator('.pane-header', { hasText: title }).first();
     await header.waitFor({ timeout: 15000 });
     if ((await header.getAttribute('aria-expanded')) !== 'true') {
       await header.click();
@@ -286,6 +286,21 @@ const text = async (locator) => ((await locator.innerText().catch(() => '')) || 
       await statusBar.getByText(expectStatus, { exact: false }).first().waitFor({ timeout: 30000 });
       await waitMarkers(missingIn('venv ('), false, 60000);
       pass('switch');
+    }
+
+    if (want('envview')) {
+      step = 'the environments view lists every environment by kind, the current one marked';
+      await quickOpen('ws/app.py');
+      const view = await packagesView(/Python Environments/i);
+      const current = view.body.locator('.monaco-list-row', { hasText: /\.venv \(\d/ }).first();
+      await current.waitFor({ timeout: 30000 });
+      result.environmentsView = (await text(view.body)).slice(0, 600);
+      if (!/\.venv \([\d.]+, venv\)\s*current/.test(result.environmentsView)) {
+        throw new Error(`the current environment is not marked: ${result.environmentsView}`);
+      }
+      await docShot('environments', view.pane);
+      await view.header.click(); // collapse it again: the packages view below needs the room
+      pass('envview');
     }
 
     if (want('packages')) {

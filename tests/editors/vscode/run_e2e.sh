@@ -14,7 +14,7 @@ PW_VERSION=${PW_VERSION:-1.65.1}
 ART=${E2E_ARTIFACTS:-$REPO/tests/artifacts/vscode}
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 [ -x "$PYTHON" ] || PYTHON=python3
-export STEPS=${STEPS:-workspace,status,problem,quickfix,install,terminal,picker,switch,packages,noenv,create,cancel}
+export STEPS=${STEPS:-workspace,status,problem,quickfix,install,terminal,picker,switch,envview,packages,noenv,create,cancel}
 t0=$(date +%s)
 rm -rf "$ART"  # screenshots of an earlier run must not pass for this one
 

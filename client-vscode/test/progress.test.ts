@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { noEnvironmentMessage, projectToAsk } from '../src/common/noenv';
-import { progressLocation, trackProgress, type ProgressClient } from '../src/common/progress';
+import { cancelBackground, progressLocation, trackProgress, type ProgressClient } from '../src/common/progress';
 import { fake } from './vscode-mock';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -36,6 +36,29 @@ describe('server progress in VS Code', () => {
     handler({ kind: 'end', message: 'cancelled' });
     await tick();
     assert.equal(shown.done, true);
+  });
+});
+
+describe('background check progress', () => {
+  it('goes to the status bar and is cancelled by the Stop command', async () => {
+    let handler: (v: { kind: 'begin' | 'report' | 'end'; title?: string; cancellable?: boolean }) => void = () => {};
+    const cancelled: unknown[] = [];
+    const client: ProgressClient = {
+      onProgress: (_token, h) => {
+        handler = h;
+        return { dispose() {} };
+      },
+      cancel: (token) => void cancelled.push(token),
+    };
+    fake.reset();
+    trackProgress(client, 'envsense-workspace-1');
+    handler({ kind: 'begin', title: 'envsense: checking the workspace', cancellable: true });
+    await tick();
+    assert.equal(fake.progress[0].location, 10);
+    assert.equal(cancelBackground(client), 1);
+    assert.deepEqual(cancelled, ['envsense-workspace-1']);
+    handler({ kind: 'end' });
+    assert.equal(cancelBackground(client), 0);
   });
 });
 

@@ -5,6 +5,7 @@ import { packageActions, type PackagesProvider } from './packages';
 import type { PackageInfo } from './protocol';
 import type { EnvNode, EnvironmentsProvider } from './envtree';
 import { pickEnvironment, selectChecked } from './picker';
+import { cancelBackground, progressClient } from './progress';
 import type { Session } from './server';
 import { activeDocumentUri, executeCommand, registerCommand, showWarningMessage, type Disposable } from './vscodeapi';
 import type { LogOutputChannel, Uri } from 'vscode';
@@ -52,6 +53,12 @@ export function registerCommands(
     }),
     registerCommand(Commands.packagesRefresh, () => packages.refresh()),
     registerCommand(Commands.environmentsRefresh, () => environments.refresh()),
+    registerCommand(Commands.stopWorkspaceCheck, () => {
+      const client = session.running;
+      if (cancelBackground(client ? progressClient(client) : undefined) === 0) {
+        void showWarningMessage('envsense is not checking the workspace right now.');
+      }
+    }),
     registerCommand(Commands.environmentsSelect, async (node) => {
       const uri = session.currentUri();
       const env = (node as Partial<Extract<EnvNode, { env: unknown }>> | undefined)?.env;

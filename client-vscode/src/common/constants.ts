@@ -18,6 +18,7 @@ export const Commands = {
   showLog: 'envsense.showLog',
   packagesRefresh: 'envsense.packages.refresh',
   environmentsRefresh: 'envsense.environments.refresh',
+  stopWorkspaceCheck: 'envsense.stopWorkspaceCheck',
   environmentsSelect: 'envsense.environments.select',
   packagesInstall: 'envsense.packages.install',
   packagesUninstall: 'envsense.packages.uninstall',

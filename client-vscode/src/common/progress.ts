@@ -26,6 +26,16 @@ export interface ProgressClient {
   cancel(token: Token): void;
 }
 
+/** Status-bar progress has no Cancel button: these tokens are cancelled by a command instead. */
+export const backgroundTokens = new Set<Token>();
+
+/** "envsense: Stop Checking the Workspace": cancel every running background check. */
+export function cancelBackground(client: ProgressClient | undefined): number {
+  const tokens = [...backgroundTokens];
+  tokens.forEach((token) => client?.cancel(token));
+  return tokens.length;
+}
+
 /** Follow one progress token: begin opens the item, report updates it, end closes it. */
 export function trackProgress(client: ProgressClient, token: Token): void {
   let report: ((message: string | undefined) => void) | undefined;
@@ -33,6 +43,9 @@ export function trackProgress(client: ProgressClient, token: Token): void {
   let ended = false;
   const subscription = client.onProgress(token, (value) => {
     if (value.kind === 'begin') {
+      if (progressLocation(token) === 'window') {
+        backgroundTokens.add(token);
+      }
       void withProgress(progressLocation(token), value.title ?? 'envsense', value.cancellable ?? false, (progress, cancel) => {
         report = (message) => progress.report({ message });
         report(value.message);
@@ -48,18 +61,23 @@ export function trackProgress(client: ProgressClient, token: Token): void {
       report?.(value.message);
     } else {
       ended = true;
+      backgroundTokens.delete(token);
       finish?.();
       subscription.dispose();
     }
   });
 }
 
-/** Take over window/workDoneProgress/create from vscode-languageclient's status-bar-only handler. */
-export function routeServerProgress(client: LanguageClient): Disposable {
-  const adapter: ProgressClient = {
+export function progressClient(client: LanguageClient): ProgressClient {
+  return {
     onProgress: (token, handler) => client.onProgress(WorkDoneProgress.type, token, handler as (v: unknown) => void),
     cancel: (token) => void client.sendNotification(WorkDoneProgressCancelNotification.type, { token }),
   };
+}
+
+/** Take over window/workDoneProgress/create from vscode-languageclient's status-bar-only handler. */
+export function routeServerProgress(client: LanguageClient): Disposable {
+  const adapter = progressClient(client);
   return client.onRequest(WorkDoneProgressCreateRequest.type, (params) => {
     trackProgress(adapter, params.token);
   });

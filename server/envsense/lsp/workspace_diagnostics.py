@@ -201,7 +201,9 @@ class WorkspaceDiagnostics:
         ls.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
-                title="envsense: checking the workspace", cancellable=True, message=f"{total} files"
+                title="envsense: checking the workspace",
+                cancellable=True,
+                message=f"{total} files",
             ),
         )
         future = ls.work_done_progress.tokens.get(token)

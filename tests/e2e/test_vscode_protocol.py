@@ -11,7 +11,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from tests.e2e.conftest import open_document, open_session, wait_for_diagnostics
+from tests.e2e.conftest import open_document, open_session, wait_for_diagnostics, wait_until
 from tests.support.venvs import install_wheels, make_venv, uv_executable
 from tests.support.wheels import simple_wheel
 
@@ -188,3 +188,33 @@ async def test_install_and_declare_pins_the_installed_version_as_the_file_pins(
     (edit,) = client.applied_edits  # type: ignore[attr-defined]
     (changes,) = (edit.changes or {}).values()
     assert [c.new_text for c in changes] == ["PyYAML==6.0.1\n"]
+
+
+async def test_the_workspace_check_reports_progress_and_stops_when_cancelled(
+    machine: Path, tmp_path: Path
+) -> None:
+    ws = project(tmp_path / "ws")
+    make_venv(ws / ".venv")
+    for i in range(2000):
+        (ws / f"m{i:04}.py").write_text("import tiny_widgets\n")
+    options = {"diagnosticScope": "workspace"}
+    async with open_session(machine, ws, options=options) as client:
+        reports = client.progress_reports
+
+        def workspace_tokens() -> list[object]:
+            return [t for t in reports if str(t).startswith("envsense-workspace-")]
+
+        await wait_until(lambda: bool(workspace_tokens()), what="the workspace check's progress")
+        (token,) = workspace_tokens()
+        client.protocol.notify(
+            types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+            types.WorkDoneProgressCancelParams(token=token),  # type: ignore[arg-type]
+        )
+        await wait_until(
+            lambda: any(isinstance(r, types.WorkDoneProgressEnd) for r in reports[token]),
+            what="the end of the workspace check",
+        )
+        checked = sum(1 for uri in client.diagnostics if uri.endswith(".py"))
+    begin = reports[token][0]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable
+    assert checked < 2000, "cancelling stopped the check before every file was done"

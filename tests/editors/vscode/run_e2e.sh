@@ -85,9 +85,11 @@ curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" || { echo "run_e2e.sh: FA
 
 status=0
 (cd "$PW_DIR" && NODE_PATH=$PW_DIR/node_modules CS_URL="http://127.0.0.1:$PORT" WORKSPACE_FILE="$WS_FILE" \
-  WS_FOLDER="$WS" WS2_FOLDER="$WS2" SHOTS="$D" MODULE=envsense_demo_pkg node "$HERE/cs_e2e.js") || status=$?
-# What the UI said must also be true on disk.
-check() { [ "$status" -eq 0 ] || return 0; [[ ",$STEPS," == *,$1,* ]] || return 0; [ -e "$2" ] && return 0
+  WS_FOLDER="$WS" WS2_FOLDER="$WS2" SHOTS="$D" MODULE=envsense_demo_pkg node "$HERE/cs_e2e.js") > "$D/result.json" || status=$?
+cat "$D/result.json"
+# What the UI said must also be true on disk, for every step that passed.
+PASSED=$("$PYTHON" -c 'import json,sys; print(",".join(json.loads(open(sys.argv[1]).read().splitlines()[-1]).get("passed", [])))' "$D/result.json" 2>/dev/null || true)
+check() { [[ ",$PASSED," == *,$1,* ]] || return 0; [ -e "$2" ] && return 0
   echo "run_e2e.sh: FAILED: step $1 passed in the UI but $2 is missing" >&2; status=1; }
 check install "$SITE/envsense_demo_pkg/__init__.py"
 check packages "$SITE/envsense_demo_pkg/__init__.py"

@@ -31,4 +31,7 @@ export class LanguageClient {
   }
   onDidChangeState(): void {}
   onNotification(): void {}
+  onRequest(): { dispose(): void } {
+    return { dispose() {} };
+  }
 }

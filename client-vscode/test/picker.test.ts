@@ -11,13 +11,15 @@ function labels(items: PickItem[]): string[] {
 }
 
 const project = env('uv', '.venv', '3.12.1');
+const pyenvGlobal = env('pyenv', '3.13.0', '3.13.0', { project: null, title: 'pyenv 3.13.0 (global)' });
 const listing: EnvironmentsResult = {
   selected: project,
+  recommended: pyenvGlobal,
   reason: 'the project has uv.lock',
   environments: [
     env('system', 'python3', '3.11.2', { executable: '/usr/bin/python3', project: null }),
     env('pyenv', '3.10.13', '3.10.13', { project: null }),
-    env('pyenv', '3.13.0', '3.13.0', { project: null }),
+    pyenvGlobal,
     project,
     env('conda', 'base', null, { error: 'conda-meta/history unreadable' }),
     env('some-future-kind', 'x', '3.14.0'),
@@ -28,24 +30,30 @@ const listing: EnvironmentsResult = {
 describe('environment picker items', () => {
   it('lists the recommended environment first, then one group per kind, then the actions', () => {
     assert.deepEqual(labels(buildPickItems(listing)), [
-      '-- Recommended',
-      '$(star-full) Python 3.12.1 | .venv (uv)',
+      '-- Current and recommended',
+      '$(check) .venv (3.12.1, uv) | current',
+      '$(star-full) pyenv 3.13.0 (global) | Recommended',
       '-- venv',
-      '$(circle-outline) Python 3.9.18 | old (venv)',
+      '$(circle-outline) old (3.9.18, venv) | ',
       '-- conda',
-      '$(warning) Python (unknown version) | base (conda): conda-meta/history unreadable',
+      '$(warning) base (version unknown, conda) | broken: conda-meta/history unreadable',
       '-- pyenv',
-      '$(circle-outline) Python 3.13.0 | 3.13.0 (pyenv)',
-      '$(circle-outline) Python 3.10.13 | 3.10.13 (pyenv)',
+      '$(circle-outline) pyenv 3.10.13 | ',
       '-- system',
-      '$(circle-outline) Python 3.11.2 | python3 (system)',
+      '$(circle-outline) system 3.11.2 (python3) | ',
       '-- some-future-kind',
-      '$(circle-outline) Python 3.14.0 | x (some-future-kind)',
+      '$(circle-outline) x (3.14.0, some-future-kind) | ',
       '-- Other',
       '$(add) Create environment... | ',
       '$(edit) Enter interpreter path... | ',
       '$(folder-opened) Browse... | ',
+      '$(circle-slash) None (deactivate) | new terminals of this folder get no environment',
     ]);
+  });
+
+  it('marks one environment "current, Recommended" when the rules pick what the project uses', () => {
+    const items = buildPickItems({ ...listing, recommended: project });
+    assert.equal(items.filter((i) => i.env).filter((i) => i.description === 'current, Recommended').length, 1);
   });
 
   it('shows the interpreter path as detail', () => {
@@ -56,7 +64,7 @@ describe('environment picker items', () => {
   it('offers only the actions when nothing was found', () => {
     assert.deepEqual(
       buildPickItems({ environments: [], selected: null, reason: null }).map((i) => i.action ?? i.label),
-      ['Other', 'create', 'enterPath', 'browse'],
+      ['Other', 'create', 'enterPath', 'browse', 'deactivate'],
     );
   });
 });
@@ -64,16 +72,25 @@ describe('environment picker items', () => {
 describe('environment picker flow', () => {
   const uri = Uri.file('/home/u/proj/app.py');
   let selected: string[];
+  let created: string[];
+  let deactivated: string[];
   const service: EnvironmentService = {
     environments: async () => listing,
     select: async (_uri, executable) => {
+      if (executable.startsWith('/nonexistent')) {
+        return { selected: project, reason: 'in-project', error: `${executable} can't be used: ${executable} does not exist` };
+      }
       selected.push(executable);
       return { selected: env('pyenv', '3.13.0', '3.13.0'), reason: 'picked by the user' };
     },
+    create: async (u) => void created.push(u.toString()),
+    deactivate: async (u) => void deactivated.push(u.toString()),
   };
   beforeEach(() => {
     fake.reset();
     selected = [];
+    created = [];
+    deactivated = [];
   });
 
   async function run(choose: (pick: FakeQuickPick<PickItem>) => void) {
@@ -85,16 +102,30 @@ describe('environment picker flow', () => {
   }
 
   it('selects the picked environment through the server', async () => {
-    const { result, pick } = await run((pick) => pick.choose((i) => i.env?.name === '3.13.0'));
-    assert.deepEqual(selected, ['/home/u/proj/3.13.0/bin/python']);
+    const { result, pick } = await run((pick) => pick.choose((i) => i.env?.name === '3.10.13'));
+    assert.deepEqual(selected, ['/home/u/proj/3.10.13/bin/python']);
     assert.equal(result?.reason, 'picked by the user');
     assert.equal(pick.disposed, true);
   });
 
-  it('creates an environment with the server command', async () => {
+  it('starts the create-environment flow', async () => {
     await run((pick) => pick.choose((i) => i.action === 'create'));
-    assert.deepEqual(fake.executed, [{ id: 'envsense.createEnvironment', args: [{ uri: uri.toString() }] }]);
+    assert.deepEqual(created, [uri.toString()]);
     assert.deepEqual(selected, []);
+  });
+
+  it('deactivates the folder for terminals with "None"', async () => {
+    await run((pick) => pick.choose((i) => i.action === 'deactivate'));
+    assert.deepEqual(deactivated, [uri.toString()]);
+    assert.deepEqual(selected, []);
+  });
+
+  it('refuses a typed path the server cannot use: an error, and nothing selected', async () => {
+    fake.inputBoxAnswer = '/nonexistent/bin/python';
+    const { result } = await run((pick) => pick.choose((i) => i.action === 'enterPath'));
+    assert.equal(result, undefined);
+    assert.deepEqual(selected, []);
+    assert.match(fake.errors[0] ?? '', /does not exist/);
   });
 
   it('selects a typed interpreter path', async () => {

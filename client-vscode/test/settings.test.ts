@@ -16,6 +16,8 @@ describe('settings', () => {
       serverPython: null,
       trace: 'off',
       syncPythonExtension: true,
+      diagnosticScope: 'openFiles',
+      activateTerminals: true,
     });
   });
 
@@ -34,8 +36,12 @@ describe('settings', () => {
         'server.python': '',
         'trace.server': 'verbose',
         syncPythonExtension: false,
+        diagnosticScope: 'everything',
+        'terminal.activateEnvironment': false,
       }),
     );
+    assert.equal(settings.diagnosticScope, 'openFiles');
+    assert.equal(settings.activateTerminals, false);
     assert.equal(settings.interpreter, '/p/.venv/bin/python');
     assert.equal(settings.installer, 'auto');
     assert.deepEqual(settings.extraPaths, ['src']);
@@ -56,6 +62,7 @@ describe('settings', () => {
       'envsense.interpreter': '/p/.venv/bin/python',
       'envsense.extraPaths': ['lib'],
       'envsense.diagnostics': { 'missing-import': { severity: 'error' } },
+      'envsense.diagnosticScope': 'workspace',
     };
     assert.deepEqual(toServerOptions(loadSettings(), true), {
       trusted: true,
@@ -63,6 +70,7 @@ describe('settings', () => {
       installer: 'uv',
       extraPaths: ['lib'],
       diagnostics: { 'missing-import': { enabled: true, severity: 'error' } },
+      diagnosticScope: 'workspace',
     });
   });
 

@@ -5,7 +5,7 @@ import { env } from './fixtures';
 describe('status bar: environment', () => {
   it('shows version, name and kind, with path, kind and project in the tooltip', () => {
     const view = describeEnvironment(env('uv', '.venv', '3.12.1'), 'uv.lock next to pyproject.toml', false);
-    assert.equal(view.text, '3.12.1 (.venv: uv)');
+    assert.equal(view.text, '.venv (3.12.1, uv)');
     assert.equal(view.warning, false);
     assert.match(view.tooltip, /Path: `\/home\/u\/proj\/\.venv\/bin\/python`/);
     assert.match(view.tooltip, /Kind: uv/);
@@ -15,25 +15,28 @@ describe('status bar: environment', () => {
 
   it('has a readable label for every kind the server reports', () => {
     const expected: Record<string, string> = {
-      venv: '3.11.7 (env: venv)',
-      'uv-workspace': '3.11.7 (env: uv workspace)',
-      'uv-python': '3.11.7 (env: uv python)',
-      poetry: '3.11.7 (env: Poetry)',
-      'pyenv-virtualenv': '3.11.7 (env: pyenv-virtualenv)',
-      homebrew: '3.11.7 (env: Homebrew)',
-      'windows-registry': '3.11.7 (env: Windows registry)',
-      'windows-store': '3.11.7 (env: Microsoft Store)',
+      venv: 'env (3.11.7, venv)',
+      'uv-workspace': 'env (3.11.7, uv workspace)',
+      'uv-python': 'uv python 3.11.7 (env)',
+      poetry: 'env (3.11.7, Poetry)',
+      'pyenv-virtualenv': 'env (3.11.7, pyenv-virtualenv)',
+      pyenv: 'pyenv 3.11.7 (env)',
+      system: 'system 3.11.7 (env)',
+      homebrew: 'Homebrew 3.11.7 (env)',
+      'windows-registry': 'Windows registry 3.11.7 (env)',
+      'windows-store': 'Microsoft Store 3.11.7 (env)',
     };
     for (const kind of KIND_ORDER) {
       const view = describeEnvironment(env(kind, 'env', '3.11.7'), null, false);
-      assert.equal(view.text, expected[kind] ?? `3.11.7 (env: ${kindLabel(kind)})`, kind);
+      assert.equal(view.text, expected[kind] ?? `env (3.11.7, ${kindLabel(kind)})`, kind);
       assert.equal(view.warning, false);
     }
     assert.equal(KIND_ORDER.length, 18);
   });
 
   it('leaves the version out when the server could not read it', () => {
-    assert.equal(describeEnvironment(env('conda', 'base', null), null, false).text, '(base: conda)');
+    assert.equal(describeEnvironment(env('conda', 'base', null), null, false).text, 'base (version unknown, conda)');
+    assert.equal(describeEnvironment(env('pyenv', '3.13.0', '3.13.0', { title: 'pyenv 3.13.0 (global)' }), null, false).text, 'pyenv 3.13.0 (global)');
   });
 
   it('asks to select an environment, with a warning look, when there is none', () => {
@@ -53,7 +56,7 @@ describe('status bar: environment', () => {
 
   it('spins while discovering: alone at first, next to the known environment later', () => {
     assert.equal(describeEnvironment(null, null, true).text, '$(sync~spin) Python environments');
-    assert.equal(describeEnvironment(env('uv', '.venv', '3.12.1'), null, true).text, '$(sync~spin) 3.12.1 (.venv: uv)');
+    assert.equal(describeEnvironment(env('uv', '.venv', '3.12.1'), null, true).text, '$(sync~spin) .venv (3.12.1, uv)');
   });
 
   it('applies the warning background to the real status bar item and removes it again', () => {
@@ -62,7 +65,7 @@ describe('status bar: environment', () => {
     view.showEnvironment(null, null, false);
     assert.equal(bar.backgroundColor?.id, 'statusBarItem.warningBackground');
     view.showEnvironment(env('poetry', 'proj-X1-py3.12', '3.12.1'), null, false);
-    assert.equal(bar.text, '3.12.1 (proj-X1-py3.12: Poetry)');
+    assert.equal(bar.text, 'proj-X1-py3.12 (3.12.1, Poetry)');
     assert.equal(bar.backgroundColor, undefined);
   });
 });

@@ -42,6 +42,45 @@ export enum QuickPickItemKind {
   Separator = -1,
   Default = 0,
 }
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+export class ThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+export class TreeItem {
+  description?: string;
+  tooltip?: string;
+  contextValue?: string;
+  iconPath?: unknown;
+  constructor(
+    readonly label: string,
+    readonly collapsibleState?: number,
+  ) {}
+}
+export class EventEmitter<T> {
+  private listeners: ((value: T) => void)[] = [];
+  event = (listener: (value: T) => void) => {
+    this.listeners.push(listener);
+    return { dispose() {} };
+  };
+  fire(value: T): void {
+    this.listeners.forEach((l) => l(value));
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
 export enum LanguageStatusSeverity {
   Information = 0,
   Warning = 1,
@@ -97,7 +136,21 @@ export const fake = {
   openDialogAnswer: undefined as string[] | undefined,
   executed: [] as { id: string; args: unknown[] }[],
   extensions: {} as Record<string, unknown>,
+  errors: [] as string[],
+  infos: [] as string[],
+  commandResults: [] as unknown[],
+  answers: [] as (string | undefined)[],
+  quickPickItems: [] as string[][],
+  quickPickAnswers: [] as (string | string[] | undefined)[],
+  progress: [] as { location: number; title: string; cancellable: boolean; messages: (string | undefined)[]; cancel: () => void; done: boolean }[],
   reset(): void {
+    this.errors = [];
+    this.infos = [];
+    this.commandResults = [];
+    this.answers = [];
+    this.quickPickItems = [];
+    this.quickPickAnswers = [];
+    this.progress = [];
     this.config = {};
     this.trusted = true;
     this.quickPicks = [];
@@ -122,8 +175,33 @@ export const window = {
   },
   showInputBox: async () => fake.inputBoxAnswer,
   showOpenDialog: async () => fake.openDialogAnswer?.map((p) => Uri.file(p)),
-  showErrorMessage: async () => undefined,
+  showErrorMessage: async (message: string) => {
+    fake.errors.push(message);
+    return undefined;
+  },
   showWarningMessage: async () => undefined,
+  showInformationMessage: async (message: string, ...rest: unknown[]) => {
+    fake.infos.push(message);
+    const answer = fake.answers.shift();
+    return rest.includes(answer) || answer === undefined ? answer : undefined;
+  },
+  showQuickPick: async <T extends { label: string }>(items: T[], options: { canPickMany?: boolean }) => {
+    fake.quickPickItems.push(items.map((i) => i.label));
+    const wanted = fake.quickPickAnswers.shift();
+    if (wanted === undefined) {
+      return undefined;
+    }
+    const found = items.filter((i) => (Array.isArray(wanted) ? wanted : [wanted]).some((w) => i.label.includes(w)));
+    return options?.canPickMany ? found : found[0];
+  },
+  withProgress: async (options: { location: number; title: string; cancellable: boolean }, task: (p: unknown, t: unknown) => Promise<unknown>) => {
+    const record = { ...options, messages: [] as (string | undefined)[], cancel: () => {}, done: false };
+    fake.progress.push(record);
+    const token = { onCancellationRequested: (listener: () => void) => void (record.cancel = listener) };
+    const result = await task({ report: (v: { message?: string }) => record.messages.push(v.message) }, token);
+    record.done = true;
+    return result;
+  },
   activeTextEditor: undefined as unknown,
   onDidChangeActiveTextEditor: () => ({ dispose() {} }),
 };
@@ -136,7 +214,7 @@ export const commands = {
   registerCommand: (id: string) => ({ id, dispose() {} }),
   executeCommand: async (id: string, ...args: unknown[]) => {
     fake.executed.push({ id, args });
-    return undefined;
+    return fake.commandResults.shift();
   },
 };
 

@@ -17,7 +17,7 @@ from tests.support.venvs import uv_executable
 from tests.support.wheels import simple_wheel
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}.{sys.version_info.micro}"
-VENV_LABEL = f".venv (Python {PY})"
+VENV_LABEL = f".venv ({PY}, venv)"
 # pytest-lsp checks what the server sends against the client's declared capabilities.
 NO_SPEC_WARNINGS = "error::pytest_lsp.checks.LspSpecificationWarning"
 

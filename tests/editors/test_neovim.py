@@ -128,7 +128,7 @@ def test_neovim_shows_the_missing_import_and_its_install_fix_clears_it(tmp_path:
     assert missing["severity"] == 1  # vim.diagnostic.severity.ERROR
     assert f"'{MODULE}' is not installed in .venv" in missing["message"]
 
-    title = f"Install {DIST} into .venv (Python {PY})"
+    title = f"Install {DIST} into .venv ({PY}, venv)"
     assert title in result["code_actions"], result["code_actions"]
     assert result["chosen_action"] == title
     install = result["install_result"]

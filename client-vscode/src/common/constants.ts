@@ -16,6 +16,13 @@ export const Commands = {
   installRequirements: 'envsense.installRequirements',
   restartServer: 'envsense.restartServer',
   showLog: 'envsense.showLog',
+  packagesRefresh: 'envsense.packages.refresh',
+  environmentsRefresh: 'envsense.environments.refresh',
+  stopWorkspaceCheck: 'envsense.stopWorkspaceCheck',
+  environmentsSelect: 'envsense.environments.select',
+  packagesInstall: 'envsense.packages.install',
+  packagesUninstall: 'envsense.packages.uninstall',
+  packagesUpgrade: 'envsense.packages.upgrade',
 } as const;
 
 export const ServerCommands = {
@@ -23,6 +30,14 @@ export const ServerCommands = {
   installPackages: 'envsense.installPackages',
   installProject: 'envsense.installProject',
   selectEnvironment: 'envsense.selectEnvironment',
+  uninstallPackage: 'envsense.uninstallPackage',
+  upgradePackage: 'envsense.upgradePackage',
+} as const;
+
+/** workspaceState keys. */
+export const StateKeys = {
+  noEnvironmentDismissed: 'envsense.noEnvironmentDismissed',
+  deactivatedFolders: 'envsense.deactivatedFolders',
 } as const;
 
 export const StatusIds = {

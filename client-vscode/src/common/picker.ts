@@ -1,21 +1,25 @@
-// The environment QuickPick: recommended first, one group per kind, then the ways to add one.
+// The environment QuickPick: the current pick first, one group per kind, then the ways to add one.
+// "Recommended" marks what envsense's rules pick; "current" marks what the project uses now.
 import type { QuickPickItem, Uri } from 'vscode';
-import { ServerCommands } from './constants';
 import type { Env, EnvironmentsResult, SelectResult } from './protocol';
-import { KIND_ORDER, kindLabel } from './status';
-import { QuickPickItemKind, createQuickPick, executeCommand, showInputBox, showOpenDialog } from './vscodeapi';
+import { KIND_ORDER, environmentLabel, kindLabel } from './status';
+import { QuickPickItemKind, createQuickPick, showErrorMessage, showInputBox, showOpenDialog } from './vscodeapi';
 
-export type PickAction = 'create' | 'enterPath' | 'browse';
+export type PickAction = 'create' | 'enterPath' | 'browse' | 'deactivate';
 
 export interface PickItem extends QuickPickItem {
   env?: Env;
   action?: PickAction;
 }
 
-/** What the picker needs from the running server. */
+/** What the picker needs from the running server and the client around it. */
 export interface EnvironmentService {
   environments(uri: Uri): Promise<EnvironmentsResult>;
   select(uri: Uri, executable: string): Promise<SelectResult>;
+  /** The create-environment flow (src/common/create.ts). */
+  create?(uri: Uri): Promise<unknown>;
+  /** "None (deactivate)": new terminals of the folder get no environment. */
+  deactivate?(uri: Uri): Promise<void>;
 }
 
 function compareVersionsDesc(a: string | null, b: string | null): number {
@@ -30,19 +34,15 @@ function compareVersionsDesc(a: string | null, b: string | null): number {
   return 0;
 }
 
-function sameEnv(a: Env, b: Env): boolean {
-  return (a.executable ?? a.prefix) === (b.executable ?? b.prefix);
+export function sameEnv(a: Env | null | undefined, b: Env | null | undefined): boolean {
+  return !!a && !!b && (a.executable ?? a.prefix) === (b.executable ?? b.prefix);
 }
 
-function envItem(env: Env, recommended: boolean): PickItem {
-  const version = env.version ? `Python ${env.version}` : 'Python (unknown version)';
-  const icon = env.error ? '$(warning)' : recommended ? '$(star-full)' : '$(circle-outline)';
-  return {
-    label: `${icon} ${version}`,
-    description: env.error ? `${env.name} (${kindLabel(env.kind)}): ${env.error}` : `${env.name} (${kindLabel(env.kind)})`,
-    detail: env.executable ?? env.prefix,
-    env,
-  };
+function envItem(env: Env, current: boolean, recommended: boolean): PickItem {
+  const icon = env.error ? '$(warning)' : current ? '$(check)' : recommended ? '$(star-full)' : '$(circle-outline)';
+  const marks = [current ? 'current' : '', recommended ? 'Recommended' : ''].filter(Boolean).join(', ');
+  const description = env.error ? `broken: ${env.error}` : marks;
+  return { label: `${icon} ${environmentLabel(env)}`, description, detail: env.executable ?? env.prefix, env };
 }
 
 function separator(label: string): PickItem {
@@ -53,10 +53,13 @@ function separator(label: string): PickItem {
 export function buildPickItems(result: EnvironmentsResult): PickItem[] {
   const items: PickItem[] = [];
   const selected = result.selected;
-  if (selected) {
-    items.push(separator('Recommended'), envItem(selected, true));
+  const recommended = result.recommended ?? null;
+  const top = [selected, sameEnv(recommended, selected) ? null : recommended].filter((e): e is Env => !!e);
+  if (top.length) {
+    items.push(separator('Current and recommended'));
+    items.push(...top.map((env) => envItem(env, sameEnv(env, selected), sameEnv(env, recommended))));
   }
-  const rest = result.environments.filter((env) => !selected || !sameEnv(env, selected));
+  const rest = result.environments.filter((env) => !top.some((t) => sameEnv(env, t)));
   const kinds = [...new Set(rest.map((env) => env.kind))].sort((a, b) => {
     const [ia, ib] = [KIND_ORDER.indexOf(a), KIND_ORDER.indexOf(b)];
     return (ia < 0 ? KIND_ORDER.length : ia) - (ib < 0 ? KIND_ORDER.length : ib) || a.localeCompare(b);
@@ -65,13 +68,14 @@ export function buildPickItems(result: EnvironmentsResult): PickItem[] {
     const group = rest
       .filter((env) => env.kind === kind)
       .sort((a, b) => compareVersionsDesc(a.version, b.version) || a.name.localeCompare(b.name));
-    items.push(separator(kindLabel(kind)), ...group.map((env) => envItem(env, false)));
+    items.push(separator(kindLabel(kind)), ...group.map((env) => envItem(env, false, false)));
   }
   items.push(
     separator('Other'),
     { label: '$(add) Create environment...', action: 'create' },
     { label: '$(edit) Enter interpreter path...', action: 'enterPath' },
     { label: '$(folder-opened) Browse...', action: 'browse' },
+    { label: '$(circle-slash) None (deactivate)', description: 'new terminals of this folder get no environment', action: 'deactivate' },
   );
   return items;
 }
@@ -83,6 +87,16 @@ async function askInterpreterPath(action: PickAction): Promise<string | undefine
   }
   const picked = await showOpenDialog({ canSelectMany: false, openLabel: 'Select interpreter', title: 'Python interpreter' });
   return picked?.[0]?.fsPath;
+}
+
+/** Select `executable`; a refused interpreter is an error message and nothing selected. */
+export async function selectChecked(service: EnvironmentService, uri: Uri, executable: string): Promise<SelectResult | undefined> {
+  const result = await service.select(uri, executable);
+  if (result.error) {
+    void showErrorMessage(result.error);
+    return undefined;
+  }
+  return result;
 }
 
 /** Show the picker for `uri`'s project; resolves to the server's answer, or undefined when cancelled. */
@@ -111,15 +125,19 @@ export async function pickEnvironment(service: EnvironmentService, uri: Uri): Pr
     return undefined;
   }
   if (item.env?.executable) {
-    return service.select(uri, item.env.executable);
+    return selectChecked(service, uri, item.env.executable);
   }
   if (item.action === 'create') {
-    await executeCommand(ServerCommands.createEnvironment, { uri: uri.toString() });
+    await service.create?.(uri);
+    return undefined;
+  }
+  if (item.action === 'deactivate') {
+    await service.deactivate?.(uri);
     return undefined;
   }
   if (item.action) {
     const executable = await askInterpreterPath(item.action);
-    return executable ? service.select(uri, executable) : undefined;
+    return executable ? selectChecked(service, uri, executable) : undefined;
   }
   return undefined;
 }

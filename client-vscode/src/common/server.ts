@@ -4,11 +4,38 @@ import type { ConfigurationParams } from 'vscode-languageclient';
 import { LanguageClient, RevealOutputChannelOn, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { LogOutputChannel, Uri } from 'vscode';
 import { CONFIG_SECTION, DOCUMENT_SELECTOR, EXTENSION_NAME, RESTART_DELAY_MS } from './constants';
-import { Methods, type Env, type EnvironmentChanged, type EnvironmentsResult, type SelectResult, type ServerStatus } from './protocol';
+import { TerminalActivation } from './activation';
+import { runCreateFlow, type CreateService } from './create';
+import { CREATE_VENV, SELECT_ENV, noEnvironmentMessage, projectToAsk } from './noenv';
+import type { PackagesService } from './packages';
+import { pickEnvironment } from './picker';
+import { routeServerProgress } from './progress';
+import {
+  Methods,
+  type CommandOutcome,
+  type CreateOptions,
+  type Env,
+  type EnvironmentChanged,
+  type EnvironmentsResult,
+  type PackagesResult,
+  type SelectResult,
+  type ServerStatus,
+} from './protocol';
 import { PythonExtension, pathCandidates, probeVersion, resolveServerPython, type ServerPython } from './python';
 import { loadSettings, toServerOptions } from './settings';
 import type { StatusView } from './status';
-import { activeDocumentUri, executeCommand, isTrusted, parseUri, showErrorMessage, workspaceFolderUris } from './vscodeapi';
+import {
+  activeDocumentUri,
+  executeCommand,
+  fileUri,
+  isTrusted,
+  parseUri,
+  showErrorMessage,
+  showInformationMessage,
+  workspaceFolderOf,
+  workspaceFolderUris,
+} from './vscodeapi';
+import { ServerCommands, StateKeys } from './constants';
 import type { EnvironmentService } from './picker';
 
 export interface Launch {
@@ -27,18 +54,29 @@ export function buildLaunch(python: string, extensionPath: string, env: NodeJS.P
   };
 }
 
+/** Per-workspace memory (vscode.Memento's shape). */
+export interface StateStore {
+  get<T>(key: string, fallback: T): T;
+  update(key: string, value: unknown): Thenable<void>;
+}
+
 /** One running server (or none) plus what the UI shows about it. */
-export class Session implements EnvironmentService {
+export class Session implements EnvironmentService, PackagesService, CreateService {
   private client: LanguageClient | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
   private statusSeen = false;
   private lastPicked: string | undefined;
+  private readonly asked = new Set<string>();
+  /** Listeners for "environments or packages may have changed" (the packages view). */
+  readonly changeListeners: (() => void)[] = [];
 
   constructor(
     private readonly extensionPath: string,
     private readonly log: LogOutputChannel,
     private readonly status: StatusView,
     private readonly python: PythonExtension | undefined,
+    private readonly terminals?: TerminalActivation,
+    private readonly state?: StateStore,
   ) {}
 
   get running(): LanguageClient | undefined {
@@ -83,9 +121,13 @@ export class Session implements EnvironmentService {
         this.status.showEnvironment(null, null, true);
       }
     });
-    client.onNotification(Methods.environmentChanged, (_params: EnvironmentChanged) => void this.refresh());
+    client.onNotification(Methods.environmentChanged, (_params: EnvironmentChanged) => {
+      void this.refresh();
+      void this.updateTerminals();
+    });
     try {
       await client.start();
+      routeServerProgress(client);
     } catch (error) {
       this.log.error(`server failed to start: ${String(error)}`);
       this.status.showServerState('error', String(error));
@@ -96,6 +138,7 @@ export class Session implements EnvironmentService {
       this.status.showServerState('ready');
     }
     await this.refresh();
+    await this.updateTerminals();
   }
 
   private clientOptions(): LanguageClientOptions {
@@ -163,9 +206,24 @@ export class Session implements EnvironmentService {
     if (!client) {
       throw new Error('the envsense server is not running');
     }
+    let result: SelectResult;
+    try {
+      result = await client.sendRequest<SelectResult>(Methods.selectEnvironment, { uri: uri.toString(), executable });
+    } catch (error) {
+      // The server refuses an interpreter it can't use (invalid params): nothing was selected.
+      const message = error instanceof Error ? error.message : String(error);
+      return { selected: null, reason: null, error: message.replace(/^Invalid Params:\s*/i, '') };
+    }
+    if (result.error) {
+      return result;
+    }
     this.lastPicked = executable;
-    const result = await client.sendRequest<SelectResult>(Methods.selectEnvironment, { uri: uri.toString(), executable });
     this.showSelected(result.selected, result.reason);
+    const folder = workspaceFolderOf(uri)?.uri;
+    if (folder && this.terminals) {
+      await this.terminals.reactivate(folder);
+      this.terminals.apply(folder, result.selected);
+    }
     if (result.selected?.executable && this.python && loadSettings(uri).syncPythonExtension) {
       await this.python.select(result.selected.executable, uri);
     }
@@ -194,10 +252,82 @@ export class Session implements EnvironmentService {
     try {
       const result = await this.environments(uri);
       this.showSelected(result.selected, result.reason);
+      this.changeListeners.forEach((listener) => listener());
+      void this.offerCreate(result);
     } catch (error) {
       this.log.warn(`${Methods.environments} failed: ${String(error)}`);
       this.status.showEnvironment(null, `The server did not list environments: ${String(error)}`, false);
     }
+  }
+
+  /** Every workspace folder's terminals follow its selected environment. */
+  async updateTerminals(): Promise<void> {
+    if (!this.terminals || !this.running) {
+      return;
+    }
+    for (const folder of workspaceFolderUris()) {
+      try {
+        const result = await this.environments(folder);
+        this.terminals.apply(folder, result.selected);
+      } catch (error) {
+        this.log.warn(`terminal activation for ${folder.fsPath}: ${String(error)}`);
+      }
+    }
+  }
+
+  /** "None (deactivate)" in the picker: new terminals of the folder get no environment. */
+  async deactivate(uri: Uri): Promise<void> {
+    const folder = workspaceFolderOf(uri)?.uri ?? uri;
+    await this.terminals?.deactivate(folder);
+  }
+
+  /** The one-time notification for a project with no environment of its own. */
+  private async offerCreate(result: EnvironmentsResult): Promise<void> {
+    const dismissed = this.state?.get<string[]>(StateKeys.noEnvironmentDismissed, []) ?? [];
+    const project = projectToAsk(result, dismissed, this.asked);
+    if (!project) {
+      return;
+    }
+    this.asked.add(project);
+    const title = result.selected?.title ?? undefined;
+    const answer = await showInformationMessage(noEnvironmentMessage(project, title), CREATE_VENV, SELECT_ENV);
+    // Answered or dismissed: either way this project is not asked again.
+    await this.state?.update(StateKeys.noEnvironmentDismissed, [...dismissed, project]);
+    const uri = fileUri(project);
+    if (answer === CREATE_VENV) {
+      await executeCommand(ServerCommands.createEnvironment, { uri: uri.toString() });
+    } else if (answer === SELECT_ENV) {
+      await pickEnvironment(this, uri);
+    }
+  }
+
+  async packages(uri: Uri): Promise<PackagesResult> {
+    const client = this.running;
+    if (!client) {
+      throw new Error('the envsense server is not running');
+    }
+    return client.sendRequest<PackagesResult>(Methods.packages, { uri: uri.toString() });
+  }
+
+  async validatePackageName(name: string): Promise<string | null> {
+    const client = this.running;
+    if (!client) {
+      return null;
+    }
+    const answer = await client.sendRequest<{ error: string | null }>(Methods.validatePackageName, { name });
+    return answer.error;
+  }
+
+  async createOptions(uri: Uri): Promise<CreateOptions> {
+    const client = this.running;
+    if (!client) {
+      throw new Error('the envsense server is not running');
+    }
+    return client.sendRequest<CreateOptions>(Methods.createOptions, { uri: uri.toString() });
+  }
+
+  async create(uri: Uri): Promise<CommandOutcome | undefined> {
+    return runCreateFlow(this, uri);
   }
 
   private showSelected(env: Env | null, reason: string | null): void {

@@ -20,7 +20,12 @@ export interface Settings {
   serverPython: string | null;
   trace: Trace;
   syncPythonExtension: boolean;
+  diagnosticScope: DiagnosticScope;
+  activateTerminals: boolean;
 }
+
+export type DiagnosticScope = 'openFiles' | 'workspace';
+const SCOPES: readonly DiagnosticScope[] = ['openFiles', 'workspace'];
 
 /** What the server receives as initializationOptions and as workspace/configuration section "envsense". */
 export interface ServerOptionsPayload {
@@ -29,6 +34,7 @@ export interface ServerOptionsPayload {
   installer: Installer;
   extraPaths: string[];
   diagnostics: Record<string, CodeSetting>;
+  diagnosticScope: DiagnosticScope;
 }
 
 /** The subset of vscode.WorkspaceConfiguration read here (a plain object in tests). */
@@ -79,6 +85,8 @@ export function readSettings(config: ConfigReader): Settings {
     serverPython: text(config.get('server.python')),
     trace: oneOf(config.get('trace.server'), TRACES, 'off'),
     syncPythonExtension: config.get<boolean>('syncPythonExtension') !== false,
+    diagnosticScope: oneOf(config.get('diagnosticScope'), SCOPES, 'openFiles'),
+    activateTerminals: config.get<boolean>('terminal.activateEnvironment') !== false,
   };
 }
 
@@ -96,6 +104,7 @@ export function toServerOptions(settings: Settings, trusted: boolean): ServerOpt
     installer: settings.installer,
     extraPaths: settings.extraPaths,
     diagnostics: settings.diagnostics,
+    diagnosticScope: settings.diagnosticScope,
   };
 }
 

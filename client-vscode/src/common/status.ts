@@ -46,10 +46,19 @@ export interface EnvironmentStatus {
   warning: boolean;
 }
 
-/** `3.12.1 (.venv: uv)`: version first because that is what decides which imports work. */
+const BASE_KINDS = new Set(['uv-python', 'pyenv', 'homebrew', 'system', 'windows-registry', 'windows-store']);
+
+/** `.venv (3.12.1, venv)`, `pyenv 3.13.0`: the server's title, else the same rule here. */
 export function environmentLabel(env: Env): string {
-  const where = `${env.name}: ${kindLabel(env.kind)}`;
-  return env.version ? `${env.version} (${where})` : `(${where})`;
+  if (env.title) {
+    return env.title;
+  }
+  const version = env.version ?? 'version unknown';
+  if (BASE_KINDS.has(env.kind)) {
+    const base = `${kindLabel(env.kind)} ${version}`;
+    return env.name && env.name !== env.version ? `${base} (${env.name})` : base;
+  }
+  return `${env.name} (${version}, ${kindLabel(env.kind)})`;
 }
 
 /** Status bar content for the active document's environment (null: none) or while discovering. */

@@ -111,3 +111,59 @@ export const LanguageStatusSeverity = {
     return vscode.LanguageStatusSeverity.Error;
   },
 };
+
+export function showInformationMessage(message: string, ...items: string[]): Thenable<string | undefined> {
+  return vscode.window.showInformationMessage(message, ...items);
+}
+
+/** A modal question with a longer `detail`; resolves to the chosen item or undefined. */
+export function showModal(message: string, detail: string, ...items: string[]): Thenable<string | undefined> {
+  return vscode.window.showInformationMessage(message, { modal: true, detail }, ...items);
+}
+
+export function workspaceFolderOf(uri: vscode.Uri): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.getWorkspaceFolder(uri);
+}
+
+export type ProgressWhere = 'notification' | 'window';
+
+/** window.withProgress; `notification` progress gets a Cancel button when `cancellable`. */
+export function withProgress<R>(
+  where: ProgressWhere,
+  title: string,
+  cancellable: boolean,
+  task: (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => Thenable<R>,
+): Thenable<R> {
+  const location = where === 'notification' ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window;
+  return vscode.window.withProgress({ location, title, cancellable }, task);
+}
+
+export function createTreeView<T>(id: string, provider: vscode.TreeDataProvider<T>): vscode.TreeView<T> {
+  return vscode.window.createTreeView(id, { treeDataProvider: provider, showCollapseAll: false });
+}
+
+export function newEventEmitter<T>(): vscode.EventEmitter<T> {
+  return new vscode.EventEmitter<T>();
+}
+
+export function treeItem(label: string): vscode.TreeItem {
+  return new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+}
+
+export function themeIcon(id: string, color?: string): vscode.ThemeIcon {
+  return new vscode.ThemeIcon(id, color ? new vscode.ThemeColor(color) : undefined);
+}
+
+export function showQuickPick<T extends vscode.QuickPickItem>(
+  items: T[],
+  options: vscode.QuickPickOptions & { canPickMany: true },
+): Thenable<T[] | undefined>;
+export function showQuickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | undefined>;
+export function showQuickPick<T extends vscode.QuickPickItem>(items: T[], options: vscode.QuickPickOptions): Thenable<T | T[] | undefined> {
+  return vscode.window.showQuickPick(items, options);
+}
+
+/** A tree item with children, shown expanded. */
+export function treeGroupItem(label: string): vscode.TreeItem {
+  return new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.Expanded);
+}

@@ -8,6 +8,7 @@ never rewritten. Every edit is checked by parsing the edited text before it is r
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ def add_requirement(
     `installed_version` and no specifier, the installed version becomes the lower bound.
     An already declared distribution gives no edits.
     """
-    req = _prepare(requirement, installed_version)
+    req = _prepare(requirement, installed_version, pin_operator(text))
     name = manifest.name
     if name == "pyproject.toml":
         inserts = _pyproject(text, req, group, installed_version)
@@ -95,7 +96,21 @@ class _Req:
         return self.checked.text
 
 
-def _prepare(requirement: str, installed_version: str | None) -> _Req:
+_PIN = re.compile(r"^\s*[\"']?[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*(==|>=|~=)", re.M)
+
+
+def pin_operator(text: str) -> str:
+    """How the file pins its entries: `==` or `~=` when most of them do, else `>=`."""
+    counts: dict[str, int] = {}
+    for match in _PIN.finditer(text):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    if not counts:
+        return ">="
+    best = max(counts, key=lambda op: (counts[op], op == ">="))
+    return best
+
+
+def _prepare(requirement: str, installed_version: str | None, operator: str = ">=") -> _Req:
     checked = check_requirement(requirement, allow_url=True)
     if not isinstance(checked, CheckedRequirement):
         raise ManifestEditError(f"{checked.text!r} {checked.reason}")
@@ -108,7 +123,7 @@ def _prepare(requirement: str, installed_version: str | None) -> _Req:
             lower = None
         if lower is not None:
             req = Requirement(str(req))
-            req.specifier = SpecifierSet(f">={lower}")
+            req.specifier = SpecifierSet(f"{operator}{lower}")
             checked = CheckedRequirement(req, str(req))
     return _Req(checked, lower)
 

@@ -36,8 +36,10 @@ from envsense.lsp.commands import (
 )
 from envsense.lsp.diagnostics import SOURCE, is_python
 from envsense.lsp.environment_choices import fitting, other_environments, with_module
+from envsense.lsp.environment_choices import title as env_title
 from envsense.lsp.install_flow import base_interpreters, parse_specifier
 from envsense.lsp.manifest_edits import declare_requirement
+from envsense.lsp.packages import INSTALL_AND_DECLARE
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ class ActionBuilder:
         """Where an install goes, in a title: a global interpreter is called global."""
         if is_global(env):
             return f"into your global {_stand_in(env)}"
-        return f"into {env.label}"
+        return f"into {env_title(env)}"
 
     def environment_for(self, fix: FixData) -> Environment | None:
         """The environment the diagnostic was computed against (by key), else the selected."""
@@ -236,19 +238,26 @@ class ActionBuilder:
             yield self.install(title, d, [package], fix, env, preferred=not (guessed or stand_in))
             if fix.requirement is None and fix.manifest and not guessed:
                 manifest = Path(fix.manifest)
-                edit = self.manifest_edit(manifest, dist, None)
-                if edit is not None:
+                # Checked now so the action is only offered when the edit is possible; the
+                # edit itself is made after the install, pinned to the installed version.
+                if self.manifest_edit(manifest, dist, None) is not None:
                     title = f"Install {dist} and add it to {manifest.name}"
-                    yield self.install(title, d, [dist], fix, env, edit=edit)
+                    action = self.install(title, d, [dist], fix, env)
+                    assert action.command is not None and action.command.arguments
+                    arguments: dict[str, Any] = {**(action.command.arguments[0] or {})}
+                    arguments["manifest"] = str(manifest)
+                    action.command = types.Command(
+                        title=title, command=INSTALL_AND_DECLARE, arguments=[arguments]
+                    )
+                    yield action
             for alternative in fix.alternatives[:MAX_ALTERNATIVES]:
                 yield self.install(
                     f"Install {alternative} {self.into(env)}", d, [alternative], fix, env
                 )
             if self.missing_count() > 1:
                 args = InstallPackagesArgs(uri=self.uri, all=True).to_json()
-                where = f" {self.into(env)}" if is_global(env) else ""
                 yield self.action(
-                    f"Install all missing packages of this file{where}",
+                    f"Install all missing packages of this file {self.into(env)}",
                     d,
                     command=INSTALL_PACKAGES,
                     arguments=args,
@@ -276,7 +285,7 @@ class ActionBuilder:
             stand_in = self.is_stand_in(env)
             if stand_in:
                 yield from self.create_for_project(d, fix)
-            title = f"Install {wanted} {self.into(env)}" if is_global(env) else f"Install {wanted}"
+            title = f"Install {wanted} {self.into(env)}"
             yield self.install(title, d, [wanted], fix, env, preferred=not stand_in)
 
     def requirement_not_installed(
@@ -288,10 +297,10 @@ class ActionBuilder:
         stand_in = self.is_stand_in(env)
         if stand_in:
             yield from self.create_for_project(d, fix)
-        where = f" {self.into(env)}" if is_global(env) else ""
         if fix.requirement:
+            name = fix.distribution or fix.requirement
             yield self.install(
-                f"Install this requirement{where}",
+                f"Install {name} {self.into(env)}",
                 d,
                 [fix.requirement],
                 fix,
@@ -299,7 +308,7 @@ class ActionBuilder:
                 preferred=not stand_in,
             )
         yield self.action(
-            f"Install all requirements of this project{where}",
+            f"Install all requirements of {self.project.root.name} {self.into(env)}",
             d,
             command=INSTALL_PROJECT,
             arguments={"uri": self.command_uri},
@@ -340,7 +349,7 @@ class ActionBuilder:
         preferred = True
         others = other_environments(self.project, self.environments, current)
         for env in fitting(others, requires)[: MAX_SWITCHES + 2]:
-            yield self.switch(f"Switch to {env.label}", d, env, preferred=preferred)
+            yield self.switch(f"Switch to {env_title(env)}", d, env, preferred=preferred)
             preferred = False
         if not self.trusted:
             return
@@ -425,7 +434,7 @@ class ActionBuilder:
         """Switch to environments that have the module (a bounded look at inventories)."""
         candidates = other_environments(self.project, self.environments, current)
         for env in with_module(self.ls.session, candidates, module, MAX_SWITCHES):
-            yield self.switch(f"Switch to {env.label}, which has {module}", d, env)
+            yield self.switch(f"Switch to {env_title(env)}, which has {module}", d, env)
 
     def manifest_edit(
         self, manifest: Path, requirement: str, installed_version: str | None

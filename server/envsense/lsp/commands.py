@@ -7,7 +7,10 @@ added, changed}; any editor can run them, and the quick fixes are built on them:
   all?: bool, environment?: executable}: `all` installs every missing package of the file.
 - envsense.installProject {uri}: the project's dependencies (a requirements file's own
   requirements when `uri` is one).
-- envsense.createEnvironment {uri, python?: executable, recreate?: bool}
+- envsense.createEnvironment {uri, python?: executable, recreate?: bool, install?:
+  "nothing" | "project" | "requirements", extras?: [str], groups?: [str],
+  requirementFiles?: [path], useManager?: bool, dryRun?: bool}: only `uri` is needed
+  (the project's manager and defaults are used); `dryRun` answers {ok, message, summary}.
 - envsense.selectEnvironment {uri, executable}
 - envsense.explain {message}: shows the text (window/showMessage).
 
@@ -35,6 +38,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, NameSource
+from envsense.core.install.envcreate import CreateContents, summary
 from envsense.core.install.plan import PackageRequest
 from envsense.core.install.requirement_safety import dist_name_from_dist_info
 from envsense.core.install.target import InstallTarget
@@ -303,6 +307,49 @@ def is_requirements_file(path: Path) -> bool:
     return is_manifest(path) and path.suffix in (".txt", ".in")
 
 
+def create_contents(ls: EnvsenseServer, raw: dict[str, Any], path: Path) -> CreateContents | None:
+    """{install?, extras?, groups?, requirementFiles?, useManager?} of createEnvironment."""
+    what = raw.get("install")
+    if what is None:
+        return None  # only a URI: the project's manager and the project, as quick fixes do
+    if what not in ("nothing", "project", "requirements"):
+        raise JsonRpcInvalidParams(
+            f"{CREATE_ENVIRONMENT}: 'install' must be nothing, project or requirements"
+        )
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("extras", "groups", "requirementFiles"):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise JsonRpcInvalidParams(f"{CREATE_ENVIRONMENT}: '{key}' must be a list of strings")
+        lists[key] = tuple(value)
+    use_manager = raw.get("useManager", True)
+    if not isinstance(use_manager, bool):
+        raise JsonRpcInvalidParams(f"{CREATE_ENVIRONMENT}: 'useManager' must be true or false")
+    project = ls.session.project_for(path)
+    declarations = ls.session.declarations(project)
+    for name in lists["requirementFiles"]:
+        # Only files of this project: a path from elsewhere could name anything to install.
+        if not Path(name).resolve().is_relative_to(project.root.resolve()):
+            raise JsonRpcInvalidParams(f"{CREATE_ENVIRONMENT}: {name} is not in {project.root}")
+    wanted = {f"group:{g}" for g in lists["groups"]} | {f"poetry:{g}" for g in lists["groups"]}
+    group_requirements = tuple(
+        r.raw.strip() for r in declarations.requirements if r.group in wanted and r.requirement
+    )
+    extras = {f"optional:{e}" for e in lists["extras"]}
+    extra_requirements = tuple(
+        r.raw.strip() for r in declarations.requirements if r.group in extras and r.requirement
+    )
+    return CreateContents(
+        what=what,
+        extras=lists["extras"],
+        groups=lists["groups"],
+        requirement_files=tuple(Path(f) for f in lists["requirementFiles"]),
+        group_requirements=group_requirements,
+        extra_requirements=extra_requirements,
+        use_manager=use_manager,
+    )
+
+
 # -- registration ----------------------------------------------------------------------
 
 
@@ -316,8 +363,7 @@ async def publish_before_reply(ls: EnvsenseServer) -> None:
 
 def register(server: EnvsenseServer) -> None:
     """Wire the envsense.* commands."""
-    service = InstallService(server)
-    server.install_service = service
+    service = InstallService.shared(server)
 
     def refuse(message: str) -> dict[str, Any]:
         service.show(types.MessageType.Error, message)
@@ -367,7 +413,10 @@ def register(server: EnvsenseServer) -> None:
 
     @server.command(CREATE_ENVIRONMENT)
     async def create_environment(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
-        """Create (or with `recreate` replace) the project's .venv, install it, select it."""
+        """Create (or with `recreate` replace) the project's .venv, install it, select it.
+
+        With `dryRun` nothing runs: the answer's `summary` lists the commands instead.
+        """
         raw = _object(args, CREATE_ENVIRONMENT)
         path = _path(raw, CREATE_ENVIRONMENT)
         python = _text(raw, "python", CREATE_ENVIRONMENT)
@@ -378,10 +427,17 @@ def register(server: EnvsenseServer) -> None:
             if (wrong := bad_interpreter_name(python)) is not None:
                 return refuse(wrong)
             await ls.discovered.wait()
-            base = await asyncio.to_thread(environment_for, ls, path, python)
-            if (problem := interpreter_problem(python, base)) is not None:
+            base_env = await asyncio.to_thread(environment_for, ls, path, python)
+            if (problem := interpreter_problem(python, base_env)) is not None:
                 return refuse(problem)
-        outcome = await service.create(path, Path(python) if python else None, recreate=recreate)
+        contents = create_contents(ls, raw, path)
+        base = Path(python) if python else None
+        if _flag(raw, "dryRun", CREATE_ENVIRONMENT):
+            plan = await service.plan_create(path, base, recreate=recreate, contents=contents)
+            if isinstance(plan, str):
+                return {"ok": False, "message": plan, "summary": []}
+            return {"ok": True, "message": plan.title, "summary": summary(plan)}
+        outcome = await service.create(path, base, recreate=recreate, contents=contents)
         await publish_before_reply(ls)
         return outcome.to_json()
 

@@ -234,6 +234,9 @@ def register(server: EnvsenseServer) -> None:
         feature.schedule(document.uri, delay_ms=0)
         for listener in feature.open_listeners:
             listener(document.uri)
+        workspace = getattr(ls, "workspace_diagnostics", None)
+        if workspace is not None:
+            workspace.opened(document.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: EnvsenseServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -264,6 +267,9 @@ def register(server: EnvsenseServer) -> None:
         if path is not None and is_manifest(path):
             ls.session.set_overlay(path, None)
         feature.clear(params.text_document.uri)
+        workspace = getattr(ls, "workspace_diagnostics", None)
+        if workspace is not None:
+            workspace.closed(params.text_document.uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     def notebook_open(ls: EnvsenseServer, params: types.DidOpenNotebookDocumentParams) -> None:

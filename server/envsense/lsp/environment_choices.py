@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
-from envsense.core.environment import Environment
+from envsense.core.environment import Environment, EnvKind
+from envsense.core.probe import ProbeRefused, probe_interpreter
 from envsense.core.projects import Project
 from envsense.core.selection import is_foreign, recommended_order
 from envsense.core.session import Session
@@ -65,3 +69,71 @@ def with_module(
         if inventory is not None and inventory.providers(top):
             found.append(env)
     return found
+
+
+# -- names and validation of what the picker shows ---------------------------------------
+
+# Environments people know by a name (the folder); the rest by their tool and version.
+_NAMED_BASE_KINDS = frozenset({EnvKind.CONDA, EnvKind.PIXI})
+
+
+def title(env: Environment) -> str:
+    """The one name used in pickers and action titles, without repeating itself.
+
+    `.venv (3.12.1, venv)`, `myenv (3.11.4, conda)`, `pyenv 3.13.0 (global)`,
+    `system 3.11.2 (/usr/bin/python3)`.
+    """
+    version = str(env.version) if env.version else "version unknown"
+    if env.kind.is_virtual or env.kind in _NAMED_BASE_KINDS:
+        return f"{env.display_name} ({version}, {env.kind})"
+    text = f"{env.kind} {version}"
+    if env.kind is EnvKind.PYENV and _is_pyenv_global(env):
+        return f"{text} (global)"
+    if env.kind is EnvKind.SYSTEM and env.executable is not None:
+        return f"{text} ({env.executable})"
+    if env.display_name not in (version, str(env.kind)) and env.display_name not in text:
+        return f"{text} ({env.display_name})"
+    return text
+
+
+def _is_pyenv_global(env: Environment) -> bool:
+    """Whether `env` is the version named in pyenv's global `version` file."""
+    if env.prefix is None or env.prefix.parent.name != "versions":
+        return False
+    try:
+        text = (env.prefix.parent.parent / "version").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return env.prefix.name in text.split()
+
+
+def interpreter_problem(
+    env: Environment, path: Path, *, trusted: bool, workspace_roots: Sequence[Path]
+) -> tuple[Environment, str | None]:
+    """Check a typed or browsed interpreter: it exists, is executable, its version is known.
+
+    The version comes from files; only in a trusted workspace is the interpreter run to
+    ask it. Returns the (possibly completed) environment and what is wrong, if anything.
+    """
+    if not path.exists():
+        return env, f"{path} does not exist"
+    if path.is_file() and not os.access(path, os.X_OK):
+        return env, f"{path} is not executable"
+    if env.error is not None:
+        return env, env.error
+    if env.executable is None:
+        return env, f"{path} is not a Python interpreter"
+    if env.version is not None:
+        return env, None
+    if not trusted:
+        return env, (
+            f"the Python version of {path} is not written in any file, and the workspace "
+            "is not trusted, so envsense does not run it to ask"
+        )
+    try:
+        probed = probe_interpreter(env.executable, trusted=trusted, workspace_roots=workspace_roots)
+    except ProbeRefused as refused:
+        return env, str(refused)
+    if probed is None:
+        return env, f"{path} did not answer as a Python interpreter"
+    return replace(env, version=probed.version), None

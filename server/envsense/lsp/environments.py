@@ -17,9 +17,13 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.exceptions import JsonRpcInvalidParams
 
+from envsense.core.discovery import identify
+from envsense.core.environment import Environment, EnvKind
+from envsense.core.environment.activation import activation_for
 from envsense.core.locks import LOCK_GLOBS
-from envsense.core.selection import recommended_order
-from envsense.lsp.command_guards import checked_interpreter
+from envsense.core.selection import recommended_order, select_environment
+from envsense.lsp.command_guards import bad_interpreter_name
+from envsense.lsp.environment_choices import interpreter_problem, title
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
@@ -65,18 +69,68 @@ def _path_from(params: Any) -> Path:
     return path
 
 
+def env_json(env: Environment) -> dict[str, Any]:
+    """The ENV object plus what a client shows and sets: `title` and `activation`."""
+    activation = activation_for(env)
+    return {
+        **env.to_json(),
+        "title": title(env),
+        "activation": activation.to_json() if activation is not None else None,
+    }
+
+
 def environments_payload(ls: EnvsenseServer, path: Path) -> dict[str, Any]:
-    """{environments, selected, reason} for the project holding `path`."""
+    """{environments, selected, reason, project, recommended, fallback} for `path`'s project.
+
+    `recommended` is what envsense's rules pick without the user's own pick; `fallback`
+    is true when the project has no environment of its own (a base interpreter stands in).
+    """
     session = ls.session
     project = session.project_for(path)
     selection = session.selection(project)
-    ordered = recommended_order(project, session.environments(), selection)
+    environments = session.environments()
+    ordered = recommended_order(project, environments, selection)
+    declared = session.declarations(project).requires_python
+    rules = select_environment(
+        project, environments, requires_python=declared.specifier if declared else None
+    )
+    selected = selection.environment
+    # Selection.fallback comes with the no-environment finding; older cores lack it.
+    fallback = getattr(selection, "fallback", None)
+    if fallback is None:
+        fallback = _stands_in(selected, selection.reason)
     return {
-        "environments": [env.to_json() for env in ordered],
-        "selected": selection.environment.to_json() if selection.environment else None,
+        "environments": [env_json(env) for env in ordered],
+        "selected": env_json(selected) if selected else None,
         "reason": selection.reason,
         "project": str(project.root),
+        "recommended": env_json(rules.environment) if rules.environment else None,
+        "fallback": bool(fallback),
     }
+
+
+def _stands_in(env: Environment | None, reason: str) -> bool:
+    """No environment of the project's own: nothing, or a shared base interpreter that
+    the rules fell back to (not one the user picked, not a named conda/pixi env)."""
+    if env is None:
+        return True
+    if env.kind.is_virtual or env.project is not None or "picked" in reason:
+        return False
+    return env.kind not in (EnvKind.CONDA, EnvKind.PIXI) or env.display_name == "base"
+
+
+def validated_pick(ls: EnvsenseServer, executable: str) -> tuple[Environment, str | None]:
+    """The environment of a typed/browsed interpreter and what is wrong with it (blocking)."""
+    session = ls.session
+    path = Path(executable).expanduser()
+    env = next(
+        (e for e in session.environments() if e.executable is not None and e.executable == path),
+        None,
+    )
+    if env is None:
+        env = identify(path, session.discovery_context())
+    roots = [Path(p) for p in (uri_to_path(f.uri) for f in ls.workspace.folders.values()) if p]
+    return interpreter_problem(env, path, trusted=ls.options.trusted, workspace_roots=roots)
 
 
 def announce(ls: EnvsenseServer) -> None:
@@ -96,7 +150,7 @@ def announce(ls: EnvsenseServer) -> None:
             "envsense/environmentChanged",
             {
                 "uri": project.root.as_uri(),
-                "environment": selection.environment.to_json() if selection.environment else None,
+                "environment": env_json(selection.environment) if selection.environment else None,
                 "reason": selection.reason,
             },
         )
@@ -106,6 +160,7 @@ def register(server: EnvsenseServer) -> None:
     """Wire the environment requests, notifications and watchers."""
 
     server.environment_listeners.insert(0, lambda: announce(server))
+    register_create_options(server)
 
     @server.feature("envsense/environments")
     async def list_environments(ls: EnvsenseServer, params: Any) -> dict[str, Any]:
@@ -122,13 +177,19 @@ def register(server: EnvsenseServer) -> None:
         if not isinstance(executable, str) or not executable:
             raise JsonRpcInvalidParams("expected {uri, executable}")
         await ls.discovered.wait()
-        # Only a Python envsense can identify is remembered (issue #11: /bin/sh was taken).
-        if (problem := await asyncio.to_thread(checked_interpreter, ls, executable)) is not None:
-            raise JsonRpcInvalidParams(f"{problem}; nothing was selected")
+        # Never look at (or probe) a file that isn't named like a Python (issue #11: /bin/sh).
+        if (wrong := bad_interpreter_name(executable)) is not None:
+            raise JsonRpcInvalidParams(f"{wrong}; nothing was selected")
+        env, problem = await asyncio.to_thread(validated_pick, ls, executable)
+        if problem is not None:
+            # Nothing is selected: the project keeps what it had, and the client says why.
+            raise JsonRpcInvalidParams(
+                f"{executable} can't be used: {problem}; nothing was selected"
+            )
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
         return {
-            "selected": selection.environment.to_json() if selection.environment else None,
+            "selected": env_json(selection.environment) if selection.environment else None,
             "reason": selection.reason,
         }
 
@@ -168,3 +229,59 @@ def register(server: EnvsenseServer) -> None:
             await discover(ls)
         else:
             ls.environments_changed()
+
+
+def create_options(ls: EnvsenseServer, path: Path) -> dict[str, Any]:
+    """What the create-environment flow offers for `path`'s project (blocking).
+
+    Base interpreters satisfying requires-python come first (newest first, `fits: true`),
+    then the others; extras, dependency groups and requirements files as declared; the
+    project's manager and whether it is on PATH.
+    """
+    import shutil
+
+    from envsense.core.project_manager import read_project_layout
+    from envsense.lsp.install_flow import base_interpreters
+
+    session = ls.session
+    project = session.project_for(path)
+    declarations = session.declarations(project)
+    requires = declarations.requires_python.specifier if declarations.requires_python else None
+    environments = session.environments()
+    fitting = base_interpreters(environments, project, requires)
+    others = [e for e in base_interpreters(environments, project, None) if e not in fitting]
+    extras: list[str] = []
+    groups: list[str] = []
+    for requirement in declarations.requirements:
+        kind, _, name = requirement.group.partition(":")
+        if kind == "optional" and name not in extras:
+            extras.append(name)
+        elif kind in ("group", "poetry") and name != "main" and name not in groups:
+            groups.append(name)
+    files = [str(s.path) for s in declarations.sources if s.kind == "requirements"]
+    layout = read_project_layout(project.root)
+    manager = layout.manager.value if layout.manager is not None else None
+    return {
+        "project": str(project.root),
+        "requiresPython": str(requires) if requires is not None else None,
+        "bases": [{**env_json(e), "fits": True} for e in fitting]
+        + [{**env_json(e), "fits": False} for e in others],
+        "extras": extras,
+        "groups": groups,
+        "requirementFiles": files,
+        "installable": layout.buildable or layout.dependencies is not None,
+        "manager": manager,
+        "managerFound": manager is not None and shutil.which(manager) is not None,
+        "venvExists": (project.root / ".venv").exists(),
+    }
+
+
+def register_create_options(server: EnvsenseServer) -> None:
+    """envsense/createOptions {uri}: the choices of the create-environment flow."""
+
+    @server.feature("envsense/createOptions")
+    async def options(ls: EnvsenseServer, params: Any) -> dict[str, Any]:
+        """Base interpreters, extras, groups, requirements files and manager for {uri}."""
+        path = _path_from(params)
+        await ls.discovered.wait()
+        return await asyncio.to_thread(create_options, ls, path)

@@ -19,7 +19,13 @@ from lsprotocol import types
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from envsense.core.environment import Environment
-from envsense.core.install.envcreate import EnvCreateRequest, create_env, plan_create_env
+from envsense.core.install.envcreate import (
+    CreateContents,
+    EnvCreatePlan,
+    EnvCreateRequest,
+    create_env,
+    plan_create_env,
+)
 from envsense.core.install.plan import (
     IndexOptions,
     InstallPlan,
@@ -116,6 +122,13 @@ class InstallService:
         self.server = server
         self.queue = InstallQueue()
 
+    @classmethod
+    def shared(cls, server: EnvsenseServer) -> InstallService:
+        """The server's one service: every feature that installs shares its queue."""
+        if server.install_service is None:
+            server.install_service = cls(server)
+        return server.install_service
+
     # -- talking to the user -----------------------------------------------------------
 
     def show(self, kind: types.MessageType, message: str) -> None:
@@ -210,7 +223,7 @@ class InstallService:
         return await self.install(created.environment, packages, path=path)
 
     async def run_plan(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
-        """Run a plan that is already checked and confirmed (lock syncs build their own)."""
+        """Run a plan that is already checked and confirmed (lock syncs, package changes)."""
         return await self._run(plan, environment, path)
 
     async def _run(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
@@ -292,32 +305,50 @@ class InstallService:
 
     # -- creating ----------------------------------------------------------------------
 
-    async def create(
-        self, path: Path, python: Path | None = None, *, recreate: bool = False
-    ) -> Outcome:
-        """Create (or recreate) the project's .venv, install the project, select it."""
+    async def plan_create(
+        self,
+        path: Path,
+        python: Path | None = None,
+        *,
+        recreate: bool = False,
+        contents: CreateContents | None = None,
+    ) -> EnvCreatePlan | str:
+        """The creation plan for `path`'s project, or why there is none (nothing runs)."""
         ls = self.server
-        if not ls.options.trusted:
-            return self.untrusted()
         await ls.discovered.wait()
-        session = ls.session
-        project = session.project_for(path)
+        project = ls.session.project_for(path)
         base = await asyncio.to_thread(self._base_for, project, python)
         if isinstance(base, str):
-            self.show(types.MessageType.Error, f"envsense: {base}")
-            return Outcome(False, base)
+            return base
         request = EnvCreateRequest(
             base,
             project.root,
             mode="recreate" if recreate else "new",
             installer_setting=ls.options.installer,
-            trusted=True,
+            trusted=ls.options.trusted,
             index=IndexOptions.from_environ(os.environ),
+            contents=contents,
         )
         plan = await asyncio.to_thread(plan_create_env, request)
-        if isinstance(plan, Refusal):
-            self.show(types.MessageType.Error, f"envsense: {plan.reason}")
-            return Outcome(False, plan.reason)
+        return plan.reason if isinstance(plan, Refusal) else plan
+
+    async def create(
+        self,
+        path: Path,
+        python: Path | None = None,
+        *,
+        recreate: bool = False,
+        contents: CreateContents | None = None,
+    ) -> Outcome:
+        """Create (or recreate) the project's .venv, install what was chosen, select it."""
+        ls = self.server
+        if not ls.options.trusted:
+            return self.untrusted()
+        session = ls.session
+        plan = await self.plan_create(path, python, recreate=recreate, contents=contents)
+        if isinstance(plan, str):
+            self.show(types.MessageType.Error, f"envsense: {plan}")
+            return Outcome(False, plan)
         if plan.needs_confirmation and not await self.confirm(
             plan.title, plan.confirmation_text, "Create"
         ):

@@ -82,9 +82,7 @@ class LockCommands:
 
     @property
     def service(self) -> InstallService:
-        if self.server.install_service is None:
-            self.server.install_service = InstallService(self.server)
-        return self.server.install_service
+        return InstallService.shared(self.server)
 
     async def run(self, action: SyncAction, args: tuple[Any, ...]) -> Outcome:
         command = SYNC_LOCK if action == "sync" else UPDATE_LOCK

@@ -12,6 +12,7 @@ from envsense.core.findings import Code, Severity
 from envsense.core.session import SessionSettings
 
 Installer = Literal["auto", "uv", "pip"]
+DiagnosticScope = Literal["openFiles", "workspace"]
 
 
 @dataclass(kw_only=True)
@@ -39,6 +40,8 @@ class InitOptions:
     report_unrequested_extras: bool = False
     # Extras / dependency groups to check as installed even when none of their packages is.
     requested_extras: list[str] = field(default_factory=list)
+    # "workspace": check every Python file in the background, not only open ones.
+    diagnostic_scope: DiagnosticScope = "openFiles"
 
 
 def _camel(name: str) -> str:

@@ -117,15 +117,23 @@ def uri_to_path(uri: str) -> Path | None:
 def create_server() -> EnvsenseServer:
     """Build a server with every feature module registered."""
     # Imported here so that `envsense envs` / `envsense check` never pay for the LSP modules.
-    from envsense.lsp import code_actions, commands, diagnostics, environments, lifecycle
+    from envsense.lsp import (
+        code_actions,
+        commands,
+        diagnostics,
+        environments,
+        lifecycle,
+        lock_actions,
+        lock_diagnostics,
+        packages,
+        workspace_diagnostics,
+    )
 
     server = EnvsenseServer()
     for module in (lifecycle, environments, diagnostics, commands, code_actions):
         module.register(server)
-    from envsense.lsp import lock_actions, lock_diagnostics
-
-    for module in (lock_actions, lock_diagnostics):
-        module.register(server)
+    for extra in (packages, workspace_diagnostics, lock_actions, lock_diagnostics):
+        extra.register(server)
     return server
 
 

@@ -14,7 +14,7 @@ PW_VERSION=${PW_VERSION:-1.65.1}
 ART=${E2E_ARTIFACTS:-$REPO/tests/artifacts/vscode}
 PYTHON=${PYTHON:-$REPO/.venv/bin/python}
 [ -x "$PYTHON" ] || PYTHON=python3
-export STEPS=${STEPS:-status,problem,quickfix,install}
+export STEPS=${STEPS:-workspace,status,problem,quickfix,install,terminal,picker,switch,envview,packages,noenv,create,cancel}
 t0=$(date +%s)
 rm -rf "$ART"  # screenshots of an earlier run must not pass for this one
 
@@ -46,8 +46,10 @@ trap cleanup EXIT
 
 INFO=$("$PYTHON" "$HERE/make_workspace.py" "$D/sample")
 field() { "$PYTHON" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$INFO" "$1"; }
-WS=$(field workspace); WHEELS=$(field wheels); SITE=$(field site_packages)
+WS=$(field workspace); WS2=$(field workspace2); WHEELS=$(field wheels); SITE=$(field site_packages)
+SITE2=$(field site_packages2); WS_FILE=$(field workspace_file)
 export EXPECT_STATUS; EXPECT_STATUS=$(field status_text)
+export PY_VERSION; PY_VERSION=$(field python_version)
 
 # Installs must be offline: point pip and uv at the sample wheel only (the server passes its
 # environment down to the installer, and code-server passes its environment to the extension host).
@@ -66,25 +68,34 @@ cat > "$D/user/User/settings.json" <<'JSON'
 { "workbench.startupEditor": "none", "workbench.tips.enabled": false, "telemetry.telemetryLevel": "off",
   "extensions.autoCheckUpdates": false, "extensions.autoUpdate": false, "update.mode": "none",
   "security.workspace.trust.enabled": false, "chat.disableAIFeatures": true,
-  "envsense.trace.server": "messages" }
+  "terminal.integrated.gpuAcceleration": "off", "terminal.integrated.defaultProfile.linux": "bash",
+  "terminal.integrated.enablePersistentSessions": false,
+  "problems.defaultViewMode": "list", "workbench.editor.enablePreview": false,
+  "envsense.diagnosticScope": "workspace", "envsense.trace.server": "messages" }
 JSON
 CSARGS=(--config "$D/config.yaml" --user-data-dir "$D/user" --extensions-dir "$D/ext")
 "$CS_BIN" "${CSARGS[@]}" --install-extension "$VSIX" >/dev/null \
   || { echo "run_e2e.sh: FAILED: code-server --install-extension" >&2; exit 1; }
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$CS_BIN" "${CSARGS[@]}" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override "$WS" > "$D/code-server.log" 2>&1 &
+  --disable-workspace-trust --disable-getting-started-override > "$D/code-server.log" 2>&1 &
 CS_PID=$!
 for _ in $(seq 1 120); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.5; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" || { echo "run_e2e.sh: FAILED: code-server did not start" >&2; tail -20 "$D/code-server.log" >&2; exit 1; }
 
 status=0
-(cd "$PW_DIR" && NODE_PATH=$PW_DIR/node_modules CS_URL="http://127.0.0.1:$PORT" WS_FOLDER="$WS" SHOTS="$D" MODULE=envsense_demo_pkg \
-  node "$HERE/cs_e2e.js") || status=$?
-if [ "$status" -eq 0 ] && [[ ",$STEPS," == *,install,* ]] && [ ! -f "$SITE/envsense_demo_pkg/__init__.py" ]; then
-  echo "run_e2e.sh: FAILED: the diagnostic cleared but envsense_demo_pkg is not in $SITE" >&2
-  status=1
-fi
+(cd "$PW_DIR" && NODE_PATH=$PW_DIR/node_modules CS_URL="http://127.0.0.1:$PORT" WORKSPACE_FILE="$WS_FILE" \
+  WS_FOLDER="$WS" WS2_FOLDER="$WS2" SHOTS="$D" MODULE=envsense_demo_pkg node "$HERE/cs_e2e.js") > "$D/result.json" || status=$?
+cat "$D/result.json"
+# What the UI said must also be true on disk, for every step that passed.
+PASSED=$("$PYTHON" -c 'import json,sys; print(",".join(json.loads(open(sys.argv[1]).read().splitlines()[-1]).get("passed", [])))' "$D/result.json" 2>/dev/null || true)
+check() { [[ ",$PASSED," == *,$1,* ]] || return 0; [ -e "$2" ] && return 0
+  echo "run_e2e.sh: FAILED: step $1 passed in the UI but $2 is missing" >&2; status=1; }
+check install "$SITE/envsense_demo_pkg/__init__.py"
+check packages "$SITE/envsense_demo_pkg/__init__.py"
+check create "$SITE2/envsense_demo_pkg/__init__.py"
+check create "$SITE2/envsense_extra_pkg/__init__.py"
+check cancel "$SITE/envsense_dep-2.0.dist-info"
 t_end=$(date +%s)
 echo "run_e2e.sh: install $((t_install - t0)) s, vsix $((t_vsix - t_install)) s, e2e $((t_end - t_vsix)) s, total $((t_end - t0)) s; artifacts in $ART" >&2
 exit "$status"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -31,13 +31,31 @@ from envsense.core.install.plan import (
 )
 from envsense.core.install.runner import InstallResult, OnLine, run_command, run_plan
 from envsense.core.install.target import InstallTarget, has_ensurepip
+from envsense.core.project_manager import Manager, read_project_layout
 from envsense.core.toml_compat import TOMLDecodeError, load_toml
 
 log = logging.getLogger(__name__)
 
 CreateMode = Literal["new", "recreate"]
+InstallWhat = Literal["nothing", "project", "requirements"]
 # What uv and VS Code put there too: the environment never ends up in version control.
 GITIGNORE_TEXT = "*\n"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateContents:
+    """What goes into the new environment: nothing, the project (with these extras and
+    dependency groups, through its manager when `use_manager`), or requirements files."""
+
+    what: InstallWhat = "project"
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    requirement_files: tuple[Path, ...] = ()
+    # Requirements of the chosen dependency groups, for installers without --group.
+    group_requirements: tuple[str, ...] = ()
+    # Requirements of the chosen extras, for a project that can't be built (`-e .[x]`).
+    extra_requirements: tuple[str, ...] = ()
+    use_manager: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +76,8 @@ class EnvCreateRequest:
     uv_path: Path | None = None
     trusted: bool = False
     index: IndexOptions = field(default_factory=IndexOptions)
+    # None: the project as `install_project` describes (what a quick fix with only a URI gets).
+    contents: CreateContents | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +138,10 @@ def plan_create_env(
     environment = Environment(
         kind, target, python, base.version, name=target.name, project=request.project_root
     )
-    install = _install_plan(request, environment, use_uv=use_uv, which=which)
+    if request.contents is not None:
+        install = _contents_plan(request, request.contents, environment, use_uv=use_uv, which=which)
+    else:
+        install = _install_plan(request, environment, use_uv=use_uv, which=which)
     if isinstance(install, Refusal):
         return install
     if use_uv and uv is not None:
@@ -131,7 +154,7 @@ def plan_create_env(
         argv, f"{'uv' if use_uv else 'venv'}: create {target.name}", request.project_root
     )
     short = base.version.short if base.version else "?"
-    what = " and install the project" if install is not None else ""
+    what = _what(request.contents) if install is not None else ""
     return EnvCreatePlan(
         title=f"Create {target.name} with Python {short}{what}",
         target=target,
@@ -284,3 +307,139 @@ def _undo(plan: EnvCreatePlan, on_line: OnLine) -> None:
             on_line(f"could not restore {plan.aside} to {plan.target}: {error}")
     else:
         on_line(f"removed the unfinished {plan.target.name}")
+
+
+_QUIET = (("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_NO_INPUT", "1"), ("NO_COLOR", "1"))
+
+
+def _what(contents: CreateContents | None) -> str:
+    if contents is None:
+        return " and install the project"
+    if contents.what == "requirements":
+        return " and install " + ", ".join(p.name for p in contents.requirement_files)
+    extras = f"[{','.join(contents.extras)}]" if contents.extras else ""
+    groups = f" with groups {', '.join(contents.groups)}" if contents.groups else ""
+    return f" and install the project{extras}{groups}"
+
+
+def summary(plan: EnvCreatePlan) -> list[str]:
+    """What the plan will run, one line per command (shown before the user confirms)."""
+    steps = [plan.create, *(plan.install.steps if plan.install else ())]
+    lines = [f"$ {' '.join(step.argv)}" for step in steps]
+    if plan.aside is not None:
+        lines.insert(0, f"move the current {plan.target.name} aside (restored on failure)")
+    return lines
+
+
+def _target_of(environment: Environment, use_uv: bool) -> InstallTarget:
+    prefix = environment.prefix
+    assert prefix is not None and environment.executable is not None
+    short = environment.version.short if environment.version else "3"
+    site = prefix / "lib" / f"python{short}" / "site-packages"
+    if bin_dir_name() == "Scripts":
+        site = prefix / "Lib" / "site-packages"
+    return InstallTarget(environment.executable, prefix, (site,), not use_uv, True, None)
+
+
+def _contents_plan(
+    request: EnvCreateRequest,
+    contents: CreateContents,
+    environment: Environment,
+    *,
+    use_uv: bool,
+    which: Which,
+) -> InstallPlan | Refusal | None:
+    """The install step for what the user chose in the create flow."""
+    if contents.what == "nothing":
+        return None
+    root = request.project_root
+    target = _target_of(environment, use_uv)
+    if contents.what == "project" and contents.use_manager:
+        layout = read_project_layout(root)
+        exe = which(layout.manager.value) if layout.manager is not None else None
+        if layout.manager is not None and exe is not None:
+            return _manager_plan(layout.manager, exe, contents, environment, request)
+    found_uv = _uv(request, which) if use_uv else None
+    uv_path = Path(found_uv) if found_uv else None
+    wanted = contents.group_requirements
+    if contents.what == "project" and not read_project_layout(root).buildable:
+        wanted += contents.extra_requirements
+    packages = tuple(PackageRequest(r, allow_url=True) for r in wanted)
+    install_request = InstallRequest(
+        environment,
+        packages=packages,
+        project_root=root,
+        requirement_files=contents.requirement_files if contents.what == "requirements" else (),
+        install_project=contents.what == "project",
+        installer_setting="uv" if use_uv else "pip",
+        # Named here because `no_manager` hides uv (a manager name too) from PATH lookups.
+        uv_path=uv_path,
+        trusted=request.trusted,
+        index=request.index,
+    )
+    managers = {m.value for m in Manager}
+
+    def no_manager(name: str) -> str | None:
+        return None if name in managers else which(name)
+
+    plan = plan_install_into(install_request, target, which=no_manager)
+    if isinstance(plan, Refusal):
+        if plan.reason == "nothing to install" or "declares no dependencies" in plan.reason:
+            return None
+        return plan
+    if contents.extras:
+        editable = str(root.absolute())
+        extras = f"{editable}[{','.join(contents.extras)}]"
+        steps = tuple(
+            replace(step, argv=tuple(extras if a == editable else a for a in step.argv))
+            for step in plan.steps
+        )
+        plan = replace(plan, steps=steps)
+    return plan
+
+
+def _manager_plan(
+    manager: Manager,
+    exe: str,
+    contents: CreateContents,
+    environment: Environment,
+    request: EnvCreateRequest,
+) -> InstallPlan:
+    """`uv sync` / `poetry install` / `pdm install` / `pipenv install` into the new env."""
+    prefix = str(environment.prefix)
+    env: list[tuple[str, str]] = list(_QUIET)
+    if manager is Manager.UV:
+        argv = [exe, "sync"]
+        for extra in contents.extras:
+            argv += ["--extra", extra]
+        for group in contents.groups:
+            argv += ["--group", group]
+        if request.index.offline:
+            argv.append("--offline")
+        env.append(("UV_PROJECT_ENVIRONMENT", prefix))
+    elif manager is Manager.POETRY:
+        argv = [exe, "install", "--no-interaction"]
+        for extra in contents.extras:
+            argv += ["--extras", extra]
+        for group in contents.groups:
+            argv += ["--with", group]
+        env.append(("VIRTUAL_ENV", prefix))
+    elif manager is Manager.PDM:
+        argv = [exe, "install"]
+        for name in (*contents.extras, *contents.groups):
+            argv += ["-G", name]
+        env.append(("PDM_PYTHON", str(environment.executable)))
+    else:
+        argv = [exe, "install"]
+        if contents.groups:
+            argv.append("--dev")
+        env.append(("VIRTUAL_ENV", prefix))
+    step = Command(
+        tuple(argv), f"{manager.value}: install the project", request.project_root, tuple(env)
+    )
+    return InstallPlan(
+        title=f"{manager.value}: install the project",
+        environment_key=environment.key,
+        installer=manager.value,
+        steps=(step,),
+    )

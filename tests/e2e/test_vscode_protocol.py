@@ -134,7 +134,7 @@ async def test_manifest_findings_arrive_without_opening_a_file(
 ) -> None:
     ws = project(tmp_path / "ws")
     make_venv(ws / ".venv")
-    (ws / "requirements.txt").write_text("tiny-gadgets==2\n")
+    (ws / "requirements.txt").write_text("tiny-gadgets>=2\n")
     (ws / "lib.py").write_text("import tiny_widgets\n")
     async with open_session(machine, ws) as client:
         pyproject = await wait_for_diagnostics(client, (ws / "pyproject.toml").as_uri(), bool)

@@ -102,7 +102,7 @@ def test_emacs_eglot_install_fix_clears_the_diagnostic_without_an_edit(
     assert missing["type"] == "eglot-error"
     assert f"'{MODULE}' is not installed in .venv" in missing["text"]
 
-    title = f"Install {DIST} into .venv (Python {PY})"
+    title = f"Install {DIST} into .venv ({PY}, venv)"
     assert title in result["code_actions"], result["code_actions"]
     assert result["chosen_action"] == title
     install = result["install_result"]

@@ -87,11 +87,6 @@ def test_user_gets_environments_packages_terminals_and_fixes_in_vscode(e2e: Run)
 
 
 @pytest.mark.editors
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the rollback that reinstalls changed versions (issue #12, branch h-sec); "
-    "today a cancel leaves envsense-dep at 1.0 ('version changed: envsense-dep')",
-)
 def test_cancel_from_the_notification_restores_a_downgraded_package(e2e: Run) -> None:
     """Cancel on the install notification, after pip downgraded envsense-dep 2.0 -> 1.0."""
     result, report = e2e.result, e2e.report

@@ -19,14 +19,22 @@ from typing import Any
 HANG_GUARD_SECONDS = 20
 RSS_LIMIT_MB = 300
 
+# The peak is VmHWM of the child's own address space: getrusage's ru_maxrss would carry over
+# the RSS of the forking parent (Linux records the old mm's peak at execve), so a pytest
+# process grown to 300 MB made every child look that big.
 _WRAPPER = """\
-import resource, sys
+import sys
 from envsense.cli import main
 try:
     code = main(sys.argv[2:])
 finally:
+    peak = "0"
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak = line.split()[1]
     with open(sys.argv[1], "w") as out:
-        out.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        out.write(peak)
 sys.exit(code)
 """
 

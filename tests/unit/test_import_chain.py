@@ -286,3 +286,22 @@ def test_lazy_import_tables_lead_to_the_module_that_runs(backend: Path, tmp_path
         "`proj.Task` can't be imported here: it imports `proj.backends.database.models`, "
         "which imports `sqlalchemy`"
     )
+
+
+def test_odd_followed_files_never_break_a_check(backend: Path, tmp_path: Path) -> None:
+    top = backend / "proj"
+    (top / "broken_syntax.py").write_text("import gonelib\ndef (:\n")
+    (top / "binary.py").write_bytes(b"\x00\x01import gonelib\n")
+    (top / "latin.py").write_bytes(
+        "# -*- coding: latin-1 -*-\nimport gonelib  # caf\xe9\n".encode("latin-1")
+    )
+    (top / "user.py").write_text(
+        "import proj.broken_syntax\nimport proj.binary\nimport proj.latin\n"
+    )
+    found = check(top / "user.py", context_for(backend, tmp_path / "venv"))
+    # What could be read is followed (the import above the syntax error, the latin-1 file);
+    # a binary file is not.
+    assert [(f.span.line, f.code) for f in found] == [
+        (0, Code.IMPORT_CHAIN_BROKEN),
+        (2, Code.IMPORT_CHAIN_BROKEN),
+    ]

@@ -115,6 +115,8 @@ async def test_a_failed_install_says_why_and_leaves_the_environment(
     put_uv_on_path(machine)
     async with session(machine, project, env=offline_env(wheels)) as client:
         uri = open_document(client, project / "main.py")
+        # Nothing vouches for the name (not declared, only guessed from the import): asked.
+        client.message_answers.append("Install")  # type: ignore[attr-defined]
         result = await run_command(
             client, "envsense.installPackages", install_args(uri, "envsense-not-there")
         )
@@ -129,7 +131,7 @@ async def test_a_failed_install_says_why_and_leaves_the_environment(
 
 
 async def test_cancelling_the_progress_stops_the_installer(machine: Path, tmp_path: Path) -> None:
-    project = write_project(tmp_path / "ws", [], "import envsense_slow\n")
+    project = write_project(tmp_path / "ws", ["envsense-slow"], "import envsense_slow\n")
     make_venv(project / ".venv")
     pidfile = tmp_path / "installer.pid"
     fake_uv(machine, f'echo $$ > "{pidfile}"\necho "Resolving dependencies"\nexec sleep 120\n')
@@ -157,7 +159,9 @@ async def test_cancelling_the_progress_stops_the_installer(machine: Path, tmp_pa
 async def test_a_second_install_into_the_same_environment_waits_its_turn(
     machine: Path, tmp_path: Path
 ) -> None:
-    project = write_project(tmp_path / "ws", [], "import envsense_a\nimport envsense_b\n")
+    project = write_project(
+        tmp_path / "ws", ["envsense-a", "envsense-b"], "import envsense_a\nimport envsense_b\n"
+    )
     make_venv(project / ".venv")
     wheels = wheelhouse(tmp_path / "wheels", "envsense-a", "envsense-b")
     release = tmp_path / "release"

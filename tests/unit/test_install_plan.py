@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +23,16 @@ from envsense.core.versions import PythonVersion
 
 PY = PythonVersion(3, 11, 7)
 UV = "/opt/tools/uv"
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planner reads the user's uv.toml: point it at an empty sandbox, never real HOME."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home" / ".config"))
+    monkeypatch.setenv("XDG_CONFIG_DIRS", str(tmp_path / "etc-xdg"))
+    for variable in ("PIP_CONFIG_FILE", "UV_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
 
 
 def which_with(*found: str) -> Callable[[str], str | None]:
@@ -65,7 +78,7 @@ def test_uv_on_path_installs_with_uv_pip_into_the_environment(tmp_path: Path) ->
     plan = plan_of(plan_install(request(env, "Requests >= 2.31"), which=which_with("uv")))
     assert plan.installer == "uv"
     assert [s.argv for s in plan.steps] == [
-        (UV, "pip", "install", "--python", str(env.executable), "Requests>=2.31")
+        (UV, "pip", "install", "--no-config", "--python", str(env.executable), "Requests>=2.31")
     ]
     assert not plan.needs_confirmation
     assert plan.title == "Install Requests into .venv (Python 3.11.7)"
@@ -120,7 +133,7 @@ def test_index_options_from_the_environment_reach_either_installer(tmp_path: Pat
     assert index == IndexOptions(("/srv/wheels", "/srv/more"), no_index=False, offline=True)
     env = fake_venv(tmp_path / ".venv", with_pip=True)
     uv_plan = plan_of(plan_install(request(env, "attrs", index=index), which=which_with("uv")))
-    assert uv_plan.steps[0].argv[5:] == (
+    assert uv_plan.steps[0].argv[6:] == (
         "--find-links", "/srv/wheels", "--find-links", "/srv/more", "--offline", "attrs"
     )  # fmt: skip
     pip_plan = plan_of(plan_install(request(env, "attrs", index=index), which=which_with()))
@@ -168,6 +181,8 @@ def test_a_declared_trap_name_is_the_users_choice(tmp_path: Path) -> None:
         ("not a requirement!", "not a valid requirement"),
         ("pkg @ https://example.org/pkg-1.0.tar.gz", "URL"),
         ("", "empty"),
+        ("evil.whl", "archive file name"),
+        ("evil.tar.gz>=1", "archive file name"),
     ],
 )
 def test_unsafe_requirements_never_reach_an_argument_list(
@@ -295,3 +310,276 @@ def test_nothing_to_install_is_a_refusal(tmp_path: Path) -> None:
     refused = plan_install(InstallRequest(env, trusted=True), which=which_with("uv"))
     assert isinstance(refused, Refusal)
     assert refused.reason == "nothing to install"
+
+
+# -- installer configuration and global interpreters (issue #11, issue #10) ------------------
+
+
+def test_requirement_file_spellings_that_used_to_slip_through_are_confirmed(
+    tmp_path: Path,
+) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "deep.txt").write_text("-f/srv/evil\n--find-link\t/srv/evil2\n")
+    (tmp_path / "requirements.txt").write_text("flask\n-r\tdeep.txt\n")
+    req = InstallRequest(
+        env, requirement_files=(tmp_path / "requirements.txt",), trusted=True, environ={}
+    )
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.needs_confirmation
+    assert plan.confirmation_text == (
+        "requirements.txt changes where packages come from or whom to trust:\n"
+        "  deep.txt:1: -f/srv/evil  (read as --find-links /srv/evil)\n"
+        "  deep.txt:2: --find-link\t/srv/evil2  (read as --find-links /srv/evil2)"
+    )
+
+
+@pytest.mark.parametrize("where", ["uv.toml", "tool.uv", "tool.uv.pip"])
+def test_project_uv_index_settings_are_confirmed_and_passed_explicitly(
+    tmp_path: Path, where: str
+) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    evil = "http://127.0.0.1:8765/simple"
+    if where == "uv.toml":
+        (tmp_path / "uv.toml").write_text(
+            f'extra-index-url = ["{evil}"]\n[[index]]\nname = "corp"\nurl = "{evil}/corp"\n'
+        )
+    elif where == "tool.uv":
+        (tmp_path / "pyproject.toml").write_text(
+            f'[project]\nname = "p"\nversion = "1"\n[tool.uv]\nextra-index-url = ["{evil}"]\n'
+            f'[[tool.uv.index]]\nname = "corp"\nurl = "{evil}/corp"\n'
+        )
+    else:
+        (tmp_path / "pyproject.toml").write_text(
+            f'[project]\nname = "p"\nversion = "1"\n[tool.uv.pip]\nextra-index-url = ["{evil}"]\n'
+            f'index = [{{ name = "corp", url = "{evil}/corp" }}]\n'
+        )
+    req = request(env, "attrs", project_root=tmp_path, environ={})
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    (step,) = plan.steps
+    assert step.argv[3] == "--no-config"
+    assert step.argv[6:] == (
+        "--extra-index-url",
+        evil,
+        "--index",
+        f"{evil}/corp",
+        "attrs",
+    ) or step.argv[6:] == ("--index", f"{evil}/corp", "--extra-index-url", evil, "attrs")
+    assert plan.needs_confirmation
+    text = plan.confirmation_text or ""
+    assert text.startswith("uv settings in the project change where packages come from:")
+    assert f"extra-index-url = {evil}" in text
+    assert f"index = corp = {evil}/corp" in text
+
+
+def test_the_users_own_uv_config_is_passed_without_asking(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    config = tmp_path / "xdg" / "uv" / "uv.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('index-url = "https://mirror.corp.example/simple"\n')
+    req = request(
+        env, "attrs", project_root=tmp_path, environ={"XDG_CONFIG_HOME": str(config.parent.parent)}
+    )
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.steps[0].argv[6:] == ("--index-url", "https://mirror.corp.example/simple", "attrs")
+    assert not plan.needs_confirmation
+
+
+def test_pip_config_inside_the_project_is_confirmed(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    (tmp_path / ".venv" / "pip.conf").write_text("[global]\nextra-index-url = http://evil/simple\n")
+    (tmp_path / "pip-project.conf").write_text("[install]\ntrusted-host = evil\n")
+    environ = {"PIP_CONFIG_FILE": str(tmp_path / "pip-project.conf")}
+    req = request(env, "attrs", project_root=tmp_path, installer_setting="pip", environ=environ)
+    plan = plan_of(plan_install(req, which=which_with()))
+    assert plan.needs_confirmation
+    assert plan.confirmation_text == (
+        "pip settings in the project change where packages come from:\n"
+        f"  {tmp_path / '.venv' / 'pip.conf'}: [global] extra-index-url = http://evil/simple\n"
+        f"  {tmp_path / 'pip-project.conf'}: [install] trusted-host = evil"
+    )
+    outside = request(
+        env, "attrs", project_root=tmp_path / "sub", installer_setting="pip", environ=environ
+    )
+    assert not plan_of(plan_install(outside, which=which_with())).needs_confirmation
+
+
+def pyenv_python(root: Path) -> Environment:
+    prefix = root / ".pyenv" / "versions" / "3.13.0"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "bin" / "python3.13").write_text("")
+    (prefix / "lib" / "python3.13" / "site-packages").mkdir(parents=True)
+    return Environment(
+        EnvKind.PYENV, prefix, prefix / "bin" / "python3.13", PythonVersion(3, 13, 0)
+    )
+
+
+def test_a_global_interpreter_is_never_installed_into_without_naming_it(tmp_path: Path) -> None:
+    env = pyenv_python(tmp_path)
+    plan = plan_of(plan_install(request(env, "attrs", environ={}), which=which_with("uv")))
+    assert plan.needs_confirmation
+    assert plan.global_environment == "pyenv 3.13.0"
+    assert plan.confirmation_text == (
+        "This installs into your global pyenv 3.13.0, shared by every project. "
+        "Create a .venv instead?"
+    )
+    # A declared, ordinary name does not make a global target any less global.
+    system = fake_base(tmp_path / "usr", externally_managed=False)
+    plan = plan_of(plan_install(request(system, "attrs", environ={}), which=which_with("uv")))
+    assert plan.global_environment == f"system Python 3.11.7 ({system.executable})"
+
+
+def test_conda_base_is_global_but_a_named_conda_env_is_not(tmp_path: Path) -> None:
+    def conda(prefix: Path, name: str) -> Environment:
+        (prefix / "conda-meta").mkdir(parents=True)
+        (prefix / "bin").mkdir()
+        (prefix / "bin" / "python").write_text("")
+        (prefix / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+        return Environment(EnvKind.CONDA, prefix, prefix / "bin" / "python", PY, name=name)
+
+    base = conda(tmp_path / "miniconda3", "base")
+    (base.prefix / "condabin").mkdir()  # type: ignore[operator]
+    named = conda(tmp_path / "miniconda3" / "envs" / "ml", "ml")
+    based = plan_of(plan_install(request(base, "attrs", environ={}), which=which_with("uv")))
+    assert based.global_environment == "conda base environment (Python 3.11.7)"
+    plain = plan_of(plan_install(request(named, "attrs", environ={}), which=which_with("uv")))
+    assert plain.global_environment is None
+    assert not plain.needs_confirmation
+
+
+def test_declared_url_dependencies_of_the_project_are_confirmed(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        'dependencies = ["attrs", "evil @ https://example.org/evil-1.0.tar.gz"]\n'
+    )
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.needs_confirmation
+    assert plan.confirmation_text == (
+        "pyproject.toml dependencies download from a URL:\n"
+        "  evil @ https://example.org/evil-1.0.tar.gz"
+    )
+
+
+def test_uv_sync_lists_the_projects_index_settings_it_will_obey(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        '[[tool.uv.index]]\nname = "corp"\nurl = "http://127.0.0.1:8765/simple"\n'
+    )
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with("uv")))
+    assert plan.steps[0].argv == (UV, "sync")
+    assert plan.needs_confirmation
+    assert "index = corp = http://127.0.0.1:8765/simple" in (plan.confirmation_text or "")
+
+
+@pytest.mark.parametrize(
+    ("manager", "files", "shown"),
+    [
+        (
+            "uv",
+            {
+                "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n'
+                '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+                '[tool.uv.sources]\nrequests = { git = "https://evil.example/requests.git" }\n'
+                'local = { path = "../local" }\n'
+            },
+            "tool.uv.sources requests = git = https://evil.example/requests.git",
+        ),
+        (
+            "poetry",
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "p"\n'
+                '[[tool.poetry.source]]\nname = "evil"\nurl = "http://evil.example/simple"\n'
+                "priority = 'primary'\n"
+            },
+            "tool.poetry.source = evil = http://evil.example/simple",
+        ),
+        (
+            "pdm",
+            {
+                "pyproject.toml": '[project]\nname = "p"\nversion = "1"\n[tool.pdm]\n'
+                '[[tool.pdm.source]]\nname = "evil"\nurl = "http://evil.example/simple"\n',
+                "pdm.lock": "",
+            },
+            "tool.pdm.source = evil = http://evil.example/simple",
+        ),
+        (
+            "pipenv",
+            {
+                "Pipfile": '[[source]]\nname = "evil"\nurl = "http://evil.example/simple"\n'
+                'verify_ssl = true\n[packages]\nrequests = "*"\n'
+            },
+            "source = evil = http://evil.example/simple",
+        ),
+    ],
+)
+def test_installing_the_project_lists_the_sources_its_manager_obeys(
+    tmp_path: Path, manager: str, files: dict[str, str], shown: str
+) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with(manager, "uv")))
+    assert plan.needs_confirmation, plan
+    assert shown in (plan.confirmation_text or "")
+    assert "local" not in (plan.confirmation_text or "")
+
+
+def test_build_requirements_from_a_url_are_listed_when_installing_the_project(
+    tmp_path: Path,
+) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n[build-system]\n'
+        'requires = ["hatchling", "evilbuild @ https://evil.example/evilbuild.tar.gz"]\n'
+        'build-backend = "hatchling.build"\n'
+    )
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    plan = plan_of(plan_install(req, which=which_with()))
+    assert plan.steps[-1].argv[-2:] == ("-e", str(tmp_path))
+    assert "build-system.requires = evilbuild @ https://evil.example/evilbuild.tar.gz" in (
+        plan.confirmation_text or ""
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs are POSIX")
+def test_config_files_that_cannot_be_read_are_shown_not_skipped(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv", with_pip=True)
+    os.mkfifo(tmp_path / ".venv" / "pip.conf")
+    pip_plan = plan_of(
+        plan_install(
+            request(env, "attrs", project_root=tmp_path, installer_setting="pip", environ={}),
+            which=which_with(),
+        )
+    )
+    assert "pip.conf: file = could not be checked: not a regular file" in (
+        pip_plan.confirmation_text or ""
+    )
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n[tool.pdm]\n')
+    (tmp_path / "pdm.lock").write_text("")
+    (tmp_path / "pdm.toml").symlink_to("/dev/zero")
+    req = InstallRequest(env, project_root=tmp_path, install_project=True, trusted=True, environ={})
+    started = time.monotonic()
+    plan = plan_of(plan_install(req, which=which_with("pdm")))
+    assert time.monotonic() - started < 2
+    assert plan.steps[0].argv == ("/opt/tools/pdm", "install")
+    assert "pdm.toml: file = could not be checked: not a regular file" in (
+        plan.confirmation_text or ""
+    )
+
+
+def test_a_confirmation_stays_readable_however_many_lines_a_file_has(tmp_path: Path) -> None:
+    env = fake_venv(tmp_path / ".venv")
+    (tmp_path / "requirements.txt").write_text(
+        "".join(f"--extra-index-url http://mirror{i}.example/simple\n" for i in range(500))
+    )
+    req = InstallRequest(
+        env, requirement_files=(tmp_path / "requirements.txt",), trusted=True, environ={}
+    )
+    text = plan_of(plan_install(req, which=which_with("uv"))).confirmation_text or ""
+    assert len(text.splitlines()) == 22
+    assert text.splitlines()[-1] == "  ... and 181 more"  # 200 listed, then "more than 200"

@@ -107,7 +107,7 @@ async def test_uv_installs_a_wheel_and_streams_its_output(tmp_path: Path, wheels
     assert result.added == ("tiny-widgets",)
     assert "tiny_widgets-1.2.dist-info" in dist_infos(prefix)
     assert imports(prefix, "tiny_widgets") == "1.2"
-    assert lines[0].startswith(f"$ {uv_executable()} pip install --python")
+    assert lines[0].startswith(f"$ {uv_executable()} pip install --no-config --python")
     assert any("tiny-widgets" in line for line in lines[1:])
 
 

@@ -14,8 +14,12 @@ added, changed}; any editor can run them, and the quick fixes are built on them:
 - envsense.selectEnvironment {uri, executable}
 - envsense.explain {message}: shows the text (window/showMessage).
 
-A name that is only guessed from an import (nameSource "guessed") or a trap name is
-installed only after the user confirms; an untrusted workspace gets a refusal.
+The server decides where each name came from (declared, installed, or one of its own
+findings); a client's `nameSource`/`module` are accepted for compatibility but never
+trusted. A name only guessed from an import, any other name nothing vouches for, or a
+trap name is installed only after the user confirms; an untrusted workspace gets a
+refusal. `uri` must lie inside a workspace folder or an open document's project, and an
+interpreter must be a Python environment envsense can identify (docs/security.md).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from lsprotocol import types
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pygls.exceptions import JsonRpcInvalidParams
 
@@ -35,6 +40,13 @@ from envsense.core.files import is_manifest
 from envsense.core.findings import Code, NameSource
 from envsense.core.install.envcreate import CreateContents, summary
 from envsense.core.install.plan import PackageRequest
+from envsense.core.install.requirement_safety import dist_name_from_dist_info
+from envsense.core.install.target import InstallTarget
+from envsense.lsp.command_guards import (
+    bad_interpreter_name,
+    interpreter_problem,
+    outside_workspace,
+)
 from envsense.lsp.install_flow import InstallService, Outcome
 from envsense.lsp.server import EnvsenseServer, uri_to_path
 
@@ -200,19 +212,95 @@ def missing_packages(ls: EnvsenseServer, uri: str, path: Path) -> tuple[PackageR
     return tuple(found.values())
 
 
-def package_requests(ls: EnvsenseServer, args: InstallPackagesArgs) -> tuple[PackageRequest, ...]:
+def package_requests(
+    ls: EnvsenseServer, args: InstallPackagesArgs, environment: Environment | None = None
+) -> tuple[PackageRequest, ...]:
+    """The requested names with their name source worked out here, never taken from the client.
+
+    A client's `nameSource` (or any other claim that a name is safe) is ignored: a command
+    link in a notebook output or a markdown preview could send anything. The server asks
+    its own records: declared by the project's manifests, already installed in the target,
+    or named by one of its own findings for this file (curated map, alternatives). Anything
+    else is "guessed" and needs the user's confirmation before it is installed.
+    """
     path = uri_to_path(args.uri)
-    declared = declared_texts(ls, path) if path is not None else frozenset()
+    if path is None:
+        return ()
+    try:
+        declarations = ls.session.declarations(ls.session.project_for(path)).requirements
+    except Exception:  # nothing declared can be vouched for: every name gets the question
+        log.exception("reading the declarations for %s failed", path)
+        declarations = ()
+    declared_raw = frozenset(r.raw.strip() for r in declarations)
+    declared_names = frozenset(r.canonical for r in declarations)
+    try:
+        installed = installed_names(environment)
+    except OSError:
+        installed = frozenset()
+    known = _finding_sources(ls, args.uri, path)
     requests = []
     for text in args.packages:
+        name = _canonical_of(text)
+        source: NameSource = "guessed"
+        module = None
+        if name is not None and name in declared_names:
+            source = "declared"
+        elif name is not None and name in installed:
+            source = "installed"
+        elif name is not None and name in known:
+            source, module = known[name]
         # A URL is allowed only for a requirement the project's manifest really declares.
-        allow_url = args.name_source == "declared" and text.strip() in declared
+        allow_url = text.strip() in declared_raw
         requests.append(
-            PackageRequest(
-                text, name_source=args.name_source, module=args.module, allow_url=allow_url
-            )
+            PackageRequest(text, name_source=source, module=module, allow_url=allow_url)
         )
     return tuple(requests)
+
+
+def _canonical_of(text: str) -> str | None:
+    try:
+        return canonicalize_name(Requirement(text.strip()).name)
+    except InvalidRequirement:
+        return None  # the install gate refuses it with the reason
+
+
+def installed_names(environment: Environment | None) -> frozenset[str]:
+    """Canonical names of the distributions in the environment's own site-packages."""
+    if environment is None or not environment.is_usable:
+        return frozenset()
+    target = InstallTarget.read(environment)
+    if target is None:
+        return frozenset()
+    names = (dist_name_from_dist_info(path) for path in target.dist_info_dirs())
+    return frozenset(name for name in names if name is not None)
+
+
+def _finding_sources(
+    ls: EnvsenseServer, uri: str, path: Path
+) -> dict[str, tuple[NameSource, str | None]]:
+    """Distribution -> (how the server learnt the name, module) from this file's findings."""
+    if path.suffix.lower() not in (".py", ".pyi", ".ipynb"):
+        return {}
+    try:
+        document = ls.workspace.get_text_document(uri)
+        findings = ls.session.check_source(path, document.source)
+    except Exception:  # no findings means no name is vouched for: the prompt stays
+        log.exception("re-deriving name sources for %s failed", path)
+        return {}
+    known: dict[str, tuple[NameSource, str | None]] = {}
+    for finding in findings:
+        fix = finding.fix
+        if fix.backport:  # stdlib-unavailable: the backport comes from envsense's own table
+            known.setdefault(canonicalize_name(fix.backport), ("curated", fix.module))
+        if finding.code not in (Code.MISSING_IMPORT, Code.MISSING_MODULE_SOURCE):
+            continue
+        if fix.distribution:
+            known.setdefault(
+                canonicalize_name(fix.distribution), (fix.name_source or "guessed", fix.module)
+            )
+        for alternative in fix.alternatives:
+            known.setdefault(canonicalize_name(alternative), ("curated", fix.module))
+    return known
 
 
 def is_requirements_file(path: Path) -> bool:
@@ -269,14 +357,26 @@ def register(server: EnvsenseServer) -> None:
     """Wire the envsense.* commands."""
     service = InstallService.shared(server)
 
+    def refuse(message: str) -> dict[str, Any]:
+        service.show(types.MessageType.Error, message)
+        return Outcome(False, message).to_json()
+
     @server.command(INSTALL_PACKAGES)
     async def install_packages(ls: EnvsenseServer, *args: Any) -> dict[str, Any]:
         """Install packages (or all missing ones of a file) into the file's environment."""
         parsed = InstallPackagesArgs.parse(args)
         path = _path({"uri": parsed.uri}, INSTALL_PACKAGES)
+        if (outside := outside_workspace(ls, path)) is not None:
+            return refuse(outside)
+        if parsed.environment is not None and (wrong := bad_interpreter_name(parsed.environment)):
+            return refuse(wrong)
         await ls.discovered.wait()
         environment = await asyncio.to_thread(environment_for, ls, path, parsed.environment)
-        requests = await asyncio.to_thread(package_requests, ls, parsed)
+        if parsed.environment is not None and (
+            problem := interpreter_problem(parsed.environment, environment)
+        ):
+            return refuse(problem)
+        requests = await asyncio.to_thread(package_requests, ls, parsed, environment)
         if parsed.all:
             requests += await asyncio.to_thread(missing_packages, ls, parsed.uri, path)
         if not requests:
@@ -291,6 +391,8 @@ def register(server: EnvsenseServer) -> None:
         """Install the project's dependencies (or a requirements file) into its environment."""
         raw = _object(args, INSTALL_PROJECT)
         path = _path(raw, INSTALL_PROJECT)
+        if (outside := outside_workspace(ls, path)) is not None:
+            return refuse(outside)
         await ls.discovered.wait()
         environment = await asyncio.to_thread(environment_for, ls, path, None)
         files = (path,) if is_requirements_file(path) else ()
@@ -309,6 +411,15 @@ def register(server: EnvsenseServer) -> None:
         path = _path(raw, CREATE_ENVIRONMENT)
         python = _text(raw, "python", CREATE_ENVIRONMENT)
         recreate = _flag(raw, "recreate", CREATE_ENVIRONMENT)
+        if (outside := outside_workspace(ls, path)) is not None:
+            return refuse(outside)
+        if python is not None:
+            if (wrong := bad_interpreter_name(python)) is not None:
+                return refuse(wrong)
+            await ls.discovered.wait()
+            base_env = await asyncio.to_thread(environment_for, ls, path, python)
+            if (problem := interpreter_problem(python, base_env)) is not None:
+                return refuse(problem)
         contents = create_contents(ls, raw, path)
         base = Path(python) if python else None
         if _flag(raw, "dryRun", CREATE_ENVIRONMENT):
@@ -326,7 +437,14 @@ def register(server: EnvsenseServer) -> None:
         path = _path(raw, SELECT_ENVIRONMENT)
         executable = _text(raw, "executable", SELECT_ENVIRONMENT, required=True)
         assert executable is not None
+        if (outside := outside_workspace(ls, path)) is not None:
+            return refuse(outside)
+        if (wrong := bad_interpreter_name(executable)) is not None:
+            return refuse(f"{wrong}; nothing was selected")
         await ls.discovered.wait()
+        candidate = await asyncio.to_thread(environment_for, ls, path, executable)
+        if (problem := interpreter_problem(executable, candidate)) is not None:
+            return refuse(f"{problem}; nothing was selected")
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
         env = selection.environment

@@ -21,6 +21,7 @@ from envsense.core.discovery import identify
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.environment.activation import activation_for
 from envsense.core.selection import recommended_order, select_environment
+from envsense.lsp.command_guards import checked_interpreter
 from envsense.lsp.environment_choices import interpreter_problem, title
 from envsense.lsp.server import uri_to_path
 
@@ -172,6 +173,9 @@ def register(server: EnvsenseServer) -> None:
             raise JsonRpcInvalidParams(
                 f"{executable} can't be used: {problem}; nothing was selected"
             )
+        # Only a Python envsense can identify is remembered (issue #11: /bin/sh was taken).
+        if (problem := await asyncio.to_thread(checked_interpreter, ls, executable)) is not None:
+            raise JsonRpcInvalidParams(f"{problem}; nothing was selected")
         selection = await asyncio.to_thread(ls.session.select, path, Path(executable))
         ls.environments_changed()
         return {

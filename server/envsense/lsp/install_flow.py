@@ -39,6 +39,7 @@ from envsense.core.install.queue import InstallQueue
 from envsense.core.install.target import InstallTarget
 from envsense.core.projects import Project
 from envsense.core.selection import is_foreign
+from envsense.lsp.command_guards import workspace_folders
 from envsense.lsp.install_progress import InstallProgress
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ UNTRUSTED = (
     "no environment for it. Trust the workspace in your editor to use this action."
 )
 CREATE_VENV = "Create .venv"
+RECREATE_VENV = "Recreate .venv"
 # How many of the installer's last lines an error message quotes.
 ERROR_LINES = 5
 
@@ -65,6 +67,9 @@ class Outcome:
     environment: Environment | None = None
     added: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
+    # After a failed install: what could not be put back (one sentence each).
+    left: tuple[str, ...] = ()
+    environment_gone: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -74,6 +79,8 @@ class Outcome:
             "environment": self.environment.to_json() if self.environment else None,
             "added": list(self.added),
             "changed": list(self.changed),
+            "left": list(self.left),
+            "environmentGone": self.environment_gone,
         }
 
 
@@ -124,9 +131,10 @@ class InstallService:
             service = _SERVICES[server] = cls(server)
         return service
 
-    async def run_plan(self, plan: InstallPlan, environment: Environment) -> Outcome:
-        """Run an already planned (and confirmed) change with progress, then re-check."""
-        return await self._run(plan, environment)
+    async def run_plan(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
+        """Run an already planned (and confirmed) change for `path`'s project with progress,
+        then re-check."""
+        return await self._run(plan, environment, path)
 
     # -- talking to the user -----------------------------------------------------------
 
@@ -190,19 +198,38 @@ class InstallService:
             installer_setting=ls.options.installer,
             trusted=True,
             index=IndexOptions.from_environ(os.environ),
+            workspace_roots=(*workspace_folders(ls), project.root),
         )
         plan = await asyncio.to_thread(plan_install, request)
         if isinstance(plan, Refusal):
             return await self._refused(plan, environment, path, packages)
-        if plan.needs_confirmation and not await self.confirm(
-            plan.title, plan.confirmation_text, "Install"
-        ):
-            message = f"{plan.title}: not confirmed, so nothing was installed"
-            self.show(types.MessageType.Info, message)
-            return Outcome(False, message, cancelled=True, environment=environment)
-        return await self._run(plan, environment)
+        if plan.needs_confirmation:
+            # A global interpreter: the question names it and offers a .venv instead (#10).
+            actions = ["Install", CREATE_VENV, "Cancel"] if plan.global_environment else None
+            answer = await self.ask(
+                types.MessageType.Warning,
+                f"{plan.title}?\n{plan.confirmation_text or ''}".rstrip(),
+                actions or ["Install", "Cancel"],
+            )
+            if answer == CREATE_VENV and plan.global_environment:
+                return await self._create_then_install(environment, path, packages)
+            if answer != "Install":
+                message = f"{plan.title}: not confirmed, so nothing was installed"
+                self.show(types.MessageType.Info, message)
+                return Outcome(False, message, cancelled=True, environment=environment)
+        return await self._run(plan, environment, path)
 
-    async def _run(self, plan: InstallPlan, environment: Environment) -> Outcome:
+    async def _create_then_install(
+        self, base: Environment | None, path: Path, packages: tuple[PackageRequest, ...]
+    ) -> Outcome:
+        """Create the project's .venv (from `base` when it is a base interpreter), then install."""
+        usable = base if base is not None and not base.kind.is_virtual else None
+        created = await self.create(path, usable.executable if usable else None)
+        if not created.ok or not packages or created.environment is None:
+            return created
+        return await self.install(created.environment, packages, path=path)
+
+    async def _run(self, plan: InstallPlan, environment: Environment, path: Path) -> Outcome:
         ls = self.server
         progress = InstallProgress(ls, plan.title)
         await progress.start()
@@ -224,9 +251,18 @@ class InstallService:
             self.show(types.MessageType.Error, message)
             return Outcome(False, message, environment=environment)
         progress.end(result.message)
-        if result.added or result.changed or result.removed:
+        touched = (
+            result.added or result.changed or result.removed or result.rolled_back
+            or result.restored or result.deleted or result.left or result.environment_gone
+        )  # fmt: skip
+        if touched:
             await self._environment_changed(environment)
-        if result.ok:
+        if result.suggest_recreate and self._is_project_venv(environment, path):
+            # Something could not be put back (or the environment is gone): offer a clean one.
+            answer = await self.ask(types.MessageType.Error, result.message, [RECREATE_VENV])
+            if answer == RECREATE_VENV:
+                return await self.create(path, None, recreate=not result.environment_gone)
+        elif result.ok:
             self.show(types.MessageType.Info, result.message)
         elif result.cancelled:
             self.show(types.MessageType.Warning, result.message)
@@ -234,8 +270,16 @@ class InstallService:
             tail = "\n".join(result.last_lines[-ERROR_LINES:])
             self.show(types.MessageType.Error, f"{result.message}\n{tail}".rstrip())
         return Outcome(
-            result.ok, result.message, result.cancelled, environment, result.added, result.changed
-        )
+            result.ok, result.message, result.cancelled, environment, result.added,
+            result.changed, result.left, result.environment_gone,
+        )  # fmt: skip
+
+    def _is_project_venv(self, environment: Environment, path: Path) -> bool:
+        """Whether "Recreate .venv" would replace this very environment (the project's own)."""
+        prefix = environment.prefix
+        if not environment.kind.is_virtual or prefix is None:
+            return False
+        return prefix.parent == self.server.session.project_for(path).root
 
     async def _environment_changed(self, environment: Environment) -> None:
         """Forget the old inventory and re-check every open document."""
@@ -260,11 +304,7 @@ class InstallService:
             message = f"{refusal.reason}; nothing was installed"
             self.show(types.MessageType.Info, message)
             return Outcome(False, message, environment=environment)
-        base = environment if environment is not None and not environment.kind.is_virtual else None
-        created = await self.create(path, base.executable if base else None)
-        if not created.ok or not packages or created.environment is None:
-            return created
-        return await self.install(created.environment, packages, path=path)
+        return await self._create_then_install(environment, path, packages)
 
     # -- creating ----------------------------------------------------------------------
 

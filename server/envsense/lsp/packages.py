@@ -134,7 +134,7 @@ def register(server: EnvsenseServer) -> None:
                 return service.untrusted().to_json()
             service.show(types.MessageType.Error, f"envsense: {plan.reason}")
             return Outcome(False, plan.reason, environment=env).to_json()
-        outcome = await service.run_plan(plan, env)
+        outcome = await service.run_plan(plan, env, path)
         return outcome.to_json()
 
     @server.command(UNINSTALL_PACKAGE)

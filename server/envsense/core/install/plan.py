@@ -7,22 +7,26 @@ with a reason. See docs/security.md for what runs when and why.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from envsense.core.environment import Environment
 from envsense.core.findings import NameSource
+from envsense.core.install.confirmation import config_confirmation_lines, confirmation_lines
+from envsense.core.install.installer_config import (
+    uv_project_settings,
+    uv_user_settings,
+)
 from envsense.core.install.requirement_safety import (
     CheckedRequirement,
     RejectedRequirement,
     check_requirement,
-    source_options,
-    trap_hint,
 )
-from envsense.core.install.target import InstallTarget
+from envsense.core.install.target import InstallTarget, global_description
 from envsense.core.project_manager import (
     Manager,
     ProjectLayout,
@@ -92,6 +96,15 @@ class InstallRequest:
     uv_path: Path | None = None
     trusted: bool = False
     index: IndexOptions = field(default_factory=IndexOptions)
+    # The environment the installer inherits (None: this process's): read for config files.
+    environ: Mapping[str, str] | None = None
+    # The folders the user works in (workspace folders): a requirements file that installs
+    # local code from elsewhere is shown. Empty: the project root stands in for them.
+    workspace_roots: tuple[Path, ...] = ()
+
+    @property
+    def env_vars(self) -> Mapping[str, str]:
+        return os.environ if self.environ is None else self.environ
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +119,19 @@ class Command:
 
 @dataclass(frozen=True, slots=True)
 class Rollback:
-    """How to undo distributions that a failed install left behind."""
+    """How to put the environment back as it was when an install fails or is cancelled."""
 
     site_packages: tuple[Path, ...]
     # Uninstall argument list; the canonical names of the leftovers are appended.
     uninstall: tuple[str, ...]
+    # Install argument lists (tried in order) for `name==version` of what was there before:
+    # from the cache / local links first, then with the install's own index options.
+    reinstall: tuple[tuple[str, ...], ...] = ()
+    # What must still exist afterwards for the environment to count as there at all.
+    prefix: Path | None = None
+    executable: Path | None = None
+    # A virtual environment's own bin/ (Scripts on Windows): new files there are undone too.
+    scripts: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +146,9 @@ class InstallPlan:
     needs_confirmation: bool = False
     confirmation_text: str | None = None
     rollback: Rollback | None = None
+    # Set when the target is a global interpreter shared by every project ("pyenv 3.13.0"):
+    # the confirmation then offers to create a .venv instead.
+    global_environment: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +175,16 @@ def plan_install(request: InstallRequest, *, which: Which = shutil.which) -> Ins
             "install into a virtual environment instead, e.g. create a .venv for the project",
             suggest_create_venv=True,
         )
-    return plan_install_into(request, target, which=which)
+    plan = plan_install_into(request, target, which=which)
+    shared = global_description(env, target)
+    if isinstance(plan, Refusal) or shared is None:
+        return plan
+    # Issue #10: nothing installs into a global interpreter without the user naming it so.
+    warning = (
+        f"This installs into your global {shared}, shared by every project. Create a .venv instead?"
+    )
+    text = "\n".join([warning, *([plan.confirmation_text] if plan.confirmation_text else [])])
+    return replace(plan, needs_confirmation=True, confirmation_text=text, global_environment=shared)
 
 
 def plan_install_into(
@@ -178,6 +211,7 @@ def plan_install_into(
         uv = None
 
     steps = _manager_steps(request, target, layout, checked, which)
+    direct: list[str] = []
     installer = steps[0].argv[0] if steps else ""
     if steps:
         installer = Path(installer).name
@@ -187,11 +221,18 @@ def plan_install_into(
             return project_args
         files = list(request.requirement_files) + project_args.files
         reqs = [c.text for c in checked] + project_args.requirements
+        direct = [r for r in project_args.requirements if "@" in r or "://" in r]
         if not reqs and not files and not project_args.editable:
             return Refusal("nothing to install")
         installer, steps = _plain_steps(request, target, uv, reqs, files, project_args.editable)
 
-    confirm = _confirmations(request, checked, list(request.requirement_files) + _files_of(steps))
+    confirm = confirmation_lines(
+        request, checked, list(request.requirement_files) + _files_of(steps)
+    )
+    confirm += config_confirmation_lines(request, target, installer)
+    if direct:
+        confirm.append("pyproject.toml dependencies download from a URL:")
+        confirm += [f"  {text}" for text in direct]
     names = ", ".join(c.name for c in checked) or "project requirements"
     return InstallPlan(
         title=f"Install {names} into {request.environment.label}",
@@ -201,7 +242,7 @@ def plan_install_into(
         requirements=tuple(c.text for c in checked),
         needs_confirmation=bool(confirm),
         confirmation_text="\n".join(confirm) if confirm else None,
-        rollback=_rollback(target, uv),
+        rollback=_rollback(request, target, installer, uv),
     )
 
 
@@ -303,21 +344,12 @@ def _plain_steps(
         sources += ["-r", str(path.absolute())]
     if editable is not None:
         sources += ["-e", str(editable.absolute())]
-    cwd = request.project_root or (files[0].parent if files else None)
-    index = request.index
-    index_args: list[str] = []
-    for link in index.find_links:
-        index_args += ["--find-links", link]
+    cwd = _cwd(request, files)
     what = ", ".join(reqs) or "project requirements"
     if uv is not None:
-        if index.no_index:
-            index_args.append("--no-index")
-        if index.offline:
-            index_args.append("--offline")
-        argv = (uv, "pip", "install", "--python", exe, *index_args, *reqs, *sources)
+        argv = (uv, "pip", "install", *_uv_common(request, exe, cwd), *reqs, *sources)
         return "uv", [Command(argv, f"uv: install {what}", cwd, _QUIET_ENV)]
-    if index.no_index or index.offline:
-        index_args.append("--no-index")
+    index_args = _pip_index_args(request)
     steps: list[Command] = []
     if not target.has_pip:
         steps.append(
@@ -334,6 +366,46 @@ def _plain_steps(
     return "pip", steps
 
 
+def _cwd(request: InstallRequest, files: list[Path]) -> Path | None:
+    return request.project_root or (files[0].parent if files else None)
+
+
+def _uv_common(request: InstallRequest, exe: str, cwd: Path | None) -> list[str]:
+    """`--no-config --python <exe>` and every index flag envsense decided to pass.
+
+    --no-config: a uv.toml or [tool.uv] in the project (or above it) must not redirect the
+    install unseen. Their index settings are passed explicitly instead, after the user
+    confirmed them (confirmation.config_confirmation_lines); the user's uv.toml as it is.
+    """
+    args = ["--no-config", "--python", exe]
+    project = uv_project_settings(cwd) if cwd is not None else ()
+    # As uv merges them: a project setting replaces the user's setting of the same key.
+    overridden = {setting.key for setting in project}
+    for setting in uv_user_settings(request.env_vars):
+        if setting.key not in overridden:
+            args += setting.args
+    for setting in project:
+        args += setting.args
+    index = request.index
+    for link in index.find_links:
+        args += ["--find-links", link]
+    if index.no_index:
+        args.append("--no-index")
+    if index.offline:
+        args.append("--offline")
+    return args
+
+
+def _pip_index_args(request: InstallRequest) -> list[str]:
+    index = request.index
+    args: list[str] = []
+    for link in index.find_links:
+        args += ["--find-links", link]
+    if index.no_index or index.offline:
+        args.append("--no-index")
+    return args
+
+
 def _files_of(steps: list[Command]) -> list[Path]:
     files: list[Path] = []
     for step in steps:
@@ -342,55 +414,32 @@ def _files_of(steps: list[Command]) -> list[Path]:
     return files
 
 
-def _confirmations(
-    request: InstallRequest, checked: list[CheckedRequirement], files: list[Path]
-) -> list[str]:
-    lines: list[str] = []
-    by_text = {p.requirement.strip(): p for p in request.packages}
-    for item in checked:
-        package = by_text.get(item.text) or _match_by_name(request.packages, item)
-        source = package.name_source if package else "declared"
-        module = package.module if package else None
-        if source == "guessed":
-            origin = f"the import name '{module}'" if module else "an import name"
-            lines.append(
-                f"'{item.name}' is only guessed from {origin}: "
-                "check it is the project you mean before installing."
-            )
-        hint = trap_hint(item.name)
-        if hint is not None and source not in ("declared", "installed"):
-            lines.append(
-                f"'{item.name}' on the package index is not what '{item.name}' imports "
-                f"usually come from (that is '{hint}'); it is never installed without confirmation."
-            )
-        if item.requirement.url is not None:
-            lines.append(f"'{item.name}' is downloaded from {item.requirement.url}")
-    seen: set[Path] = set()
-    for path in files:
-        if path in seen:
-            continue
-        seen.add(path)
-        options = source_options(path)
-        if options:
-            lines.append(f"{path.name} changes where packages come from or whom to trust:")
-            lines += [f"  {o.path.name}:{o.line}: {o.text}" for o in options]
-    return lines
-
-
-def _match_by_name(
-    packages: tuple[PackageRequest, ...], item: CheckedRequirement
-) -> PackageRequest | None:
-    for package in packages:
-        result = check_requirement(package.requirement, allow_url=package.allow_url)
-        if isinstance(result, CheckedRequirement) and result.canonical_name == item.canonical_name:
-            return package
-    return None
-
-
-def _rollback(target: InstallTarget, uv: str | None) -> Rollback | None:
+def _rollback(
+    request: InstallRequest, target: InstallTarget, installer: str, uv: str | None
+) -> Rollback | None:
     if not target.site_packages:
         return None
     exe = str(target.executable)
-    if uv is not None:
-        return Rollback(target.site_packages, (uv, "pip", "uninstall", "--python", exe))
-    return Rollback(target.site_packages, (exe, "-I", "-m", "pip", "uninstall", "-y"))
+    if installer == "uv" and uv is not None:
+        common = _uv_common(request, exe, request.project_root)
+        reinstall: tuple[tuple[str, ...], ...] = (
+            (uv, "pip", "install", "--no-deps", *_offline(common)),
+            (uv, "pip", "install", "--no-deps", *common),
+        )
+        uninstall: tuple[str, ...] = (uv, "pip", "uninstall", "--python", exe)
+    else:
+        pip = (exe, "-I", "-m", "pip", "install", "--no-deps", *_pip_index_args(request))
+        reinstall = (pip,)
+        uninstall = (exe, "-I", "-m", "pip", "uninstall", "-y")
+        if uv is not None:
+            # The user confirmed pip's sources, not the project's uv settings: leave them out.
+            uv_common = _uv_common(request, exe, None)
+            reinstall = ((uv, "pip", "install", "--no-deps", *_offline(uv_common)), pip)
+    scripts = target.executable.parent if target.is_virtual else None
+    return Rollback(
+        target.site_packages, uninstall, reinstall, target.prefix, target.executable, scripts
+    )
+
+
+def _offline(args: list[str]) -> list[str]:
+    return args if "--offline" in args else [*args, "--offline"]

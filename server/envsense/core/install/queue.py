@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from envsense.core.install.plan import InstallPlan
-from envsense.core.install.runner import InstallResult, OnLine, run_plan
+from envsense.core.install.runner import GRACE_SECONDS, InstallResult, OnLine, run_plan
 
 # Called with the number of installs ahead of this one, when it has to wait.
 OnQueued = Callable[[int], None]
@@ -20,7 +20,7 @@ OnQueued = Callable[[int], None]
 class InstallQueue:
     """Serialises `run_plan` per `plan.environment_key`."""
 
-    def __init__(self, *, grace_seconds: float = 3.0) -> None:
+    def __init__(self, *, grace_seconds: float = GRACE_SECONDS) -> None:
         self._locks: dict[str, asyncio.Lock] = {}
         self._waiting: dict[str, int] = {}
         self._grace = grace_seconds

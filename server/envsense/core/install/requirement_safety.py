@@ -21,6 +21,13 @@ from packaging.utils import canonicalize_name
 _FORBIDDEN_CHARS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u0085]")
 
 
+# pip's archive extensions (pip/_internal/utils/filetypes.py).
+_ARCHIVE_SUFFIXES = (
+    ".whl", ".zip", ".tar.gz", ".tgz", ".tar", ".tar.bz2", ".tbz", ".tar.xz", ".txz",
+    ".tlz", ".tar.lz", ".tar.lzma",
+)  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class CheckedRequirement:
     """A requirement that passed the gate; `text` is packaging's own rendering of it."""
@@ -60,6 +67,12 @@ def check_requirement(
         requirement = Requirement(stripped)
     except InvalidRequirement as error:
         return RejectedRequirement(text, f"is not a valid requirement ({error})")
+    if requirement.url is None and requirement.name.lower().endswith(_ARCHIVE_SUFFIXES):
+        # pip installs `name.whl`/`name.zip` from a file of that name in its working folder
+        # (the project) instead of the index; a name like that is never a project's name.
+        return RejectedRequirement(
+            text, "looks like an archive file name, which pip reads as a local file"
+        )
     if requirement.url is not None and not allow_url:
         return RejectedRequirement(
             text, "points at a URL; only requirements declared in a manifest may do that"
@@ -103,96 +116,3 @@ def dist_name_from_dist_info(folder: Path) -> str | None:
     if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._]*", name):
         return None
     return canonicalize_name(name)
-
-
-# Requirement-file options that change where code is downloaded from or whom to trust.
-_SOURCE_OPTIONS = (
-    "--index-url",
-    "--extra-index-url",
-    "--trusted-host",
-    "--find-links",
-    "-i",
-    "-f",
-)
-_INCLUDE_OPTIONS = ("-r", "--requirement", "-c", "--constraint")
-_MAX_INCLUDE_DEPTH = 8
-
-
-@dataclass(frozen=True, slots=True)
-class SourceOption:
-    """One line of a requirements file that needs the user's consent before installing."""
-
-    path: Path
-    line: int  # 1-based, as editors and pip's own messages show it
-    text: str
-
-
-def source_options(path: Path) -> tuple[SourceOption, ...]:
-    """Index/trust options and URL requirements in `path` and the files it includes.
-
-    Unreadable files give no options here: the installer itself reports them, and an
-    install that cannot read the file cannot be redirected by it either.
-    """
-    found: list[SourceOption] = []
-    _scan(path, found, seen=set(), depth=0)
-    return tuple(found)
-
-
-def _scan(path: Path, found: list[SourceOption], seen: set[Path], depth: int) -> None:
-    try:
-        resolved = path.resolve()
-    except (OSError, RuntimeError):
-        return
-    if resolved in seen or depth > _MAX_INCLUDE_DEPTH:
-        return
-    seen.add(resolved)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return
-    for number, line in _logical_lines(text):
-        if _is_source_line(line):
-            found.append(SourceOption(path, number, line))
-        include = _included_file(line)
-        if include is not None:
-            _scan(path.parent / include, found, seen, depth + 1)
-
-
-def _logical_lines(text: str) -> list[tuple[int, str]]:
-    """Lines with comments removed and `\\` continuations joined, like pip reads them."""
-    result: list[tuple[int, str]] = []
-    pending = ""
-    start = 0
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = re.sub(r"(^|\s)#.*$", "", raw)
-        if not pending:
-            start = number
-        if line.endswith("\\"):
-            pending += line[:-1]
-            continue
-        joined = (pending + line).strip()
-        pending = ""
-        if joined:
-            result.append((start, joined))
-    if pending.strip():
-        result.append((start, pending.strip()))
-    return result
-
-
-def _is_source_line(line: str) -> bool:
-    for option in _SOURCE_OPTIONS:
-        if line == option or line.startswith((option + " ", option + "=")):
-            return True
-        if option.startswith("--") and f" {option}" in line:
-            return True  # per-requirement options after the requirement itself
-    return "://" in line or " @ " in line or line.startswith("@")
-
-
-def _included_file(line: str) -> str | None:
-    for option in _INCLUDE_OPTIONS:
-        for separator in (" ", "="):
-            if line.startswith(option + separator):
-                return line[len(option) + 1 :].strip() or None
-    if line.startswith(("-r", "-c")) and len(line) > 2 and not line[2].isspace():
-        return line[2:].strip()
-    return None

@@ -1,10 +1,11 @@
 """Run an InstallPlan: one subprocess per step, output line by line, cancellable, checked.
 
 Each step starts in its own session (process group), so cancelling ends the installer
-and everything it spawned (build backends, compilers). Before the first step the set of
-`*.dist-info` folders is recorded; if the plan fails or is cancelled, distributions that
-appeared in the meantime are uninstalled with the same installer. docs/security.md says
-what that does and does not guarantee.
+and everything it spawned (build backends, compilers). Before the first step the whole
+of site-packages is recorded (core/install/restore.py); if the plan fails or is
+cancelled, the environment is put back as recorded, and whatever could not be is named.
+An environment that disappears during the install is reported as gone, never as done.
+docs/security.md says what that does and does not guarantee.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from envsense.core.install.plan import Command, InstallPlan, Rollback
-from envsense.core.install.requirement_safety import dist_name_from_dist_info
+from envsense.core.install.plan import Command, InstallPlan
+from envsense.core.install.restore import Restored, SiteState, compare, restore, snapshot
 
 log = logging.getLogger(__name__)
 
 OnLine = Callable[[str], None]
 KEEP_LINES = 20
+# Cancel: SIGTERM to the group, SIGKILL to what is left after this long (must stay < 2 s).
+GRACE_SECONDS = 0.5
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _ERROR_LINE = re.compile(r"^\s*(error|×|x |fatal|ERROR|because|Because)", re.IGNORECASE)
 
@@ -43,12 +46,24 @@ class InstallResult:
     returncode: int | None
     last_lines: tuple[str, ...]
     message: str
-    # Canonical distribution names that are new / gone / got another version.
+    # Canonical distribution names that are new / gone / at another version now
+    # (after a failed install: what is still so after the rollback).
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     # New distributions a failed or cancelled plan left behind and that were uninstalled again.
     rolled_back: tuple[str, ...] = ()
+    # Distributions put back at the version they had ("markupsafe 3.0.2").
+    restored: tuple[str, ...] = ()
+    # Top-level entries without metadata that the failed install left and that were deleted.
+    deleted: tuple[str, ...] = ()
+    # What could not be put back, one sentence each; non-empty means "Recreate .venv".
+    left: tuple[str, ...] = ()
+    environment_gone: bool = False
+
+    @property
+    def suggest_recreate(self) -> bool:
+        return bool(self.left) or self.environment_gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +81,11 @@ async def run_plan(
     on_line: OnLine,
     cancel: asyncio.Event | None = None,
     *,
-    grace_seconds: float = 3.0,
+    grace_seconds: float = GRACE_SECONDS,
 ) -> InstallResult:
     """Run the plan's steps in order, stopping at the first failure or on `cancel`."""
     cancel = cancel or asyncio.Event()
-    before = _snapshot(plan.rollback)
+    before = await asyncio.to_thread(snapshot, plan.rollback)
     outcome = StepOutcome(0, False, ())
     failed_step: Command | None = None
     for step in plan.steps:
@@ -79,24 +94,57 @@ async def run_plan(
         if outcome.cancelled or outcome.returncode != 0:
             failed_step = step
             break
-    after = _snapshot(plan.rollback)
-    added, removed, changed = _diff(before, after)
+    after = await asyncio.to_thread(snapshot, plan.rollback)
+    if before.present and not after.present:
+        return _gone(plan, outcome, failed_step)
+    change = compare(before, after)
     if failed_step is None:
-        what = ", ".join(added + changed) or "nothing new (already satisfied)"
+        what = ", ".join(_with_versions(change.added + change.changed, after))
+        message = f"{plan.title}: done; installed {what or 'nothing new (already satisfied)'}"
+        if change.removed:  # `uv sync` removes what the lock does not list: say so
+            message += f"; uninstalled {', '.join(_with_versions(change.removed, before))}"
         return InstallResult(
-            True, False, 0, outcome.last_lines, f"{plan.title}: done; installed {what}",
-            tuple(added), tuple(removed), tuple(changed),
+            True, False, 0, outcome.last_lines, message,
+            change.added, change.removed, change.changed,
         )  # fmt: skip
-    rolled_back: tuple[str, ...] = ()
-    leftovers = [name for name in added if name != "pip"]
-    if leftovers and plan.rollback is not None:
-        rolled_back = await _roll_back(plan.rollback, leftovers, on_line, grace_seconds)
-        added = [name for name in added if name not in rolled_back]
-    message = _failure_message(plan, failed_step, outcome, added, removed, changed, rolled_back)
+    if plan.rollback is None or change.none:
+        message = _failure_message(plan, failed_step, outcome, before, after, None)
+        return InstallResult(
+            False, outcome.cancelled, outcome.returncode, outcome.last_lines, message,
+            change.added, change.removed, change.changed,
+        )  # fmt: skip
+
+    async def run(command: Command, line: OnLine, stop: asyncio.Event) -> int | None:
+        return (await run_command(command, line, stop, grace_seconds=grace_seconds)).returncode
+
+    restored = await restore(plan.rollback, before, on_line, run)
+    if not restored.after.present:
+        return _gone(plan, outcome, failed_step)
+    final = compare(before, restored.after)
+    message = _failure_message(plan, failed_step, outcome, before, after, restored)
     return InstallResult(
         False, outcome.cancelled, outcome.returncode, outcome.last_lines, message,
-        tuple(added), tuple(removed), tuple(changed), rolled_back,
+        final.added, final.removed, final.changed, restored.uninstalled,
+        restored.reinstalled, restored.deleted, restored.left,
     )  # fmt: skip
+
+
+def _gone(plan: InstallPlan, outcome: StepOutcome, failed_step: Command | None) -> InstallResult:
+    where = plan.rollback.prefix if plan.rollback and plan.rollback.prefix else plan.environment_key
+    message = (
+        f"{plan.title}: the environment {where} was deleted during the install, "
+        "so nothing was installed; create it again"
+    )
+    return InstallResult(
+        False, outcome.cancelled, outcome.returncode, outcome.last_lines, message,
+        environment_gone=True,
+    )  # fmt: skip
+
+
+def _with_versions(names: tuple[str, ...], state: SiteState) -> list[str]:
+    return [
+        f"{name} {state.version_text(name)}" if name in state.versions else name for name in names
+    ]
 
 
 async def run_command(
@@ -104,7 +152,7 @@ async def run_command(
     on_line: OnLine,
     cancel: asyncio.Event | None = None,
     *,
-    grace_seconds: float = 3.0,
+    grace_seconds: float = GRACE_SECONDS,
 ) -> StepOutcome:
     """Run one command, streaming merged stdout/stderr lines; kill its group on `cancel`."""
     cancel = cancel or asyncio.Event()
@@ -189,52 +237,13 @@ if sys.platform != "win32":
             pass
 
 
-def _snapshot(rollback: Rollback | None) -> dict[str, frozenset[str]]:
-    """Canonical name -> dist-info folder names, across the target's site-packages."""
-    names: dict[str, set[str]] = {}
-    if rollback is None:
-        return {}
-    for folder in rollback.site_packages:
-        try:
-            entries = list(folder.iterdir())
-        except OSError:
-            continue
-        for entry in entries:
-            name = dist_name_from_dist_info(entry)
-            if name is not None:
-                names.setdefault(name, set()).add(entry.name)
-    return {name: frozenset(dirs) for name, dirs in names.items()}
-
-
-def _diff(
-    before: dict[str, frozenset[str]], after: dict[str, frozenset[str]]
-) -> tuple[list[str], list[str], list[str]]:
-    added = sorted(set(after) - set(before))
-    removed = sorted(set(before) - set(after))
-    changed = sorted(n for n in set(before) & set(after) if before[n] != after[n])
-    return added, removed, changed
-
-
-async def _roll_back(
-    rollback: Rollback, names: list[str], on_line: OnLine, grace_seconds: float
-) -> tuple[str, ...]:
-    """Uninstall `names`; returns those whose dist-info is really gone afterwards."""
-    command = Command((*rollback.uninstall, *names), "roll back: uninstall new distributions")
-    on_line(f"$ {shlex.join(command.argv)}")
-    # Not cancellable: a half-done rollback would leave the environment worse off.
-    await run_command(command, on_line, asyncio.Event(), grace_seconds=grace_seconds)
-    remaining = _snapshot(rollback)
-    return tuple(name for name in names if name not in remaining)
-
-
 def _failure_message(
     plan: InstallPlan,
     step: Command,
     outcome: StepOutcome,
-    added: list[str],
-    removed: list[str],
-    changed: list[str],
-    rolled_back: tuple[str, ...],
+    before: SiteState,
+    after: SiteState,
+    restored: Restored | None,
 ) -> str:
     if outcome.cancelled:
         head = f"{plan.title}: cancelled during '{step.description}'"
@@ -243,16 +252,40 @@ def _failure_message(
     else:
         errors = [line for line in outcome.last_lines if _ERROR_LINE.match(line)]
         detail = (errors or list(outcome.last_lines) or ["no output"])[-1]
-        head = f"{plan.title}: '{step.description}' failed (exit {outcome.returncode}): {detail}"
+        code = outcome.returncode
+        how = f"was killed ({_signal_name(-code)})" if code is not None and code < 0 else "failed"
+        head = f"{plan.title}: '{step.description}' {how} (exit {code}): {detail}"
     parts = [head]
-    if rolled_back:
-        parts.append(f"uninstalled again: {', '.join(rolled_back)}")
-    if added:
-        parts.append(f"left installed: {', '.join(added)}")
-    if changed:
-        parts.append(f"version changed: {', '.join(changed)}")
-    if removed:
-        parts.append(f"no longer installed: {', '.join(removed)}")
-    if not (rolled_back or added or changed or removed):
-        parts.append("the environment is unchanged")
+    if restored is None:
+        change = compare(before, after)
+        if change.none:
+            parts.append("the environment is unchanged")
+        else:  # no record to restore from (no site-packages known): say what changed
+            if change.added:
+                parts.append(f"left installed: {', '.join(change.added)}")
+            if change.changed:
+                parts.append(f"version changed: {', '.join(change.changed)}")
+            if change.removed:
+                parts.append(f"no longer installed: {', '.join(change.removed)}")
+        return "; ".join(parts)
+    if restored.uninstalled:
+        parts.append(f"uninstalled again: {', '.join(restored.uninstalled)}")
+    if restored.reinstalled:
+        parts.append(f"restored: {', '.join(restored.reinstalled)}")
+    if restored.deleted:
+        parts.append(f"removed what it left without metadata: {', '.join(restored.deleted)}")
+    if restored.left:
+        parts.append(
+            "could not put back: " + "; ".join(restored.left)
+            + " (recreate the environment to start clean)"
+        )  # fmt: skip
+    else:
+        parts.append("the environment is as it was before")
     return "; ".join(parts)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"

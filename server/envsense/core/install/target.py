@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsense.core.environment import Environment
+from envsense.core.environment import Environment, EnvKind
 from envsense.core.environment.sitepackages import Layout, detect_layout
 
 
@@ -97,3 +97,39 @@ def _has_pip(site_packages: Path) -> bool:
         return any(site_packages.glob("pip-*.dist-info"))
     except OSError:
         return False
+
+
+_GLOBAL_NAMES: dict[EnvKind, str] = {
+    EnvKind.PYENV: "pyenv {version}",
+    EnvKind.UV_PYTHON: "uv-managed Python {version}",
+    EnvKind.HOMEBREW: "Homebrew Python {version}",
+    EnvKind.SYSTEM: "system Python {version} ({executable})",
+    EnvKind.WINDOWS_REGISTRY: "Python {version} ({executable})",
+    EnvKind.WINDOWS_STORE: "Microsoft Store Python {version}",
+    EnvKind.CONDA: "conda base environment (Python {version})",
+}
+
+
+def global_description(env: Environment, target: InstallTarget | None = None) -> str | None:
+    """ "pyenv 3.13.0" for an interpreter shared by every project; None for a project's own.
+
+    Global means a base interpreter (pyenv version, uv-managed, Homebrew, system, Windows
+    registry/store) or conda's base environment; a named conda env or a pixi env belongs to
+    its own project or purpose, and anything with a pyvenv.cfg is a virtual environment.
+    """
+    if env.kind.is_virtual or (target is not None and target.is_virtual):
+        return None
+    template = _GLOBAL_NAMES.get(env.kind)
+    if template is None:
+        return None
+    if env.kind is EnvKind.CONDA and not _is_conda_base(env):
+        return None
+    version = str(env.version) if env.version else "(version unknown)"
+    return template.format(version=version, executable=env.executable)
+
+
+def _is_conda_base(env: Environment) -> bool:
+    prefix = env.prefix
+    if env.name == "base":
+        return True
+    return prefix is not None and ((prefix / "condabin").is_dir() or (prefix / "envs").is_dir())

@@ -88,10 +88,12 @@ def test_user_gets_environments_packages_terminals_and_fixes_in_vscode(e2e: Run)
 
 @pytest.mark.editors
 def test_cancel_from_the_notification_restores_a_downgraded_package(e2e: Run) -> None:
-    """Cancel on the install notification, after pip downgraded envsense-dep 2.0 -> 1.0."""
+    """Cancel on the install notification, after pip downgraded envsense-dep 2.0 -> 1.0:
+    the rollback (core/install/restore.py) puts 2.0 back and the Packages view shows it."""
     result, report = e2e.result, e2e.report
     assert "Cancel" in str(result.get("progressToast")), report
     assert "cancelled" in str(result.get("cancelMessage")), report
+    assert "restored: envsense-dep 2.0" in str(result.get("cancelMessage")), report
     assert result.get("passed") == STEPS and e2e.returncode == 0, report
     assert "2.0" in str(result["depRow"]), report
     assert (ARTIFACTS / "after-cancel.png").is_file()

@@ -110,24 +110,3 @@ def interpreter_problem(executable: str, environment: Environment | None) -> str
             "(no version could be read for it)"
         )
     return None
-
-
-def checked_interpreter(ls: EnvsenseServer, executable: str) -> str | None:
-    """Blocking: the name check, then discovery's (or `identify`'s) verdict on the file."""
-    if (wrong := bad_interpreter_name(executable)) is not None:
-        return wrong
-    wanted = Path(executable)
-    session = ls.session
-    for env in session.environments():
-        if env.executable is not None and _same_interpreter(env.executable, wanted):
-            return interpreter_problem(executable, env)
-    from envsense.core.discovery import identify
-
-    return interpreter_problem(executable, identify(wanted, session.discovery_context()))
-
-
-def _same_interpreter(a: Path, b: Path) -> bool:
-    try:
-        return a == b or a.parent.resolve() / a.name == b.parent.resolve() / b.name
-    except OSError:
-        return False

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.declarations.installed import with_installed_metadata
 from envsense.core.declarations.roles import with_pins_marked
-from envsense.core.discovery import discover, identify
+from envsense.core.discovery import discover, fs, identify
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.discovery.rules import CHOICE_FILES, project_rules
 from envsense.core.environment import Environment
@@ -134,7 +134,8 @@ class Session:
 
     def folder_for(self, path: Path) -> Path:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
-        resolved = path.resolve()
+        # realpath, not resolve(): a symlink loop must not raise (issue #11).
+        resolved = fs.realpath(path)
         holders = [f for f in self._folders if resolved == f or f in resolved.parents]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
@@ -150,7 +151,7 @@ class Session:
         # From the file upwards, past the workspace folder: a client may open a sub-folder
         # of the project (eglot without VCS opens the file's own folder).
         home = self.discovery_context().home
-        project = find_project(path.resolve(), self.folder_for(path), home=home)
+        project = find_project(fs.realpath(path), self.folder_for(path), home=home)
         self._scan_above(project, home)
         with self._lock:
             self._projects[folder] = project

@@ -40,6 +40,7 @@ from envsense.core.imports.extract import (
     resolve_relative,
 )
 from envsense.core.imports.refs import ImportRef
+from envsense.core.safe_read import read_bytes
 
 MAX_DEPTH = 3
 # Files past this size are not followed (generated tables, vendored bundles).
@@ -353,7 +354,7 @@ class ImportOutcomes(GuardEvaluation):
         data = b""
         if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
             try:
-                data = source.read_bytes()
+                data = read_bytes(source, _MAX_FILE_BYTES)
             except OSError:
                 data = b""
         digest = hashlib.blake2b(data, digest_size=16).digest()
@@ -398,7 +399,8 @@ class ImportOutcomes(GuardEvaluation):
         if cached is not None and cached[0] == stamp:
             return cached[1]
         try:
-            text = source.read_bytes()[:_MAX_FILE_BYTES].decode("utf-8", errors="replace")
+            data = read_bytes(source, _MAX_FILE_BYTES, truncate=True)
+            text = data.decode("utf-8", errors="replace")
         except OSError:
             text = ""
         if len(self._texts) >= _MAX_TEXTS:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Span
 from envsense.core.projects import environment_owner
+from envsense.core.safe_read import MANIFEST_LIMIT, read_bytes
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
@@ -105,7 +106,8 @@ _MANAGER_COMMANDS = {
 
 def _has_tool_table(root: Path, tool: str) -> bool:
     try:
-        text = (root / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+        data = read_bytes(root / "pyproject.toml", MANIFEST_LIMIT, truncate=True)
+        text = data.decode("utf-8", errors="replace")
     except OSError:
         return False
     return f"[tool.{tool}" in text
@@ -120,8 +122,7 @@ def _stand_in(environment: Environment) -> str:
 
 def _read_head(path: Path) -> str:
     try:
-        with path.open("rb") as handle:
-            return handle.read(4096).decode("utf-8", errors="replace")
+        return read_bytes(path, 4096, truncate=True).decode("utf-8", errors="replace")
     except OSError:
         return ""
 

@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from envsense.core.declarations import Declarations, DeclaredRequirement
 from envsense.core.environment import Environment, EnvKind
 from envsense.core.environment.inventory import Inventory
+from envsense.core.safe_read import METADATA_LIMIT, read_text
 
 # Bounded: one entry per environment state seen recently.
 _NEEDED_CACHE: dict[tuple[int, str, str | None], tuple[Inventory, frozenset[str]]] = {}
@@ -49,7 +50,7 @@ def syncing_tools(env: Environment, project_root: Path) -> frozenset[str]:
     prefix = env.prefix
     if (project_root / "uv.lock").is_file() and prefix is not None:
         try:
-            config = (prefix / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace")
+            config = read_text(prefix / "pyvenv.cfg", METADATA_LIMIT)
         except OSError:
             config = ""
         if any(line.partition("=")[0].strip() == "uv" for line in config.splitlines()):

@@ -15,6 +15,7 @@ from typing import Any
 
 from envsense.core.declarations.records import Declarations
 from envsense.core.declarations.requirements_txt import parse_requirements
+from envsense.core.safe_read import REQUIREMENTS_LIMIT, read_bytes
 
 _MAX_READ = 1_000_000
 
@@ -61,7 +62,7 @@ def read_dynamic(pyproject: Path, files: list[tuple[Path, str]]) -> list[Declara
     parts: list[Declarations] = []
     for path, group in files:
         try:
-            text = path.read_text(encoding="utf-8-sig", errors="replace")
+            text = read_bytes(path, REQUIREMENTS_LIMIT).decode("utf-8-sig", errors="replace")
         except OSError:
             continue
         parsed = parse_requirements(path, text, group=group, is_dev=False)

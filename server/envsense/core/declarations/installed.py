@@ -21,6 +21,7 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.declarations.records import Declarations, DeclaredRequirement
 from envsense.core.findings import Span
+from envsense.core.safe_read import METADATA_LIMIT, read_bytes, read_text
 
 if TYPE_CHECKING:
     from envsense.core.environment.inventory import Distribution, Inventory
@@ -52,8 +53,9 @@ def installed_project(
 def sdist_name(project_root: Path) -> str | None:
     """The Name of an unpacked sdist's PKG-INFO (requests' setup.py computes its name)."""
     try:
-        with open(project_root / "PKG-INFO", "rb") as handle:
-            head = handle.read(8192).decode("utf-8", errors="replace")
+        head = read_bytes(project_root / "PKG-INFO", 8192, truncate=True).decode(
+            "utf-8", errors="replace"
+        )
     except OSError:
         return None
     for line in head.splitlines():
@@ -70,7 +72,7 @@ def _points_at(dist: Distribution, root: Path) -> bool:
     if dist.dist_info.name.endswith(".egg-info") and dist.dist_info.parent in (root, root / "src"):
         return True  # a legacy `setup.py develop` egg-info in the project (not its .venv)
     try:
-        data = json.loads((dist.dist_info / "direct_url.json").read_text(encoding="utf-8"))
+        data = json.loads(read_text(dist.dist_info / "direct_url.json", METADATA_LIMIT))
     except (OSError, ValueError):
         return False
     url = data.get("url") if isinstance(data, dict) else None

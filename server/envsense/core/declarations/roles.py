@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from envsense.core.safe_read import read_bytes
+
 if TYPE_CHECKING:
     from envsense.core.declarations.records import Declarations
 
@@ -207,8 +209,7 @@ def _is_package(folder: Path) -> bool:
     if os.path.exists(folder / "setup.py") or os.path.exists(folder / "setup.cfg"):
         return True
     try:
-        with open(folder / "pyproject.toml", "rb") as handle:
-            head = handle.read(200_000)
+        head = read_bytes(folder / "pyproject.toml", 200_000, truncate=True)
     except OSError:
         return False
     return b"[project]" in head or b"[tool.poetry" in head

@@ -28,6 +28,7 @@ from envsense.core.declarations.records import (
 )
 from envsense.core.declarations.requirements_txt import parse_requirements
 from envsense.core.findings import Span
+from envsense.core.safe_read import REQUIREMENTS_LIMIT, read_bytes
 
 _DEPENDENCY_KEYWORDS = ("install_requires", "extras_require", "tests_require")
 # A requirements file read by setup.py bigger than this is not a requirements file.
@@ -370,7 +371,7 @@ def parse_setup_py(path: Path, text: str) -> Declarations:
 
 def _read_requirements_file(path: Path, group: str, is_dev: bool, setup_py: Path) -> Declarations:
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        text = read_bytes(path, REQUIREMENTS_LIMIT).decode("utf-8-sig", errors="replace")
     except OSError:
         return Declarations(incomplete=True)
     parsed = parse_requirements(path, text, group=group, is_dev=is_dev)

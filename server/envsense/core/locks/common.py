@@ -9,6 +9,7 @@ from typing import Any
 from envsense.core.declarations.common import toml_problem
 from envsense.core.declarations.records import ManifestProblem
 from envsense.core.findings import Span
+from envsense.core.safe_read import read_bytes
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
 # A lock of a few thousand packages with every wheel's hash is a few megabytes; anything
@@ -22,8 +23,7 @@ class LockReadError(Exception):
 
 def read_lock_text(path: Path) -> str:
     """The file's text, at most MAX_LOCK_BYTES; raises OSError or ValueError (too big, not UTF-8)."""
-    with path.open("rb") as handle:
-        data = handle.read(MAX_LOCK_BYTES + 1)
+    data = read_bytes(path, MAX_LOCK_BYTES + 1, truncate=True)
     if len(data) > MAX_LOCK_BYTES:
         raise ValueError(f"larger than {MAX_LOCK_BYTES // (1024 * 1024)} MB")
     try:

@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from envsense.core.declarations import Declarations
 from envsense.core.locks.records import LockedEdge
+from envsense.core.safe_read import read_bytes
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
 MAX_PYPROJECT_BYTES = 4 * 1024 * 1024
@@ -125,7 +126,8 @@ def _pyproject(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if stat.st_size <= MAX_PYPROJECT_BYTES:
         try:
-            data = loads_toml(path.read_text(encoding="utf-8-sig"))
+            text = read_bytes(path, MAX_PYPROJECT_BYTES).decode("utf-8-sig")
+            data = loads_toml(text)
         except (OSError, UnicodeDecodeError, TOMLDecodeError):
             data = {}  # the manifest reader reports a malformed pyproject.toml
     with _lock:

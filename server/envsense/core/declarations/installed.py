@@ -73,7 +73,7 @@ def _points_at(dist: Distribution, root: Path) -> bool:
         return True  # a legacy `setup.py develop` egg-info in the project (not its .venv)
     try:
         data = json.loads(read_text(dist.dist_info / "direct_url.json", METADATA_LIMIT))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return False
     url = data.get("url") if isinstance(data, dict) else None
     if not isinstance(url, str) or not url.startswith("file:"):

@@ -73,7 +73,7 @@ async def test_uv_creates_venv_with_gitignore_and_installs_requirements(
     )
     plan = planned(plan_create_env(request, which=which_uv))
     assert plan.create.argv == (
-        uv_executable(), "venv", "--python", str(base.executable), str(tmp_path / ".venv")
+        uv_executable(), "venv", "--no-config", "--python", str(base.executable), str(tmp_path / ".venv")
     )  # fmt: skip
     assert plan.title == "Create .venv with Python 3.11 and install the project"
     lines: list[str] = []

@@ -26,6 +26,7 @@ from envsense.core.environment import Environment
 from envsense.core.environment.packages import list_packages
 from envsense.core.install.package_changes import plan_uninstall, plan_upgrade, validate_name
 from envsense.core.install.plan import IndexOptions, Refusal
+from envsense.lsp.command_guards import outside_workspace
 from envsense.lsp.environments import env_json
 from envsense.lsp.install_flow import InstallService, Outcome
 from envsense.lsp.server import EnvsenseServer, uri_to_path  # pygls reads handler hints at run time
@@ -95,6 +96,10 @@ def register(server: EnvsenseServer) -> None:
     async def change(ls: EnvsenseServer, raw: dict[str, Any], uninstall: bool) -> dict[str, Any]:
         command = UNINSTALL_PACKAGE if uninstall else UPGRADE_PACKAGE
         path = _path_of(raw, command)
+        # Commands change an environment: only for a project where the user works (#11).
+        if (outside := outside_workspace(ls, path)) is not None:
+            service.show(types.MessageType.Error, outside)
+            return Outcome(False, outside).to_json()
         await ls.discovered.wait()
         env = ls.session.selection(ls.session.project_for(path)).environment
         if env is None:
@@ -190,6 +195,9 @@ def register_install_and_declare(server: EnvsenseServer) -> None:
         manifest = Path(raw.pop("manifest"))
         parsed = InstallPackagesArgs.parse((raw,))
         path = _path({"uri": parsed.uri}, INSTALL_AND_DECLARE)
+        if (outside := outside_workspace(ls, path)) is not None:
+            service.show(types.MessageType.Error, outside)
+            return Outcome(False, outside).to_json()
         if not manifest.resolve().is_relative_to(ls.session.project_for(path).root.resolve()):
             raise JsonRpcInvalidParams(f"{INSTALL_AND_DECLARE}: {manifest} is not in the project")
         await ls.discovered.wait()

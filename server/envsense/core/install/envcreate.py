@@ -145,7 +145,15 @@ def plan_create_env(
     if isinstance(install, Refusal):
         return install
     if use_uv and uv is not None:
-        argv: tuple[str, ...] = (uv, "venv", "--python", str(base.executable), str(target))
+        # --no-config: a uv.toml in the checkout must not steer what envsense runs (#11).
+        argv: tuple[str, ...] = (
+            uv,
+            "venv",
+            "--no-config",
+            "--python",
+            str(base.executable),
+            str(target),
+        )
     else:
         # Seeding pip costs ~5 s; it is only worth it when pip is about to install something.
         without_pip = () if install is not None else ("--without-pip",)

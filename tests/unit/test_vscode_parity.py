@@ -208,7 +208,7 @@ async def test_create_with_the_project_and_an_extra_installs_both(
     assert isinstance(plan, EnvCreatePlan), plan
     assert plan.title == "Create .venv with Python 3.11 and install the project[x]"
     lines = summary(plan)
-    assert lines[0].startswith(f"$ {uv_executable()} venv --python")
+    assert lines[0].startswith(f"$ {uv_executable()} venv --no-config --python")
     assert "tiny-extra" in lines[-1] and "tiny-widgets" in lines[-1]
     result = await create_env(plan, lambda line: None)
     assert result.ok, result.message

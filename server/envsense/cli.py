@@ -50,7 +50,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from envsense.lsp.server import serve
+    # Answers initialize before pygls and lsprotocol are imported (lsp/fast_start.py).
+    from envsense.lsp.fast_start import serve
 
     return serve()
 

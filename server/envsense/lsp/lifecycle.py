@@ -20,20 +20,11 @@ log = logging.getLogger(__name__)
 
 def workspace_folders(params: types.InitializeParams) -> list[Path]:
     """Folders from workspaceFolders, else rootUri/rootPath; empty for a single loose file."""
-    from envsense.lsp.server import uri_to_path
+    # One rule for both: lsp/fast_start.py checks these folders before answering early.
+    from envsense.lsp.fast_start import folder_paths
 
-    folders: list[Path] = []
-    for folder in params.workspace_folders or ():
-        path = uri_to_path(folder.uri)
-        if path is not None:
-            folders.append(path)
-    if not folders and params.root_uri:
-        path = uri_to_path(params.root_uri)
-        if path is not None:
-            folders.append(path)
-    if not folders and params.root_path:
-        folders.append(Path(params.root_path))
-    return folders
+    uris = [folder.uri for folder in params.workspace_folders or ()]
+    return folder_paths(uris, params.root_uri, params.root_path)
 
 
 def apply_options(ls: EnvsenseServer, raw: Any) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import cattrs
 
-from envsense.core.findings import Code, Severity
-from envsense.core.session import SessionSettings
+# The session (and every declaration parser it imports) stays off the start-up path:
+# lsp/fast_start.py parses options before it answers initialize.
+if TYPE_CHECKING:
+    from envsense.core.session import SessionSettings
 
 Installer = Literal["auto", "uv", "pip"]
 DiagnosticScope = Literal["openFiles", "workspace"]
@@ -86,6 +88,9 @@ def parse_options(raw: Any) -> tuple[InitOptions, str | None]:
 
 def session_settings(options: InitOptions) -> SessionSettings:
     """The core's view of the options: paths as Paths, severities as enums, bad codes dropped."""
+    from envsense.core.findings import Code, Severity
+    from envsense.core.session import SessionSettings
+
     overrides: dict[Code, Severity | None] = {}
     for name, setting in options.diagnostics.items():
         try:

@@ -22,10 +22,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import threading
 from collections.abc import Callable, Generator
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import cattrs
 from lsprotocol import types
@@ -36,14 +35,22 @@ from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument, Workspace
 
 from envsense.core.safe_read import SOURCE_LIMIT, read_bytes
+from envsense.lsp.framing import (
+    CONTENT_LENGTH,
+    CONTENT_LENGTH_ANYWHERE,
+    MAX_CONTENT_LENGTH,
+    MAX_HEADER_LINE,
+    OTHER_HEADER,
+)
+
+if TYPE_CHECKING:
+    from envsense.lsp.fast_start import EarlyStart
 
 log = logging.getLogger(__name__)
 
-MAX_CONTENT_LENGTH = 32 * 1024 * 1024
-MAX_HEADER_LINE = 8192
-_CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\d{1,20})[ \t]*\r?\n?$", re.IGNORECASE)
-_CONTENT_LENGTH_ANYWHERE = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
-_OTHER_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9-]*[ \t]*:[^\r\n]*\r?\n?$")
+_CONTENT_LENGTH = CONTENT_LENGTH
+_CONTENT_LENGTH_ANYWHERE = CONTENT_LENGTH_ANYWHERE
+_OTHER_HEADER = OTHER_HEADER
 
 T = TypeVar("T")
 
@@ -169,6 +176,30 @@ class EnvsenseProtocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    def replay_answered(self, message: dict[str, Any], sent: bytes) -> None:
+        """Handle an initialize fast_start.py already answered, writing nothing for it: the
+        state it sets up is the point. An answer that differs from the one sent is a bug in
+        fast_answer_data.py (stale: rebuild it), logged because it cannot be taken back."""
+        writer = self.writer
+        assert writer is not None, "replay_answered needs the real writer set"
+        capture = _Capture()
+        self.set_writer(capture)
+        try:
+            self.dispatch_body(json.dumps(message).encode("utf-8"))
+        finally:
+            self.set_writer(writer)
+        answers = [d for d in capture.data if d == sent]
+        if len(answers) != 1 or len(capture.data) != 1:
+            log.error(
+                "the early initialize answer differs from the server's: sent %.2000r, "
+                "the server wrote %.2000r",
+                sent,
+                capture.data,
+            )
+            for data in capture.data:
+                if data != sent and b'"id"' not in data:
+                    writer.write(data)  # a notification nobody expected: still deliver it
+
     def dispatch_body(self, body: bytes) -> None:
         """Decode, check and handle one message body; every request gets an answer."""
         try:
@@ -236,6 +267,19 @@ class EnvsenseProtocol(LanguageServerProtocol):
                 )
 
 
+class _Capture:
+    """A writer that keeps what it is given (replay_answered)."""
+
+    def __init__(self) -> None:
+        self.data: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.data.append(data)
+
+    def close(self) -> None:
+        pass
+
+
 def _read_disk_documents_safely(workspace: Workspace) -> None:
     """A request about a file the editor never opened makes pygls read it from disk with a
     plain `open()`: a FIFO blocks a worker thread for good, /dev/zero fills memory. Such
@@ -266,9 +310,16 @@ async def serve_messages(
     protocol: EnvsenseProtocol,
     reader: MessageReader,
     stop_event: threading.Event,
+    early: EarlyStart | None = None,
 ) -> None:
-    """Read framed messages until the client closes the stream or `exit` stops the server."""
+    """Read framed messages until the client closes the stream or `exit` stops the server.
+    `early`: bytes lsp/fast_start.py read first; an initialize it answered is replayed."""
     loop = asyncio.get_running_loop()
+    if early is not None:
+        if early.message is not None and early.answer is not None:
+            protocol.replay_answered(early.message, early.answer)
+        else:
+            reader.unread(early.consumed)
 
     def blocking(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return loop.run_in_executor(server.thread_pool, function, *args)

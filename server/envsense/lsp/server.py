@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO, cast
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -21,6 +21,7 @@ from envsense.lsp.protocol import EnvsenseProtocol
 if TYPE_CHECKING:
     from envsense.core.session import Session
     from envsense.lsp.diagnostics import DiagnosticsFeature
+    from envsense.lsp.fast_start import EarlyStart
     from envsense.lsp.install_flow import InstallService
 
 log = logging.getLogger(__name__)
@@ -87,19 +88,25 @@ class EnvsenseServer(LanguageServer):
     def log(self, message: str, kind: types.MessageType = types.MessageType.Log) -> None:
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
-    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+    def start_io(
+        self,
+        stdin: IO[bytes] | None = None,
+        stdout: IO[bytes] | None = None,
+        early: EarlyStart | None = None,
+    ) -> None:
         """Serve over stdio with envsense's reader (bounded, resynchronising framing)
-        instead of pygls' `run_async`, which trusts every Content-Length it is sent."""
+        instead of pygls' `run_async`, which trusts every Content-Length it is sent.
+        `early`: what lsp/fast_start.py read (and maybe answered) before this server existed."""
         from pygls.io_ import StdoutWriter
 
         from envsense.lsp.protocol import MessageReader, serve_messages
 
         assert isinstance(self.protocol, EnvsenseProtocol)
         self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(StdoutWriter(cast(BinaryIO, stdout or sys.stdout.buffer)))
         reader = MessageReader(stdin or sys.stdin.buffer)
         try:
-            asyncio.run(serve_messages(self, self.protocol, reader, self._stop_event))
+            asyncio.run(serve_messages(self, self.protocol, reader, self._stop_event, early))
         except BrokenPipeError:
             log.error("the connection to the client is lost; stopping")
         except (KeyboardInterrupt, SystemExit):

@@ -194,12 +194,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--envsense", default=shlex.join(DEFAULT_ENVSENSE))
-    parser.add_argument("--peer", default=shlex.join(DEFAULT_PEER), help="'' for none")
+    parser.add_argument(
+        "--peer",
+        action="append",
+        help="another server command to run alike (repeatable; default basedpyright; '' for none)",
+    )
     parser.add_argument("--envs", action="store_true", help="also time `envsense envs --json`")
     args = parser.parse_args()
+    args.peer = [p for p in (args.peer or [shlex.join(DEFAULT_PEER)]) if p]
     servers = {"envsense": shlex.split(args.envsense)}
-    if args.peer:
-        servers[Path(shlex.split(args.peer)[0]).name] = shlex.split(args.peer)
+    for peer in args.peer:
+        argv = shlex.split(peer)
+        name = Path(argv[0]).name
+        servers[name if name not in servers else argv[0]] = argv
     with tempfile.TemporaryDirectory() as tmp:
         root = make_project(Path(tmp))
         results: dict[tuple[str, str], list[float]] = {}
@@ -213,7 +220,7 @@ def main() -> int:
         if args.envs:
             envsense_bin = shlex.split(args.envsense)[0]
             results[("envsense", "envs --json")] = envs_runs([envsense_bin], root, args.runs)
-    print(f"{'server':28} {'what':26} {'median ms':>9} {'min':>6} {'max':>6}")
+    print(f"{'server':34} {'what':26} {'median ms':>9} {'min':>6} {'max':>6}")
     for (name, what), times in results.items():
         ms = [t * 1000 for t in times]
         print(f"{name:28} {what:26} {statistics.median(ms):9.0f} {min(ms):6.0f} {max(ms):6.0f}")

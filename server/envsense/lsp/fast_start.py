@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # A bigger first message is left to the real reader (it has the limits and the errors).
 FAST_BODY_LIMIT = 1024 * 1024
+# Seconds after start when the code generated so far is saved (lsp/codegen_cache.py).
+SAVE_AFTER = 3.0
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,21 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> in
     if early.answer is not None:
         stdout.write(early.answer)
         stdout.flush()
+    from envsense.lsp import codegen_cache
+
+    cache = codegen_cache.install()
     from envsense.lsp.server import create_server
 
     logging.getLogger("pygls").setLevel(logging.WARNING)
-    create_server().start_io(stdin, stdout, early=early)
+    server = create_server()
+    if cache is not None:
+        # What the start and the first messages compiled; the rest is saved at exit.
+        saver = threading.Timer(SAVE_AFTER, cache.save)
+        saver.daemon = True
+        saver.start()
+    try:
+        server.start_io(stdin, stdout, early=early)
+    finally:
+        if cache is not None:
+            cache.save()
     return 0

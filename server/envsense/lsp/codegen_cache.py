@@ -1,0 +1,112 @@
+"""Keep the code attrs and cattrs generate at run time, so the next start doesn't compile it.
+
+lsprotocol's ~570 attrs classes get their `__init__`/`__repr__`/`__eq__` as source text that
+attrs compiles on every import (about a third of `import lsprotocol.types`), and cattrs does
+the same for each structure/unstructure function; .pyc files can't hold any of it. This
+shadows `compile` in those modules with one that looks the code object up by file name and
+source hash first. Same source, same flags, same Python: the same code object; anything not
+found is compiled as before. The cache is one marshal file per Python version in the user
+cache dir, rewritten (atomically) only when something new was compiled, holding only what
+this run used.
+"""
+
+from __future__ import annotations
+import __future__
+
+import builtins
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType, ModuleType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Modules whose generated code is cached; each must call a global `compile`.
+MODULES = ("attr._make", "cattrs.gen", "cattrs.gen.typeddicts")
+
+
+class CodegenCache:
+    """A `compile` replacement backed by a marshal file of code objects."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stored: dict[str, CodeType] = {}
+        self._used: dict[str, CodeType] = {}
+        self.new = 0
+        try:
+            with path.open("rb") as stream:
+                loaded = marshal.load(stream)
+            if isinstance(loaded, dict):
+                self._stored = loaded
+        except (OSError, EOFError, ValueError, TypeError) as error:
+            if not isinstance(error, FileNotFoundError):
+                log.info("code cache %s unreadable, starting afresh: %s", path, error)
+
+    def compiler_for(self, module: ModuleType) -> Callable[..., Any]:
+        """`compile` as `module` calls it: the builtin inherits the caller's __future__
+        flags, so they are passed explicitly (and are part of the key)."""
+        flags = 0
+        for value in vars(module).values():
+            if isinstance(value, __future__._Feature):
+                flags |= value.compiler_flag
+
+        def cached_compile(source: Any, filename: Any, mode: str, *args: Any, **kw: Any) -> Any:
+            if args or kw or not isinstance(source, str) or not isinstance(filename, str):
+                return builtins.compile(source, filename, mode, *args, **kw)
+            digest = hashlib.sha1(source.encode("utf-8", "surrogatepass"), usedforsecurity=False)
+            key = f"{mode}\0{flags}\0{filename}\0{digest.hexdigest()}"
+            code = self._stored.get(key)
+            if code is None:
+                code = builtins.compile(source, filename, mode, flags, dont_inherit=True)
+                self.new += 1
+            self._used[key] = code
+            return code
+
+        return cached_compile
+
+    def install(self, module: ModuleType) -> None:
+        # A module-level name shadows the builtin for that module's code only.
+        module.compile = self.compiler_for(module)  # type: ignore[attr-defined]
+
+    def save(self) -> None:
+        """Write what this run used, when anything had to be compiled."""
+        if not self.new:
+            return
+        self.new = 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".codegen-")
+            with os.fdopen(fd, "wb") as stream:
+                marshal.dump(dict(self._used), stream)
+            os.replace(temporary, self.path)
+        except (OSError, ValueError) as error:
+            log.info("code cache not written: %s", error)
+
+
+def cache_path() -> Path:
+    from platformdirs import user_cache_dir
+
+    tag = sys.implementation.cache_tag or "python"
+    return Path(user_cache_dir("envsense", appauthor=False)) / f"codegen-{tag}.marshal"
+
+
+def install() -> CodegenCache | None:
+    """Install the cache for attrs and cattrs (before lsprotocol is imported)."""
+    if os.environ.get("ENVSENSE_NO_CODEGEN_CACHE"):
+        return None
+    import importlib
+
+    cache = CodegenCache(cache_path())
+    for name in MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        cache.install(module)
+    return cache

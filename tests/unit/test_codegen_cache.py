@@ -1,0 +1,103 @@
+"""The code attrs and cattrs generate is kept across starts: a second start compiles
+nothing, runs the same code, survives a broken cache file and never needs one."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envsense.lsp.codegen_cache import CodegenCache
+
+# Defines attrs classes and runs their generated methods, as lsprotocol does on import.
+SCRIPT = """
+import json, sys
+from envsense.lsp import codegen_cache
+cache = codegen_cache.install()
+import attrs, cattrs
+from lsprotocol import types
+
+@attrs.define
+class Point:
+    x: int
+    y: int = attrs.field(default=0)
+
+converter = cattrs.Converter()
+point = converter.structure({"x": 1, "y": 2}, Point)
+position = types.Position(line=3, character=4)
+print(json.dumps({
+    "new": cache.new if cache else None,
+    "point": [repr(point), point == Point(1, 2), converter.unstructure(point)],
+    "position": [repr(position), position == types.Position(3, 4)],
+    "init_file": Point.__init__.__code__.co_filename,
+    "flags": Point.__init__.__code__.co_flags,
+}))
+cache and cache.save()
+"""
+
+
+def run(home: Path, **env: str) -> dict[str, object]:
+    environ = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        **env,
+    }
+    environ.pop(
+        "ENVSENSE_NO_CODEGEN_CACHE", None
+    ) if "ENVSENSE_NO_CODEGEN_CACHE" not in env else None
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=environ, capture_output=True, check=True
+    ).stdout
+    result: dict[str, object] = json.loads(out)
+    return result
+
+
+def test_a_second_start_compiles_nothing_and_behaves_the_same(tmp_path: Path) -> None:
+    first = run(tmp_path)
+    assert isinstance(first["new"], int) and first["new"] > 500  # lsprotocol's classes
+    files = list((tmp_path / ".cache" / "envsense").glob("codegen-*.marshal"))
+    assert len(files) == 1
+    second = run(tmp_path)
+    # attrs puts a per-process random hash seed into a hashable class's __hash__ source
+    # (cattrs' AttributeOverride): that one is compiled every time.
+    assert second["new"] in (0, 1)
+    uncached = run(tmp_path, ENVSENSE_NO_CODEGEN_CACHE="1")
+    assert uncached["new"] is None
+    for key in ("point", "position", "init_file", "flags"):
+        assert first[key] == second[key] == uncached[key], key
+
+
+@pytest.mark.parametrize("content", [b"", b"not marshal", b"\xfb\x00\x00"])
+def test_a_broken_cache_file_is_ignored_and_rewritten(tmp_path: Path, content: bytes) -> None:
+    cache_dir = tmp_path / ".cache" / "envsense"
+    cache_dir.mkdir(parents=True)
+    tag = sys.implementation.cache_tag
+    (cache_dir / f"codegen-{tag}.marshal").write_bytes(content)
+    assert isinstance(run(tmp_path)["new"], int)
+    assert run(tmp_path)["new"] in (0, 1)
+
+
+def test_code_is_the_same_as_compiling_it(tmp_path: Path) -> None:
+    cache = CodegenCache(tmp_path / "c.marshal")
+    module = type(sys)("probe")
+    exec("from __future__ import annotations", vars(module))
+    compile_ = cache.compiler_for(module)
+    source = "def f(a: undefined_name) -> int:\n    return a + 1\n"
+    code = compile_(source, "<probe>", "exec")
+    assert cache.new == 1
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    # Postponed annotations, as the module's own `compile` would have given.
+    assert namespace["f"].__annotations__ == {"a": "undefined_name", "return": "int"}  # type: ignore[attr-defined]
+    cache.save()
+    again = CodegenCache(tmp_path / "c.marshal")
+    assert again.compiler_for(module)(source, "<probe>", "exec") == code
+    assert again.new == 0
+    # A different file name or source is a different entry.
+    again.compiler_for(module)(source, "<other>", "exec")
+    assert again.new == 1

@@ -1,4 +1,4 @@
-"""The code attrs and cattrs generate is kept across starts: a second start compiles
+"""The code attrs, cattrs and dataclasses generate is kept across starts: a second start compiles
 nothing, runs the same code, survives a broken cache file and never needs one."""
 
 from __future__ import annotations
@@ -18,8 +18,13 @@ SCRIPT = """
 import json, sys
 from envsense.lsp import codegen_cache
 cache = codegen_cache.install()
-import attrs, cattrs
+import attrs, cattrs, dataclasses
 from lsprotocol import types
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Span:
+    line: int
+    tags: tuple[str, ...] = ()
 
 @attrs.define
 class Point:
@@ -33,6 +38,8 @@ print(json.dumps({
     "new": cache.new if cache else None,
     "point": [repr(point), point == Point(1, 2), converter.unstructure(point)],
     "position": [repr(position), position == types.Position(3, 4)],
+    "span": [repr(Span(1, ("a",))), Span(1) == Span(1), hash(Span(2)) == hash(Span(2))],
+    "span_init": [Span.__init__.__code__.co_filename, Span.__init__.__code__.co_flags],
     "init_file": Point.__init__.__code__.co_filename,
     "flags": Point.__init__.__code__.co_flags,
 }))
@@ -68,7 +75,7 @@ def test_a_second_start_compiles_nothing_and_behaves_the_same(tmp_path: Path) ->
     assert second["new"] in (0, 1)
     uncached = run(tmp_path, ENVSENSE_NO_CODEGEN_CACHE="1")
     assert uncached["new"] is None
-    for key in ("point", "position", "init_file", "flags"):
+    for key in ("point", "position", "span", "span_init", "init_file", "flags"):
         assert first[key] == second[key] == uncached[key], key
 
 

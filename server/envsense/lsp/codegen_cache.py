@@ -1,4 +1,4 @@
-"""Keep the code attrs and cattrs generate at run time, so the next start doesn't compile it.
+"""Keep the code attrs, cattrs and dataclasses generate at run time, so the next start doesn't compile it.
 
 lsprotocol's ~570 attrs classes get their `__init__`/`__repr__`/`__eq__` as source text that
 attrs compiles on every import (about a third of `import lsprotocol.types`), and cattrs does
@@ -27,8 +27,10 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# Modules whose generated code is cached; each must call a global `compile`.
-MODULES = ("attr._make", "cattrs.gen", "cattrs.gen.typeddicts")
+# Modules whose generated code is cached; each must call a global `compile`
+# (COMPILE_MODULES) or `exec` a source string (EXEC_MODULES: dataclasses' methods).
+COMPILE_MODULES = ("attr._make", "cattrs.gen", "cattrs.gen.typeddicts")
+EXEC_MODULES = ("dataclasses",)
 
 
 class CodegenCache:
@@ -74,6 +76,18 @@ class CodegenCache:
         # A module-level name shadows the builtin for that module's code only.
         module.compile = self.compiler_for(module)  # type: ignore[attr-defined]
 
+    def install_exec(self, module: ModuleType) -> None:
+        """Shadow `exec` in `module`: a source string is compiled through the cache (as
+        exec would: file name "<string>", the module's __future__ flags)."""
+        compile_ = self.compiler_for(module)
+
+        def cached_exec(source: Any, *args: Any, **kw: Any) -> Any:
+            if isinstance(source, str):
+                source = compile_(source, "<string>", "exec")
+            return builtins.exec(source, *args, **kw)
+
+        module.exec = cached_exec  # type: ignore[attr-defined]
+
     def save(self) -> None:
         """Write what this run used, when anything had to be compiled."""
         if not self.new:
@@ -103,10 +117,11 @@ def install() -> CodegenCache | None:
     import importlib
 
     cache = CodegenCache(cache_path())
-    for name in MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        cache.install(module)
+    for names, install in ((COMPILE_MODULES, cache.install), (EXEC_MODULES, cache.install_exec)):
+        for name in names:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+            install(module)
     return cache

@@ -30,6 +30,8 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_ENVSENSE = [str(HERE.parent / ".venv" / "bin" / "envsense"), "serve"]
 DEFAULT_PEER = [str(Path("/work/main/bench/.venv/bin/basedpyright-langserver")), "--stdio"]
 TIMEOUT = 30.0
+# As editors start servers: .pyc files are read and written.
+SERVER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def capabilities(pull: bool) -> dict[str, Any]:
@@ -122,6 +124,7 @@ async def one_start(argv: list[str], root: Path, pull: bool) -> tuple[float, flo
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         cwd=root,
+        env=SERVER_ENV,
         limit=2**24,
     )
     client = Client(process)
@@ -185,7 +188,9 @@ def envs_runs(argv: list[str], root: Path, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([*argv, "envs", "--json", str(root)], check=True, capture_output=True)
+        subprocess.run(
+            [*argv, "envs", "--json", str(root)], check=True, capture_output=True, env=SERVER_ENV
+        )
         times.append(time.perf_counter() - start)
     return times
 

@@ -1,4 +1,5 @@
-// Fill bundled/libs with the server (../server/envsense) and its pinned pure-Python libraries.
+// Fill bundled/libs with the server (../server/envsense) and its pinned pure-Python libraries,
+// byte-compiled.
 // Runs pip with the Python in $ENVSENSE_BUNDLE_PYTHON (default python3); --implementation py
 // --no-deps makes the result independent of that Python's version and platform.
 import { execFileSync } from 'node:child_process';
@@ -29,4 +30,16 @@ cpSync(source, join(libs, 'envsense'), {
 });
 // pip leaves console scripts; the extension never runs them.
 rmSync(join(libs, 'bin'), { recursive: true, force: true });
+// Byte-compile for each Python in $ENVSENSE_BUNDLE_COMPILE (space-separated; default: the one
+// above): without .pyc files the first start compiles lsprotocol and the rest (~0.25 s CPU),
+// and every start does when the extension folder is read-only. unchecked-hash: the bundle
+// never changes after install, and unpacking a VSIX does not keep modification times.
+const compilers = (process.env.ENVSENSE_BUNDLE_COMPILE || python).split(' ').filter(Boolean);
+for (const compiler of compilers) {
+  execFileSync(
+    compiler,
+    ['-m', 'compileall', '-q', '-j', '0', '--invalidation-mode', 'unchecked-hash', libs],
+    { stdio: 'inherit' },
+  );
+}
 console.log(`bundle-server: ${libs}`);

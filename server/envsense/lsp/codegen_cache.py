@@ -19,7 +19,6 @@ import logging
 import marshal
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType, ModuleType
@@ -93,6 +92,8 @@ class CodegenCache:
         if not self.new:
             return
         self.new = 0
+        import tempfile  # only when writing: it is a tenth of this module's import
+
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".codegen-")

@@ -248,6 +248,17 @@ class EnvsenseProtocol(LanguageServerProtocol):
                 )
             else:
                 log.warning("ignored %s: %s", method or "a response", reason)
+                if method is None and "id" in data:
+                    # The answer to one of our requests (a null workspace/configuration
+                    # result, say): whoever awaits it hears it failed instead of waiting
+                    # forever (discovery waited on the configuration for good).
+                    self._handle_response(
+                        data["id"],
+                        error=types.ResponseError(
+                            code=int(types.ErrorCodes.InvalidParams),
+                            message=f"unreadable response: {reason}",
+                        ),
+                    )
             return
         if is_request and not hasattr(message, "id"):
             # A notification's method sent with an id: it would run and never be answered.

@@ -71,8 +71,8 @@ def test_a_second_start_compiles_nothing_and_behaves_the_same(tmp_path: Path) ->
     assert len(files) == 1
     second = run(tmp_path)
     # attrs puts a per-process random hash seed into a hashable class's __hash__ source
-    # (cattrs' AttributeOverride): that one is compiled every time.
-    assert second["new"] in (0, 1)
+    # (cattrs' AttributeOverride): compiled every time, but not a reason to write the file.
+    assert second["new"] == 0
     uncached = run(tmp_path, ENVSENSE_NO_CODEGEN_CACHE="1")
     assert uncached["new"] is None
     for key in ("point", "position", "span", "span_init", "init_file", "flags"):
@@ -86,7 +86,7 @@ def test_a_broken_cache_file_is_ignored_and_rewritten(tmp_path: Path, content: b
     tag = sys.implementation.cache_tag
     (cache_dir / f"codegen-{tag}.marshal").write_bytes(content)
     assert isinstance(run(tmp_path)["new"], int)
-    assert run(tmp_path)["new"] in (0, 1)
+    assert run(tmp_path)["new"] == 0
 
 
 def test_code_is_the_same_as_compiling_it(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ the same for each structure/unstructure function; .pyc files can't hold any of i
 shadows `compile` in those modules with one that looks the code object up by file name and
 source hash first. Same source, same flags, same Python: the same code object; anything not
 found is compiled as before. The cache is one marshal file per Python version in the user
-cache dir, rewritten (atomically) only when something new was compiled, holding only what
-this run used.
+cache dir, rewritten (atomically, by `save()`) only when something new was compiled, holding
+only what was used until then.
 """
 
 from __future__ import annotations
@@ -38,6 +38,11 @@ class CodegenCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._stored: dict[str, CodeType] = {}
+        # mode, flags and file name of each stored entry: a name stored with another source
+        # is code that differs every run (attrs seeds a hashable class's __hash__ randomly).
+        self._names: set[str] = set()
+        # Cleared by the first save: what a start needs is recorded, a long session's rest isn't.
+        self._recording = True
         self._used: dict[str, CodeType] = {}
         self.new = 0
         try:
@@ -45,6 +50,7 @@ class CodegenCache:
                 loaded = marshal.load(stream)
             if isinstance(loaded, dict):
                 self._stored = loaded
+                self._names = {key.rsplit("\0", 1)[0] for key in loaded}
         except (OSError, EOFError, ValueError, TypeError) as error:
             if not isinstance(error, FileNotFoundError):
                 log.info("code cache %s unreadable, starting afresh: %s", path, error)
@@ -61,12 +67,15 @@ class CodegenCache:
             if args or kw or not isinstance(source, str) or not isinstance(filename, str):
                 return builtins.compile(source, filename, mode, *args, **kw)
             digest = hashlib.sha1(source.encode("utf-8", "surrogatepass"), usedforsecurity=False)
-            key = f"{mode}\0{flags}\0{filename}\0{digest.hexdigest()}"
+            name = f"{mode}\0{flags}\0{filename}"
+            key = f"{name}\0{digest.hexdigest()}"
             code = self._stored.get(key)
             if code is None:
                 code = builtins.compile(source, filename, mode, flags, dont_inherit=True)
-                self.new += 1
-            self._used[key] = code
+                if name not in self._names and self._recording:
+                    self.new += 1  # worth writing the file again for
+            if self._recording:
+                self._used[key] = code
             return code
 
         return cached_compile
@@ -88,7 +97,9 @@ class CodegenCache:
         module.exec = cached_exec  # type: ignore[attr-defined]
 
     def save(self) -> None:
-        """Write what this run used, when anything had to be compiled."""
+        """Write what was used so far when anything had to be compiled; later calls write
+        nothing (the start is over)."""
+        self._recording = False
         if not self.new:
             return
         self.new = 0

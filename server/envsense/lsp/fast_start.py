@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # A bigger first message is left to the real reader (it has the limits and the errors).
 FAST_BODY_LIMIT = 1024 * 1024
 # Seconds after start when the code generated so far is saved (lsp/codegen_cache.py).
-SAVE_AFTER = 3.0
+SAVE_AFTER = 5.0
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,9 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> in
     logging.getLogger("pygls").setLevel(logging.WARNING)
     server = create_server()
     if cache is not None:
-        # What the start and the first messages compiled; the rest is saved at exit.
+        # What the start and the first messages compiled (or, in a shorter session, all it
+        # compiled): later code is compiled as usual, so the file read at every start holds
+        # only what a start needs.
         saver = threading.Timer(SAVE_AFTER, cache.save)
         saver.daemon = True
         saver.start()
@@ -152,5 +154,5 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> in
         server.start_io(stdin, stdout, early=early)
     finally:
         if cache is not None:
-            cache.save()
+            cache.save()  # a session shorter than SAVE_AFTER
     return 0

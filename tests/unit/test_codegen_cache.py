@@ -83,8 +83,9 @@ def test_a_second_start_compiles_nothing_and_behaves_the_same(tmp_path: Path) ->
 def test_a_broken_cache_file_is_ignored_and_rewritten(tmp_path: Path, content: bytes) -> None:
     cache_dir = tmp_path / ".cache" / "envsense"
     cache_dir.mkdir(parents=True)
-    tag = sys.implementation.cache_tag
-    (cache_dir / f"codegen-{tag}.marshal").write_bytes(content)
+    from envsense.lsp.codegen_cache import cache_path
+
+    (cache_dir / cache_path().name).write_bytes(content)
     assert isinstance(run(tmp_path)["new"], int)
     assert run(tmp_path)["new"] == 0
 

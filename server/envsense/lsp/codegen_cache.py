@@ -116,10 +116,14 @@ class CodegenCache:
 
 
 def cache_path() -> Path:
+    # The bytecode magic number, as .pyc files carry it: code objects are only valid for it.
+    from importlib._bootstrap_external import MAGIC_NUMBER
+
     from platformdirs import user_cache_dir
 
     tag = sys.implementation.cache_tag or "python"
-    return Path(user_cache_dir("envsense", appauthor=False)) / f"codegen-{tag}.marshal"
+    name = f"codegen-{tag}-{MAGIC_NUMBER.hex()}.marshal"
+    return Path(user_cache_dir("envsense", appauthor=False)) / name
 
 
 def install() -> CodegenCache | None:

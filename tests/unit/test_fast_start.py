@@ -377,3 +377,18 @@ def test_the_server_process_answers_early_and_then_works_as_if_it_had_answered(
     finally:
         client.close()
     assert "differs" not in client.stderr_path.read_text()
+
+
+def test_another_pygls_or_lsprotocol_installed_means_no_early_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The data was recorded with the installed pygls/lsprotocol; another version (a pip
+    install resolves them afresh) gets the real server's answer, never a stale one."""
+    from envsense.lsp import fast_answer
+
+    params = {"processId": None, "capabilities": {}}
+    assert answer(request(params)) is not None
+    recorded = fast_answer.fingerprint()
+    changed = [(name, size + 1 if "types.py" in name else size) for name, size in recorded]
+    monkeypatch.setattr(fast_answer, "fingerprint", lambda: changed)
+    assert answer(request(params)) is None

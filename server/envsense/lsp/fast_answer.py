@@ -40,6 +40,38 @@ def factor_samples(name: str) -> list[dict[str, Any]]:
     ]
 
 
+# The third-party files that decide the answer and the params' shape. Their sizes are
+# recorded with the data: another pygls or lsprotocol installed (dependencies float in a
+# pip install) means no early answer rather than a stale one.
+FINGERPRINTED = (
+    ("pygls", "capabilities.py"),
+    ("pygls", "protocol/language_server.py"),
+    ("pygls", "protocol/json_rpc.py"),
+    ("lsprotocol", "types.py"),
+    ("lsprotocol", "_hooks.py"),
+)
+
+
+def fingerprint() -> list[tuple[str, int]]:
+    """(file, size) of each FINGERPRINTED file as installed, without importing them."""
+    import importlib.util
+    import os
+
+    found = []
+    for package, name in FINGERPRINTED:
+        spec = importlib.util.find_spec(package)
+        folders = list(spec.submodule_search_locations or ()) if spec else []
+        size = -1
+        for folder in folders:
+            try:
+                size = os.stat(os.path.join(folder, *name.split("/"))).st_size
+                break
+            except OSError:
+                continue
+        found.append((f"{package}/{name}", size))
+    return found
+
+
 def _get(node: Any, path: tuple[str, ...]) -> Any:
     for key in path:
         if not isinstance(node, dict) or node.get(key) is None:
@@ -130,6 +162,8 @@ def answer(message: dict[str, Any]) -> bytes | None:
         return None
     params = message["params"]
     if not _valid(params, data.SCHEMA, data.CLASSES):
+        return None
+    if [tuple(entry) for entry in data.FINGERPRINT] != fingerprint():
         return None
     body = json.loads(json.dumps(data.BASE))
     for name, key in factor_keys(params["capabilities"]).items():

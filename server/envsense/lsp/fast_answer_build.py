@@ -23,7 +23,13 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
-from envsense.lsp.fast_answer import BASE_KEYS, FACTORS, factor_keys, factor_samples
+from envsense.lsp.fast_answer import (
+    BASE_KEYS,
+    FACTORS,
+    factor_keys,
+    factor_samples,
+    fingerprint,
+)
 
 DATA = Path(__file__).with_name("fast_answer_data.py")
 INT_LIMIT = 2**31 - 1
@@ -195,6 +201,7 @@ def build() -> dict[str, Any]:
         "base": base,
         "deltas": deltas,
         "order": _key_order(answers),
+        "fingerprint": fingerprint(),
     }
 
 

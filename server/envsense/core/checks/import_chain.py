@@ -246,7 +246,10 @@ class ImportOutcomes(GuardEvaluation):
             self._visiting.discard(source)
         for outer in self._read:
             outer.update(read)
-        entry = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
+        # Each file as it was when read (its facts' stamp): stat'ing them all again here
+        # was most of the chain checks' system calls, and could pair an old result with a
+        # newer stamp.
+        entry = (now, tuple(self._read_stamp(p) for p in read), result)
         if result is not None or not self._cycle_cut:
             # A break found is real; so is "nothing missing" when no cycle was cut.
             self._breaks[key] = entry
@@ -259,6 +262,11 @@ class ImportOutcomes(GuardEvaluation):
                 self._breaks.update(self._pending)
             self._pending.clear()
         return result
+
+    def _read_stamp(self, path: Path) -> Stamp:
+        facts = self._files.get(path)
+        stamp = facts.stamp if facts is not None else _stamp(path)
+        return stamp or (path, -1, -1)
 
     def _stamp_now(self, path: Path) -> Stamp | None:
         """A file's stamp, stat'ed at most once per revalidation window (a chain's result

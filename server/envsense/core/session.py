@@ -24,7 +24,7 @@ from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
-from envsense.core.projects import Project, enclosing_projects, find_project
+from envsense.core.projects import Project, ProjectFolders, enclosing_projects, find_project
 from envsense.core.selection import Selection, select_environment
 
 # The checks and the inventory reader are imported where they are used: `envsense envs`
@@ -78,6 +78,8 @@ class Session:
         self._overlays: dict[Path, str] = {}
         # Per folder: the project its files belong to (finding it lists every ancestor).
         self._projects: dict[Path, Project] = {}
+        # Each folder's markers, listed once for all the files whose project climbs past it.
+        self._project_folders = ProjectFolders()
         # Project roots above every workspace folder, scanned for environments too.
         self._scan_roots: list[Path] = []
         # Per project: the resolver and dependency graph, reused across files until the
@@ -151,7 +153,9 @@ class Session:
         # From the file upwards, past the workspace folder: a client may open a sub-folder
         # of the project (eglot without VCS opens the file's own folder).
         home = self.discovery_context().home
-        project = find_project(fs.realpath(path), self.folder_for(path), home=home)
+        project = find_project(
+            fs.realpath(path), self.folder_for(path), home=home, folders=self._project_folders
+        )
         self._scan_above(project, home)
         with self._lock:
             self._projects[folder] = project
@@ -163,7 +167,8 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
-        roots = [project.root, *(p.root for p in enclosing_projects(project, home=home))]
+        enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
+        roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
             new = [
                 root
@@ -267,6 +272,7 @@ class Session:
                     self._forget_project_of(path.resolve())
                     # A manifest that appeared or vanished moves project boundaries.
                     self._projects.clear()
+                    self._project_folders.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
                 if path.name in CHOICE_FILES:

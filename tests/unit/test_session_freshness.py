@@ -1,0 +1,91 @@
+"""A long-lived session (the server's) sees files change on disk between checks, although
+each check reads every folder once: the memos of projects, resolution and import chains."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envsense.core import folder_memo
+from envsense.core.checks import import_chain
+from envsense.core.findings import Code, Finding
+from envsense.core.picks import PickStore
+from envsense.core.session import Session, SessionSettings
+from tests.support.venvs import make_venv
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    # The server's next check comes a moment later: no window in which a change is unseen.
+    monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 0.0)
+    monkeypatch.setattr(import_chain, "_REVALIDATE_SECONDS", 0.0)
+    make_venv(tmp_path / "venv")
+    return tmp_path
+
+
+def _write(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _session(sandbox: Path, root: Path) -> Session:
+    return Session(
+        [root],
+        settings=SessionSettings(interpreter=sandbox / "venv" / "bin" / "python", trusted=False),
+        picks=PickStore(sandbox / "picks"),
+    )
+
+
+def _check(session: Session, path: Path) -> list[Finding]:
+    return session.check_source(path, path.read_text())
+
+
+def _codes(findings: list[Finding]) -> list[Code]:
+    return [f.code for f in findings]
+
+
+def test_a_manifest_created_later_makes_a_project(sandbox: Path) -> None:
+    root = sandbox / "mono"
+    _write(root / "pyproject.toml", '[project]\nname = "mono"\nversion = "1"\n')
+    first = _write(root / "libs" / "one" / "a.py")
+    session = _session(sandbox, root)
+    assert session.project_for(first).root == root
+    # The watcher tells the server; the folder's next file is then in the new project.
+    manifest = _write(root / "libs" / "one" / "pyproject.toml", '[project]\nname = "one"\n')
+    session.invalidate([manifest])
+    assert session.project_for(first).root == root / "libs" / "one"
+    # Unannounced (no watcher): a folder not asked about before still finds it.
+    _write(root / "libs" / "two" / "requirements.txt", "rich\n")
+    second = _write(root / "libs" / "two" / "sub" / "b.py")
+    assert session.project_for(second).root == root / "libs" / "two"
+
+
+def test_a_setup_py_edited_to_call_setup_becomes_a_marker(sandbox: Path) -> None:
+    root = sandbox / "ws"
+    _write(root / "pyproject.toml", '[project]\nname = "ws"\nversion = "1"\n')
+    setup = _write(root / "tool" / "setup.py", "def helper():\n    pass\n")
+    source = _write(root / "tool" / "x.py")
+    session = _session(sandbox, root)
+    assert session.project_for(source).root == root
+    setup.write_text("from setuptools import setup\nsetup(name='tool')\n")
+    session.invalidate([setup])
+    assert session.project_for(source).root == root / "tool"
+
+
+def test_a_manifest_the_watcher_announces_is_seen_at_once(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Announced changes do not wait for the folder's next look.
+    monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 3600.0)
+    root = sandbox / "mono"
+    _write(root / "pyproject.toml", '[project]\nname = "mono"\nversion = "1"\n')
+    first = _write(root / "libs" / "one" / "a.py")
+    session = _session(sandbox, root)
+    assert session.project_for(first).root == root
+    manifest = _write(root / "libs" / "one" / "setup.cfg", "[metadata]\nname = one\n")
+    session.invalidate([manifest])
+    assert session.project_for(first).root == root / "libs" / "one"

@@ -89,3 +89,37 @@ def test_a_manifest_the_watcher_announces_is_seen_at_once(
     manifest = _write(root / "libs" / "one" / "setup.cfg", "[metadata]\nname = one\n")
     session.invalidate([manifest])
     assert session.project_for(first).root == root / "libs" / "one"
+
+
+def _package(sandbox: Path) -> tuple[Path, Path]:
+    root = sandbox / "proj"
+    _write(root / "pyproject.toml", '[project]\nname = "proj"\nversion = "1"\n')
+    _write(root / "pkg" / "__init__.py")
+    main = _write(root / "pkg" / "main.py", "import pkg.helper\nfrom pkg import other\n")
+    return root, main
+
+
+def test_a_module_file_created_between_checks_resolves(sandbox: Path) -> None:
+    root, main = _package(sandbox)
+    session = _session(sandbox, root)
+    assert _codes(_check(session, main)) == [Code.MISSING_IMPORT]
+    _write(root / "pkg" / "helper.py", "VALUE = 1\n")
+    assert _codes(_check(session, main)) == []
+    # And one deleted is missing again.
+    (root / "pkg" / "helper.py").unlink()
+    assert _codes(_check(session, main)) == [Code.MISSING_IMPORT]
+
+
+def test_a_package_that_gains_its_init_is_followed(sandbox: Path) -> None:
+    # `pkg.sub` first a namespace folder (nothing runs), then a package whose
+    # __init__.py imports something missing: the chain goes through it.
+    root, main = _package(sandbox)
+    _write(root / "pkg" / "helper.py")
+    _write(root / "pkg" / "sub" / "mod.py")
+    main.write_text("import pkg.sub.mod\n")
+    session = _session(sandbox, root)
+    assert _check(session, main) == []
+    _write(root / "pkg" / "sub" / "__init__.py", "import missing_dependency_xyz\n")
+    [finding] = _check(session, main)
+    assert finding.code is Code.IMPORT_CHAIN_BROKEN
+    assert "`missing_dependency_xyz`" in finding.message

@@ -42,15 +42,18 @@ def definitely_fails(resolution: Resolution) -> bool:
     return not (resolution.status is ResolutionStatus.MISSING and resolution.location is not None)
 
 
-def module_file(resolution: Resolution) -> Path | None:
-    """The source file that runs when the module is imported (None: compiled or namespace)."""
+def module_file(resolution: Resolution, resolver: Resolver) -> Path | None:
+    """The source file that runs when the module is imported (None: compiled or namespace).
+
+    Whether a package has its `__init__.py` comes from the resolver's listing of it (the
+    one that found the package), not a stat per question."""
     location = resolution.location
     if location is None:
         return None
-    if location.suffix == ".py":
+    suffix = location.suffix
+    if suffix == ".py":
         return location
-    init = location / "__init__.py"
-    return init if location.suffix == "" and init.is_file() else None
+    return resolver.package_init(location) if suffix == "" else None
 
 
 def is_submodule_location(resolution: Resolution, name: str) -> bool:
@@ -110,7 +113,7 @@ class GuardEvaluation:
             else:
                 if self.chain_break(absolute, resolution, file, depth):
                     return False
-                source = module_file(resolution)
+                source = module_file(resolution, self.resolver)
             if not probe.names:
                 return True
             stdlib = resolution.status is ResolutionStatus.STDLIB

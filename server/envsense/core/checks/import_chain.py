@@ -151,7 +151,7 @@ class ImportOutcomes(GuardEvaluation):
                     continue
                 if found.location.suffix == "" and _inside(importing_file, found.location):
                     continue  # the importing file's own package: already being imported
-                source = module_file(found)
+                source = module_file(found, self.resolver)
                 if source is None:
                     continue
                 broken = self._file_break(source, depth)
@@ -335,7 +335,7 @@ class ImportOutcomes(GuardEvaluation):
             resolution = self.resolver.resolve(package, importing_file)
             if resolution.status is not ResolutionStatus.PROJECT:
                 return None
-            source = module_file(resolution)
+            source = module_file(resolution, self.resolver)
             if source is None or source.name != "__init__.py":
                 return None
             stamp = self._stamp_now(source)

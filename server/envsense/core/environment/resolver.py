@@ -3,14 +3,17 @@
 The search mirrors CPython's path-based import: in each folder a regular package wins,
 then a module (compiled ones only when the target interpreter accepts their suffix),
 then a namespace portion; portions from several folders (several distributions) merge.
-Every folder is listed once (one os.scandir) and kept, so resolving tens of thousands
-of imports costs dictionary look-ups.
+Every folder is listed once (one os.scandir) and kept while its mtime holds, so
+resolving tens of thousands of imports costs dictionary look-ups; once a second at most
+the listed folders are looked at again, and results are recomputed when one changed (a
+module file created while the server runs).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from envsense.core import folder_memo
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import curated_entry
 from envsense.core.environment.stdlib import (
@@ -82,6 +86,7 @@ class _Listing:
     sources: set[str] = field(default_factory=set)  # stems of .py / .pyc files
     stubs: set[str] = field(default_factory=set)  # stems of .pyi files
     natives: dict[str, list[str]] = field(default_factory=dict)  # stem -> [".cpython-312-x.so"]
+    init_py: bool = False  # an `__init__.py` file (what runs when the package is imported)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,27 +140,61 @@ class Resolver:
         # The search path proper: the project's folders, then site-packages and .pth dirs.
         self._path = tuple((p, p) for p in (*self._project, *self._site))
         self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
-        self._listings: dict[str, _Listing | None] = {}
+        self._listings: folder_memo.FolderMemo[_Listing | None] = folder_memo.FolderMemo(
+            self._read_listing
+        )
+        self._listings_version = 0
+        self._swept = time.monotonic()
         self._results: dict[tuple[str, str], Resolution] = {}
         self._on_path: dict[str, tuple[Resolution | None, tuple[Path, ...]]] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
+        self._inits: dict[str, Path | None] = {}
 
     # -- folder listings -------------------------------------------------------------
 
-    def _listing(self, folder: Path) -> _Listing | None:
-        key = str(folder)
-        if key in self._listings:
-            return self._listings[key]
-        listing: _Listing | None = _Listing()
-        assert listing is not None
+    def _listing(self, folder: Path | str) -> _Listing | None:
+        return self._listings.get(str(folder))
+
+    @classmethod
+    def _read_listing(cls, folder: str) -> _Listing | None:
+        listing = _Listing()
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    self._classify(listing, entry)
+                    cls._classify(listing, entry)
         except OSError:
-            listing = None
-        self._listings[key] = listing
+            return None
         return listing
+
+    def has_init_py(self, folder: Path | str) -> bool:
+        """Whether `folder/__init__.py` is a file (read from the folder's listing)."""
+        listing = self._listing(folder)
+        return listing is not None and listing.init_py
+
+    def package_init(self, folder: Path) -> Path | None:
+        """`folder/__init__.py` when it is a file, else None (kept like the listings)."""
+        key = str(folder)
+        if key in self._inits:
+            return self._inits[key]
+        listing = self._listing(key)
+        found = folder / "__init__.py" if listing is not None and listing.init_py else None
+        self._inits[key] = found
+        return found
+
+    def _revalidate(self) -> None:
+        """At most once a second: forget results if a folder they were read from changed."""
+        now = time.monotonic()
+        if now - self._swept < folder_memo.REVALIDATE_SECONDS:
+            return
+        self._swept = now
+        self._listings.sweep()
+        version = self._listings.version
+        if version != self._listings_version:
+            self._listings_version = version
+            self._results.clear()
+            self._on_path.clear()
+            self._chains.clear()
+            self._inits.clear()
 
     @staticmethod
     def _classify(listing: _Listing, entry: os.DirEntry[str]) -> None:
@@ -172,6 +211,11 @@ class Resolver:
         suffix = "." + rest
         if suffix in _SOURCE_SUFFIXES:
             listing.sources.add(stem)
+            if name == "__init__.py":
+                try:
+                    listing.init_py = entry.is_file()
+                except OSError:
+                    pass
         elif suffix == ".pyi":
             listing.stubs.add(stem)
         elif suffix.endswith(_NATIVE_EXTS):
@@ -232,12 +276,13 @@ class Resolver:
         if importing_file is None:
             return ()
         folder = importing_file.parent
-        while (folder / "__init__.py").is_file() and folder.parent != folder:
+        while self.has_init_py(folder) and folder.parent != folder:
             folder = folder.parent
         return () if folder in self._project else (folder,)
 
     def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
         """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
+        self._revalidate()
         # Most names resolve the same from every file; only names found nowhere else
         # depend on the importing file's own sys.path entry, the last place searched.
         on_path = self._on_path.get(module)

@@ -49,7 +49,7 @@ def test_a_file_created_later_is_seen(tmp_path: Path, monkeypatch: pytest.Monkey
     assert memo.version == 1
 
 
-def test_a_sweep_forgets_changed_folders_and_moves_the_version(
+def test_a_sweep_reads_changed_folders_again_and_moves_the_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 0.0)
@@ -64,10 +64,26 @@ def test_a_sweep_forgets_changed_folders_and_moves_the_version(
     (tmp_path / "b" / "x.py").write_text("")
     memo.sweep()
     assert memo.version == 1
+    assert reads.count(str(tmp_path / "b")) == 2
     assert memo.get(str(tmp_path / "a")) == []
     assert memo.get(str(tmp_path / "b")) == ["x.py"]
-    assert reads.count(str(tmp_path / "b")) == 2
     assert reads.count(str(tmp_path / "a")) == 1
+
+
+def test_a_touched_folder_with_the_same_entries_keeps_the_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An editor's atomic save writes a temporary file and renames it over the original.
+    monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 0.0)
+    (tmp_path / "m.py").write_text("")
+    _age(tmp_path)
+    memo = _counting([])
+    memo.get(str(tmp_path))
+    (tmp_path / "m.py.tmp").write_text("x = 1\n")
+    (tmp_path / "m.py.tmp").replace(tmp_path / "m.py")
+    memo.sweep()
+    assert memo.get(str(tmp_path)) == ["m.py"]
+    assert memo.version == 0
 
 
 def test_a_folder_changed_in_the_same_clock_tick_is_not_trusted(

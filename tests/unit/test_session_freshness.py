@@ -123,3 +123,19 @@ def test_a_package_that_gains_its_init_is_followed(sandbox: Path) -> None:
     [finding] = _check(session, main)
     assert finding.code is Code.IMPORT_CHAIN_BROKEN
     assert "`missing_dependency_xyz`" in finding.message
+
+
+def test_relative_imports_follow_a_package_made_between_checks(sandbox: Path) -> None:
+    # pkg/sub starts as a plain folder: `from .helper import X` in its module has no
+    # package to be relative to, so the chain stops there. An __init__.py makes it one.
+    root, main = _package(sandbox)
+    _write(root / "pkg" / "helper.py")
+    _write(root / "pkg" / "sub" / "mod.py", "from .helper import X\n")
+    _write(root / "pkg" / "sub" / "helper.py", "import missing_dependency_xyz\nX = 1\n")
+    main.write_text("import pkg.sub.mod\n")
+    session = _session(sandbox, root)
+    assert _check(session, main) == []
+    _write(root / "pkg" / "sub" / "__init__.py")
+    [finding] = _check(session, main)
+    assert finding.code is Code.IMPORT_CHAIN_BROKEN
+    assert "`pkg.sub.helper`, which imports `missing_dependency_xyz`" in finding.message

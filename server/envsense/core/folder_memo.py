@@ -38,8 +38,9 @@ def _mtime(folder: str) -> int:
 class FolderMemo(Generic[T]):
     """`read(folder)` per folder, read again once the folder's mtime changes.
 
-    `version` counts the folders read again because they changed: a cache built from
-    several folders' values is stale once it moves (see `sweep`).
+    `version` moves whenever a folder read again gives another value (a touched folder
+    whose entries are the same does not move it): a cache built from several folders'
+    values is stale once it moves (see `sweep`).
     """
 
     def __init__(self, read: Callable[[str], T]) -> None:
@@ -61,30 +62,23 @@ class FolderMemo(Generic[T]):
             if mtime == entry[1]:
                 self._entries[folder] = (now, mtime, entry[2])
                 return entry[2]
-            with self._lock:
-                self.version += 1
-        return self._fill(folder, now)
+            return self._fill(folder, now, entry)
+        return self._fill(folder, now, None)
 
     def sweep(self) -> None:
         """Look at every folder not looked at in the last REVALIDATE_SECONDS (at most once
-        per that time) and forget those that changed, bumping `version` if any did."""
+        per that time) and read again those that changed."""
         now = time.monotonic()
         if now - self._swept < REVALIDATE_SECONDS:
             return
         self._swept = now
-        changed = False
-        for folder, (checked, mtime, value) in list(self._entries.items()):
-            if now - checked < REVALIDATE_SECONDS:
+        for folder, entry in list(self._entries.items()):
+            if now - entry[0] < REVALIDATE_SECONDS:
                 continue
-            current = _mtime(folder)
-            if current == mtime:
-                self._entries[folder] = (now, mtime, value)
+            if _mtime(folder) == entry[1]:
+                self._entries[folder] = (now, entry[1], entry[2])
             else:
-                self._entries.pop(folder, None)
-                changed = True
-        if changed:
-            with self._lock:
-                self.version += 1
+                self._fill(folder, now, entry)
 
     def clear(self) -> None:
         """Forget everything (a front end was told that files changed)."""
@@ -92,10 +86,13 @@ class FolderMemo(Generic[T]):
         with self._lock:
             self.version += 1
 
-    def _fill(self, folder: str, now: float) -> T:
+    def _fill(self, folder: str, now: float, old: tuple[float, int, T] | None) -> T:
         mtime = _mtime(folder)
         value = self._read(folder)
         if mtime >= 0 and time.time_ns() - mtime < RACY_SECONDS * 1e9:
             mtime = _UNTRUSTED
         self._entries[folder] = (now, mtime, value)
+        if old is not None and old[2] != value:
+            with self._lock:
+                self.version += 1
         return value

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from envsense.core.checks.relative_names import RelativeNames
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
-from envsense.core.imports.extract import resolve_relative
 from envsense.core.imports.refs import ImportGuard, Probe
 
 # Module-level ways to make names no reading of the source can list.
@@ -67,6 +67,7 @@ class GuardEvaluation:
     """Guard and probe evaluation; ImportOutcomes supplies the chains and file reading."""
 
     resolver: Resolver
+    relative: RelativeNames
     stdlib_dir: Path | None
     _lock: threading.RLock
 
@@ -100,7 +101,7 @@ class GuardEvaluation:
             if not probe.module and not probe.level:
                 return None
             # `from . import x` names the package itself; x is a submodule or an attribute.
-            absolute = resolve_relative(probe.module, probe.level, file, None)
+            absolute = self.relative.absolute(probe.module, probe.level, file, None)
             if absolute is None:
                 return None
             resolution = self.resolver.resolve(absolute, file)

@@ -30,6 +30,7 @@ from envsense.core.checks.guard_eval import (
     module_file,
 )
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
+from envsense.core.checks.relative_names import RelativeNames
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
@@ -37,7 +38,6 @@ from envsense.core.imports.extract import (
     ImportScan,
     extract_imports,
     extract_imports_from_bytes,
-    resolve_relative,
 )
 from envsense.core.imports.refs import ImportRef
 from envsense.core.safe_read import read_bytes
@@ -92,6 +92,7 @@ class ImportOutcomes(GuardEvaluation):
         max_depth: int = MAX_DEPTH,
     ) -> None:
         self.resolver = resolver
+        self.relative = RelativeNames()
         self.target = target
         self.stdlib_dir = stdlib_dir
         self.max_depth = max_depth
@@ -115,6 +116,7 @@ class ImportOutcomes(GuardEvaluation):
         self._trust: dict[tuple[str, str], bool] = {}
         self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
         self._read: list[set[Path]] = []
+        self._generation = resolver.generation
 
     # -- guards ------------------------------------------------------------------------
 
@@ -128,6 +130,10 @@ class ImportOutcomes(GuardEvaluation):
         with self._lock:
             if resolution.status not in _FOLLOWED:
                 return None
+            if not self._visiting and self.resolver.generation != self._generation:
+                # A folder changed (a module created or deleted): chains may end elsewhere.
+                self._generation = self.resolver.generation
+                self._breaks.clear()
             if resolution.status is ResolutionStatus.INSTALLED:
                 # Only hops into installed code count against the bound: the project's
                 # own modules are all followed (celery's chains run 5 modules deep).
@@ -313,7 +319,7 @@ class ImportOutcomes(GuardEvaluation):
     def _targets(self, ref: ImportRef, source: Path) -> list[str]:
         """The modules an import runs: the one named, and for `from x import y` each y that
         is a submodule (`from . import models`)."""
-        absolute = resolve_relative(ref.module, ref.level, source, None)
+        absolute = self.relative.absolute(ref.module, ref.level, source, None)
         if absolute is None:
             return []
         targets = [absolute] if ref.module else []

@@ -144,6 +144,8 @@ class Resolver:
             self._read_listing
         )
         self._listings_version = 0
+        # Moves whenever results were forgotten: caches built on resolutions follow it.
+        self.generation = 0
         self._swept = time.monotonic()
         self._results: dict[tuple[str, str], Resolution] = {}
         self._on_path: dict[str, tuple[Resolution | None, tuple[Path, ...]]] = {}
@@ -191,6 +193,7 @@ class Resolver:
         version = self._listings.version
         if version != self._listings_version:
             self._listings_version = version
+            self.generation += 1
             self._results.clear()
             self._on_path.clear()
             self._chains.clear()

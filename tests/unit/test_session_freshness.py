@@ -139,3 +139,28 @@ def test_relative_imports_follow_a_package_made_between_checks(sandbox: Path) ->
     [finding] = _check(session, main)
     assert finding.code is Code.IMPORT_CHAIN_BROKEN
     assert "`pkg.sub.helper`, which imports `missing_dependency_xyz`" in finding.message
+
+
+def test_a_chain_follows_an_edit_of_a_module_behind_it(sandbox: Path) -> None:
+    root, main = _package(sandbox)
+    _write(root / "pkg" / "helper.py", "from pkg import deep\n")
+    deep = _write(root / "pkg" / "deep.py", "import missing_dependency_xyz\n")
+    main.write_text("import pkg.helper\n")
+    session = _session(sandbox, root)
+    [finding] = _check(session, main)
+    assert "`pkg.deep`, which imports `missing_dependency_xyz`" in finding.message
+    # Another file's check reuses the chain result through pkg.helper...
+    other = _write(root / "pkg" / "other.py", "from pkg import helper\n")
+    assert _codes(_check(session, other)) == [Code.IMPORT_CHAIN_BROKEN]
+    # ...until the module at its end is fixed.
+    deep.write_text("import os as missing_dependency\n")
+    _bump_mtime(deep)
+    assert _check(session, main) == []
+    assert _check(session, other) == []
+
+
+def _bump_mtime(path: Path) -> None:
+    import os
+
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))

@@ -7,8 +7,9 @@ a branch whose outcome is unknown); guards that depend on other imports are eval
 the same way, so `try: import tomllib / except ImportError: import tomli` in a followed
 module is fine on 3.11+. The project's own modules are followed to the end of the chain,
 installed code MAX_DEPTH modules deep. Scans are cached per file (keyed by mtime and
-size) and chain results per file and depth, revalidated by the stamps of every file they
-read.
+size) and chain results per file and depth, with the files each result read: once a
+second at most every file read is stat'ed, and the results that read a changed file are
+dropped (so are all of them when the resolver sees a module created or deleted).
 """
 
 from __future__ import annotations
@@ -99,14 +100,12 @@ class ImportOutcomes(GuardEvaluation):
         self._files: dict[Path, _FileFacts] = {}
         # Texts of modules whose names a `from m import name` probe looks up (few).
         self._texts: dict[Path, tuple[Stamp | None, str]] = {}
-        self._breaks: dict[
-            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
-        ] = {}
+        # (file, depth) -> (the files the result was read from, the result)
+        self._breaks: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
         self._visiting: set[Path] = set()
         # Results of the current walk that depend on a cycle it cut (committed at its end).
-        self._pending: dict[
-            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
-        ] = {}
+        self._pending: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
+        self._validated = time.monotonic()
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -130,10 +129,8 @@ class ImportOutcomes(GuardEvaluation):
         with self._lock:
             if resolution.status not in _FOLLOWED:
                 return None
-            if not self._visiting and self.resolver.generation != self._generation:
-                # A folder changed (a module created or deleted): chains may end elsewhere.
-                self._generation = self.resolver.generation
-                self._breaks.clear()
+            if not self._visiting:
+                self._revalidate()
             if resolution.status is ResolutionStatus.INSTALLED:
                 # Only hops into installed code count against the bound: the project's
                 # own modules are all followed (celery's chains run 5 modules deep).
@@ -217,21 +214,36 @@ class ImportOutcomes(GuardEvaluation):
         self._health[dist.canonical_name] = healthy
         return healthy
 
+    def _revalidate(self) -> None:
+        """Between walks, at most once per _REVALIDATE_SECONDS: drop the chain results
+        that read a file changed since (every file read is stat'ed once, not once per
+        result holding it: that was a quarter of homeassistant's chain checks)."""
+        if self.resolver.generation != self._generation:
+            # A folder changed (a module created or deleted): chains may end elsewhere.
+            self._generation = self.resolver.generation
+            self._breaks.clear()
+        now = time.monotonic()
+        if now - self._validated < _REVALIDATE_SECONDS:
+            return
+        self._validated = now
+        changed = {path for path, facts in self._files.items() if _stamp(path) != facts.stamp}
+        if changed:
+            self._forget(changed)
+
+    def _forget(self, changed: set[Path]) -> None:
+        """Drop the chain results that read any of `changed`."""
+        self._breaks = {
+            key: entry for key, entry in self._breaks.items() if changed.isdisjoint(entry[0])
+        }
+
     def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
         key = (source, depth)
         cached = self._breaks.get(key)
-        now = time.monotonic()
         if cached is not None:
-            checked, stamps, result = cached
-            fresh = now - checked < _REVALIDATE_SECONDS
-            if fresh or all(self._stamp_now(path) == (path, m, n) for path, m, n in stamps):
-                if not fresh:
-                    self._breaks[key] = (now, stamps, result)
-                if self._read:
-                    paths = [path for path, _, _ in stamps]
-                    for outer in self._read:
-                        outer.update(paths)
-                return result
+            paths, result = cached
+            for outer in self._read:
+                outer.update(paths)
+            return result
         if key in self._pending:
             return None  # explored earlier in this walk: nothing it reaches is missing
         if source in self._visiting:
@@ -252,10 +264,7 @@ class ImportOutcomes(GuardEvaluation):
             self._visiting.discard(source)
         for outer in self._read:
             outer.update(read)
-        # Each file as it was when read (its facts' stamp): stat'ing them all again here
-        # was most of the chain checks' system calls, and could pair an old result with a
-        # newer stamp.
-        entry = (now, tuple(self._read_stamp(p) for p in read), result)
+        entry = (tuple(read), result)
         if result is not None or not self._cycle_cut:
             # A break found is real; so is "nothing missing" when no cycle was cut.
             self._breaks[key] = entry
@@ -268,11 +277,6 @@ class ImportOutcomes(GuardEvaluation):
                 self._breaks.update(self._pending)
             self._pending.clear()
         return result
-
-    def _read_stamp(self, path: Path) -> Stamp:
-        facts = self._files.get(path)
-        stamp = facts.stamp if facts is not None else _stamp(path)
-        return stamp or (path, -1, -1)
 
     def _stamp_now(self, path: Path) -> Stamp | None:
         """A file's stamp, stat'ed at most once per revalidation window (a chain's result
@@ -363,8 +367,11 @@ class ImportOutcomes(GuardEvaluation):
         for read in self._read:
             read.add(source)
         cached = self._files.get(source)
-        if cached is not None and cached.stamp == stamp:
-            return cached
+        if cached is not None:
+            if cached.stamp == stamp:
+                return cached
+            # Changed since read: what was worked out from the old text goes.
+            self._forget({source})
         data = b""
         if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
             try:

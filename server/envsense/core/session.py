@@ -78,6 +78,8 @@ class Session:
         self._overlays: dict[Path, str] = {}
         # Per folder: the project its files belong to (finding it lists every ancestor).
         self._projects: dict[Path, Project] = {}
+        # The same by the path asked about (a file): no stat to tell a file from a folder.
+        self._path_projects: dict[Path, Project] = {}
         # Each folder's markers, listed once for all the files whose project climbs past it.
         self._project_folders = ProjectFolders()
         # Project roots above every workspace folder, scanned for environments too.
@@ -144,11 +146,18 @@ class Session:
         return resolved if resolved.is_dir() else resolved.parent
 
     def project_for(self, path: Path) -> Project:
+        with self._lock:
+            cached = self._path_projects.get(path)
+        if cached is not None:
+            return cached
         # Keyed by the folder as given: resolving every file's path costs more than the rest.
         folder = path if path.is_dir() else path.parent
         with self._lock:
             cached = self._projects.get(folder)
         if cached is not None:
+            if folder is not path:
+                with self._lock:
+                    self._path_projects[path] = cached
             return cached
         # From the file upwards, past the workspace folder: a client may open a sub-folder
         # of the project (eglot without VCS opens the file's own folder).
@@ -159,6 +168,8 @@ class Session:
         self._scan_above(project, home)
         with self._lock:
             self._projects[folder] = project
+            if folder is not path:
+                self._path_projects[path] = project
         return project
 
     def _scan_above(self, project: Project, home: Path) -> None:
@@ -234,22 +245,29 @@ class Session:
 
     def inventory(self, environment: Environment | None) -> Inventory | None:
         """The environment's packages, re-read only when its site-packages changed."""
+        return self._inventory_and_state(environment)[0]
+
+    def _inventory_and_state(self, environment: Environment | None) -> tuple[Inventory | None, str]:
+        """The inventory and the state key it was checked against (one look at the disk)."""
         if environment is None or not environment.is_usable:
-            return None
+            return None, ""
         with self._lock:
             cached = self._inventories.get(environment.key)
-        if cached is not None and cached[1].state_key() == cached[0]:
-            return cached[1]
+        if cached is not None:
+            state = cached[1].state_key()
+            if state == cached[0]:
+                return cached[1], state
         from envsense.core.environment.inventory import read_inventory
 
         try:
             inventory = read_inventory(environment)
         except OSError as error:
             log.warning("cannot read %s: %s", environment.prefix, error)
-            return None
+            return None, ""
+        state = inventory.state_key()
         with self._lock:
-            self._inventories[environment.key] = (inventory.state_key(), inventory)
-        return inventory
+            self._inventories[environment.key] = (state, inventory)
+        return inventory, state
 
     # -- changes -----------------------------------------------------------------------
 
@@ -272,6 +290,7 @@ class Session:
                     self._forget_project_of(path.resolve())
                     # A manifest that appeared or vanished moves project boundaries.
                     self._projects.clear()
+                    self._path_projects.clear()
                     self._project_folders.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
@@ -290,11 +309,8 @@ class Session:
         project = self.project_for(path)
         selection = self.selection(project)
         declarations = self.declarations(project)
-        inventory = self.inventory(selection.environment)
-        key = (
-            selection.environment.key if selection.environment else "",
-            inventory.state_key() if inventory else "",
-        )
+        inventory, state = self._inventory_and_state(selection.environment)
+        key = (selection.environment.key if selection.environment else "", state)
         with self._lock:
             cached = self._contexts.get(project.root)
         if cached is not None and cached[0] == key and cached[1] is declarations:

@@ -55,6 +55,9 @@ class ProjectContext:
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
     _sources_stamp: str | None = field(default=None, init=False, repr=False)
     _fixes: dict[str, FixData] = field(default_factory=dict, init=False, repr=False)
+    _declared_for: dict[str, DeclaredRequirement | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def environment(self) -> Environment | None:

@@ -106,6 +106,10 @@ class ImportOutcomes(GuardEvaluation):
         # Results of the current walk that depend on a cycle it cut (committed at its end).
         self._pending: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
         self._validated = time.monotonic()
+        # Between walks: (module, folder, depth) -> (its resolution, the answer).
+        self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
+        # (package, name, folder) -> (lazy_module's answer, the __init__.py read for it)
+        self._lazy_answers: dict[tuple[str, str, str], tuple[str | None, Path | None]] = {}
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -129,8 +133,23 @@ class ImportOutcomes(GuardEvaluation):
         with self._lock:
             if resolution.status not in _FOLLOWED:
                 return None
-            if not self._visiting:
-                self._revalidate()
+            if self._visiting:
+                return self._chain_break(module, resolution, importing_file, depth)
+            # Between walks the answer is final and the same for every file of a folder
+            # (what it depends on of the file: its folder's sys.path entry and packages).
+            self._revalidate()
+            key = (module, os.path.dirname(str(importing_file)), depth)
+            known = self._answers.get(key)
+            if known is not None and known[0] is resolution:
+                return known[1]
+            result = self._chain_break(module, resolution, importing_file, depth)
+            self._answers[key] = (resolution, result)
+            return result
+
+    def _chain_break(
+        self, module: str, resolution: Resolution, importing_file: Path, depth: int
+    ) -> ChainBreak | None:
+        with self._lock:
             if resolution.status is ResolutionStatus.INSTALLED:
                 # Only hops into installed code count against the bound: the project's
                 # own modules are all followed (celery's chains run 5 modules deep).
@@ -222,6 +241,8 @@ class ImportOutcomes(GuardEvaluation):
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
             self._breaks.clear()
+            self._answers.clear()
+            self._lazy_answers.clear()
         now = time.monotonic()
         if now - self._validated < _REVALIDATE_SECONDS:
             return
@@ -235,6 +256,10 @@ class ImportOutcomes(GuardEvaluation):
         self._breaks = {
             key: entry for key, entry in self._breaks.items() if changed.isdisjoint(entry[0])
         }
+        # Rare (a file saved while the server runs): these are worked out again from
+        # the results above, which is cheap, rather than each keeping what it read.
+        self._answers.clear()
+        self._lazy_answers.clear()
 
     def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
         key = (source, depth)
@@ -342,22 +367,41 @@ class ImportOutcomes(GuardEvaluation):
         """The module a project package's lazy-import table says `from package import name`
         imports (celery's `from celery import Task` -> celery.app.task), if any."""
         with self._lock:
-            resolution = self.resolver.resolve(package, importing_file)
-            if resolution.status is not ResolutionStatus.PROJECT:
-                return None
-            source = module_file(resolution, self.resolver)
-            if source is None or source.name != "__init__.py":
-                return None
-            stamp = self._stamp_now(source)
-            cached = self._lazy.get(source)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, lazy_attribute_table(self._text(source), package))
-                self._lazy[source] = cached
-            module = cached[1].get(name)
-            if module is None or module == package:
-                return None
-            found = self.resolver.resolve(module, importing_file)
-            return module if found.status in _FOLLOWED and found.location is not None else None
+            # The same for every file of a folder; kept until the table's file changes
+            # (the chains' revalidation) or a folder does (the resolver's).
+            key = (package, name, os.path.dirname(str(importing_file)))
+            known = self._lazy_answers.get(key)
+            if known is None:
+                known = self._lazy_module(package, name, importing_file)
+                self._lazy_answers[key] = known
+            if known[1] is not None:
+                for outer in self._read:
+                    outer.add(known[1])
+            return known[0]
+
+    def _lazy_module(
+        self, package: str, name: str, importing_file: Path
+    ) -> tuple[str | None, Path | None]:
+        resolution = self.resolver.resolve(package, importing_file)
+        if resolution.status is not ResolutionStatus.PROJECT:
+            return None, None
+        source = module_file(resolution, self.resolver)
+        if source is None or source.name != "__init__.py":
+            return None, None
+        stamp = self._stamp_now(source)
+        cached = self._lazy.get(source)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, lazy_attribute_table(self._text(source), package))
+            self._lazy[source] = cached
+        else:
+            self._load(source)  # records the file as read, for the chain caches
+        module = cached[1].get(name)
+        if module is None or module == package:
+            return None, source
+        found = self.resolver.resolve(module, importing_file)
+        if found.status in _FOLLOWED and found.location is not None:
+            return module, source
+        return None, source
 
     # -- file reading ------------------------------------------------------------------
 

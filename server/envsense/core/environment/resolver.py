@@ -151,6 +151,9 @@ class Resolver:
         self._on_path: dict[str, tuple[Resolution | None, tuple[Path, ...]]] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
         self._inits: dict[str, Path | None] = {}
+        # A top-level name's hits on sys.path proper, and each descent step's (see _descend).
+        self._tops: dict[str, tuple[list[_Hit], tuple[Path, ...]]] = {}
+        self._steps: dict[tuple[str, str], tuple[list[_Hit], list[Path]]] = {}
 
     # -- folder listings -------------------------------------------------------------
 
@@ -198,6 +201,8 @@ class Resolver:
             self._on_path.clear()
             self._chains.clear()
             self._inits.clear()
+            self._tops.clear()
+            self._steps.clear()
 
     @staticmethod
     def _classify(listing: _Listing, entry: os.DirEntry[str]) -> None:
@@ -295,7 +300,7 @@ class Resolver:
         resolution, rejected = on_path
         if resolution is not None:
             return resolution
-        folder = "" if importing_file is None else str(importing_file.parent)
+        folder = "" if importing_file is None else os.path.dirname(str(importing_file))
         key = (module, folder)
         cached = self._results.get(key)
         if cached is None:
@@ -317,14 +322,17 @@ class Resolver:
             owners = self._providers("_distutils_hack")
             detail = "provided by setuptools' distutils shim (distutils-precedence.pth)"
             return Resolution(module, ResolutionStatus.INSTALLED, owners, detail=detail), ()
-        rejected: list[Path] = []
-        hits = self._search(self._path, top, rejected)
-        if not hits:
-            editable = self._editable_hit(top)
-            hits = [editable] if editable is not None else []
-        if hits:
-            return self._descend(module, parts, hits, rejected), ()
-        return None, tuple(rejected)
+        found = self._tops.get(top)
+        if found is None:
+            rejected: list[Path] = []
+            hits = self._search(self._path, top, rejected)
+            if not hits:
+                editable = self._editable_hit(top)
+                hits = [editable] if editable is not None else []
+            found = self._tops[top] = (hits, tuple(rejected))
+        if found[0]:
+            return self._descend(module, parts, found[0], ""), ()
+        return None, found[1]
 
     def _resolve_in_chain(
         self, module: str, chain: tuple[Path, ...], rejected: list[Path]
@@ -332,7 +340,7 @@ class Resolver:
         parts = module.split(".")
         hits = self._search([(p, p) for p in chain], parts[0], rejected)
         if hits:
-            return self._descend(module, parts, hits, rejected)
+            return self._descend(module, parts, hits, "\0".join(map(str, chain)))
         return self._not_found(module, rejected)
 
     def _editable_hit(self, top: str) -> _Hit | None:
@@ -350,13 +358,10 @@ class Resolver:
             pass
         return None
 
-    def _descend(
-        self,
-        module: str,
-        parts: list[str],
-        hits: list[_Hit],
-        rejected: list[Path],
-    ) -> Resolution:
+    def _descend(self, module: str, parts: list[str], hits: list[_Hit], scope: str) -> Resolution:
+        """Down from the top-level name's hits; each step's search is kept per dotted
+        prefix and `scope` (the search path: "" for sys.path proper, else the importing
+        file's folder), since `pkg.mod.A`, `pkg.mod.B`, ... all search `pkg` for `mod`."""
         # Found in the project's folders (or beside the importing file): the project's
         # own code; anywhere else (site-packages, .pth dirs, editable finders): installed.
         installed = hits[0].origin in self._installed_origins
@@ -367,8 +372,13 @@ class Resolver:
                 # Attribute-style submodules (six.moves, os.path) are created at run time:
                 # a file cannot be checked further, so accept it.
                 break
-            inner_rejected: list[Path] = []
-            found = self._search([(h.path, h.origin) for h in hits], part, inner_rejected)
+            key = (scope, ".".join(parts[: index + 1]))
+            step = self._steps.get(key)
+            if step is None:
+                inner: list[Path] = []
+                step = (self._search([(h.path, h.origin) for h in hits], part, inner), inner)
+                self._steps[key] = step
+            found, inner_rejected = step
             if not found:
                 parent = ".".join(parts[:index])
                 if inner_rejected:

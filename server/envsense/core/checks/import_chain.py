@@ -108,8 +108,9 @@ class ImportOutcomes(GuardEvaluation):
         self._validated = time.monotonic()
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
-        # (package, name, folder) -> (lazy_module's answer, the __init__.py read for it)
-        self._lazy_answers: dict[tuple[str, str, str], tuple[str | None, Path | None]] = {}
+        # (package, name) -> (the package's resolution, the module its lazy table names,
+        # the __init__.py read for it)
+        self._lazy_answers: dict[tuple[str, str], tuple[Resolution, str | None, Path | None]] = {}
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -367,24 +368,30 @@ class ImportOutcomes(GuardEvaluation):
         """The module a project package's lazy-import table says `from package import name`
         imports (celery's `from celery import Task` -> celery.app.task), if any."""
         with self._lock:
-            # The same for every file of a folder; kept until the table's file changes
-            # (the chains' revalidation) or a folder does (the resolver's).
-            key = (package, name, os.path.dirname(str(importing_file)))
-            known = self._lazy_answers.get(key)
-            if known is None:
-                known = self._lazy_module(package, name, importing_file)
-                self._lazy_answers[key] = known
-            if known[1] is not None:
+            resolution = self.resolver.resolve(package, importing_file)
+            if resolution.status is not ResolutionStatus.PROJECT:
+                return None
+            # The table's answer for this package (the same resolution: the same file),
+            # kept until the table's file changes (the chains' revalidation) or a folder
+            # does (the resolver's).
+            known = self._lazy_answers.get((package, name))
+            if known is None or known[0] is not resolution:
+                known = (resolution, *self._lazy_entry(package, name, resolution))
+                self._lazy_answers[(package, name)] = known
+            _, module, source = known
+            if source is not None:
                 for outer in self._read:
-                    outer.add(known[1])
-            return known[0]
+                    outer.add(source)
+            if module is None:
+                return None
+            found = self.resolver.resolve(module, importing_file)
+            return module if found.status in _FOLLOWED and found.location is not None else None
 
-    def _lazy_module(
-        self, package: str, name: str, importing_file: Path
+    def _lazy_entry(
+        self, package: str, name: str, resolution: Resolution
     ) -> tuple[str | None, Path | None]:
-        resolution = self.resolver.resolve(package, importing_file)
-        if resolution.status is not ResolutionStatus.PROJECT:
-            return None, None
+        """The module the package's table names for `name` (None: none or itself), and
+        the `__init__.py` read for it."""
         source = module_file(resolution, self.resolver)
         if source is None or source.name != "__init__.py":
             return None, None
@@ -396,12 +403,7 @@ class ImportOutcomes(GuardEvaluation):
         else:
             self._load(source)  # records the file as read, for the chain caches
         module = cached[1].get(name)
-        if module is None or module == package:
-            return None, source
-        found = self.resolver.resolve(module, importing_file)
-        if found.status in _FOLLOWED and found.location is not None:
-            return module, source
-        return None, source
+        return (None if module == package else module), source
 
     # -- file reading ------------------------------------------------------------------
 

@@ -290,13 +290,17 @@ class Resolver:
 
     def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
         """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
-        self._revalidate()
+        if time.monotonic() - self._swept >= folder_memo.REVALIDATE_SECONDS:
+            self._revalidate()
         # Most names resolve the same from every file; only names found nowhere else
         # depend on the importing file's own sys.path entry, the last place searched.
+        # A result worked out while another thread saw a folder change is not kept.
+        seen = (self.generation, self._listings.version)
         on_path = self._on_path.get(module)
         if on_path is None:
             on_path = self._resolve_on_path(module)
-            self._on_path[module] = on_path
+            if (self.generation, self._listings.version) == seen:
+                self._on_path[module] = on_path
         resolution, rejected = on_path
         if resolution is not None:
             return resolution
@@ -309,7 +313,8 @@ class Resolver:
                 chain = self._chain(importing_file)
                 self._chains[folder] = chain
             cached = self._resolve_in_chain(module, chain, list(rejected))
-            self._results[key] = cached
+            if (self.generation, self._listings.version) == seen:
+                self._results[key] = cached
         return cached
 
     def _resolve_on_path(self, module: str) -> tuple[Resolution | None, tuple[Path, ...]]:

@@ -164,3 +164,23 @@ def _bump_mtime(path: Path) -> None:
 
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
+
+
+def test_a_link_retargeted_between_checks_leads_to_the_new_folder(sandbox: Path) -> None:
+    import os
+
+    for name in ("one", "two"):
+        _write(sandbox / name / "pyproject.toml", f'[project]\nname = "{name}"\nversion = "1"\n')
+        _write(sandbox / name / "src" / "a.py")
+        _write(sandbox / name / "src" / "b.py")
+    link = sandbox / "current"
+    os.symlink(sandbox / "one", link)
+    session = Session(
+        [sandbox / "one", sandbox / "two"],
+        settings=SessionSettings(interpreter=sandbox / "venv" / "bin" / "python", trusted=False),
+        picks=PickStore(sandbox / "picks"),
+    )
+    assert session.folder_for(link / "src" / "a.py") == sandbox / "one"
+    link.unlink()
+    os.symlink(sandbox / "two", link)
+    assert session.folder_for(link / "src" / "b.py") == sandbox / "two"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core import folder_memo
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.declarations.installed import with_installed_metadata
 from envsense.core.declarations.roles import with_pins_marked
@@ -82,6 +84,9 @@ class Session:
         self._path_projects: dict[Path, Project] = {}
         # Each folder's markers, listed once for all the files whose project climbs past it.
         self._project_folders = ProjectFolders()
+        # Canonical paths, each folder resolved once (kept for a second: links may change).
+        self._realpaths = fs.RealpathCache()
+        self._realpaths_since = time.monotonic()
         # Project roots above every workspace folder, scanned for environments too.
         self._scan_roots: list[Path] = []
         # Per project: the resolver and dependency graph, reused across files until the
@@ -139,11 +144,22 @@ class Session:
     def folder_for(self, path: Path) -> Path:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
-        resolved = fs.realpath(path)
+        resolved = self._realpath(path)
         holders = [f for f in self._folders if resolved == f or f in resolved.parents]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
+
+    def _realpath(self, path: Path) -> Path:
+        """`fs.realpath`, with the folders above resolved once (a file of a new folder
+        was a lstat per component, twice, for every folder of the workspace)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._realpaths_since >= folder_memo.REVALIDATE_SECONDS:
+                self._realpaths = fs.RealpathCache()
+                self._realpaths_since = now
+            cache = self._realpaths
+        return cache(path)
 
     def project_for(self, path: Path) -> Project:
         with self._lock:
@@ -163,7 +179,7 @@ class Session:
         # of the project (eglot without VCS opens the file's own folder).
         home = self.discovery_context().home
         project = find_project(
-            fs.realpath(path), self.folder_for(path), home=home, folders=self._project_folders
+            self._realpath(path), self.folder_for(path), home=home, folders=self._project_folders
         )
         self._scan_above(project, home)
         with self._lock:

@@ -15,13 +15,18 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
 from envsense.core import folder_memo
+from envsense.core.environment.import_listing import (
+    NATIVE_EXTS,
+    ImportListing,
+    read_import_listing,
+)
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import curated_entry
 from envsense.core.environment.stdlib import (
@@ -32,10 +37,8 @@ from envsense.core.environment.stdlib import (
 )
 from envsense.core.versions import PythonVersion
 
-_SOURCE_SUFFIXES = (".py", ".pyc")
 # Origin of names found through a setuptools editable finder's MAPPING (not a folder).
 _EDITABLE_ORIGIN = Path("<editable finder>")
-_NATIVE_EXTS = (".so", ".pyd")
 
 
 class ResolutionStatus(str, Enum):
@@ -78,17 +81,6 @@ class Resolution:
         return self.status.ok
 
 
-@dataclass(slots=True)
-class _Listing:
-    """One folder's entries, classified for import look-ups."""
-
-    dirs: set[str] = field(default_factory=set)
-    sources: set[str] = field(default_factory=set)  # stems of .py / .pyc files
-    stubs: set[str] = field(default_factory=set)  # stems of .pyi files
-    natives: dict[str, list[str]] = field(default_factory=dict)  # stem -> [".cpython-312-x.so"]
-    init_py: bool = False  # an `__init__.py` file (what runs when the package is imported)
-
-
 @dataclass(frozen=True, slots=True)
 class _Hit:
     """One place a name was found: a package folder, a module file or a namespace portion."""
@@ -101,7 +93,7 @@ class _Hit:
 def _tag_of(suffix: str) -> str:
     """.cpython-39-x86_64-linux-gnu.so -> cpython-39-x86_64-linux-gnu."""
     inner = suffix.strip(".")
-    for ext in _NATIVE_EXTS:
+    for ext in NATIVE_EXTS:
         if inner.endswith(ext):
             inner = inner[: -len(ext)]
     return inner.strip(".") or suffix
@@ -140,8 +132,8 @@ class Resolver:
         # The search path proper: the project's folders, then site-packages and .pth dirs.
         self._path = tuple((p, p) for p in (*self._project, *self._site))
         self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
-        self._listings: folder_memo.FolderMemo[_Listing | None] = folder_memo.FolderMemo(
-            self._read_listing
+        self._listings: folder_memo.FolderMemo[ImportListing | None] = folder_memo.FolderMemo(
+            read_import_listing
         )
         self._listings_version = 0
         # Moves whenever results were forgotten: caches built on resolutions follow it.
@@ -157,19 +149,8 @@ class Resolver:
 
     # -- folder listings -------------------------------------------------------------
 
-    def _listing(self, folder: Path | str) -> _Listing | None:
+    def _listing(self, folder: Path | str) -> ImportListing | None:
         return self._listings.get(str(folder))
-
-    @classmethod
-    def _read_listing(cls, folder: str) -> _Listing | None:
-        listing = _Listing()
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    cls._classify(listing, entry)
-        except OSError:
-            return None
-        return listing
 
     def has_init_py(self, folder: Path | str) -> bool:
         """Whether `folder/__init__.py` is a file (read from the folder's listing)."""
@@ -203,31 +184,6 @@ class Resolver:
             self._inits.clear()
             self._tops.clear()
             self._steps.clear()
-
-    @staticmethod
-    def _classify(listing: _Listing, entry: os.DirEntry[str]) -> None:
-        name = entry.name
-        stem, dot, rest = name.partition(".")
-        if not dot:
-            # Package folders, and `foo-stubs` folders (a dash: never importable).
-            try:
-                if entry.is_dir():
-                    listing.dirs.add(name)
-            except OSError:
-                pass
-            return
-        suffix = "." + rest
-        if suffix in _SOURCE_SUFFIXES:
-            listing.sources.add(stem)
-            if name == "__init__.py":
-                try:
-                    listing.init_py = entry.is_file()
-                except OSError:
-                    pass
-        elif suffix == ".pyi":
-            listing.stubs.add(stem)
-        elif suffix.endswith(_NATIVE_EXTS):
-            listing.natives.setdefault(stem, []).append(suffix)
 
     def _accepts(self, suffix: str) -> bool:
         # Without an inventory we know nothing of the interpreter: accept every build.

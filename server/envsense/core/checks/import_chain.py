@@ -14,7 +14,6 @@ dropped (so are all of them when the resolver sees a module created or deleted).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -31,28 +30,16 @@ from envsense.core.checks.guard_eval import (
     module_file,
 )
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
+from envsense.core.checks.module_reading import ModuleReading, Stamp, stamp_of
 from envsense.core.checks.relative_names import RelativeNames
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
-from envsense.core.imports.extract import (
-    ImportScan,
-    extract_imports,
-    extract_imports_from_bytes,
-)
 from envsense.core.imports.refs import ImportRef
-from envsense.core.safe_read import read_bytes
 
 MAX_DEPTH = 3
-# Files past this size are not followed (generated tables, vendored bundles).
-_MAX_FILE_BYTES = 2 * 1024 * 1024
 _REVALIDATE_SECONDS = 1.0
-_MAX_TEXTS = 64
-# Scans of checked files kept for the chains that may follow them soon after.
-_MAX_SEEDS = 2048
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
-
-Stamp = tuple[Path, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,20 +56,12 @@ class ChainBreak:
     line: int
 
 
-def _stamp(path: Path) -> Stamp | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (path, stat.st_mtime_ns, stat.st_size)
-
-
 def _inside(file: Path, folder: Path) -> bool:
     # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
     return str(file).startswith(str(folder) + os.sep)
 
 
-class ImportOutcomes(GuardEvaluation):
+class ImportOutcomes(ModuleReading, GuardEvaluation):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
     def __init__(
@@ -92,14 +71,11 @@ class ImportOutcomes(GuardEvaluation):
         stdlib_dir: Path | None = None,
         max_depth: int = MAX_DEPTH,
     ) -> None:
+        ModuleReading.__init__(self, target)
         self.resolver = resolver
         self.relative = RelativeNames()
-        self.target = target
         self.stdlib_dir = stdlib_dir
         self.max_depth = max_depth
-        self._files: dict[Path, _FileFacts] = {}
-        # Texts of modules whose names a `from m import name` probe looks up (few).
-        self._texts: dict[Path, tuple[Stamp | None, str]] = {}
         # (file, depth) -> (the files the result was read from, the result)
         self._breaks: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
         self._visiting: set[Path] = set()
@@ -118,8 +94,6 @@ class ImportOutcomes(GuardEvaluation):
         # Diagnostics and code actions check in worker threads; the caches are shared.
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
-        self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
-        self._read: list[set[Path]] = []
         self._generation = resolver.generation
 
     # -- guards ------------------------------------------------------------------------
@@ -248,7 +222,7 @@ class ImportOutcomes(GuardEvaluation):
         if now - self._validated < _REVALIDATE_SECONDS:
             return
         self._validated = now
-        changed = {path for path, facts in self._files.items() if _stamp(path) != facts.stamp}
+        changed = {path for path, facts in self._files.items() if stamp_of(path) != facts.stamp}
         if changed:
             self._forget(changed)
 
@@ -311,7 +285,7 @@ class ImportOutcomes(GuardEvaluation):
         seen = self._stat_seen.get(path)
         if seen is not None and now - seen[0] < _REVALIDATE_SECONDS:
             return seen[1]
-        stamp = _stamp(path)
+        stamp = stamp_of(path)
         self._stat_seen[path] = (now, stamp)
         return stamp
 
@@ -404,81 +378,3 @@ class ImportOutcomes(GuardEvaluation):
             self._load(source)  # records the file as read, for the chain caches
         module = cached[1].get(name)
         return (None if module == package else module), source
-
-    # -- file reading ------------------------------------------------------------------
-
-    def _load(self, source: Path) -> _FileFacts:
-        """What a module file says (cached by mtime and size; the text itself isn't kept)."""
-        stamp = _stamp(source)
-        for read in self._read:
-            read.add(source)
-        cached = self._files.get(source)
-        if cached is not None:
-            if cached.stamp == stamp:
-                return cached
-            # Changed since read: what was worked out from the old text goes.
-            self._forget({source})
-        data = b""
-        if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
-            try:
-                data = read_bytes(source, _MAX_FILE_BYTES)
-            except OSError:
-                data = b""
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        scan: ImportScan | None = None
-        seeded = self._seeds.pop(source, None)
-        if seeded is not None and seeded[0] == digest:
-            scan = seeded[1]
-        elif data:
-            scan = extract_imports_from_bytes(
-                data, version=self.target.version, platform=self.target.platform
-            )
-        if scan is not None and scan.skipped:
-            scan = None
-        facts = _FileFacts(stamp, digest, scan, b"sys.path" in data)
-        self._files[source] = facts
-        return facts
-
-    def scan_text(self, source: Path, text: str) -> ImportScan:
-        """The imports of a file being checked; one scan serves the check and the chains
-        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-        with self._lock:
-            cached = self._files.get(source)
-        if cached is not None and cached.digest == digest and cached.scan is not None:
-            return cached.scan
-        # Outside the lock: reading imports is pure, and the slow part of a check.
-        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
-        if cached is None:
-            with self._lock:
-                if len(self._seeds) >= _MAX_SEEDS:
-                    self._seeds.pop(next(iter(self._seeds)))
-                self._seeds[source] = (digest, scan)
-        return scan
-
-    def _scan(self, source: Path) -> ImportScan | None:
-        return self._load(source).scan
-
-    def _text(self, source: Path) -> str:
-        self._load(source)  # records the file as read, for the chain caches
-        stamp = _stamp(source)
-        cached = self._texts.get(source)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        try:
-            data = read_bytes(source, _MAX_FILE_BYTES, truncate=True)
-            text = data.decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        if len(self._texts) >= _MAX_TEXTS:
-            self._texts.pop(next(iter(self._texts)))
-        self._texts[source] = (stamp, text)
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class _FileFacts:
-    stamp: Stamp | None
-    digest: bytes
-    scan: ImportScan | None
-    edits_sys_path: bool

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Literal, overload
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,18 @@ def is_checkable(path: Path) -> bool:
     return path.suffix in SOURCE_SUFFIXES or is_manifest(path)
 
 
+def _is_checkable_name(name: str, folder_name: str) -> bool:
+    """`is_checkable(Path(folder, name))` on strings (a Path per entry was half the walk)."""
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # pathlib's rule
+    return (
+        suffix in SOURCE_SUFFIXES
+        or name in MANIFEST_NAMES
+        or (name.startswith("requirements") and name.endswith(".txt"))
+        or (folder_name == "requirements" and name.endswith(".txt"))
+    )
+
+
 def _is_environment(folder: str) -> bool:
     return os.path.exists(os.path.join(folder, "pyvenv.cfg")) or os.path.isdir(
         os.path.join(folder, "conda-meta")
@@ -84,35 +97,54 @@ def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
                 yield start
             continue
         # Depth first, folders in name order, a folder's files before its sub-folders (the
-        # order os.walk gave), without recursion.
-        stack: list[tuple[str, int]] = [(str(start), 0)]
+        # order os.walk gave), without recursion. A sub-folder is listed before it is
+        # entered, and that listing tells whether it is an environment (no stat per folder).
+        root = str(start)
+        # The folder named is walked even when it is an environment (as it always was).
+        stack: list[tuple[str, int, _Listing]] = [(root, 0, _list(root, environments=False))]
         while stack:
-            root, depth = stack.pop()
-            dirs, files = _list(root)
+            root, depth, (dirs, files) = stack.pop()
+            folder_name = os.path.basename(root)
             for name in files:
-                path = Path(root, name)
-                if is_checkable(path) and path not in seen:
-                    seen.add(path)
-                    yield path
-            children = [
-                d
-                for d in dirs
-                if d not in SKIPPED_DIRS
-                and not d.endswith(".egg-info")
-                and not _is_environment(os.path.join(root, d))
-            ]
-            if children and depth >= MAX_WALK_DEPTH:
-                log.warning(
-                    "skipping folders below %s: deeper than %d levels", root, MAX_WALK_DEPTH
-                )
+                if _is_checkable_name(name, folder_name):
+                    path = Path(root, name)
+                    if path not in seen:
+                        seen.add(path)
+                        yield path
+            candidates = [d for d in dirs if d not in SKIPPED_DIRS and not d.endswith(".egg-info")]
+            if candidates and depth >= MAX_WALK_DEPTH:
+                if any(not _is_environment(os.path.join(root, d)) for d in candidates):
+                    log.warning(
+                        "skipping folders below %s: deeper than %d levels", root, MAX_WALK_DEPTH
+                    )
                 continue
-            stack.extend((os.path.join(root, d), depth + 1) for d in reversed(children))
+            children: list[tuple[str, int, _Listing]] = []
+            for name in candidates:
+                child = os.path.join(root, name)
+                child_listing = _list(child)
+                if child_listing is not None:
+                    children.append((child, depth + 1, child_listing))
+            stack.extend(reversed(children))
 
 
-def _list(folder: str) -> tuple[list[str], list[str]]:
-    """(sub-folders not reached through a symlink, other entries), each sorted."""
+# (sub-folders not reached through a symlink, other entries), each sorted.
+_Listing = tuple[list[str], list[str]]
+
+
+@overload
+def _list(folder: str, *, environments: Literal[False]) -> _Listing: ...
+
+
+@overload
+def _list(folder: str, *, environments: bool = True) -> _Listing | None: ...
+
+
+def _list(folder: str, *, environments: bool = True) -> _Listing | None:
+    """The folder's entries, None for an environment (pyvenv.cfg or conda-meta/ in it)
+    when `environments` says to tell; an unreadable folder is logged and empty."""
     dirs: list[str] = []
     files: list[str] = []
+    environment = False
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -120,14 +152,26 @@ def _list(folder: str) -> tuple[list[str], list[str]]:
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
+                name = entry.name
                 if is_dir:
                     if not entry.is_symlink():
-                        dirs.append(entry.name)
+                        dirs.append(name)
+                    if name == "conda-meta":
+                        environment = True
                 else:
-                    files.append(entry.name)
+                    files.append(name)
+                if name == "pyvenv.cfg" and (not entry.is_symlink() or os.path.exists(entry.path)):
+                    environment = True
     except OSError as error:
+        # Unreadable, yet its markers may still be stat'ed (a folder without read access).
+        if environments and _is_environment(folder):
+            return None
         _log_error(error)
-    return sorted(dirs), sorted(files)
+    if environment and environments:
+        return None
+    dirs.sort()
+    files.sort()
+    return dirs, files
 
 
 def _log_error(error: OSError) -> None:

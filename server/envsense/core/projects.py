@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from envsense.core.discovery import fs
+from envsense.core.folder_memo import FolderMemo
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
 _log = logging.getLogger(__name__)
@@ -58,25 +59,71 @@ class Project:
 # -- markers ---------------------------------------------------------------------------
 
 
-def project_markers(folder: Path) -> tuple[str, ...]:
+def project_markers(folder: Path, folders: ProjectFolders | None = None) -> tuple[str, ...]:
     """The marker files in `folder`: pyproject.toml, a setup.py calling `setup()`,
     setup.cfg, Pipfile, requirements*.txt."""
+    if folders is not None:
+        return folders.markers(folder)
     return _markers(fs.read_listing(folder))
 
 
 def _markers(listing: fs.Listing) -> tuple[str, ...]:
-    found = [
-        name
-        for name in MARKER_FILES
-        if listing.is_file(name)
-        and (name != "setup.py" or calls_setup(listing.folder / "setup.py"))
-    ]
+    return _with_setup_checked(listing.folder, _marker_files(listing))
+
+
+def _marker_files(listing: fs.Listing) -> tuple[str, ...]:
+    """The marker files of a listing, a setup.py whatever it holds."""
+    found = [name for name in MARKER_FILES if listing.is_file(name)]
     requirements = [
         name
         for name in listing.names()
         if name.startswith("requirements") and name.endswith(".txt") and listing.is_file(name)
     ]
     return tuple(found + requirements)
+
+
+def _with_setup_checked(folder: Path, files: tuple[str, ...]) -> tuple[str, ...]:
+    if "setup.py" not in files or calls_setup(folder / "setup.py"):
+        return files
+    return tuple(name for name in files if name != "setup.py")
+
+
+@dataclass(frozen=True, slots=True)
+class _FolderFacts:
+    """What finding a project needs of one folder's listing."""
+
+    marker_files: tuple[str, ...]
+    has_init: bool
+
+
+def _folder_facts(folder: str) -> _FolderFacts:
+    listing = fs.read_listing(Path(folder))
+    return _FolderFacts(_marker_files(listing), listing.is_file("__init__.py"))
+
+
+class ProjectFolders:
+    """Each folder's markers and `__init__.py`, listed once and kept while the folder's
+    entries stay the same (core/folder_memo.py).
+
+    Finding the projects of every folder of a workspace climbs the same ancestors again
+    and again (homeassistant/components, 1,254 entries, once per integration folder);
+    one of these per session lists each of them once. Whether a setup.py calls
+    `setup()` is read from the file (cached by its mtime), since editing it does not
+    change the folder.
+    """
+
+    def __init__(self) -> None:
+        self._memo: FolderMemo[_FolderFacts] = FolderMemo(_folder_facts)
+
+    def markers(self, folder: Path) -> tuple[str, ...]:
+        return _with_setup_checked(folder, self._memo.get(str(folder)).marker_files)
+
+    def has_init(self, folder: Path) -> bool:
+        return self._memo.get(str(folder)).has_init
+
+    def clear(self) -> None:
+        """Forget every folder (a manifest appeared, vanished or changed)."""
+        self._memo.clear()
 
 
 _SETUP_CALL = re.compile(r"\bsetup\s*\(")
@@ -139,34 +186,42 @@ def _is_environment(listing: fs.Listing) -> bool:
 # -- the package rule ------------------------------------------------------------------
 
 
-def packaged_by(folder: Path) -> Path | None:
+def packaged_by(folder: Path, folders: ProjectFolders | None = None) -> Path | None:
     """The enclosing project whose package `folder` is part of, else None.
 
     `folder` must hold `__init__.py`; its package's top folder is the highest one of the
     unbroken `__init__.py` chain, and the project packaging it sits right above that top
     (root layout) or above the `src/` holding it (src layout).
     """
-    if not fs.is_file(folder / "__init__.py"):
+
+    def has_init(path: Path) -> bool:
+        if folders is not None:
+            return folders.has_init(path)
+        return fs.is_file(path / "__init__.py")
+
+    if not has_init(folder):
         return None
     top = folder
     for _ in range(_MAX_PACKAGE_DEPTH):
         parent = top.parent
-        if parent == top or not fs.is_file(parent / "__init__.py"):
+        if parent == top or not has_init(parent):
             break
         top = parent
     holder = top.parent
     if holder == top:
         return None
-    if project_markers(holder):
+    if project_markers(holder, folders):
         return holder
-    if holder.name == "src" and holder.parent != holder and project_markers(holder.parent):
+    if holder.name == "src" and holder.parent != holder and project_markers(holder.parent, folders):
         return holder.parent
     return None
 
 
-def _is_project_root(folder: Path, markers: tuple[str, ...]) -> bool:
+def _is_project_root(
+    folder: Path, markers: tuple[str, ...], folders: ProjectFolders | None = None
+) -> bool:
     """Markers make a project root unless the folder is part of an enclosing package."""
-    return bool(markers) and packaged_by(folder) is None
+    return bool(markers) and packaged_by(folder, folders) is None
 
 
 # -- finding a file's project ----------------------------------------------------------
@@ -190,23 +245,30 @@ def _may_examine(folder: Path, workspace_folder: Path | None, home: Path | None)
 
 
 def find_project(
-    path: Path, workspace_folder: Path | None = None, *, home: Path | None = None
+    path: Path,
+    workspace_folder: Path | None = None,
+    *,
+    home: Path | None = None,
+    folders: ProjectFolders | None = None,
 ) -> Project:
     """The project of `path`: the nearest folder at or above it that is a project root.
 
     The climb goes above `workspace_folder` (a client may open a sub-folder of the
     project) but never past the user's home folder, a filesystem root or MAX_CLIMB
     levels. Without any project the workspace folder (else the file's folder) stands in,
-    with no markers, so every file has a project.
+    with no markers, so every file has a project. `folders` keeps the listings for
+    the next call (a session's many files); without it every folder is listed afresh.
     """
+    if folders is None:
+        folders = ProjectFolders()
     start = path if fs.is_dir(path) else path.parent
     stop = _climb_stop(home)
     folder = start
     for _ in range(MAX_CLIMB + 1):
         if not _may_examine(folder, workspace_folder, stop):
             break
-        markers = project_markers(folder)
-        if _is_project_root(folder, markers):
+        markers = folders.markers(folder)
+        if _is_project_root(folder, markers, folders):
             return Project(folder, markers)
         if folder.parent == folder:
             break
@@ -217,13 +279,17 @@ def find_project(
     return Project(fallback, ())
 
 
-def enclosing_projects(project: Project, *, home: Path | None = None) -> list[Project]:
+def enclosing_projects(
+    project: Project, *, home: Path | None = None, folders: ProjectFolders | None = None
+) -> list[Project]:
     """The projects above `project` (a monorepo root, a uv workspace root), nearest first.
 
     Same bounds as `find_project`; a folder that is part of a package is none of them.
     """
     if not project.markers:
         return []
+    if folders is None:
+        folders = ProjectFolders()
     stop = _climb_stop(home)
     found: list[Project] = []
     folder = project.root
@@ -233,8 +299,8 @@ def enclosing_projects(project: Project, *, home: Path | None = None) -> list[Pr
         folder = folder.parent
         if not _may_examine(folder, None, stop):
             break
-        markers = project_markers(folder)
-        if _is_project_root(folder, markers):
+        markers = folders.markers(folder)
+        if _is_project_root(folder, markers, folders):
             found.append(Project(folder, markers))
     return found
 
@@ -308,6 +374,7 @@ def find_projects(workspace_folder: Path) -> list[Project]:
     that is part of a project's package is not a project (homeassistant/setup.py).
     """
     found: list[Project] = []
+    folders = ProjectFolders()
     level = [workspace_folder]
     for depth in range(MAX_PROJECT_DEPTH + 1):
         next_level: list[Path] = []
@@ -317,7 +384,9 @@ def find_projects(workspace_folder: Path) -> list[Project]:
             if depth > 0 and _is_environment(listing):
                 continue  # an environment, whatever its name
             markers = _markers(listing)
-            if markers and (not listing.is_file("__init__.py") or packaged_by(folder) is None):
+            if markers and (
+                not listing.is_file("__init__.py") or packaged_by(folder, folders) is None
+            ):
                 found.append(Project(folder, markers))
             if depth == MAX_PROJECT_DEPTH:
                 continue

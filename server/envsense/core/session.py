@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core import folder_memo
 from envsense.core.declarations import Declarations, parse_manifest, read_declarations
 from envsense.core.declarations.installed import with_installed_metadata
 from envsense.core.declarations.roles import with_pins_marked
@@ -24,7 +26,7 @@ from envsense.core.environment import Environment
 from envsense.core.files import is_manifest
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
-from envsense.core.projects import Project, enclosing_projects, find_project
+from envsense.core.projects import Project, ProjectFolders, enclosing_projects, find_project
 from envsense.core.selection import Selection, select_environment
 
 # The checks and the inventory reader are imported where they are used: `envsense envs`
@@ -78,6 +80,13 @@ class Session:
         self._overlays: dict[Path, str] = {}
         # Per folder: the project its files belong to (finding it lists every ancestor).
         self._projects: dict[Path, Project] = {}
+        # The same by the path asked about (a file): no stat to tell a file from a folder.
+        self._path_projects: dict[Path, Project] = {}
+        # Each folder's markers, listed once for all the files whose project climbs past it.
+        self._project_folders = ProjectFolders()
+        # Canonical paths, each folder resolved once (kept for a second: links may change).
+        self._realpaths = fs.RealpathCache()
+        self._realpaths_since = time.monotonic()
         # Project roots above every workspace folder, scanned for environments too.
         self._scan_roots: list[Path] = []
         # Per project: the resolver and dependency graph, reused across files until the
@@ -135,26 +144,48 @@ class Session:
     def folder_for(self, path: Path) -> Path:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
-        resolved = fs.realpath(path)
+        resolved = self._realpath(path)
         holders = [f for f in self._folders if resolved == f or f in resolved.parents]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
 
+    def _realpath(self, path: Path) -> Path:
+        """`fs.realpath`, with the folders above resolved once (a file of a new folder
+        was a lstat per component, twice, for every folder of the workspace)."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._realpaths_since >= folder_memo.REVALIDATE_SECONDS:
+                self._realpaths = fs.RealpathCache()
+                self._realpaths_since = now
+            cache = self._realpaths
+        return cache(path)
+
     def project_for(self, path: Path) -> Project:
+        with self._lock:
+            cached = self._path_projects.get(path)
+        if cached is not None:
+            return cached
         # Keyed by the folder as given: resolving every file's path costs more than the rest.
         folder = path if path.is_dir() else path.parent
         with self._lock:
             cached = self._projects.get(folder)
         if cached is not None:
+            if folder is not path:
+                with self._lock:
+                    self._path_projects[path] = cached
             return cached
         # From the file upwards, past the workspace folder: a client may open a sub-folder
         # of the project (eglot without VCS opens the file's own folder).
         home = self.discovery_context().home
-        project = find_project(fs.realpath(path), self.folder_for(path), home=home)
+        project = find_project(
+            self._realpath(path), self.folder_for(path), home=home, folders=self._project_folders
+        )
         self._scan_above(project, home)
         with self._lock:
             self._projects[folder] = project
+            if folder is not path:
+                self._path_projects[path] = project
         return project
 
     def _scan_above(self, project: Project, home: Path) -> None:
@@ -163,7 +194,8 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
-        roots = [project.root, *(p.root for p in enclosing_projects(project, home=home))]
+        enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
+        roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
             new = [
                 root
@@ -229,22 +261,29 @@ class Session:
 
     def inventory(self, environment: Environment | None) -> Inventory | None:
         """The environment's packages, re-read only when its site-packages changed."""
+        return self._inventory_and_state(environment)[0]
+
+    def _inventory_and_state(self, environment: Environment | None) -> tuple[Inventory | None, str]:
+        """The inventory and the state key it was checked against (one look at the disk)."""
         if environment is None or not environment.is_usable:
-            return None
+            return None, ""
         with self._lock:
             cached = self._inventories.get(environment.key)
-        if cached is not None and cached[1].state_key() == cached[0]:
-            return cached[1]
+        if cached is not None:
+            state = cached[1].state_key()
+            if state == cached[0]:
+                return cached[1], state
         from envsense.core.environment.inventory import read_inventory
 
         try:
             inventory = read_inventory(environment)
         except OSError as error:
             log.warning("cannot read %s: %s", environment.prefix, error)
-            return None
+            return None, ""
+        state = inventory.state_key()
         with self._lock:
-            self._inventories[environment.key] = (inventory.state_key(), inventory)
-        return inventory
+            self._inventories[environment.key] = (state, inventory)
+        return inventory, state
 
     # -- changes -----------------------------------------------------------------------
 
@@ -267,6 +306,8 @@ class Session:
                     self._forget_project_of(path.resolve())
                     # A manifest that appeared or vanished moves project boundaries.
                     self._projects.clear()
+                    self._path_projects.clear()
+                    self._project_folders.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
                 if path.name in CHOICE_FILES:
@@ -284,11 +325,8 @@ class Session:
         project = self.project_for(path)
         selection = self.selection(project)
         declarations = self.declarations(project)
-        inventory = self.inventory(selection.environment)
-        key = (
-            selection.environment.key if selection.environment else "",
-            inventory.state_key() if inventory else "",
-        )
+        inventory, state = self._inventory_and_state(selection.environment)
+        key = (selection.environment.key if selection.environment else "", state)
         with self._lock:
             cached = self._contexts.get(project.root)
         if cached is not None and cached[0] == key and cached[1] is declarations:

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from envsense.core.checks.relative_names import RelativeNames
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
-from envsense.core.imports.extract import resolve_relative
 from envsense.core.imports.refs import ImportGuard, Probe
 
 # Module-level ways to make names no reading of the source can list.
@@ -42,15 +42,18 @@ def definitely_fails(resolution: Resolution) -> bool:
     return not (resolution.status is ResolutionStatus.MISSING and resolution.location is not None)
 
 
-def module_file(resolution: Resolution) -> Path | None:
-    """The source file that runs when the module is imported (None: compiled or namespace)."""
+def module_file(resolution: Resolution, resolver: Resolver) -> Path | None:
+    """The source file that runs when the module is imported (None: compiled or namespace).
+
+    Whether a package has its `__init__.py` comes from the resolver's listing of it (the
+    one that found the package), not a stat per question."""
     location = resolution.location
     if location is None:
         return None
-    if location.suffix == ".py":
+    suffix = location.suffix
+    if suffix == ".py":
         return location
-    init = location / "__init__.py"
-    return init if location.suffix == "" and init.is_file() else None
+    return resolver.package_init(location) if suffix == "" else None
 
 
 def is_submodule_location(resolution: Resolution, name: str) -> bool:
@@ -64,6 +67,7 @@ class GuardEvaluation:
     """Guard and probe evaluation; ImportOutcomes supplies the chains and file reading."""
 
     resolver: Resolver
+    relative: RelativeNames
     stdlib_dir: Path | None
     _lock: threading.RLock
 
@@ -97,7 +101,7 @@ class GuardEvaluation:
             if not probe.module and not probe.level:
                 return None
             # `from . import x` names the package itself; x is a submodule or an attribute.
-            absolute = resolve_relative(probe.module, probe.level, file, None)
+            absolute = self.relative.absolute(probe.module, probe.level, file, None)
             if absolute is None:
                 return None
             resolution = self.resolver.resolve(absolute, file)
@@ -110,7 +114,7 @@ class GuardEvaluation:
             else:
                 if self.chain_break(absolute, resolution, file, depth):
                     return False
-                source = module_file(resolution)
+                source = module_file(resolution, self.resolver)
             if not probe.names:
                 return True
             stdlib = resolution.status is ResolutionStatus.STDLIB

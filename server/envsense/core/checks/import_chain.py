@@ -7,13 +7,13 @@ a branch whose outcome is unknown); guards that depend on other imports are eval
 the same way, so `try: import tomllib / except ImportError: import tomli` in a followed
 module is fine on 3.11+. The project's own modules are followed to the end of the chain,
 installed code MAX_DEPTH modules deep. Scans are cached per file (keyed by mtime and
-size) and chain results per file and depth, revalidated by the stamps of every file they
-read.
+size) and chain results per file and depth, with the files each result read: once a
+second at most every file read is stat'ed, and the results that read a changed file are
+dropped (so are all of them when the resolver sees a module created or deleted).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 import time
@@ -30,28 +30,16 @@ from envsense.core.checks.guard_eval import (
     module_file,
 )
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
+from envsense.core.checks.module_reading import ModuleReading, Stamp, stamp_of
+from envsense.core.checks.relative_names import RelativeNames
 from envsense.core.environment.inventory import Distribution
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.conditions import Target
-from envsense.core.imports.extract import (
-    ImportScan,
-    extract_imports,
-    extract_imports_from_bytes,
-    resolve_relative,
-)
 from envsense.core.imports.refs import ImportRef
-from envsense.core.safe_read import read_bytes
 
 MAX_DEPTH = 3
-# Files past this size are not followed (generated tables, vendored bundles).
-_MAX_FILE_BYTES = 2 * 1024 * 1024
 _REVALIDATE_SECONDS = 1.0
-_MAX_TEXTS = 64
-# Scans of checked files kept for the chains that may follow them soon after.
-_MAX_SEEDS = 2048
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
-
-Stamp = tuple[Path, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,20 +56,12 @@ class ChainBreak:
     line: int
 
 
-def _stamp(path: Path) -> Stamp | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (path, stat.st_mtime_ns, stat.st_size)
-
-
 def _inside(file: Path, folder: Path) -> bool:
     # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
     return str(file).startswith(str(folder) + os.sep)
 
 
-class ImportOutcomes(GuardEvaluation):
+class ImportOutcomes(ModuleReading, GuardEvaluation):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
     def __init__(
@@ -91,21 +71,22 @@ class ImportOutcomes(GuardEvaluation):
         stdlib_dir: Path | None = None,
         max_depth: int = MAX_DEPTH,
     ) -> None:
+        ModuleReading.__init__(self, target)
         self.resolver = resolver
-        self.target = target
+        self.relative = RelativeNames()
         self.stdlib_dir = stdlib_dir
         self.max_depth = max_depth
-        self._files: dict[Path, _FileFacts] = {}
-        # Texts of modules whose names a `from m import name` probe looks up (few).
-        self._texts: dict[Path, tuple[Stamp | None, str]] = {}
-        self._breaks: dict[
-            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
-        ] = {}
+        # (file, depth) -> (the files the result was read from, the result)
+        self._breaks: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
         self._visiting: set[Path] = set()
         # Results of the current walk that depend on a cycle it cut (committed at its end).
-        self._pending: dict[
-            tuple[Path, int], tuple[float, tuple[Stamp, ...], ChainBreak | None]
-        ] = {}
+        self._pending: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
+        self._validated = time.monotonic()
+        # Between walks: (module, folder, depth) -> (its resolution, the answer).
+        self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
+        # (package, name) -> (the package's resolution, the module its lazy table names,
+        # the __init__.py read for it)
+        self._lazy_answers: dict[tuple[str, str], tuple[Resolution, str | None, Path | None]] = {}
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -113,8 +94,7 @@ class ImportOutcomes(GuardEvaluation):
         # Diagnostics and code actions check in worker threads; the caches are shared.
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
-        self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
-        self._read: list[set[Path]] = []
+        self._generation = resolver.generation
 
     # -- guards ------------------------------------------------------------------------
 
@@ -128,6 +108,23 @@ class ImportOutcomes(GuardEvaluation):
         with self._lock:
             if resolution.status not in _FOLLOWED:
                 return None
+            if self._visiting:
+                return self._chain_break(module, resolution, importing_file, depth)
+            # Between walks the answer is final and the same for every file of a folder
+            # (what it depends on of the file: its folder's sys.path entry and packages).
+            self._revalidate()
+            key = (module, os.path.dirname(str(importing_file)), depth)
+            known = self._answers.get(key)
+            if known is not None and known[0] is resolution:
+                return known[1]
+            result = self._chain_break(module, resolution, importing_file, depth)
+            self._answers[key] = (resolution, result)
+            return result
+
+    def _chain_break(
+        self, module: str, resolution: Resolution, importing_file: Path, depth: int
+    ) -> ChainBreak | None:
+        with self._lock:
             if resolution.status is ResolutionStatus.INSTALLED:
                 # Only hops into installed code count against the bound: the project's
                 # own modules are all followed (celery's chains run 5 modules deep).
@@ -151,7 +148,7 @@ class ImportOutcomes(GuardEvaluation):
                     continue
                 if found.location.suffix == "" and _inside(importing_file, found.location):
                     continue  # the importing file's own package: already being imported
-                source = module_file(found)
+                source = module_file(found, self.resolver)
                 if source is None:
                     continue
                 broken = self._file_break(source, depth)
@@ -211,21 +208,42 @@ class ImportOutcomes(GuardEvaluation):
         self._health[dist.canonical_name] = healthy
         return healthy
 
+    def _revalidate(self) -> None:
+        """Between walks, at most once per _REVALIDATE_SECONDS: drop the chain results
+        that read a file changed since (every file read is stat'ed once, not once per
+        result holding it: that was a quarter of homeassistant's chain checks)."""
+        if self.resolver.generation != self._generation:
+            # A folder changed (a module created or deleted): chains may end elsewhere.
+            self._generation = self.resolver.generation
+            self._breaks.clear()
+            self._answers.clear()
+            self._lazy_answers.clear()
+        now = time.monotonic()
+        if now - self._validated < _REVALIDATE_SECONDS:
+            return
+        self._validated = now
+        changed = {path for path, facts in self._files.items() if stamp_of(path) != facts.stamp}
+        if changed:
+            self._forget(changed)
+
+    def _forget(self, changed: set[Path]) -> None:
+        """Drop the chain results that read any of `changed`."""
+        self._breaks = {
+            key: entry for key, entry in self._breaks.items() if changed.isdisjoint(entry[0])
+        }
+        # Rare (a file saved while the server runs): these are worked out again from
+        # the results above, which is cheap, rather than each keeping what it read.
+        self._answers.clear()
+        self._lazy_answers.clear()
+
     def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
         key = (source, depth)
         cached = self._breaks.get(key)
-        now = time.monotonic()
         if cached is not None:
-            checked, stamps, result = cached
-            fresh = now - checked < _REVALIDATE_SECONDS
-            if fresh or all(self._stamp_now(path) == (path, m, n) for path, m, n in stamps):
-                if not fresh:
-                    self._breaks[key] = (now, stamps, result)
-                if self._read:
-                    paths = [path for path, _, _ in stamps]
-                    for outer in self._read:
-                        outer.update(paths)
-                return result
+            paths, result = cached
+            for outer in self._read:
+                outer.update(paths)
+            return result
         if key in self._pending:
             return None  # explored earlier in this walk: nothing it reaches is missing
         if source in self._visiting:
@@ -246,7 +264,7 @@ class ImportOutcomes(GuardEvaluation):
             self._visiting.discard(source)
         for outer in self._read:
             outer.update(read)
-        entry = (now, tuple(_stamp(p) or (p, -1, -1) for p in read), result)
+        entry = (tuple(read), result)
         if result is not None or not self._cycle_cut:
             # A break found is real; so is "nothing missing" when no cycle was cut.
             self._breaks[key] = entry
@@ -267,7 +285,7 @@ class ImportOutcomes(GuardEvaluation):
         seen = self._stat_seen.get(path)
         if seen is not None and now - seen[0] < _REVALIDATE_SECONDS:
             return seen[1]
-        stamp = _stamp(path)
+        stamp = stamp_of(path)
         self._stat_seen[path] = (now, stamp)
         return stamp
 
@@ -305,7 +323,7 @@ class ImportOutcomes(GuardEvaluation):
     def _targets(self, ref: ImportRef, source: Path) -> list[str]:
         """The modules an import runs: the one named, and for `from x import y` each y that
         is a submodule (`from . import models`)."""
-        absolute = resolve_relative(ref.module, ref.level, source, None)
+        absolute = self.relative.absolute(ref.module, ref.level, source, None)
         if absolute is None:
             return []
         targets = [absolute] if ref.module else []
@@ -327,91 +345,36 @@ class ImportOutcomes(GuardEvaluation):
             resolution = self.resolver.resolve(package, importing_file)
             if resolution.status is not ResolutionStatus.PROJECT:
                 return None
-            source = module_file(resolution)
-            if source is None or source.name != "__init__.py":
-                return None
-            stamp = self._stamp_now(source)
-            cached = self._lazy.get(source)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, lazy_attribute_table(self._text(source), package))
-                self._lazy[source] = cached
-            module = cached[1].get(name)
-            if module is None or module == package:
+            # The table's answer for this package (the same resolution: the same file),
+            # kept until the table's file changes (the chains' revalidation) or a folder
+            # does (the resolver's).
+            known = self._lazy_answers.get((package, name))
+            if known is None or known[0] is not resolution:
+                known = (resolution, *self._lazy_entry(package, name, resolution))
+                self._lazy_answers[(package, name)] = known
+            _, module, source = known
+            if source is not None:
+                for outer in self._read:
+                    outer.add(source)
+            if module is None:
                 return None
             found = self.resolver.resolve(module, importing_file)
             return module if found.status in _FOLLOWED and found.location is not None else None
 
-    # -- file reading ------------------------------------------------------------------
-
-    def _load(self, source: Path) -> _FileFacts:
-        """What a module file says (cached by mtime and size; the text itself isn't kept)."""
-        stamp = _stamp(source)
-        for read in self._read:
-            read.add(source)
-        cached = self._files.get(source)
-        if cached is not None and cached.stamp == stamp:
-            return cached
-        data = b""
-        if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
-            try:
-                data = read_bytes(source, _MAX_FILE_BYTES)
-            except OSError:
-                data = b""
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        scan: ImportScan | None = None
-        seeded = self._seeds.pop(source, None)
-        if seeded is not None and seeded[0] == digest:
-            scan = seeded[1]
-        elif data:
-            scan = extract_imports_from_bytes(
-                data, version=self.target.version, platform=self.target.platform
-            )
-        if scan is not None and scan.skipped:
-            scan = None
-        facts = _FileFacts(stamp, digest, scan, b"sys.path" in data)
-        self._files[source] = facts
-        return facts
-
-    def scan_text(self, source: Path, text: str) -> ImportScan:
-        """The imports of a file being checked; one scan serves the check and the chains
-        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
-        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
-        with self._lock:
-            cached = self._files.get(source)
-        if cached is not None and cached.digest == digest and cached.scan is not None:
-            return cached.scan
-        # Outside the lock: reading imports is pure, and the slow part of a check.
-        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
-        if cached is None:
-            with self._lock:
-                if len(self._seeds) >= _MAX_SEEDS:
-                    self._seeds.pop(next(iter(self._seeds)))
-                self._seeds[source] = (digest, scan)
-        return scan
-
-    def _scan(self, source: Path) -> ImportScan | None:
-        return self._load(source).scan
-
-    def _text(self, source: Path) -> str:
-        self._load(source)  # records the file as read, for the chain caches
-        stamp = _stamp(source)
-        cached = self._texts.get(source)
-        if cached is not None and cached[0] == stamp:
-            return cached[1]
-        try:
-            data = read_bytes(source, _MAX_FILE_BYTES, truncate=True)
-            text = data.decode("utf-8", errors="replace")
-        except OSError:
-            text = ""
-        if len(self._texts) >= _MAX_TEXTS:
-            self._texts.pop(next(iter(self._texts)))
-        self._texts[source] = (stamp, text)
-        return text
-
-
-@dataclass(frozen=True, slots=True)
-class _FileFacts:
-    stamp: Stamp | None
-    digest: bytes
-    scan: ImportScan | None
-    edits_sys_path: bool
+    def _lazy_entry(
+        self, package: str, name: str, resolution: Resolution
+    ) -> tuple[str | None, Path | None]:
+        """The module the package's table names for `name` (None: none or itself), and
+        the `__init__.py` read for it."""
+        source = module_file(resolution, self.resolver)
+        if source is None or source.name != "__init__.py":
+            return None, None
+        stamp = self._stamp_now(source)
+        cached = self._lazy.get(source)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, lazy_attribute_table(self._text(source), package))
+            self._lazy[source] = cached
+        else:
+            self._load(source)  # records the file as read, for the chain caches
+        module = cached[1].get(name)
+        return (None if module == package else module), source

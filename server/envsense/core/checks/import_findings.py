@@ -18,7 +18,7 @@ from envsense.core.checks.install_fixes import (
 from envsense.core.environment.inventory import Inventory
 from envsense.core.environment.resolver import ResolutionStatus
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
-from envsense.core.imports.extract import ImportRef, resolve_relative
+from envsense.core.imports.extract import ImportRef
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
@@ -86,7 +86,9 @@ def check_chain(
 ) -> Finding | None:
     """An import that resolves, of a module that fails when imported here."""
     if ref.level:
-        absolute = resolve_relative(ref.module, ref.level, path, context.project.root)
+        absolute = context.outcomes.relative.absolute(
+            ref.module, ref.level, path, context.project.root
+        )
         if absolute is None:
             return None
     else:

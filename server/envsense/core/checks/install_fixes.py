@@ -29,9 +29,7 @@ def install_fix(module: str, context: ProjectContext, inventory: Inventory) -> F
 
 
 def _compute_install_fix(module: str, context: ProjectContext, inventory: Inventory) -> FixData:
-    declared = {
-        name: reqs[0].name for name, reqs in context.declarations.by_canonical().items() if reqs
-    }
+    declared = {name: reqs[0].name for name, reqs in _by_canonical(context.declarations).items()}
     guess = distributions_for_module(module, None, declared=declared)
     names = guess.names
     declared_req = declared_requirement(context.declarations, names[0]) if names else None
@@ -70,9 +68,26 @@ def _manifest_for_fix(context: ProjectContext, declared: DeclaredRequirement | N
 
 
 def declared_requirement(declarations: Declarations, name: str) -> DeclaredRequirement | None:
-
-    found = declarations.by_canonical().get(canonicalize_name(name))
+    found = _by_canonical(declarations).get(canonicalize_name(name))
     return found[0] if found else None
+
+
+# Declarations -> by_canonical(), for the few declarations in use: grouping every
+# requirement again per question was 4 % of homeassistant's check (1,000 requirements).
+# The records are frozen; the object is kept with its groups, so an id is never reused.
+_GROUPED: dict[int, tuple[Declarations, dict[str, list[DeclaredRequirement]]]] = {}
+_MAX_GROUPED = 16
+
+
+def _by_canonical(declarations: Declarations) -> dict[str, list[DeclaredRequirement]]:
+    entry = _GROUPED.get(id(declarations))
+    if entry is not None and entry[0] is declarations:
+        return entry[1]
+    grouped = declarations.by_canonical()
+    if len(_GROUPED) >= _MAX_GROUPED:
+        _GROUPED.clear()
+    _GROUPED[id(declarations)] = (declarations, grouped)
+    return grouped
 
 
 def _extra_of(declared: DeclaredRequirement) -> str | None:
@@ -88,12 +103,16 @@ def where_declared(declared: DeclaredRequirement) -> str:
 
 
 def declared_for_module(module: str, context: ProjectContext) -> DeclaredRequirement | None:
-    guess = distributions_for_module(module, None)
-    for name in guess.names:
+    # Asked per finding (10,000 on homeassistant), answered once per module and project.
+    if module in context._declared_for:
+        return context._declared_for[module]
+    found: DeclaredRequirement | None = None
+    for name in distributions_for_module(module, None).names:
         found = declared_requirement(context.declarations, name)
         if found is not None:
-            return found
-    return None
+            break
+    context._declared_for[module] = found
+    return found
 
 
 def _extra_install(

@@ -10,6 +10,25 @@ chain go through `from celery import Task` to the module that runs.
 from __future__ import annotations
 
 import ast
+import re
+
+# A dict entry whose key is a string and whose value a list, tuple or set: the key's
+# closing quote, then (whitespace, parentheses, line continuations) `:` (the same) and
+# the opening bracket. Parsing a package's whole `__init__.py` to walk its tree was most
+# of the lazy-table cost, and 95 % of homeassistant's packages have no such entry.
+_TABLE_ENTRY = re.compile(r"""["'][\s)\\]*:[\s(\\]*[\[({]""")
+# Comments may sit between a key and its value; looked for again without them.
+_COMMENT = re.compile(r"#[^\n]*")
+
+
+def may_hold_table(text: str) -> bool:
+    """False when `text` can't hold a lazy-import table (no dict entry of a string key
+    and a list, tuple or set value), without parsing it."""
+    if "{" not in text:
+        return False
+    if _TABLE_ENTRY.search(text) is not None:
+        return True
+    return "#" in text and _TABLE_ENTRY.search(_COMMENT.sub("", text)) is not None
 
 
 def lazy_attribute_table(text: str, package: str) -> dict[str, str]:
@@ -18,8 +37,13 @@ def lazy_attribute_table(text: str, package: str) -> dict[str, str]:
     Keys are absolute (`celery.app.task`), relative with dots, or bare submodule names
     (`models.bert`, taken under `package`). Anything else in the file is ignored.
     """
-    if "{" not in text:
+    if not may_hold_table(text):
         return {}
+    return parsed_table(text, package)
+
+
+def parsed_table(text: str, package: str) -> dict[str, str]:
+    """`lazy_attribute_table` by parsing, whatever the text looks like."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):

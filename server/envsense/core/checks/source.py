@@ -29,7 +29,7 @@ from envsense.core.environment.resolver import Resolution, ResolutionStatus, Res
 from envsense.core.files import iter_checkable_files
 from envsense.core.findings import Code, Finding, FixData
 from envsense.core.imports.conditions import Target
-from envsense.core.imports.extract import ImportRef, resolve_relative
+from envsense.core.imports.extract import ImportRef
 from envsense.core.imports.notebooks import extract_notebook_imports
 from envsense.core.selection import Selection
 
@@ -55,6 +55,9 @@ class ProjectContext:
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
     _sources_stamp: str | None = field(default=None, init=False, repr=False)
     _fixes: dict[str, FixData] = field(default_factory=dict, init=False, repr=False)
+    _declared_for: dict[str, DeclaredRequirement | None] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @property
     def environment(self) -> Environment | None:
@@ -314,7 +317,7 @@ def _version_mismatch(
 
 
 def _check_relative(path: Path, ref: ImportRef, context: ProjectContext) -> Finding | None:
-    absolute = resolve_relative(ref.module, ref.level, path, context.project.root)
+    absolute = context.outcomes.relative.absolute(ref.module, ref.level, path, context.project.root)
     if absolute is None or not ref.module:
         # `from . import x` names may be attributes of the package, not modules.
         return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 from packaging.utils import canonicalize_name
@@ -89,7 +89,14 @@ def _modules_by_distribution() -> Mapping[str, frozenset[str]]:
 
 def known_modules(distribution: str) -> frozenset[str]:
     """Import names the curated table attributes to `distribution` (any spelling)."""
-    return _modules_by_distribution().get(canonicalize_name(distribution), frozenset())
+    return _modules_by_distribution().get(_canonical(distribution), frozenset())
+
+
+@lru_cache(maxsize=4096)
+def _canonical(name: str) -> str:
+    # Matching a missing import against every declared name canonicalized them all again
+    # per import (230k regex substitutions on homeassistant).
+    return canonicalize_name(name)
 
 
 def _pattern_entry(module: str) -> MapEntry | None:
@@ -150,10 +157,11 @@ def _declared(
     top = parts[0]
     matches: list[str] = []
     entry = curated_entry(module)
-    curated = {canonicalize_name(d) for d in entry.distributions} if entry else set()
+    curated = {_canonical(d) for d in entry.distributions} if entry else set()
+    top_key = _canonical(top)
     for canonical, display in declared.items():
-        key = canonicalize_name(canonical)
-        if key in curated or key == canonicalize_name(top):
+        key = _canonical(canonical)
+        if key in curated or key == top_key:
             matches.append(display)
             continue
         if any(module == m or module.startswith(m + ".") for m in known_modules(key)):

@@ -3,21 +3,30 @@
 The search mirrors CPython's path-based import: in each folder a regular package wins,
 then a module (compiled ones only when the target interpreter accepts their suffix),
 then a namespace portion; portions from several folders (several distributions) merge.
-Every folder is listed once (one os.scandir) and kept, so resolving tens of thousands
-of imports costs dictionary look-ups.
+Every folder is listed once (one os.scandir) and kept while its mtime holds, so
+resolving tens of thousands of imports costs dictionary look-ups; once a second at most
+the listed folders are looked at again, and results are recomputed when one changed (a
+module file created while the server runs).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from envsense.core import folder_memo
+from envsense.core.environment.import_listing import (
+    NATIVE_EXTS,
+    ImportListing,
+    read_import_listing,
+)
 from envsense.core.environment.inventory import Distribution, Inventory
 from envsense.core.environment.modulemap import curated_entry
 from envsense.core.environment.stdlib import (
@@ -28,10 +37,8 @@ from envsense.core.environment.stdlib import (
 )
 from envsense.core.versions import PythonVersion
 
-_SOURCE_SUFFIXES = (".py", ".pyc")
 # Origin of names found through a setuptools editable finder's MAPPING (not a folder).
 _EDITABLE_ORIGIN = Path("<editable finder>")
-_NATIVE_EXTS = (".so", ".pyd")
 
 
 class ResolutionStatus(str, Enum):
@@ -74,16 +81,6 @@ class Resolution:
         return self.status.ok
 
 
-@dataclass(slots=True)
-class _Listing:
-    """One folder's entries, classified for import look-ups."""
-
-    dirs: set[str] = field(default_factory=set)
-    sources: set[str] = field(default_factory=set)  # stems of .py / .pyc files
-    stubs: set[str] = field(default_factory=set)  # stems of .pyi files
-    natives: dict[str, list[str]] = field(default_factory=dict)  # stem -> [".cpython-312-x.so"]
-
-
 @dataclass(frozen=True, slots=True)
 class _Hit:
     """One place a name was found: a package folder, a module file or a namespace portion."""
@@ -96,7 +93,7 @@ class _Hit:
 def _tag_of(suffix: str) -> str:
     """.cpython-39-x86_64-linux-gnu.so -> cpython-39-x86_64-linux-gnu."""
     inner = suffix.strip(".")
-    for ext in _NATIVE_EXTS:
+    for ext in NATIVE_EXTS:
         if inner.endswith(ext):
             inner = inner[: -len(ext)]
     return inner.strip(".") or suffix
@@ -135,47 +132,58 @@ class Resolver:
         # The search path proper: the project's folders, then site-packages and .pth dirs.
         self._path = tuple((p, p) for p in (*self._project, *self._site))
         self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
-        self._listings: dict[str, _Listing | None] = {}
+        self._listings: folder_memo.FolderMemo[ImportListing | None] = folder_memo.FolderMemo(
+            read_import_listing
+        )
+        self._listings_version = 0
+        # Moves whenever results were forgotten: caches built on resolutions follow it.
+        self.generation = 0
+        self._swept = time.monotonic()
         self._results: dict[tuple[str, str], Resolution] = {}
         self._on_path: dict[str, tuple[Resolution | None, tuple[Path, ...]]] = {}
         self._chains: dict[str, tuple[Path, ...]] = {}
+        self._inits: dict[str, Path | None] = {}
+        # A top-level name's hits on sys.path proper, and each descent step's (see _descend).
+        self._tops: dict[str, tuple[list[_Hit], tuple[Path, ...]]] = {}
+        self._steps: dict[tuple[str, str], tuple[list[_Hit], list[Path]]] = {}
 
     # -- folder listings -------------------------------------------------------------
 
-    def _listing(self, folder: Path) -> _Listing | None:
-        key = str(folder)
-        if key in self._listings:
-            return self._listings[key]
-        listing: _Listing | None = _Listing()
-        assert listing is not None
-        try:
-            with os.scandir(folder) as entries:
-                for entry in entries:
-                    self._classify(listing, entry)
-        except OSError:
-            listing = None
-        self._listings[key] = listing
-        return listing
+    def _listing(self, folder: Path | str) -> ImportListing | None:
+        return self._listings.get(str(folder))
 
-    @staticmethod
-    def _classify(listing: _Listing, entry: os.DirEntry[str]) -> None:
-        name = entry.name
-        stem, dot, rest = name.partition(".")
-        if not dot:
-            # Package folders, and `foo-stubs` folders (a dash: never importable).
-            try:
-                if entry.is_dir():
-                    listing.dirs.add(name)
-            except OSError:
-                pass
+    def has_init_py(self, folder: Path | str) -> bool:
+        """Whether `folder/__init__.py` is a file (read from the folder's listing)."""
+        listing = self._listing(folder)
+        return listing is not None and listing.init_py
+
+    def package_init(self, folder: Path) -> Path | None:
+        """`folder/__init__.py` when it is a file, else None (kept like the listings)."""
+        key = str(folder)
+        if key in self._inits:
+            return self._inits[key]
+        listing = self._listing(key)
+        found = folder / "__init__.py" if listing is not None and listing.init_py else None
+        self._inits[key] = found
+        return found
+
+    def _revalidate(self) -> None:
+        """At most once a second: forget results if a folder they were read from changed."""
+        now = time.monotonic()
+        if now - self._swept < folder_memo.REVALIDATE_SECONDS:
             return
-        suffix = "." + rest
-        if suffix in _SOURCE_SUFFIXES:
-            listing.sources.add(stem)
-        elif suffix == ".pyi":
-            listing.stubs.add(stem)
-        elif suffix.endswith(_NATIVE_EXTS):
-            listing.natives.setdefault(stem, []).append(suffix)
+        self._swept = now
+        self._listings.sweep()
+        version = self._listings.version
+        if version != self._listings_version:
+            self._listings_version = version
+            self.generation += 1
+            self._results.clear()
+            self._on_path.clear()
+            self._chains.clear()
+            self._inits.clear()
+            self._tops.clear()
+            self._steps.clear()
 
     def _accepts(self, suffix: str) -> bool:
         # Without an inventory we know nothing of the interpreter: accept every build.
@@ -232,22 +240,27 @@ class Resolver:
         if importing_file is None:
             return ()
         folder = importing_file.parent
-        while (folder / "__init__.py").is_file() and folder.parent != folder:
+        while self.has_init_py(folder) and folder.parent != folder:
             folder = folder.parent
         return () if folder in self._project else (folder,)
 
     def resolve(self, module: str, importing_file: Path | None = None) -> Resolution:
         """Resolve an absolute dotted name (the caller has already made relative imports absolute)."""
+        if time.monotonic() - self._swept >= folder_memo.REVALIDATE_SECONDS:
+            self._revalidate()
         # Most names resolve the same from every file; only names found nowhere else
         # depend on the importing file's own sys.path entry, the last place searched.
+        # A result worked out while another thread saw a folder change is not kept.
+        seen = (self.generation, self._listings.version)
         on_path = self._on_path.get(module)
         if on_path is None:
             on_path = self._resolve_on_path(module)
-            self._on_path[module] = on_path
+            if (self.generation, self._listings.version) == seen:
+                self._on_path[module] = on_path
         resolution, rejected = on_path
         if resolution is not None:
             return resolution
-        folder = "" if importing_file is None else str(importing_file.parent)
+        folder = "" if importing_file is None else os.path.dirname(str(importing_file))
         key = (module, folder)
         cached = self._results.get(key)
         if cached is None:
@@ -256,7 +269,8 @@ class Resolver:
                 chain = self._chain(importing_file)
                 self._chains[folder] = chain
             cached = self._resolve_in_chain(module, chain, list(rejected))
-            self._results[key] = cached
+            if (self.generation, self._listings.version) == seen:
+                self._results[key] = cached
         return cached
 
     def _resolve_on_path(self, module: str) -> tuple[Resolution | None, tuple[Path, ...]]:
@@ -269,14 +283,17 @@ class Resolver:
             owners = self._providers("_distutils_hack")
             detail = "provided by setuptools' distutils shim (distutils-precedence.pth)"
             return Resolution(module, ResolutionStatus.INSTALLED, owners, detail=detail), ()
-        rejected: list[Path] = []
-        hits = self._search(self._path, top, rejected)
-        if not hits:
-            editable = self._editable_hit(top)
-            hits = [editable] if editable is not None else []
-        if hits:
-            return self._descend(module, parts, hits, rejected), ()
-        return None, tuple(rejected)
+        found = self._tops.get(top)
+        if found is None:
+            rejected: list[Path] = []
+            hits = self._search(self._path, top, rejected)
+            if not hits:
+                editable = self._editable_hit(top)
+                hits = [editable] if editable is not None else []
+            found = self._tops[top] = (hits, tuple(rejected))
+        if found[0]:
+            return self._descend(module, parts, found[0], ""), ()
+        return None, found[1]
 
     def _resolve_in_chain(
         self, module: str, chain: tuple[Path, ...], rejected: list[Path]
@@ -284,7 +301,7 @@ class Resolver:
         parts = module.split(".")
         hits = self._search([(p, p) for p in chain], parts[0], rejected)
         if hits:
-            return self._descend(module, parts, hits, rejected)
+            return self._descend(module, parts, hits, "\0".join(map(str, chain)))
         return self._not_found(module, rejected)
 
     def _editable_hit(self, top: str) -> _Hit | None:
@@ -302,13 +319,10 @@ class Resolver:
             pass
         return None
 
-    def _descend(
-        self,
-        module: str,
-        parts: list[str],
-        hits: list[_Hit],
-        rejected: list[Path],
-    ) -> Resolution:
+    def _descend(self, module: str, parts: list[str], hits: list[_Hit], scope: str) -> Resolution:
+        """Down from the top-level name's hits; each step's search is kept per dotted
+        prefix and `scope` (the search path: "" for sys.path proper, else the importing
+        file's folder), since `pkg.mod.A`, `pkg.mod.B`, ... all search `pkg` for `mod`."""
         # Found in the project's folders (or beside the importing file): the project's
         # own code; anywhere else (site-packages, .pth dirs, editable finders): installed.
         installed = hits[0].origin in self._installed_origins
@@ -319,8 +333,13 @@ class Resolver:
                 # Attribute-style submodules (six.moves, os.path) are created at run time:
                 # a file cannot be checked further, so accept it.
                 break
-            inner_rejected: list[Path] = []
-            found = self._search([(h.path, h.origin) for h in hits], part, inner_rejected)
+            key = (scope, ".".join(parts[: index + 1]))
+            step = self._steps.get(key)
+            if step is None:
+                inner: list[Path] = []
+                step = (self._search([(h.path, h.origin) for h in hits], part, inner), inner)
+                self._steps[key] = step
+            found, inner_rejected = step
             if not found:
                 parent = ".".join(parts[:index])
                 if inner_rejected:

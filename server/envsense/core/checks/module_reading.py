@@ -1,0 +1,134 @@
+"""What each module file an import chain follows says: its imports (scanned once per
+mtime and size, or taken from the check that just scanned it), whether it edits
+sys.path, and its text when a probe looks names up in it.
+
+Every file read is recorded in the read sets of the chain results being worked out
+(`_read`), so that a result can be dropped when a file behind it changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.extract import ImportScan, extract_imports, extract_imports_from_bytes
+from envsense.core.safe_read import read_bytes
+
+# Files past this size are not followed (generated tables, vendored bundles).
+_MAX_FILE_BYTES = 2 * 1024 * 1024
+_MAX_TEXTS = 64
+# Scans of checked files kept for the chains that may follow them soon after.
+_MAX_SEEDS = 2048
+
+Stamp = tuple[Path, int, int]
+
+
+def stamp_of(path: Path) -> Stamp | None:
+    """(path, mtime, size), None when it can't be stat'ed."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (path, stat.st_mtime_ns, stat.st_size)
+
+
+class ModuleReading:
+    """The file reading of ImportOutcomes; the chain caches react through `_forget`."""
+
+    target: Target
+    _lock: threading.RLock
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._files: dict[Path, FileFacts] = {}
+        # Texts of modules whose names a `from m import name` probe looks up (few).
+        self._texts: dict[Path, tuple[Stamp | None, str]] = {}
+        self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
+        # The files read by each chain result being worked out, innermost last.
+        self._read: list[set[Path]] = []
+
+    def _forget(self, changed: set[Path]) -> None:
+        """Drop what was worked out from the old text of `changed` files."""
+        raise NotImplementedError
+
+    def _load(self, source: Path) -> FileFacts:
+        """What a module file says (cached by mtime and size; the text itself isn't kept)."""
+        stamp = stamp_of(source)
+        for read in self._read:
+            read.add(source)
+        cached = self._files.get(source)
+        if cached is not None:
+            if cached.stamp == stamp:
+                return cached
+            # Changed since read: what was worked out from the old text goes.
+            self._forget({source})
+        data = b""
+        if stamp is not None and stamp[2] <= _MAX_FILE_BYTES:
+            try:
+                data = read_bytes(source, _MAX_FILE_BYTES)
+            except OSError:
+                data = b""
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        scan: ImportScan | None = None
+        seeded = self._seeds.pop(source, None)
+        if seeded is not None and seeded[0] == digest:
+            scan = seeded[1]
+        elif data:
+            scan = extract_imports_from_bytes(
+                data, version=self.target.version, platform=self.target.platform
+            )
+        if scan is not None and scan.skipped:
+            scan = None
+        facts = FileFacts(stamp, digest, scan, b"sys.path" in data)
+        self._files[source] = facts
+        return facts
+
+    def scan_text(self, source: Path, text: str) -> ImportScan:
+        """The imports of a file being checked; one scan serves the check and the chains
+        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
+        digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        with self._lock:
+            cached = self._files.get(source)
+        if cached is not None and cached.digest == digest and cached.scan is not None:
+            return cached.scan
+        # Outside the lock: reading imports is pure, and the slow part of a check.
+        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
+        if cached is None:
+            with self._lock:
+                if len(self._seeds) >= _MAX_SEEDS:
+                    self._seeds.pop(next(iter(self._seeds)))
+                self._seeds[source] = (digest, scan)
+        return scan
+
+    def _scan(self, source: Path) -> ImportScan | None:
+        return self._load(source).scan
+
+    def _text(self, source: Path) -> str:
+        self._load(source)  # records the file as read, for the chain caches
+        stamp = stamp_of(source)
+        cached = self._texts.get(source)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        try:
+            data = read_bytes(source, _MAX_FILE_BYTES, truncate=True)
+            text = data.decode("utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if len(self._texts) >= _MAX_TEXTS:
+            self._texts.pop(next(iter(self._texts)))
+        self._texts[source] = (stamp, text)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """What a followed module file says, as of `stamp` (its text is not kept)."""
+
+    stamp: Stamp | None
+    digest: bytes
+    scan: ImportScan | None
+    edits_sys_path: bool

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
+from typing import TYPE_CHECKING
 
-from envsense.check_pool import run_sharded, worker_count
+from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
 from envsense.check_report import format_github, format_json, format_text
 from envsense.core.check_cache import (
     CheckCache,
@@ -39,6 +40,9 @@ from envsense.core.safe_read import (
     read_bytes,
 )
 from envsense.core.session import Session, SessionSettings
+
+if TYPE_CHECKING:
+    from envsense.core.checks.source import ProjectContext
 from envsense.error_text import describe_error
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,7 @@ class _CheckRun:
         self.folders: list[_Folder] = []
         self._by_folder: dict[Path, _Folder] = {}
         self._stamps: _SourceStamps | None = None
+        self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
 
     def walk(self) -> None:
         for path in iter_checkable_files(self.paths):
@@ -102,8 +107,7 @@ class _CheckRun:
         workers = worker_count(jobs, len(pending))
         checked: list[_Checked] | None = None
         if workers > 1:
-            self._prepare_workers(pending)
-            checked = run_sharded(self._check_encoded, pending, workers)
+            checked = self._check_in_pool(pending, workers)
         if checked is None:
             checked = self._check_indices(pending)
         for index, (digest, encoded, findings) in zip(pending, checked, strict=True):
@@ -143,17 +147,42 @@ class _CheckRun:
         if self.cache is None:
             return _Folder(root, None)
         try:
-            return _Folder(root, _fingerprint(self.session, path, self._stamps))
+            return _Folder(root, self._fingerprint(path))
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
             # The check of its files meets the same trouble and reports it per file.
             log.debug("no cache context for %s: %s", path, describe_error(error))
             return _Folder(root, None)
+
+    def _fingerprint(self, path: Path) -> str:
+        """The cache context of `path`'s folder: the same for every folder of a project
+        (and workspace folder), so computed once per pair."""
+        context = self.session.context_for(path)
+        boundary = self.session.folder_for(path)
+        key = (id(context), boundary)
+        known = self._fingerprints.get(key)
+        if known is None or known[0] is not context:
+            known = (context, _fingerprint(self.session, context, boundary, self._stamps))
+            self._fingerprints[key] = known
+        return known[1]
 
     def _store(self, index: int, digest: str | None, encoded: list[Encoded]) -> None:
         context = self.folders[index].context
         stat = self.stats[index]
         if self.cache is not None and digest is not None and context is not None and stat:
             self.cache.put(str(self.files[index]), digest, context, stat, encoded)
+
+    def _check_in_pool(self, pending: Sequence[int], workers: int) -> list[_Checked] | None:
+        """Check a spread sample here first, so the caches every file needs (the chains
+        of the most imported modules) are filled once and inherited, then fork for the rest."""
+        self._prepare_workers(pending)
+        step = max(2, round(1 / WARM_UP_SHARE))
+        warm = {index: self._check(index) for index in pending[::step][:WARM_UP_MAX]}
+        rest = [index for index in pending if index not in warm]
+        done = run_sharded(self._check_encoded, rest, workers)
+        if done is None:
+            return None
+        forked = iter(done)
+        return [warm[index] if index in warm else next(forked) for index in pending]
 
     def _prepare_workers(self, pending: Sequence[int]) -> None:
         """Build what every worker would otherwise build for itself, before forking."""
@@ -247,8 +276,9 @@ def _walked_into(start: Path, folder: Path) -> bool:
     return True
 
 
-def _fingerprint(session: Session, path: Path, stamps: _SourceStamps | None) -> str:
-    context = session.context_for(path)
+def _fingerprint(
+    session: Session, context: ProjectContext, boundary: Path, stamps: _SourceStamps | None
+) -> str:
     environment = context.environment
     root = context.project.root
     sources = stamps.stamp(root) if stamps is not None else None
@@ -259,7 +289,7 @@ def _fingerprint(session: Session, path: Path, stamps: _SourceStamps | None) -> 
         context.inventory.state_key() if context.inventory else "",
         manifests_fingerprint(context.declarations.manifests),
         # A manifest's lock summary changes with the lock files, not the manifest.
-        manifests_fingerprint(tuple(find_lock_files(root, session.folder_for(path)))),
+        manifests_fingerprint(tuple(find_lock_files(root, boundary))),
         repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
         # Findings follow imports into other files of the project (import-chain-broken).
         sources if sources is not None else context.sources_stamp(),

@@ -24,8 +24,9 @@ from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
-# Files needing a check (not answered by the cache) from which a pool pays; measured on
-# django and the generated workspace (docs/performance.md).
+# Files needing a check (not answered by the cache) from which a pool pays: two workers
+# cost 0.1-0.5 s CPU more than one process (forking, caches each worker fills again),
+# measured on django, homeassistant and the bench's generated workspace.
 POOL_THRESHOLD = 400
 # Past this, more processes only add memory: the walk, the cache and the output are serial.
 MAX_WORKERS = 8

@@ -165,6 +165,25 @@ def test_warm_run_sees_an_edit(
     assert "app/app/sub1/mod1.py" not in warm[1]
 
 
+def test_a_damaged_cache_file_is_ignored_and_rewritten(
+    tree: Path, capsys: pytest.CaptureFixture[str], home: Path
+) -> None:
+    reference = run(tree, capsys, "--no-cache", "--jobs", "1")
+    assert run(tree, capsys, "--jobs", "1") == reference
+    (written,) = (home / "cache" / "envsense" / "check").glob("*.json")
+    good = written.read_bytes()
+    older = good.replace(b'"format":2', b'"format":1')
+    assert older != good
+    for damage in (
+        good[: len(good) // 2],
+        b"\x00" * 64,
+        good.replace(b'"format":2', b'"format":1'),
+    ):
+        written.write_bytes(damage)
+        assert run(tree, capsys, "--jobs", "1") == reference
+        assert json.loads(written.read_bytes())["format"] == check_cache._FORMAT
+
+
 def test_worker_count() -> None:
     assert worker_count(None, POOL_THRESHOLD * 10, cpus=1) == 1  # never with one CPU
     assert worker_count(4, 1000, cpus=1) == 1

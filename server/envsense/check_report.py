@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -19,10 +20,16 @@ _GITHUB_LEVEL = {
 
 
 def _display(path: Path, base: Path) -> str:
+    text = str(path)
+    # The common case by string (relative_to parses both paths again, per finding).
+    prefix = os.path.join(str(base), "")
+    fast = base.is_absolute() and path.is_absolute() and not text.startswith("//")
+    if fast and text.startswith(prefix) and text != prefix:
+        return text[len(prefix) :]
     try:
         return str(path.relative_to(base))
     except ValueError:
-        return str(path)
+        return text
 
 
 def format_text(findings: Sequence[Finding], base: Path) -> str:

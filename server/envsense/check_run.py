@@ -40,10 +40,10 @@ from envsense.core.safe_read import (
     read_bytes,
 )
 from envsense.core.session import Session, SessionSettings
+from envsense.error_text import describe_error
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
-from envsense.error_text import describe_error
 
 log = logging.getLogger(__name__)
 

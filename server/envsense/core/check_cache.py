@@ -251,7 +251,26 @@ def decode(file: Path, item: Encoded) -> Finding:
 def decode_fix(values: list[Any]) -> FixData:
     if not values:
         return _EMPTY_FIX
-    if type(values) is not list or len(values) > len(_FIX_FIELDS):
+    if type(values) is not list:
+        raise TypeError("fix")
+    # Few distinct fixes repeat over many findings (40 in 11,640 on the bench workspace).
+    try:
+        key = tuple(tuple(v) if type(v) is list else v for v in values)
+        known = _FIX_MEMO.get(key)
+    except TypeError:  # an unhashable value: malformed, _decode_fix says so
+        known = None
+        key = None
+    if known is None:
+        known = _decode_fix(values)
+        if key is not None:
+            if len(_FIX_MEMO) > 4096:
+                _FIX_MEMO.clear()
+            _FIX_MEMO[key] = known
+    return known
+
+
+def _decode_fix(values: list[Any]) -> FixData:
+    if len(values) > len(_FIX_FIELDS):
         raise TypeError("fix")
     values = list(values)
     for index, value in enumerate(values):
@@ -269,4 +288,5 @@ def decode_fix(values: list[Any]) -> FixData:
     return FixData(*values)
 
 
+_FIX_MEMO: dict[tuple[Any, ...], FixData] = {}
 _EMPTY_FIX = FixData()

@@ -89,6 +89,12 @@ def run_sharded(
     An exception raised by `task` itself is re-raised, as the serial path would."""
     global _TASK
     _TASK = task  # type: ignore[assignment]
+    # A child flushes its copy of any buffered output when it exits: print it once, here.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

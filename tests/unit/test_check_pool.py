@@ -191,6 +191,16 @@ def test_worker_count() -> None:
     assert worker_count(8, 10, cpus=2) == 2
 
 
+def test_jobs_must_be_a_positive_number_or_auto(capsys: pytest.CaptureFixture[str]) -> None:
+    from envsense.cli import main
+
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["check", "--jobs", bad, "."])
+        assert exit_info.value.code == 2
+        assert "--jobs" in capsys.readouterr().err
+
+
 def test_shards_keep_order_and_cover_every_file() -> None:
     indices = list(range(1000))
     parts = shards(indices, 2)

@@ -71,7 +71,7 @@ class _CheckRun:
         self.files: list[Path] = []
         self.stats: list[StatKey | None] = []
         self.folders: list[_Folder] = []
-        self._by_folder: dict[Path, _Folder] = {}
+        self._by_folder: dict[str, _Folder] = {}
         self._stamps: _SourceStamps | None = None
         self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
 
@@ -136,7 +136,8 @@ class _CheckRun:
         return findings or []
 
     def folder(self, path: Path) -> _Folder:
-        parent = path.parent
+        # By string: a Path parent and its hash cost more than the lookup, per file.
+        parent = os.path.dirname(str(path))
         known = self._by_folder.get(parent)
         if known is None:
             known = self._by_folder[parent] = self._new_folder(path)

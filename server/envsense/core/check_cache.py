@@ -254,12 +254,16 @@ def decode_fix(values: list[Any]) -> FixData:
     if type(values) is not list:
         raise TypeError("fix")
     # Few distinct fixes repeat over many findings (40 in 11,640 on the bench workspace).
+    key: tuple[Any, ...] | None = tuple(values)
     try:
-        key = tuple(tuple(v) if type(v) is list else v for v in values)
-        known = _FIX_MEMO.get(key)
-    except TypeError:  # an unhashable value: malformed, _decode_fix says so
-        known = None
-        key = None
+        known = _FIX_MEMO.get(key)  # type: ignore[arg-type]
+    except TypeError:  # a list inside: the alternatives (or malformed)
+        try:
+            key = tuple(tuple(v) if type(v) is list else v for v in values)
+            known = _FIX_MEMO.get(key)
+        except TypeError:  # still unhashable: malformed, _decode_fix says so
+            known = None
+            key = None
     if known is None:
         known = _decode_fix(values)
         if key is not None:

@@ -27,7 +27,7 @@ from envsense.core.check_cache import (
     stat_key,
 )
 from envsense.core.environment import Environment
-from envsense.core.files import SKIPPED_DIRS, is_manifest, iter_checkable_files
+from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
 from envsense.core.imports.extract import decode_source
 from envsense.core.imports.notebooks import read_notebook
@@ -226,13 +226,20 @@ class _CheckRun:
 
 
 class _SourceStamps:
-    """Each project's sources stamp (see ProjectContext.sources_stamp) from the stats the
-    walk already took, when the walk covered the whole project; else None."""
+    """Each project's sources stamp (what ProjectContext.sources_stamp folds: every Python
+    file the walk of the project finds, with its mtime and size) from the stats this walk
+    already took, when it walked the project's folder; else None (the context walks).
+
+    The walk entered a folder when it is a folder named to check or when the walk listed a
+    file under it: inside, a walk decides the same whatever folder it started from."""
 
     def __init__(
         self, paths: Sequence[Path], files: Sequence[Path], stats: Sequence[StatKey | None]
     ) -> None:
-        self._dirs = [p for p in paths if p.is_dir()]
+        self._dirs = {p for p in paths if p.is_dir()}
+        named = {p for p in paths if p not in self._dirs}
+        # Files named on the command line are no evidence: the walk may have skipped their folder.
+        self._walked = sorted(str(path) for path in files if path not in named)
         rows = [
             (str(path), stat[0], stat[2])
             for path, stat in zip(files, stats, strict=True)
@@ -247,11 +254,9 @@ class _SourceStamps:
         if root in self._memo:
             return self._memo[root]
         stamp = None
-        if any(_walked_into(d, root) for d in self._dirs):
-            # Every path under root shares the prefix "root/": one contiguous sorted run.
-            prefix = os.path.join(str(root), "")
-            low = bisect_left(self._keys, prefix)
-            high = bisect_left(self._keys, prefix[:-1] + chr(ord(os.sep) + 1))
+        inside = any(root == d or d in root.parents for d in self._dirs)
+        if inside and (root in self._dirs or _any_under(self._walked, root)):
+            low, high = _under(self._keys, root)
             digest = hashlib.blake2b(digest_size=16)
             for name, mtime, size in self._rows[low:high]:
                 digest.update(f"{name}:{mtime}:{size}\n".encode("utf-8", "surrogateescape"))
@@ -260,21 +265,17 @@ class _SourceStamps:
         return stamp
 
 
-def _walked_into(start: Path, folder: Path) -> bool:
-    """Whether the walk from `start` lists everything under `folder` (no folder on the way
-    down is one the walk skips)."""
-    if folder == start:
-        return True
-    if start not in folder.parents:
-        return False
-    current = start
-    for name in folder.relative_to(start).parts:
-        current = current / name
-        if name in SKIPPED_DIRS or name.endswith(".egg-info") or current.is_symlink():
-            return False
-        if (current / "pyvenv.cfg").exists() or (current / "conda-meta").is_dir():
-            return False
-    return True
+def _under(keys: Sequence[str], folder: Path) -> tuple[int, int]:
+    """The run of sorted `keys` under `folder`: all share the prefix "folder/"."""
+    prefix = os.path.join(str(folder), "")
+    low = bisect_left(keys, prefix)
+    high = bisect_left(keys, prefix[:-1] + chr(ord(os.sep) + 1))
+    return low, high
+
+
+def _any_under(keys: Sequence[str], folder: Path) -> bool:
+    low, high = _under(keys, folder)
+    return high > low
 
 
 def _fingerprint(

@@ -165,6 +165,42 @@ def test_warm_run_sees_an_edit(
     assert "app/app/sub1/mod1.py" not in warm[1]
 
 
+@pytest.mark.parametrize("checked", [".", "app/app/sub1"])
+def test_an_edit_to_an_imported_module_reaches_its_importers(
+    tree: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    checked: str,
+) -> None:
+    """import-chain-broken on unchanged files follows the module they import, whether the
+    walk covered the whole project or only a sub-folder of it."""
+    import shutil
+
+    work = tmp_path / "copy"
+    shutil.copytree(tree, work, symlinks=True, ignore=shutil.ignore_patterns("pipe.py"))
+    monkeypatch.setattr(check_cache, "RACY_NS", 0)  # trust stats: only the stamp can tell
+
+    def check() -> str:
+        monkeypatch.chdir(work)
+        from envsense.cli import main
+
+        assert main(["check", "--format", "json", "--jobs", "1", checked]) in (0, 1)
+        return capsys.readouterr().out
+
+    before = check()
+    assert "import-chain-broken" in before
+    broken = work / "app" / "app" / "broken.py"
+    broken.write_text("import os\n\nVALUE = 1\n")
+    after = check()
+    assert "import-chain-broken" not in after
+    monkeypatch.chdir(work)
+    from envsense.cli import main
+
+    main(["check", "--format", "json", "--no-cache", "--jobs", "1", checked])
+    assert after == capsys.readouterr().out
+
+
 def test_a_damaged_cache_file_is_ignored_and_rewritten(
     tree: Path, capsys: pytest.CaptureFixture[str], home: Path
 ) -> None:

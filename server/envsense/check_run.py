@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import sys
-from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
+from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
 from envsense.check_report import format_github, format_json, format_text
 from envsense.core.check_cache import (
@@ -23,7 +22,6 @@ from envsense.core.check_cache import (
     context_fingerprint,
     decode_findings,
     encode_findings,
-    manifests_fingerprint,
     stat_key,
 )
 from envsense.core.environment import Environment
@@ -72,7 +70,7 @@ class _CheckRun:
         self.stats: list[StatKey | None] = []
         self.folders: list[_Folder] = []
         self._by_folder: dict[str, _Folder] = {}
-        self._stamps: _SourceStamps | None = None
+        self._stamps: SourceStamps | None = None
         self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
 
     def walk(self) -> None:
@@ -85,7 +83,7 @@ class _CheckRun:
             else:
                 self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
         if self.cache is not None:
-            self._stamps = _SourceStamps(self.paths, self.files, self.stats)
+            self._stamps = SourceStamps(self.paths, self.files, self.stats)
 
     def check_all(self, jobs: int | None) -> list[list[Finding]]:
         """Each file's findings, in walk order."""
@@ -162,7 +160,7 @@ class _CheckRun:
         key = (id(context), boundary)
         known = self._fingerprints.get(key)
         if known is None or known[0] is not context:
-            known = (context, _fingerprint(self.session, context, boundary, self._stamps))
+            known = (context, folder_fingerprint(self.session, context, boundary, self._stamps))
             self._fingerprints[key] = known
         return known[1]
 
@@ -223,79 +221,6 @@ class _CheckRun:
                     return digest, encoded, found
         findings = _checked_safely(self.session, path, data)
         return digest, encode_findings(path, findings), findings
-
-
-class _SourceStamps:
-    """Each project's sources stamp (what ProjectContext.sources_stamp folds: every Python
-    file the walk of the project finds, with its mtime and size) from the stats this walk
-    already took, when it walked the project's folder; else None (the context walks).
-
-    The walk entered a folder when it is a folder named to check or when the walk listed a
-    file under it: inside, a walk decides the same whatever folder it started from."""
-
-    def __init__(
-        self, paths: Sequence[Path], files: Sequence[Path], stats: Sequence[StatKey | None]
-    ) -> None:
-        self._dirs = {p for p in paths if p.is_dir()}
-        named = {p for p in paths if p not in self._dirs}
-        # Files named on the command line are no evidence: the walk may have skipped their folder.
-        self._walked = sorted(str(path) for path in files if path not in named)
-        rows = [
-            (str(path), stat[0], stat[2])
-            for path, stat in zip(files, stats, strict=True)
-            if stat is not None and path.suffix == ".py"
-        ]
-        rows.sort()
-        self._rows = rows
-        self._keys = [row[0] for row in rows]
-        self._memo: dict[Path, str | None] = {}
-
-    def stamp(self, root: Path) -> str | None:
-        if root in self._memo:
-            return self._memo[root]
-        stamp = None
-        inside = any(root == d or d in root.parents for d in self._dirs)
-        if inside and (root in self._dirs or _any_under(self._walked, root)):
-            low, high = _under(self._keys, root)
-            digest = hashlib.blake2b(digest_size=16)
-            for name, mtime, size in self._rows[low:high]:
-                digest.update(f"{name}:{mtime}:{size}\n".encode("utf-8", "surrogateescape"))
-            stamp = "walk:" + digest.hexdigest()
-        self._memo[root] = stamp
-        return stamp
-
-
-def _under(keys: Sequence[str], folder: Path) -> tuple[int, int]:
-    """The run of sorted `keys` under `folder`: all share the prefix "folder/"."""
-    prefix = os.path.join(str(folder), "")
-    low = bisect_left(keys, prefix)
-    high = bisect_left(keys, prefix[:-1] + chr(ord(os.sep) + 1))
-    return low, high
-
-
-def _any_under(keys: Sequence[str], folder: Path) -> bool:
-    low, high = _under(keys, folder)
-    return high > low
-
-
-def _fingerprint(
-    session: Session, context: ProjectContext, boundary: Path, stamps: _SourceStamps | None
-) -> str:
-    environment = context.environment
-    root = context.project.root
-    sources = stamps.stamp(root) if stamps is not None else None
-    return context_fingerprint(
-        str(root),
-        environment.key if environment else "",
-        context.selection.reason,
-        context.inventory.state_key() if context.inventory else "",
-        manifests_fingerprint(context.declarations.manifests),
-        # A manifest's lock summary changes with the lock files, not the manifest.
-        manifests_fingerprint(tuple(find_lock_files(root, boundary))),
-        repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
-        # Findings follow imports into other files of the project (import-chain-broken).
-        sources if sources is not None else context.sources_stamp(),
-    )
 
 
 def _limit(path: Path) -> int:

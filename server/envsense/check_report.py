@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 from envsense.core.environment import Environment
@@ -18,10 +20,16 @@ _GITHUB_LEVEL = {
 
 
 def _display(path: Path, base: Path) -> str:
+    text = str(path)
+    # The common case by string (relative_to parses both paths again, per finding).
+    prefix = os.path.join(str(base), "")
+    fast = base.is_absolute() and path.is_absolute() and not text.startswith("//")
+    if fast and text.startswith(prefix) and text != prefix:
+        return text[len(prefix) :]
     try:
         return str(path.relative_to(base))
     except ValueError:
-        return str(path)
+        return text
 
 
 def format_text(findings: Sequence[Finding], base: Path) -> str:
@@ -35,24 +43,33 @@ def format_text(findings: Sequence[Finding], base: Path) -> str:
 
 def format_json(findings: Sequence[Finding], environment: Environment | None, base: Path) -> str:
     """{"environment": ENV|null, "diagnostics": [...]} with 1-based lines and columns."""
-    diagnostics = [
-        {
-            "path": _display(f.path, base),
-            "line": f.span.line + 1,
-            "column": f.span.column + 1,
-            "end_line": f.span.end_line + 1,
-            "end_column": f.span.end_column + 1,
-            "code": f.code.value,
-            "severity": f.severity.label,
-            "message": f.message,
-        }
-        for f in findings
-    ]
-    # One diagnostic per line: readable, and cheap for a 10,000-file workspace.
+    # One diagnostic per line: readable, and cheap for a 10,000-file workspace. Each row is
+    # what json.dumps gives for {"path", "line", "column", "end_line", "end_column", "code",
+    # "severity", "message"}, built directly (a file's path is encoded once for all rows).
     head = json.dumps(environment.to_json() if environment else None)
-    rows = ",\n    ".join(json.dumps(d) for d in diagnostics)
-    body = f"\n    {rows}\n  " if rows else ""
+    paths: dict[Path, str] = {}
+    rows: list[str] = []
+    last: tuple[Path | None, str] = (None, "")
+    for f in findings:
+        if f.path is last[0]:
+            path = last[1]
+        else:
+            path = paths.get(f.path) or paths.setdefault(f.path, _string(_display(f.path, base)))
+            last = (f.path, path)
+        span = f.span
+        rows.append(
+            f'{{"path": {path}, "line": {span.line + 1}, "column": {span.column + 1}, '
+            f'"end_line": {span.end_line + 1}, "end_column": {span.end_column + 1}, '
+            f'"code": {_string(f.code.value)}, "severity": {_string(f.severity.label)}, '
+            f'"message": {_string(f.message)}}}'
+        )
+    joined = ",\n    ".join(rows)
+    body = f"\n    {joined}\n  " if joined else ""
     return f'{{\n  "environment": {head},\n  "diagnostics": [{body}]\n}}'
+
+
+# A JSON string literal exactly as json.dumps writes it (ASCII, escapes as in the default).
+_string = encode_basestring_ascii
 
 
 def _escape_data(text: str) -> str:

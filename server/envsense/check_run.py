@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from stat import S_ISREG
+from typing import TYPE_CHECKING
 
+from envsense.check_context import SourceStamps, folder_fingerprint
+from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
 from envsense.check_report import format_github, format_json, format_text
 from envsense.core.check_cache import (
     CheckCache,
+    Encoded,
+    StatKey,
     content_hash,
     context_fingerprint,
-    manifests_fingerprint,
+    decode_findings,
+    encode_findings,
+    stat_key,
 )
-from envsense.core.checks.lock import DRIFT_CODES
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
@@ -32,57 +40,187 @@ from envsense.core.safe_read import (
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
 
+if TYPE_CHECKING:
+    from envsense.core.checks.source import ProjectContext
+
 log = logging.getLogger(__name__)
 
 
-def check_file(
-    session: Session,
-    path: Path,
-    cache: CheckCache | None = None,
-    fingerprints: dict[Path, str] | None = None,
-) -> list[Finding]:
-    """Findings of one file, read from disk whatever its encoding (cached when unchanged)."""
-    try:
-        data = read_bytes(path, _limit(path))
-    except OSError as error:
-        log.warning("cannot read %s: %s", path, error)
-        if isinstance(error.__cause__, FileNotFoundError):
-            return []  # gone since the walk listed it
-        return [_not_checked(path, str(error))]
-    if cache is None:
-        return _check_data(session, path, data)
-    digest = content_hash(data)
-    # Every file of a folder shares its project and environment: fingerprint once per folder.
-    context = fingerprints.get(path.parent) if fingerprints is not None else None
-    if context is None:
-        context = _fingerprint(session, path)
-        if fingerprints is not None:
-            fingerprints[path.parent] = context
-    cached = cache.get(path, digest, context)
-    if cached is not None:
-        return cached
-    findings = _check_data(session, path, data)
-    cache.put(path, digest, context, findings)
-    return findings
+@dataclass(slots=True)
+class _Folder:
+    """What every file of one folder shares: its project and the cache's context key."""
+
+    root: Path
+    context: str | None  # None: no cache, or the context could not be fingerprinted
 
 
-def _fingerprint(session: Session, path: Path) -> str:
-    context = session.context_for(path)
-    environment = context.environment
-    return context_fingerprint(
-        str(context.project.root),
-        environment.key if environment else "",
-        context.selection.reason,
-        context.inventory.state_key() if context.inventory else "",
-        manifests_fingerprint(context.declarations.manifests),
-        # A manifest's lock summary changes with the lock files, not the manifest.
-        manifests_fingerprint(
-            tuple(find_lock_files(context.project.root, session.folder_for(path)))
-        ),
-        repr(sorted((c.value, s) for c, s in session.settings.severity_overrides.items())),
-        # Findings follow imports into other files of the project (import-chain-broken).
-        context.sources_stamp(),
-    )
+# One checked file, as a worker hands it back: (digest or None when it could not be read,
+# encoded findings, the findings themselves when checked in this process).
+_Checked = tuple[str | None, list[Encoded], list[Finding] | None]
+
+
+class _CheckRun:
+    """The files of one `envsense check`, checked from the cache, serially or in a pool."""
+
+    def __init__(self, session: Session, cache: CheckCache | None, paths: Sequence[Path]) -> None:
+        self.session = session
+        self.cache = cache
+        self.paths = paths
+        self.files: list[Path] = []
+        self.stats: list[StatKey | None] = []
+        self.folders: list[_Folder] = []
+        self._by_folder: dict[str, _Folder] = {}
+        self._stamps: SourceStamps | None = None
+        self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
+
+    def walk(self) -> None:
+        for path in iter_checkable_files(self.paths):
+            self.files.append(path)
+            try:
+                st = os.stat(path)
+            except (OSError, ValueError):
+                self.stats.append(None)
+            else:
+                self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+        if self.cache is not None:
+            self._stamps = SourceStamps(self.paths, self.files, self.stats)
+
+    def check_all(self, jobs: int | None) -> list[list[Finding]]:
+        """Each file's findings, in walk order."""
+        results: list[list[Finding] | None] = [None] * len(self.files)
+        pending: list[int] = []
+        for index, path in enumerate(self.files):
+            folder = self.folder(path)
+            self.folders.append(folder)
+            stat = self.stats[index]
+            if self.cache is None or folder.context is None or stat is None:
+                pending.append(index)
+                continue
+            encoded = self.cache.get_by_stat(str(path), stat, folder.context)
+            found = decode_findings(path, encoded) if encoded is not None else None
+            if found is None:
+                pending.append(index)
+            else:
+                results[index] = found
+        workers = worker_count(jobs, len(pending))
+        checked: list[_Checked] | None = None
+        if workers > 1:
+            checked = self._check_in_pool(pending, workers)
+        if checked is None:
+            checked = self._check_indices(pending)
+        for index, (digest, encoded, findings) in zip(pending, checked, strict=True):
+            path = self.files[index]
+            if findings is None:
+                findings = decode_findings(path, encoded)
+                if findings is None:  # what a worker encoded can always be decoded
+                    raise ValueError(f"findings of {path} came back malformed")
+            results[index] = findings
+            self._store(index, digest, encoded)
+        return [r if r is not None else [] for r in results]
+
+    def check_one(self, path: Path) -> list[Finding]:
+        """A file outside the walk (a lock file), checked here."""
+        self.files.append(path)
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            self.stats.append(None)
+        else:
+            self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+        self.folders.append(self.folder(path))
+        index = len(self.files) - 1
+        digest, encoded, findings = self._check_indices([index])[0]
+        self._store(index, digest, encoded)
+        return findings or []
+
+    def folder(self, path: Path) -> _Folder:
+        # By string: a Path parent and its hash cost more than the lookup, per file.
+        parent = os.path.dirname(str(path))
+        known = self._by_folder.get(parent)
+        if known is None:
+            known = self._by_folder[parent] = self._new_folder(path)
+        return known
+
+    def _new_folder(self, path: Path) -> _Folder:
+        root = self.session.project_for(path).root
+        if self.cache is None:
+            return _Folder(root, None)
+        try:
+            return _Folder(root, self._fingerprint(path))
+        except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
+            # The check of its files meets the same trouble and reports it per file.
+            log.debug("no cache context for %s: %s", path, describe_error(error))
+            return _Folder(root, None)
+
+    def _fingerprint(self, path: Path) -> str:
+        """The cache context of `path`'s folder: the same for every folder of a project
+        (and workspace folder), so computed once per pair."""
+        context = self.session.context_for(path)
+        boundary = self.session.folder_for(path)
+        key = (id(context), boundary)
+        known = self._fingerprints.get(key)
+        if known is None or known[0] is not context:
+            known = (context, folder_fingerprint(self.session, context, boundary, self._stamps))
+            self._fingerprints[key] = known
+        return known[1]
+
+    def _store(self, index: int, digest: str | None, encoded: list[Encoded]) -> None:
+        context = self.folders[index].context
+        stat = self.stats[index]
+        if self.cache is not None and digest is not None and context is not None and stat:
+            self.cache.put(str(self.files[index]), digest, context, stat, encoded)
+
+    def _check_in_pool(self, pending: Sequence[int], workers: int) -> list[_Checked] | None:
+        """Check a spread sample here first, so the caches every file needs (the chains
+        of the most imported modules) are filled once and inherited, then fork for the rest."""
+        self._prepare_workers(pending)
+        step = max(2, round(1 / WARM_UP_SHARE))
+        warm = {index: self._check(index) for index in pending[::step][:WARM_UP_MAX]}
+        rest = [index for index in pending if index not in warm]
+        done = run_sharded(self._check_encoded, rest, workers)
+        if done is None:
+            return None
+        forked = iter(done)
+        return [warm[index] if index in warm else next(forked) for index in pending]
+
+    def _prepare_workers(self, pending: Sequence[int]) -> None:
+        """Build what every worker would otherwise build for itself, before forking."""
+        samples = {self.folders[i].root: self.files[i] for i in reversed(pending)}
+        for sample in samples.values():
+            try:
+                context = self.session.context_for(sample)
+                context.resolver  # noqa: B018 (built lazily; built once here, not per worker)
+                context.graph  # noqa: B018
+            except Exception as error:  # the workers meet it again and report it per file
+                log.debug("preparing %s failed: %s", sample, describe_error(error))
+
+    def _check_encoded(self, indices: Sequence[int]) -> list[_Checked]:
+        """In a worker: encoded findings only (Finding objects cost more to send)."""
+        return [(digest, encoded, None) for digest, encoded, _ in self._check_indices(indices)]
+
+    def _check_indices(self, indices: Sequence[int]) -> list[_Checked]:
+        return [self._check(index) for index in indices]
+
+    def _check(self, index: int) -> _Checked:
+        path = self.files[index]
+        try:
+            data = read_bytes(path, _limit(path))
+        except OSError as error:
+            log.warning("cannot read %s: %s", path, error)
+            if isinstance(error.__cause__, FileNotFoundError):
+                return None, [], []  # gone since the walk listed it
+            findings = [_not_checked(path, str(error))]
+            return None, encode_findings(path, findings), findings
+        digest = content_hash(data)
+        context = self.folders[index].context
+        if self.cache is not None and context is not None:
+            encoded = self.cache.peek(str(path), digest, context)
+            if encoded is not None:
+                found = decode_findings(path, encoded)
+                if found is not None:
+                    return digest, encoded, found
+        findings = _checked_safely(self.session, path, data)
+        return digest, encode_findings(path, findings), findings
 
 
 def _limit(path: Path) -> int:
@@ -130,27 +268,30 @@ def run_check(
     output_format: str = "text",
     use_cache: bool = True,
     locked: bool = False,
+    jobs: int | None = None,
 ) -> int:
     """Check `paths`; exit 1 when an error-severity finding exists (with `locked`, also
-    when the environment drifts from a lock file), 2 on internal error."""
+    when the environment drifts from a lock file), 2 on internal error.
+
+    `jobs` caps the processes checking files (1: this one only; None: automatic)."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
     session = Session(folders, settings=SessionSettings(interpreter=python, trusted=False))
     cache = CheckCache(cache_path(folders, python)) if use_cache else None
     try:
+        run = _CheckRun(session, cache, paths)
+        run.walk()
         findings: list[Finding] = []
-        files = 0
-        fingerprints: dict[Path, str] = {}
+        for file_findings in run.check_all(jobs):
+            findings += file_findings
+        files = len(run.files)
+        # The first file of each project stands for it (in walk order, as files were seen).
         projects: dict[Path, Path] = {}
-        checked: set[Path] = set()
-        for path in iter_checkable_files(paths):
+        for path, folder in zip(run.files, run.folders, strict=True):
+            projects.setdefault(folder.root, path)
+        for path in _lock_files(session, paths, projects.keys(), set(run.files)):
             files += 1
-            checked.add(path)
-            findings += _checked_safely(session, path, cache, fingerprints)
-            projects.setdefault(session.project_for(path).root, path)
-        for path in _lock_files(session, paths, checked):
-            files += 1
-            findings += _checked_safely(session, path, cache, fingerprints)
+            findings += run.check_one(path)
         findings += _project_findings(session, projects.values(), findings)
         environment = _environment(session, paths)
         if cache is not None:
@@ -169,17 +310,19 @@ def run_check(
         print(format_text(findings, base))
     if output_format == "text":
         print(_summary(findings, files, environment), file=sys.stderr)
-    if locked and any(f.code in DRIFT_CODES for f in findings):
-        return 1
+    if locked:
+        from envsense.core.checks.lock import DRIFT_CODES
+
+        if any(f.code in DRIFT_CODES for f in findings):
+            return 1
     return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
 
 
-def _checked_safely(
-    session: Session, path: Path, cache: CheckCache | None, fingerprints: dict[Path, str]
-) -> list[Finding]:
-    """check_file, with one hostile file reported as not checked while the rest still are."""
+def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
+    """The findings of one file, with a hostile file reported as not checked while the
+    rest still are."""
     try:
-        return check_file(session, path, cache, fingerprints)
+        return _check_data(session, path, data)
     except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
         log.warning("checking %s failed: %s", path, describe_error(error))
         log.debug("checking %s failed", path, exc_info=True)
@@ -191,20 +334,25 @@ def _project_findings(
 ) -> list[Finding]:
     """Each project's own findings once (no-environment), even when only one of its
     source files was checked; those already reported through its manifest are kept once."""
-    seen = {(f.path, f.code, f.span.line) for f in found}
+    candidates = [finding for sample in samples for finding in session.check_project(sample)]
+    if not candidates:
+        return []
+    # Only findings of the candidates' codes can repeat one (hashing every path is slow).
+    codes = {f.code for f in candidates}
+    seen = {(f.path, f.code, f.span.line) for f in found if f.code in codes}
     extra: list[Finding] = []
-    for sample in samples:
-        for finding in session.check_project(sample):
-            key = (finding.path, finding.code, finding.span.line)
-            if key not in seen:
-                seen.add(key)
-                extra.append(finding)
+    for finding in candidates:
+        key = (finding.path, finding.code, finding.span.line)
+        if key not in seen:
+            seen.add(key)
+            extra.append(finding)
     return extra
 
 
-def _lock_files(session: Session, paths: Sequence[Path], checked: set[Path]) -> list[Path]:
-    """Lock files of the checked projects that lie under `paths` (walks skip them)."""
-    roots = {session.project_for(path).root for path in checked}
+def _lock_files(
+    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: set[Path]
+) -> list[Path]:
+    """Lock files of the checked projects (`roots`) that lie under `paths` (walks skip them)."""
     found: list[Path] = []
     for root in sorted(roots):
         for lock in find_lock_files(root, session.folder_for(root)):

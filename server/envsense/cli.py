@@ -45,8 +45,27 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also exit 1 when the environment differs from the project's lock file",
     )
+    check.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_jobs,
+        default=None,
+        help="processes checking files: a number (1 = this process only) or auto (default)",
+    )
     check.set_defaults(handler=_cmd_check)
     return parser
+
+
+def _jobs(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, got {text!r}")
+    return jobs
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -147,6 +166,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         output_format=args.format,
         use_cache=not args.no_cache,
         locked=args.locked,
+        jobs=args.jobs,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -129,9 +129,12 @@ class FixData:
     lock: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, ())}
-        if self.alternatives:
-            data["alternatives"] = list(self.alternatives)
+        # Field by field: dataclasses.asdict deep-copies, and this runs once per finding.
+        data: dict[str, Any] = {}
+        for name in _FIX_FIELDS:
+            value = getattr(self, name)
+            if value is not None and value != ():
+                data[name] = list(value) if name == "alternatives" else value
         return data
 
     @classmethod
@@ -139,10 +142,9 @@ class FixData:
         """Tolerant reader: unknown keys and wrong types are dropped, never raised on."""
         if not isinstance(data, dict):
             return cls()
-        known = {f.name for f in fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in known:
+            if key not in _FIX_FIELD_SET:
                 continue
             if key == "alternatives":
                 if isinstance(value, (list, tuple)):
@@ -152,6 +154,10 @@ class FixData:
         if kwargs.get("name_source") not in (None, "installed", "declared", "curated", "guessed"):
             kwargs.pop("name_source")
         return cls(**kwargs)
+
+
+_FIX_FIELDS = tuple(f.name for f in fields(FixData))
+_FIX_FIELD_SET = frozenset(_FIX_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,277 @@
+"""An open document's imports kept across edits equal a full scan of the edited text.
+
+Random real edits (typing and deleting characters in code, strings, docstrings and
+comments; adding and removing import, blank and comment lines; opening strings and
+brackets) over real files of this repository and over sources built to hold every guard
+the scanner tracks, each edit compared with a fresh full scan.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from envsense.core.imports.conditions import Target
+from envsense.core.imports.extract import extract_imports
+from envsense.core.imports.incremental import IncrementalImports, text_change
+from envsense.core.imports.refs import ImportScan
+from envsense.core.versions import PythonVersion
+
+REPO = Path(__file__).resolve().parents[2]
+TARGET = Target(PythonVersion(3, 12), "linux")
+
+# Every construct whose imports depend on more than the import line itself.
+GUARDED = '''"""A module with every kind of guard."""
+import os
+import sys
+from typing import TYPE_CHECKING
+
+HAS_LXML = False
+try:
+    import lxml
+    HAS_LXML = True
+except ImportError:
+    lxml = None
+
+try:
+    import tomllib
+except ImportError:
+    import tomli as tomllib
+else:
+    import json
+
+if HAS_LXML:
+    import lxml.etree
+if lxml is not None:
+    from lxml import html
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+if sys.version_info >= (3, 11):
+    import asyncio.taskgroups
+else:
+    import exceptiongroup
+
+if sys.platform == "win32":
+    import winreg
+
+USE_FAST = True
+if USE_FAST:
+    import fastjson
+
+
+def loader(name):
+    """Load a plugin by name."""
+    import importlib
+    module = importlib.import_module("plugins." + name)
+    value = 1
+    label = "plugin"
+    return module, value, label
+
+
+class Thing:
+    """A thing.
+
+    Holds a value.
+    """
+
+    size = 3
+
+    def method(self):
+        from .sibling import helper
+        total = self.size + 1
+        text = "a string with words"
+        return helper(total, text)
+
+
+with_suppress = None
+from contextlib import suppress
+with suppress(ImportError):
+    import ujson
+
+for name in ("urllib3", "idna"):
+    __import__(name)
+
+if __name__ == "__main__":
+    import argparse
+'''
+
+
+def _full(text: str) -> ImportScan:
+    return extract_imports(text, version=TARGET.version, platform=TARGET.platform)
+
+
+def _sources() -> list[tuple[str, str]]:
+    """This repository's own modules and tests (real code), plus the guard-heavy module."""
+    paths = sorted((REPO / "server" / "envsense").rglob("*.py"))
+    paths += sorted((REPO / "tests" / "unit").glob("test_*.py"))[:10]
+    chosen = paths[::4]
+    return [("guarded", GUARDED)] + [
+        (str(p.relative_to(REPO)), p.read_text(encoding="utf-8")) for p in chosen
+    ]
+
+
+_LINES = [
+    "import missing_pkg_xyz",
+    "from os import path",
+    "import json, re",
+    "from . import sibling",
+    "import importlib",
+    "",
+    "# a comment",
+    "    ",
+]
+
+
+def _edit(text: str, rng: random.Random) -> str:
+    """One edit a person makes: mostly typing or deleting a character, sometimes lines."""
+    roll = rng.random()
+    if roll < 0.35:
+        # Typing next to a word: in code, a string, a docstring or a comment.
+        words = [i for i, c in enumerate(text) if c.isalnum()] or [0]
+        at = rng.choice(words)
+        char = rng.choice("abxyz_19 .,=")
+        return text[:at] + char + text[at:]
+    if roll < 0.45:
+        at = rng.randrange(len(text) + 1)
+        char = rng.choice("'\"#()[]{}\\\n\t:;@")
+        return text[:at] + char + text[at:]
+    if roll < 0.7 and text:
+        at = rng.randrange(len(text))
+        return text[:at] + text[at + 1 :]
+    lines = text.split("\n")
+    index = rng.randrange(len(lines))
+    if roll < 0.85:
+        lines.insert(index, rng.choice(_LINES))
+    elif roll < 0.95:
+        del lines[index]
+    else:
+        lines.insert(index, lines[rng.randrange(len(lines))])
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize(("name", "source"), _sources(), ids=lambda value: value[:40])
+def test_every_edit_scans_like_a_full_scan(name: str, source: str) -> None:
+    rng = random.Random(name)
+    imports = IncrementalImports()
+    imports.scan(source, TARGET, _full)
+    text = source
+    modes: set[str] = set()
+    for step in range(40):
+        if step % 13 == 12:
+            text = source  # undo everything, as a revert would
+        text = _edit(text, rng)
+        got = imports.scan(text, TARGET, _full)
+        assert got == _full(text), f"{name}: edit {step} ({imports.last_mode})"
+        modes.add(imports.last_mode)
+    assert "full" in modes or "inert" in modes
+
+
+def _apply(text: str, old: str, new: str, occurrence: int = 0) -> str:
+    at = -1
+    for _ in range(occurrence + 1):
+        at = text.index(old, at + 1)
+    return text[:at] + new + text[at + len(old) :]
+
+
+@pytest.mark.parametrize(
+    ("description", "old", "new", "mode"),
+    [
+        ("a character typed in a function body", "total = self", "totals = self", "inert"),
+        ("a character typed in a string", "a string with", "a strings with", "inert"),
+        ("a character typed in a docstring", "Holds a value", "Holds a valued", "inert"),
+        ("a character deleted in a comment-free line", "value = 1", "alue = 1", "inert"),
+        ("an import line added", "import os\n", "import os\nimport missing_xyz\n", "lines"),
+        ("an import line removed", "import os\n", "", "lines"),
+        ("a blank line added in a function", "    value = 1\n", "    value = 1\n\n", "lines"),
+        # Edits that change what the scanner tracks are read again in full.
+        ("a flag renamed", "    HAS_LXML = True", "    HAS_LXM = True", "full"),
+        ("a flag's value changed", "    HAS_LXML = True", "    HAS_LXML = False", "full"),
+        ("a module-level constant changed", "USE_FAST = True", "USE_FAST = Trued", "full"),
+        ("a version check edited", "(3, 11)", "(3, 12)", "full"),
+        ("a platform string edited", '"win32"', '"win33"', "full"),
+        ("a dynamic import's name edited", '"plugins."', '"plugin."', "full"),
+        ("a string opened", "total = self", 'total = "self', "full"),
+        ("a bracket opened", "total = self", "total = (self", "full"),
+        ("an indentation changed", "        total = self", "       total = self", "full"),
+        (
+            "an import added under a guard",
+            "    import lxml\n",
+            "    import lxml\n    import a\n",
+            "full",
+        ),
+        (
+            "a try body statement added",
+            "    import lxml\n",
+            "    import lxml\n    x = f()\n",
+            "full",
+        ),
+    ],
+)
+def test_edit_kinds(description: str, old: str, new: str, mode: str) -> None:
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    edited = _apply(GUARDED, old, new)
+    assert imports.scan(edited, TARGET, _full) == _full(edited), description
+    assert imports.last_mode == mode, description
+
+
+def test_moved_imports_keep_their_guards_in_step() -> None:
+    """Lines added above a guarded import move both its span and the guard's line."""
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    edited = _apply(GUARDED, "import os\n", "import os\nimport a\nimport b\n")
+    scan = imports.scan(edited, TARGET, _full)
+    assert imports.last_mode == "lines"
+    assert scan == _full(edited)
+    (before,) = [r for r in _full(GUARDED).imports if r.module == "tomli"]
+    (fallback,) = [r for r in scan.imports if r.module == "tomli"]
+    assert fallback.span.line == before.span.line + 2
+    assert fallback.guards[0].line == before.guards[0].line + 2
+
+
+def test_a_different_target_scans_again() -> None:
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    other = Target(PythonVersion(3, 10), "linux")
+    scan = imports.scan(GUARDED, other, lambda t: extract_imports(t, version=other.version))
+    assert imports.last_mode == "full"
+    assert any(r.module == "exceptiongroup" for r in scan.imports)
+
+
+def test_an_unchanged_text_is_not_scanned_again() -> None:
+    imports = IncrementalImports()
+    first = imports.scan(GUARDED, TARGET, _full)
+    assert imports.scan(GUARDED, TARGET, _full) is first
+    assert imports.last_mode == "same"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("abc", "abxc", (2, 2, 3)),
+        ("abc", "ac", (1, 2, 1)),
+        ("aaa", "aaaa", (3, 3, 4)),
+        ("", "x", (0, 0, 1)),
+        ("same", "same", (4, 4, 4)),
+        ("x = 1\ny = 2\n", "x = 1\nz = 2\n", (6, 7, 7)),
+    ],
+)
+def test_text_change_finds_the_edited_span(
+    old: str, new: str, expected: tuple[int, int, int]
+) -> None:
+    start, old_end, new_end = text_change(old, new)
+    assert (start, old_end, new_end) == expected
+    assert old[:start] + new[start:new_end] + old[old_end:] == new
+
+
+def test_lines_added_after_an_unclosed_docstring_stay_inside_it() -> None:
+    """A docstring left open swallows the rest of the file, and what is typed there."""
+    imports = IncrementalImports()
+    source = '"""Reading imports, and under which guards.""\n'
+    imports.scan(source, TARGET, _full)
+    edited = source + "\nfrom . import sibling\n"
+    assert imports.scan(edited, TARGET, _full) == _full(edited) == ImportScan()

@@ -15,7 +15,7 @@ import pytest
 
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import extract_imports
-from envsense.core.imports.incremental import IncrementalImports, text_change
+from envsense.core.imports.incremental import IncrementalImports, _Layout, text_change
 from envsense.core.imports.refs import ImportScan
 from envsense.core.versions import PythonVersion
 
@@ -167,6 +167,13 @@ def test_every_edit_scans_like_a_full_scan(name: str, source: str) -> None:
         got = imports.scan(text, TARGET, _full)
         assert got == _full(text), f"{name}: edit {step} ({imports.last_mode})"
         modes.add(imports.last_mode)
+        # What the next edit is judged by (strings, brackets per line) is kept up to date
+        # rather than read again: it must equal a fresh reading of the text.
+        kept = imports._state.layout if imports._state else None
+        if kept is not None:
+            fresh = _Layout(text)
+            for part in ("starts", "tokens", "depth", "inside", "continued"):
+                assert getattr(kept, part) == getattr(fresh, part), f"{name}: edit {step} {part}"
     assert "full" in modes or "inert" in modes
 
 

@@ -145,12 +145,16 @@ class _Layout:
         return bisect.bisect_right(self.starts, offset) - 1
 
     def token_at(self, offset: int) -> _Token | None:
-        """The string or comment strictly around `offset` (an insertion point)."""
+        """The string or comment around `offset` (an insertion point): strictly inside, or
+        at the end of a comment."""
         index = bisect.bisect_right(self._token_starts, offset) - 1
         if index < 0:
             return None
         token = self.tokens[index]
-        return token if token.start < offset < token.end else None
+        if token.start < offset < token.end:
+            return token
+        # A comment runs to the end of its line: text added there is comment too.
+        return token if token.kind == "c" and offset == token.end else None
 
     def statement(self, line: int) -> tuple[int, int] | None:
         """Lines [start, end) of the logical line holding `line`."""
@@ -178,7 +182,7 @@ class _Layout:
         moved.starts = [s if s <= at else s + delta for s in self.starts]
         moved.tokens = [
             t
-            if t.end <= at
+            if t.end < at or (t.end == at and t.kind != "c")
             else _Token(t.start + delta, t.end + delta, t.kind)
             if t.start >= at
             else _Token(t.start, t.end + delta, t.kind)
@@ -187,6 +191,45 @@ class _Layout:
         moved.depth = self.depth
         moved.inside = self.inside
         moved.continued = self.continued
+        moved._token_starts = [t.start for t in moved.tokens]
+        return moved
+
+    def spliced(self, line: int, removed: str, added: str) -> _Layout:
+        """This layout after whole lines were removed or added before line `line`, where
+        no string, comment or `\\` break crosses the edges (as `_line_change` checks)."""
+        at = self.starts[line]
+        changed = removed or added
+        count = changed.count("\n")
+        delta = len(added) - len(removed)
+        moved = _Layout.__new__(_Layout)
+        tokens = [t for t in self.tokens if t.end <= at]
+        later = [
+            _Token(t.start + delta, t.end + delta, t.kind)
+            for t in self.tokens
+            if t.start >= at + len(removed)
+        ]
+        if removed:
+            moved.starts = self.starts[:line] + [s + delta for s in self.starts[line + count :]]
+            moved.depth = self.depth[:line] + self.depth[line + count :]
+            moved.inside = self.inside[:line] + self.inside[line + count :]
+            moved.continued = self.continued[:line] + self.continued[line + count :]
+        else:
+            piece = _Layout(added)
+            base = self.depth[line]
+            moved.starts = (
+                self.starts[:line]
+                + [s + at for s in piece.starts[:count]]
+                + [s + delta for s in self.starts[line:]]
+            )
+            moved.depth = (
+                self.depth[:line] + [d + base for d in piece.depth[:count]] + self.depth[line:]
+            )
+            moved.inside = self.inside[:line] + piece.inside[:count] + self.inside[line:]
+            moved.continued = (
+                self.continued[:line] + piece.continued[:count] + self.continued[line:]
+            )
+            tokens += [_Token(t.start + at, t.end + at, t.kind) for t in piece.tokens]
+        moved.tokens = tokens + later
         moved._token_starts = [t.start for t in moved.tokens]
         return moved
 
@@ -287,7 +330,7 @@ class IncrementalImports:
         if new_scan is None:
             return None
         self.last_mode = "lines"
-        return new_scan, None
+        return new_scan, layout.spliced(*lines)
 
     def _inert(
         self, old: str, new: str, layout: _Layout, start: int, removed: str, added: str

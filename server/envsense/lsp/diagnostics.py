@@ -149,6 +149,10 @@ class DiagnosticsFeature:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
         )
+        imports = self._imports.get(uri)
+        if imports is not None:
+            # Between keystrokes: what the next edit is judged by, so it needn't wait.
+            await asyncio.to_thread(imports.prepare)
 
     async def _publish_notebook(self, notebook: types.NotebookDocument) -> None:
         path = uri_to_path(notebook.uri)

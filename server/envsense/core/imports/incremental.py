@@ -282,6 +282,14 @@ class IncrementalImports:
         with self._lock:
             self._state = None
 
+    def prepare(self) -> None:
+        """Read what the next edit will be judged by, ahead of it (the server calls this
+        once a result is published, while the user is still typing)."""
+        with self._lock:
+            state = self._state
+            if state is not None and state.layout is None and _plain(state.text):
+                state.layout = _Layout(state.text)
+
     def scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
         with self._lock:
             return self._scan(text, key, full)

@@ -282,3 +282,25 @@ def test_lines_added_after_an_unclosed_docstring_stay_inside_it() -> None:
     imports.scan(source, TARGET, _full)
     edited = source + "\nfrom . import sibling\n"
     assert imports.scan(edited, TARGET, _full) == _full(edited) == ImportScan()
+
+
+def test_a_bracket_opened_and_closed_again_is_not_scanned_again() -> None:
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    opened = _apply(GUARDED, "total = self", "total = (self")
+    assert imports.scan(opened, TARGET, _full) == _full(opened)
+    assert imports.last_mode == "full"
+    assert imports.scan(GUARDED, TARGET, _full) == _full(GUARDED)
+    assert imports.last_mode == "same"
+
+
+def test_typing_through_a_syntax_error_is_judged_from_the_last_text_that_parsed() -> None:
+    """`self.size` -> `self.size.` (doesn't parse) -> `self.size.b`: one inert edit."""
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    half = _apply(GUARDED, "self.size + 1", "self.size. + 1")
+    assert imports.scan(half, TARGET, _full) == _full(half)
+    assert _full(half).syntax_error is not None
+    typed = _apply(GUARDED, "self.size + 1", "self.size.b + 1")
+    assert imports.scan(typed, TARGET, _full) == _full(typed)
+    assert imports.last_mode == "inert"

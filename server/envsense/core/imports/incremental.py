@@ -81,6 +81,8 @@ _SIMPLE = (
     ast.Continue,
 )
 _TRY_WORDS = frozenset({"try", "except", "else", "finally"})
+# Earlier texts of a document kept, for undo and for edits made through a syntax error.
+_RECENT = 3
 _DYNAMIC_WORDS = ("importlib", "import_module", "__import__")
 
 
@@ -273,6 +275,8 @@ class IncrementalImports:
 
     def __init__(self) -> None:
         self._state: _State | None = None
+        # The states before it, newest first (the same key or not).
+        self._recent: list[_State] = []
         # A superseded check may still be running in another worker thread.
         self._lock = threading.Lock()
         # How the last scan was made: "full", "same", "inert" or "lines" (for tests, logs).
@@ -281,6 +285,7 @@ class IncrementalImports:
     def reset(self) -> None:
         with self._lock:
             self._state = None
+            self._recent.clear()
 
     def prepare(self) -> None:
         """Read what the next edit will be judged by, ahead of it (the server calls this
@@ -296,18 +301,46 @@ class IncrementalImports:
 
     def _scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
         state = self._state
-        result: tuple[ImportScan, _Layout | None] | None = None
-        if state is not None and state.key == key:
-            if state.text == text:
+        if state is not None and state.key == key and state.text == text:
+            self.last_mode = "same"
+            return state.scan
+        # A text seen a moment ago (a bracket opened and closed, an undo) is known already.
+        for index, past in enumerate(self._recent):
+            if past.key == key and past.text == text:
+                del self._recent[index]
+                self._remember(past)
                 self.last_mode = "same"
-                return state.scan
-            result = self._incremental(state, text)
+                return past.scan
+        result: tuple[ImportScan, _Layout | None] | None = None
+        for base in self._bases(key):
+            result = self._incremental(base, text)
+            if result is not None:
+                break
         if result is None:
             self.last_mode = "full"
-            self._state = _State(key, text, full(text))
+            self._remember(_State(key, text, full(text)))
         else:
-            self._state = _State(key, text, result[0], result[1])
+            self._remember(_State(key, text, result[0], result[1]))
+        assert self._state is not None
         return self._state.scan
+
+    def _bases(self, key: Hashable) -> list[_State]:
+        """States an edit may be judged against: the last one, and when that one doesn't
+        parse (a statement half typed), the last one that did: `self.a` -> `self.a.` ->
+        `self.a.b` is one inert edit from `self.a`."""
+        bases = [s for s in (self._state,) if s is not None and s.key == key]
+        if bases and bases[0].scan.syntax_error is not None:
+            for past in self._recent:
+                if past.key == key and past.scan.syntax_error is None:
+                    bases.append(past)
+                    break
+        return bases
+
+    def _remember(self, state: _State) -> None:
+        if self._state is not None:
+            self._recent.insert(0, self._state)
+            del self._recent[_RECENT:]
+        self._state = state
 
     # -- deciding ----------------------------------------------------------------------
 

@@ -304,3 +304,16 @@ def test_typing_through_a_syntax_error_is_judged_from_the_last_text_that_parsed(
     typed = _apply(GUARDED, "self.size + 1", "self.size.b + 1")
     assert imports.scan(typed, TARGET, _full) == _full(typed)
     assert imports.last_mode == "inert"
+
+
+def test_a_failing_shortcut_falls_back_to_a_full_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug in the shortcut")
+
+    monkeypatch.setattr(imports, "_incremental", broken)
+    edited = _apply(GUARDED, "total = self", "totals = self")
+    assert imports.scan(edited, TARGET, _full) == _full(edited)
+    assert imports.last_mode == "full"

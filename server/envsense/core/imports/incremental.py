@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import logging
 import re
 import sys
 import threading
@@ -27,6 +28,8 @@ from envsense.core.imports.extract import extract_imports
 from envsense.core.imports.refs import ImportGuard, ImportRef, ImportScan
 
 FullScan = Callable[[str], ImportScan]
+
+_log = logging.getLogger(__name__)
 
 # Past these the full scan takes other paths (caps, fallbacks): never incremental.
 _MAX_CHARS = 1024 * 1024
@@ -313,7 +316,11 @@ class IncrementalImports:
                 return past.scan
         result: tuple[ImportScan, _Layout | None] | None = None
         for base in self._bases(key):
-            result = self._incremental(base, text)
+            try:
+                result = self._incremental(base, text)
+            except Exception:  # a shortcut must never cost the check: scan in full
+                _log.exception("reading the edit incrementally failed; scanning in full")
+                result = None
             if result is not None:
                 break
         if result is None:

@@ -1,0 +1,164 @@
+"""Whole lines added to or removed from an open document, read without a full scan.
+
+Blank and comment lines anywhere outside strings, and module-level import lines between
+two module-level statements, change nothing but where the other imports are: those move,
+and the added import lines are read alone. Anything else is the caller's full scan.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import replace
+
+from envsense.core.findings import Span
+from envsense.core.imports.extract import extract_imports
+from envsense.core.imports.refs import ImportGuard, ImportRef, ImportScan
+from envsense.core.imports.text_layout import (
+    TextLayout,
+    line_text,
+    only_blank_or_comments,
+    word_end,
+)
+
+_DYNAMIC_WORDS = ("importlib", "import_module", "__import__")
+
+
+def whole_lines(
+    old: str, new: str, start: int, old_end: int, new_end: int
+) -> tuple[int, str, str] | None:
+    """The change as whole lines: (first line, removed lines, added lines), each text a run
+    of complete lines ending in newlines; None when it is not one."""
+    # Slide the change to start at a line start where the texts allow it.
+    removed, added = old[start:old_end], new[start:new_end]
+    if removed and added:
+        return None
+    moved = removed or added
+    while start > 0 and old[start - 1] != "\n":
+        # Rotate: "x\n" inserted after "...a" equals "a\n" + ... only when equal chars.
+        if moved[-1] != old[start - 1]:
+            return None
+        moved = old[start - 1] + moved[:-1]
+        start -= 1
+    if not moved.endswith("\n"):
+        return None
+    line = old.count("\n", 0, start)
+    return (line, moved, "") if removed else (line, "", moved)
+
+
+def line_change(
+    old: str, scan: ImportScan, layout: TextLayout, line: int, removed: str, added: str
+) -> ImportScan | None:
+    """Whole lines removed or added between two module-level statements (or blank and
+    comment lines anywhere outside strings): the old refs moved, plus the new lines'."""
+    changed = removed or added
+    count = changed.count("\n")
+    if line >= len(layout.starts) or layout.inside[line]:
+        return None
+    if layout.continued[line]:
+        return None
+    try:
+        tree = ast.parse(changed)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    blank = only_blank_or_comments(changed)
+    if not blank:
+        if not tree.body or not all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in tree.body):
+            return None
+        if any(word in changed for word in _DYNAMIC_WORDS) or changed[0] in " \t\f":
+            return None
+        if not _module_boundary(old, layout, line, line + (count if removed else 0)):
+            return None
+    if blank and removed and any(layout.inside[i] for i in range(line, line + count)):
+        return None
+    if blank and removed and "\\\n" in changed:
+        return None
+    if removed:
+        gone = [r for r in scan.imports if line <= r.span.line < line + count]
+        if not blank:
+            expected = _read_lines(changed, line)
+            if expected is None or sorted(gone, key=_order) != sorted(expected, key=_order):
+                return None
+        elif gone:
+            return None
+        kept = [_moved(r, line + count, -count) for r in scan.imports if r not in gone]
+        return ImportScan(tuple(sorted(kept, key=_order)), scan.syntax_error)
+    refs = [_moved(r, line, count) for r in scan.imports]
+    if not blank:
+        new_refs = _read_lines(changed, line)
+        if new_refs is None:
+            return None
+        refs += new_refs
+    return ImportScan(tuple(sorted(set(refs), key=_order)), scan.syntax_error)
+
+
+def _module_boundary(old: str, layout: TextLayout, first: int, after: int) -> bool:
+    """Whether the point before line `first` (and, for removals, the one before `after`) lies
+    between two module-level statements: outside brackets and strings, not after a
+    decorator, and followed by a column-0 statement that is not a clause."""
+    count = len(layout.starts)
+    for line in (first, after):
+        if line < count and (layout.depth[line] > 0 or layout.inside[line]):
+            return False
+        if line < count and layout.continued[line]:
+            return False
+    previous = first - 1
+    while previous >= 0:
+        text = line_text(old, layout.starts, previous).strip(" \t\f")
+        if text and not text.startswith("#") and not layout.inside[previous]:
+            break
+        previous -= 1
+    if previous >= 0:
+        start = layout.statement(previous)
+        if start is None:
+            return False
+        header = line_text(old, layout.starts, start[0])
+        if header.startswith("@") or header.rstrip().endswith(":"):
+            return False
+    following = after
+    while following < count:
+        text = line_text(old, layout.starts, following)
+        stripped = text.strip(" \t\f")
+        if stripped and not stripped.startswith("#"):
+            break
+        following += 1
+    if following < count:
+        text = line_text(old, layout.starts, following)
+        if text[:1] in " \t\f)]}" or layout.inside[following] or layout.depth[following]:
+            return False
+        word = text[: word_end(text, 0)]
+        if word in ("else", "elif", "except", "finally", "case"):
+            return False
+    return True
+
+
+def _read_lines(changed: str, line: int) -> list[ImportRef] | None:
+    """The refs of module-level import lines read alone, placed at `line`."""
+    scan = extract_imports(changed)
+    if scan.syntax_error is not None or scan.skipped is not None:
+        return None
+    return [_moved(r, 0, line) for r in scan.imports]
+
+
+def _order(ref: ImportRef) -> tuple[int, int, str]:
+    return (ref.span.line, ref.span.column, ref.module)
+
+
+def _moved(ref: ImportRef, at: int, delta: int) -> ImportRef:
+    """`ref` with every line at or after `at` moved by `delta`."""
+    span = ref.span
+    moved_span = span
+    if span.line >= at or span.end_line >= at:
+        moved_span = Span(
+            span.line + delta if span.line >= at else span.line,
+            span.column,
+            span.end_line + delta if span.end_line >= at else span.end_line,
+            span.end_column,
+        )
+    guards = ref.guards
+    if any(g.line >= at for g in guards):
+        guards = tuple(
+            ImportGuard(g.probes, g.when_ok, g.line + delta) if g.line >= at else g for g in guards
+        )
+    if moved_span is span and guards is ref.guards:
+        return ref
+    return replace(ref, span=moved_span, guards=guards)

@@ -318,3 +318,40 @@ def test_a_failing_shortcut_falls_back_to_a_full_scan(monkeypatch: pytest.Monkey
     edited = _apply(GUARDED, "total = self", "totals = self")
     assert imports.scan(edited, TARGET, _full) == _full(edited)
     assert imports.last_mode == "full"
+
+
+# Third-party code with the guards real projects write (requests' chardet/simplejson
+# fallbacks, celery's lazy tables and version branches): the sdists tests/realcode uses,
+# downloaded once into its cache.
+REAL_SDISTS = {"requests": "2.32.3", "celery": "5.4.0"}
+
+
+def _guarded_modules(project: str) -> list[Path]:
+    from tests.realcode.sdists import fetch
+
+    sdist = fetch(project, REAL_SDISTS[project])
+    paths = sorted(sdist.modules().values())
+    guarded = [
+        p
+        for p in paths
+        if "except ImportError" in (text := p.read_text(encoding="utf-8", errors="replace"))
+        or "TYPE_CHECKING" in text
+        or "import_module" in text
+    ]
+    return guarded[:8]
+
+
+@pytest.mark.parametrize("project", sorted(REAL_SDISTS))
+def test_edits_of_real_projects_scan_like_a_full_scan(project: str) -> None:
+    paths = _guarded_modules(project)
+    assert paths, f"{project}: no module with guarded imports found"
+    for path in paths:
+        source = path.read_text(encoding="utf-8")
+        rng = random.Random(path.name)
+        imports = IncrementalImports()
+        imports.scan(source, TARGET, _full)
+        text = source
+        for step in range(30):
+            text = _edit(text, rng)
+            got = imports.scan(text, TARGET, _full)
+            assert got == _full(text), f"{path.name}: edit {step} ({imports.last_mode})"

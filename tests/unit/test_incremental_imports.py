@@ -355,3 +355,21 @@ def test_edits_of_real_projects_scan_like_a_full_scan(project: str) -> None:
             text = _edit(text, rng)
             got = imports.scan(text, TARGET, _full)
             assert got == _full(text), f"{path.name}: edit {step} ({imports.last_mode})"
+
+
+def test_crlf_documents_are_read_incrementally_too() -> None:
+    """Editors on Windows keep CRLF line ends: the scan is the same as for LF."""
+    source = GUARDED.replace("\n", "\r\n")
+    imports = IncrementalImports()
+    assert imports.scan(source, TARGET, _full) == _full(source)
+    for old, new, mode in [
+        ("total = self", "totals = self", "inert"),
+        ("import os\r\n", "import os\r\nimport missing_xyz\r\n", "lines"),
+        ("HAS_LXML = True", "HAS_LXM = True", "full"),
+    ]:
+        source = _apply(source, old, new)
+        assert imports.scan(source, TARGET, _full) == _full(source)
+        assert imports.last_mode == mode
+    mixed = source.replace("\r\n", "\r", 3)  # lone CRs end lines too: scanned in full
+    assert imports.scan(mixed, TARGET, _full) == _full(mixed)
+    assert imports.last_mode == "full"

@@ -108,7 +108,7 @@ class IncrementalImports:
 
     def scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
         with self._lock:
-            return self._scan(text, key, full)
+            return self._scan(_lf(text), key, full)
 
     def _scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
         state = self._state
@@ -236,6 +236,14 @@ class IncrementalImports:
         if old_facts is None or old_facts != _statement_facts(new_statement, in_try):
             return None
         return layout.shifted(start, delta)
+
+
+def _lf(text: str) -> str:
+    """CRLF line ends as LF: the scan reads them the same (Windows editors keep CRLF, and
+    every edit would be a full scan otherwise). Lone CRs are left to the full scan."""
+    if "\r" in text and text.count("\r") == text.count("\r\n"):
+        return text.replace("\r\n", "\n")
+    return text
 
 
 def _plain(text: str) -> bool:

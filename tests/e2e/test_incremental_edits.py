@@ -38,6 +38,8 @@ def _position(text: str, offset: int) -> types.Position:
 EDITS = [
     ("self._lock = threading.RLock()", 5, 0, "x"),  # typing in a function body
     ("One workspace's analysis state", 4, 0, "z"),  # typing in a docstring
+    ("import missing_first\n", 20, 0, "x"),  # a module name typed
+    ("import missing_firstx\n", 20, 1, ""),  # and corrected
     ("import missing_first\n", 0, 0, "import missing_added\n"),  # an import line added
     ("import missing_first\n", 0, 0, "\n\n"),  # blank lines
     ("threading.RLock()", 17, 0, "("),  # a bracket left open

@@ -160,7 +160,7 @@ def test_every_edit_scans_like_a_full_scan(name: str, source: str) -> None:
     imports = IncrementalImports()
     imports.scan(source, TARGET, _full)
     text = source
-    modes: set[str] = set()
+    modes: set[str] = set()  # full, same, inert, lines, import
     for step in range(40):
         if step % 13 == 12:
             text = source  # undo everything, as a revert would
@@ -195,6 +195,11 @@ def _apply(text: str, old: str, new: str, occurrence: int = 0) -> str:
         ("an import line added", "import os\n", "import os\nimport missing_xyz\n", "lines"),
         ("an import line removed", "import os\n", "", "lines"),
         ("a blank line added in a function", "    value = 1\n", "    value = 1\n\n", "lines"),
+        ("a module name typed at the top", "import os\n", "import osx\n", "import"),
+        ("a module name typed in a try else", "    import json\n", "    import jsonx\n", "full"),
+        ("a module name typed in a method", "from .sibling import", "from .siblings import", "import"),
+        ("a name typed in a TYPE_CHECKING import", "import Iterator", "import Iterators", "import"),
+        ("a module name typed in a try body", "    import lxml\n", "    import lxmlx\n", "full"),
         # Edits that change what the scanner tracks are read again in full.
         ("a flag renamed", "    HAS_LXML = True", "    HAS_LXM = True", "full"),
         ("a flag's value changed", "    HAS_LXML = True", "    HAS_LXML = False", "full"),

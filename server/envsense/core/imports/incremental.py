@@ -21,7 +21,13 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from envsense.core.imports.line_edits import line_change, whole_lines
+from envsense.core.imports.line_edits import (
+    TRY_WORDS,
+    edited_import,
+    line_change,
+    parent_word,
+    whole_lines,
+)
 from envsense.core.imports.refs import ImportScan
 from envsense.core.imports.text_layout import (
     TextLayout,
@@ -64,7 +70,6 @@ _SIMPLE = (
     ast.Break,
     ast.Continue,
 )
-_TRY_WORDS = frozenset({"try", "except", "else", "finally"})
 # Earlier texts of a document kept, for undo and for edits made through a syntax error.
 _RECENT = 3
 
@@ -178,7 +183,14 @@ class IncrementalImports:
             if moved is not None:
                 self.last_mode = "inert"
                 return scan, moved
-            return None
+            if (set(removed) | set(added)) & _STRUCTURAL_IN_CODE:
+                return None
+            delta = len(added) - len(removed)
+            edited = edited_import(old, text, scan, layout, start, delta)
+            if edited is None:
+                return None
+            self.last_mode = "import"
+            return edited, layout.shifted(start, delta)
         lines = whole_lines(old, text, start, old_end, new_end)
         if lines is None:
             return None
@@ -231,7 +243,8 @@ class IncrementalImports:
         if "import" in old_statement or "import" in new_statement:
             return None
         # Names and literals matter only where a try block reads them as flags.
-        in_try = _parent_word(old, layout, first) in _TRY_WORDS
+        width = indent_of(line_text(old, layout.starts, first))
+        in_try = bool(width) and parent_word(old, layout, first, len(width or "")) in TRY_WORDS
         old_facts = _statement_facts(old_statement, in_try)
         if old_facts is None or old_facts != _statement_facts(new_statement, in_try):
             return None
@@ -263,23 +276,6 @@ def _code_edit_ok(text: str, start: int, length: int) -> bool:
         return False
     end = word_end(text, start + length)
     return end >= len(text) or text[end] not in "'\""
-
-
-def _parent_word(text: str, layout: TextLayout, line: int) -> str:
-    """First word of the block header right above the statement at `line` ("" at module level)."""
-    indent = indent_of(line_text(text, layout.starts, line))
-    if not indent:
-        return ""
-    width = len(indent)
-    current = line - 1
-    while current >= 0:
-        if not layout.joined(current):
-            candidate = line_text(text, layout.starts, current)
-            stripped = candidate.lstrip(" \t\f")
-            if stripped and not stripped.startswith("#") and len(candidate) - len(stripped) < width:
-                return stripped[: word_end(stripped, 0)]
-        current -= 1
-    return ""
 
 
 def _statement_facts(statement: str, in_try: bool) -> tuple[object, ...] | None:

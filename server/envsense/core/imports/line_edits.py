@@ -15,6 +15,7 @@ from envsense.core.imports.extract import extract_imports
 from envsense.core.imports.refs import ImportGuard, ImportRef, ImportScan
 from envsense.core.imports.text_layout import (
     TextLayout,
+    indent_of,
     line_text,
     only_blank_or_comments,
     word_end,
@@ -162,3 +163,89 @@ def _moved(ref: ImportRef, at: int, delta: int) -> ImportRef:
     if moved_span is span and guards is ref.guards:
         return ref
     return replace(ref, span=moved_span, guards=guards)
+
+
+def edited_import(
+    old: str, new: str, scan: ImportScan, layout: TextLayout, start: int, delta: int
+) -> ImportScan | None:
+    """An import statement on one line edited in place (a module name being typed): its
+    refs read again from the line alone, in the context the old ones had.
+
+    Only outside try blocks (a try body's imports are the probes of other imports' guards),
+    and only when reading the old line alone gives back exactly the refs the full scan had.
+    """
+    line = layout.line_of(start)
+    if layout.statement(line) != (line, line + 1):
+        return None
+    old_line = line_text(old, layout.starts, line)
+    begin = layout.starts[line]
+    new_line = new[begin : begin + len(old_line) + delta]
+    if new.count("\n", begin, begin + len(new_line)):
+        return None
+    indent = indent_of(old_line)
+    if indent is None or indent != indent_of(new_line) or start - begin < len(indent):
+        return None
+    if any(word in text for text in (old_line, new_line) for word in _DYNAMIC_WORDS):
+        return None
+    if indent and parent_word(old, layout, line, len(indent)) in TRY_WORDS:
+        return None
+    before = [r for r in scan.imports if r.span.line == line]
+    if not before:
+        return None
+    was = _read_statement(old_line, line, len(indent), before[0])
+    if was is None or sorted(was, key=_order) != sorted(before, key=_order):
+        return None
+    now = _read_statement(new_line, line, len(indent), before[0])
+    if now is None:
+        return None
+    kept = [r for r in scan.imports if r.span.line != line]
+    return ImportScan(tuple(sorted(set(kept + now), key=_order)), scan.syntax_error)
+
+
+def _read_statement(text: str, line: int, width: int, context: ImportRef) -> list[ImportRef] | None:
+    """The refs of one import statement read alone, placed at `line` after `width`
+    columns of indentation, with `context`'s guards."""
+    body = text[width:]
+    try:
+        tree = ast.parse(body)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):
+        return None
+    scan = extract_imports(body)
+    if scan.syntax_error is not None or scan.skipped is not None:
+        return None
+    refs: list[ImportRef] = []
+    for ref in scan.imports:
+        span = ref.span
+        if span.line != 0 or span.end_line != 0:
+            return None
+        refs.append(
+            replace(
+                ref,
+                span=Span(line, span.column + width, line, span.end_column + width),
+                guarded=context.guarded,
+                type_checking=context.type_checking,
+                in_function=context.in_function,
+                conditional=context.conditional,
+                guards=context.guards,
+                main_block=context.main_block,
+            )
+        )
+    return refs
+
+
+TRY_WORDS = frozenset({"try", "except", "else", "finally"})
+
+
+def parent_word(text: str, layout: TextLayout, line: int, width: int) -> str:
+    """First word of the block header right above `line` (indented `width` columns)."""
+    current = line - 1
+    while current >= 0:
+        if not layout.joined(current):
+            candidate = line_text(text, layout.starts, current)
+            stripped = candidate.lstrip(" \t\f")
+            if stripped and not stripped.startswith("#") and len(candidate) - len(stripped) < width:
+                return stripped[: word_end(stripped, 0)]
+        current -= 1
+    return ""

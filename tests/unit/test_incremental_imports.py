@@ -197,7 +197,12 @@ def _apply(text: str, old: str, new: str, occurrence: int = 0) -> str:
         ("a blank line added in a function", "    value = 1\n", "    value = 1\n\n", "lines"),
         ("a module name typed at the top", "import os\n", "import osx\n", "import"),
         ("a module name typed in a try else", "    import json\n", "    import jsonx\n", "full"),
-        ("a module name typed in a method", "from .sibling import", "from .siblings import", "import"),
+        (
+            "a module name typed in a method",
+            "from .sibling import",
+            "from .siblings import",
+            "import",
+        ),
         ("a name typed in a TYPE_CHECKING import", "import Iterator", "import Iterators", "import"),
         ("a module name typed in a try body", "    import lxml\n", "    import lxmlx\n", "full"),
         # Edits that change what the scanner tracks are read again in full.

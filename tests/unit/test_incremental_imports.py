@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from envsense.core.imports.conditions import Target
+from envsense.core.imports.edit_layout import EditLayout, text_change
 from envsense.core.imports.extract import extract_imports
 from envsense.core.imports.incremental import IncrementalImports
 from envsense.core.imports.refs import ImportScan
-from envsense.core.imports.text_layout import TextLayout, text_change
 from envsense.core.versions import PythonVersion
 
 REPO = Path(__file__).resolve().parents[2]
@@ -172,7 +172,7 @@ def test_every_edit_scans_like_a_full_scan(name: str, source: str) -> None:
         # rather than read again: it must equal a fresh reading of the text.
         kept = imports._state.layout if imports._state else None
         if kept is not None:
-            fresh = TextLayout(text)
+            fresh = EditLayout(text)
             for part in ("starts", "tokens", "depth", "inside", "continued"):
                 assert getattr(kept, part) == getattr(fresh, part), f"{name}: edit {step} {part}"
     assert "full" in modes or "inert" in modes

@@ -21,16 +21,8 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from envsense.core.imports.line_edits import (
-    TRY_WORDS,
-    edited_import,
-    line_change,
-    parent_word,
-    whole_lines,
-)
-from envsense.core.imports.refs import ImportScan
-from envsense.core.imports.text_layout import (
-    TextLayout,
+from envsense.core.imports.edit_layout import (
+    EditLayout,
     end_offset,
     indent_of,
     line_text,
@@ -39,6 +31,14 @@ from envsense.core.imports.text_layout import (
     text_change,
     word_end,
 )
+from envsense.core.imports.line_edits import (
+    TRY_WORDS,
+    edited_import,
+    line_change,
+    parent_word,
+    whole_lines,
+)
+from envsense.core.imports.refs import ImportScan
 
 FullScan = Callable[[str], ImportScan]
 
@@ -79,7 +79,7 @@ class _State:
     key: Hashable
     text: str
     scan: ImportScan
-    layout: TextLayout | None = None
+    layout: EditLayout | None = None
 
 
 class IncrementalImports:
@@ -109,7 +109,7 @@ class IncrementalImports:
         with self._lock:
             state = self._state
             if state is not None and state.layout is None and _plain(state.text):
-                state.layout = TextLayout(state.text)
+                state.layout = EditLayout(state.text)
 
     def scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
         with self._lock:
@@ -127,7 +127,7 @@ class IncrementalImports:
                 self._remember(past)
                 self.last_mode = "same"
                 return past.scan
-        result: tuple[ImportScan, TextLayout | None] | None = None
+        result: tuple[ImportScan, EditLayout | None] | None = None
         for base in self._bases(key):
             try:
                 result = self._incremental(base, text)
@@ -164,7 +164,7 @@ class IncrementalImports:
 
     # -- deciding ----------------------------------------------------------------------
 
-    def _incremental(self, state: _State, text: str) -> tuple[ImportScan, TextLayout | None] | None:
+    def _incremental(self, state: _State, text: str) -> tuple[ImportScan, EditLayout | None] | None:
         old = state.text
         scan = state.scan
         if scan.syntax_error is not None or scan.skipped is not None:
@@ -175,7 +175,7 @@ class IncrementalImports:
             return None  # dynamic-import aliases may be called from any line
         start, old_end, new_end = text_change(old, text)
         if state.layout is None:
-            state.layout = TextLayout(old)
+            state.layout = EditLayout(old)
         layout = state.layout
         removed, added = old[start:old_end], text[start:new_end]
         if "\n" not in removed and "\n" not in added:
@@ -201,8 +201,8 @@ class IncrementalImports:
         return new_scan, layout.spliced(*lines)
 
     def _inert(
-        self, old: str, new: str, layout: TextLayout, start: int, removed: str, added: str
-    ) -> TextLayout | None:
+        self, old: str, new: str, layout: EditLayout, start: int, removed: str, added: str
+    ) -> EditLayout | None:
         """An edit inside one line that can't change any import; the moved layout if so."""
         token = layout.token_at(start)
         changed = set(removed) | set(added)

@@ -11,15 +11,15 @@ import ast
 from dataclasses import replace
 
 from envsense.core.findings import Span
-from envsense.core.imports.extract import extract_imports
-from envsense.core.imports.refs import ImportGuard, ImportRef, ImportScan
-from envsense.core.imports.text_layout import (
-    TextLayout,
+from envsense.core.imports.edit_layout import (
+    EditLayout,
     indent_of,
     line_text,
     only_blank_or_comments,
     word_end,
 )
+from envsense.core.imports.extract import extract_imports
+from envsense.core.imports.refs import ImportGuard, ImportRef, ImportScan
 
 _DYNAMIC_WORDS = ("importlib", "import_module", "__import__")
 
@@ -47,7 +47,7 @@ def whole_lines(
 
 
 def line_change(
-    old: str, scan: ImportScan, layout: TextLayout, line: int, removed: str, added: str
+    old: str, scan: ImportScan, layout: EditLayout, line: int, removed: str, added: str
 ) -> ImportScan | None:
     """Whole lines removed or added between two module-level statements (or blank and
     comment lines anywhere outside strings): the old refs moved, plus the new lines'."""
@@ -92,7 +92,7 @@ def line_change(
     return ImportScan(tuple(sorted(set(refs), key=_order)), scan.syntax_error)
 
 
-def _module_boundary(old: str, layout: TextLayout, first: int, after: int) -> bool:
+def _module_boundary(old: str, layout: EditLayout, first: int, after: int) -> bool:
     """Whether the point before line `first` (and, for removals, the one before `after`) lies
     between two module-level statements: outside brackets and strings, not after a
     decorator, and followed by a column-0 statement that is not a clause."""
@@ -166,7 +166,7 @@ def _moved(ref: ImportRef, at: int, delta: int) -> ImportRef:
 
 
 def edited_import(
-    old: str, new: str, scan: ImportScan, layout: TextLayout, start: int, delta: int
+    old: str, new: str, scan: ImportScan, layout: EditLayout, start: int, delta: int
 ) -> ImportScan | None:
     """An import statement on one line edited in place (a module name being typed): its
     refs read again from the line alone, in the context the old ones had.
@@ -238,7 +238,7 @@ def _read_statement(text: str, line: int, width: int, context: ImportRef) -> lis
 TRY_WORDS = frozenset({"try", "except", "else", "finally"})
 
 
-def parent_word(text: str, layout: TextLayout, line: int, width: int) -> str:
+def parent_word(text: str, layout: EditLayout, line: int, width: int) -> str:
     """First word of the block header right above `line` (indented `width` columns)."""
     current = line - 1
     while current >= 0:

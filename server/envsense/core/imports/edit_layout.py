@@ -1,4 +1,4 @@
-"""Where a source's strings, comments and brackets are, line by line, kept across edits.
+"""Where an open document's strings, comments and brackets are, line by line, kept across edits.
 
 What an edit of an open document is judged by (core/imports/incremental.py): whether a
 line starts inside a triple-quoted string, inside brackets or after a `\\` break, and
@@ -51,7 +51,7 @@ class Token:
     kind: str
 
 
-class TextLayout:
+class EditLayout:
     """Where a source's strings and comments are, and per line whether it starts inside
     a triple-quoted string, inside brackets, or after a `\\` continuation."""
 
@@ -134,10 +134,10 @@ class TextLayout:
         """Whether `line` continues the logical line above it."""
         return self.depth[line] > 0 or self.inside[line] or self.continued[line]
 
-    def shifted(self, at: int, delta: int) -> TextLayout:
+    def shifted(self, at: int, delta: int) -> EditLayout:
         """This layout after `delta` characters were inserted (or removed) at `at`,
         inside one line and without changing any token boundary."""
-        moved = TextLayout.__new__(TextLayout)
+        moved = EditLayout.__new__(EditLayout)
         moved.starts = [s if s <= at else s + delta for s in self.starts]
         moved.tokens = [
             t
@@ -153,14 +153,14 @@ class TextLayout:
         moved._token_starts = [t.start for t in moved.tokens]
         return moved
 
-    def spliced(self, line: int, removed: str, added: str) -> TextLayout:
+    def spliced(self, line: int, removed: str, added: str) -> EditLayout:
         """This layout after whole lines were removed or added before line `line`, where
         no string, comment or `\\` break crosses the edges (as `_line_change` checks)."""
         at = self.starts[line]
         changed = removed or added
         count = changed.count("\n")
         delta = len(added) - len(removed)
-        moved = TextLayout.__new__(TextLayout)
+        moved = EditLayout.__new__(EditLayout)
         tokens = [t for t in self.tokens if t.end <= at]
         later = [
             Token(t.start + delta, t.end + delta, t.kind)
@@ -173,7 +173,7 @@ class TextLayout:
             moved.inside = self.inside[:line] + self.inside[line + count :]
             moved.continued = self.continued[:line] + self.continued[line + count :]
         else:
-            piece = TextLayout(added)
+            piece = EditLayout(added)
             base = self.depth[line]
             moved.starts = (
                 self.starts[:line]

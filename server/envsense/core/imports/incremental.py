@@ -95,7 +95,9 @@ class IncrementalImports:
         self._recent: list[_State] = []
         # A superseded check may still be running in another worker thread.
         self._lock = threading.Lock()
-        # How the last scan was made: "full", "same", "inert" or "lines" (for tests, logs).
+        # How the last scan was made (for tests and logs): "full"; "same" (a text known
+        # already); "inert" (nothing an import depends on changed); "lines" (blank, comment or
+        # module-level import lines added or removed); "import" (an import line edited).
         self.last_mode = "full"
 
     def reset(self) -> None:
@@ -112,6 +114,8 @@ class IncrementalImports:
                 state.layout = EditLayout(state.text)
 
     def scan(self, text: str, key: Hashable, full: FullScan) -> ImportScan:
+        """The imports of `text`, equal to `full(text)`, which is called only when the
+        last texts can't tell them."""
         with self._lock:
             return self._scan(_lf(text), key, full)
 

@@ -132,6 +132,10 @@ class DiagnosticsFeature:
     def _is_cell(self, uri: str) -> bool:
         return self.server.workspace.get_notebook_document(cell_uri=uri) is not None
 
+    def imports_for(self, uri: str) -> IncrementalImports | None:
+        """The open document's kept import scan (code actions check the same text)."""
+        return self._imports.get(uri)
+
     # -- computing ---------------------------------------------------------------------
 
     async def _publish(self, uri: str) -> None:

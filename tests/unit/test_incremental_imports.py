@@ -383,3 +383,27 @@ def test_crlf_documents_are_read_incrementally_too() -> None:
     mixed = source.replace("\r\n", "\r", 3)  # lone CRs end lines too: scanned in full
     assert imports.scan(mixed, TARGET, _full) == _full(mixed)
     assert imports.last_mode == "full"
+
+
+@pytest.mark.parametrize(
+    ("after", "typed", "mode"),
+    [
+        ("    value = 1\n", "    v", "inert"),  # the block's next statement
+        ("    value = 1\n", "        v", "full"),  # deeper than the block: unexpected indent
+        ('    """Load a plugin by name."""\n', "    v", "inert"),  # after a docstring
+        ("def loader(name):\n", "    v", "full"),  # right below a header (kept simple)
+        ("    import lxml\n", "    v", "full"),  # into a try body: its probes may change
+    ],
+)
+def test_enter_then_typing_a_statement(after: str, typed: str, mode: str) -> None:
+    """Enter (a blank line) is a line edit; the first character typed on it makes a
+    statement appear, inert only where it continues the block above."""
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    indent = typed[: len(typed) - len(typed.lstrip())]
+    blank = _apply(GUARDED, after, after + indent + "\n")
+    assert imports.scan(blank, TARGET, _full) == _full(blank)
+    assert imports.last_mode == "lines"
+    edited = _apply(GUARDED, after, after + typed + "\n")
+    assert imports.scan(edited, TARGET, _full) == _full(edited)
+    assert imports.last_mode == mode

@@ -237,8 +237,12 @@ class IncrementalImports:
         for text in (old_line, new_line):
             if "import" in text or "find_spec" in text or _COLUMN0_ASSIGN.match(text):
                 return None
+        appeared = False
         if token is None and indent_of(old_line) != indent_of(new_line):
-            return None
+            # Typing on a blank line makes a statement appear: fine where one can be.
+            if not _statement_fits(old, layout, line, old_line, new_line):
+                return None
+            appeared = True
         old_statement = lines_text(old, layout.starts, first, last)
         delta = len(added) - len(removed)
         new_statement = new[
@@ -247,10 +251,14 @@ class IncrementalImports:
         if "import" in old_statement or "import" in new_statement:
             return None
         # Names and literals matter only where a try block reads them as flags.
-        width = indent_of(line_text(old, layout.starts, first))
+        width = old_line if appeared else indent_of(line_text(old, layout.starts, first))
         in_try = bool(width) and parent_word(old, layout, first, len(width or "")) in TRY_WORDS
+        new_facts = _statement_facts(new_statement, in_try)
+        if appeared:
+            # A new simple statement outside try blocks changes nothing the scan reads.
+            return layout.shifted(start, delta) if new_facts and not in_try else None
         old_facts = _statement_facts(old_statement, in_try)
-        if old_facts is None or old_facts != _statement_facts(new_statement, in_try):
+        if old_facts is None or old_facts != new_facts:
             return None
         return layout.shifted(start, delta)
 
@@ -280,6 +288,31 @@ def _code_edit_ok(text: str, start: int, length: int) -> bool:
         return False
     end = word_end(text, start + length)
     return end >= len(text) or text[end] not in "'\""
+
+
+def _statement_fits(old: str, layout: EditLayout, line: int, old_line: str, new_line: str) -> bool:
+    """Whether a statement typed on the blank, indented `line` (after its whitespace)
+    continues the block the statement above it is in: same indentation, and that one is
+    not a block header or a decorator (nor anything with a colon: kept simple)."""
+    if not old_line or old_line.strip(" ") or indent_of(new_line) != old_line:
+        return False
+    if layout.joined(line) or layout.statement(line) != (line, line + 1):
+        return False
+    above = line - 1
+    last_code: str | None = None
+    while above >= 0:
+        text = line_text(old, layout.starts, above)
+        stripped = text.strip(" \t\f")
+        if stripped and not stripped.startswith("#"):
+            if last_code is None:
+                last_code = stripped
+            if not layout.joined(above):
+                break
+        above -= 1
+    if above < 0 or last_code is None or ":" in last_code or "#" in last_code:
+        return False
+    first = line_text(old, layout.starts, above)
+    return indent_of(first) == old_line and not first.lstrip(" ").startswith("@")
 
 
 def _statement_facts(statement: str, in_try: bool) -> tuple[object, ...] | None:

@@ -195,6 +195,19 @@ def _apply(text: str, old: str, new: str, occurrence: int = 0) -> str:
         ("an import line added", "import os\n", "import os\nimport missing_xyz\n", "lines"),
         ("an import line removed", "import os\n", "", "lines"),
         ("a blank line added in a function", "    value = 1\n", "    value = 1\n\n", "lines"),
+        (
+            "an import added in a method",
+            "        from .sibling import helper\n",
+            "        from .sibling import helper\n        import missing_xyz\n",
+            "lines",
+        ),
+        ("an import removed from a function", "    import importlib\n", "", "full"),
+        (
+            "an import removed from a method",
+            "        from .sibling import helper\n",
+            "",
+            "full",  # it was the block's only import: nothing to take the context from
+        ),
         ("a module name typed at the top", "import os\n", "import osx\n", "import"),
         ("a module name typed in a try else", "    import json\n", "    import jsonx\n", "full"),
         (
@@ -407,3 +420,18 @@ def test_enter_then_typing_a_statement(after: str, typed: str, mode: str) -> Non
     edited = _apply(GUARDED, after, after + typed + "\n")
     assert imports.scan(edited, TARGET, _full) == _full(edited)
     assert imports.last_mode == mode
+
+
+def test_an_import_added_then_removed_in_a_block_keeps_its_guards() -> None:
+    """An import added next to another of the same block takes that one's context."""
+    imports = IncrementalImports()
+    imports.scan(GUARDED, TARGET, _full)
+    block = "    import lxml.etree\n"
+    added = _apply(GUARDED, block, block + "    import missing_xyz\n")
+    scan = imports.scan(added, TARGET, _full)
+    assert (scan, imports.last_mode) == (_full(added), "lines")
+    (new,) = [r for r in scan.imports if r.module == "missing_xyz"]
+    assert new.guards  # `if HAS_LXML:`, set by the try that imports lxml
+    removed = _apply(added, block, "")
+    assert imports.scan(removed, TARGET, _full) == _full(removed)
+    assert imports.last_mode == "lines"

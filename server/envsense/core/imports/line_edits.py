@@ -57,6 +57,8 @@ def line_change(
         return None
     if layout.continued[line]:
         return None
+    if changed[0] in " \t\f" and not only_blank_or_comments(changed):
+        return _block_imports(old, scan, layout, line, removed, added)
     try:
         tree = ast.parse(changed)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -90,6 +92,52 @@ def line_change(
             return None
         refs += new_refs
     return ImportScan(tuple(sorted(set(refs), key=_order)), scan.syntax_error)
+
+
+def _block_imports(
+    old: str, scan: ImportScan, layout: EditLayout, line: int, removed: str, added: str
+) -> ImportScan | None:
+    """Import lines added or removed inside a block (a function's lazy imports), right next
+    to an import statement of the same block: they get its context (guards, function,
+    TYPE_CHECKING); never in try blocks, whose imports are other imports' probes."""
+    changed = removed or added
+    rows = changed.split("\n")[:-1]
+    width_text = indent_of(rows[0])
+    if not width_text or any(indent_of(row) != width_text for row in rows):
+        return None
+    if any(word in changed for word in _DYNAMIC_WORDS) or layout.depth[line] > 0:
+        return None
+    width, count = len(width_text), len(rows)
+    neighbour: ImportRef | None = None
+    for near in (line - 1, line + count) if removed else (line - 1, line):
+        if not 0 <= near < len(layout.starts) or layout.statement(near) != (near, near + 1):
+            continue
+        text = line_text(old, layout.starts, near)
+        refs = [r for r in scan.imports if r.span.line == near]
+        if indent_of(text) != width_text or not refs:
+            continue
+        if parent_word(old, layout, near, width) in TRY_WORDS:
+            return None
+        again = _read_statement(text, near, width, refs[0])
+        if again is not None and sorted(again, key=_order) == sorted(refs, key=_order):
+            neighbour = refs[0]
+            break
+    if neighbour is None or any(g.line >= line for g in neighbour.guards):
+        return None
+    read: list[ImportRef] = []
+    for index, row in enumerate(rows):
+        found = _read_statement(row, line + index, width, neighbour)
+        if found is None:
+            return None
+        read += found
+    if removed:
+        gone = [r for r in scan.imports if line <= r.span.line < line + count]
+        if sorted(gone, key=_order) != sorted(read, key=_order):
+            return None
+        kept = [_moved(r, line + count, -count) for r in scan.imports if r not in gone]
+        return ImportScan(tuple(sorted(kept, key=_order)), scan.syntax_error)
+    moved = [_moved(r, line, count) for r in scan.imports]
+    return ImportScan(tuple(sorted(set(moved + read), key=_order)), scan.syntax_error)
 
 
 def _module_boundary(old: str, layout: EditLayout, first: int, after: int) -> bool:

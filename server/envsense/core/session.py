@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from envsense.core.checks.requirements import ManifestOptions
     from envsense.core.checks.source import ProjectContext
     from envsense.core.environment.inventory import Inventory
+    from envsense.core.imports.incremental import IncrementalImports
 
 log = logging.getLogger(__name__)
 
@@ -346,12 +347,15 @@ class Session:
             self._contexts[project.root] = (key, declarations, context)
         return context
 
-    def check_source(self, path: Path, text: str) -> list[Finding]:
+    def check_source(
+        self, path: Path, text: str, imports: IncrementalImports | None = None
+    ) -> list[Finding]:
+        """Findings of a Python file; `imports` is an open document's incremental scan."""
         from envsense.core.checks.project import environment_findings
         from envsense.core.checks.source import source_findings
 
         context = self.context_for(path)
-        findings = source_findings(path, text, context)
+        findings = source_findings(path, text, context, imports)
         findings += environment_findings(path, context, source_text=text)
         if path.name == "setup.py" and path.parent == context.project.root:
             # setup.py is a manifest too: its requirement strings get their own findings.

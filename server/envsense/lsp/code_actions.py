@@ -121,8 +121,11 @@ class ActionBuilder:
             self._missing_count = 0
             document = self.ls.workspace.get_text_document(self.uri)
             if is_python(document) and uri_to_path(self.uri) is not None:
+                # The text the diagnostics just checked: its kept scan answers at once.
+                feature = self.ls.diagnostics
+                imports = feature.imports_for(self.uri) if feature is not None else None
                 try:
-                    findings = self.ls.session.check_source(self.path, document.source)
+                    findings = self.ls.session.check_source(self.path, document.source, imports)
                 except Exception:  # a failed check only hides "install all"
                     log.exception("checking %s for code actions failed", self.path)
                     findings = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -18,6 +18,7 @@ from pygls.workspace import TextDocument
 
 from envsense.core.files import is_manifest
 from envsense.core.findings import Finding
+from envsense.core.imports.incremental import IncrementalImports
 from envsense.core.locks import is_lock_file
 from envsense.lsp.server import uri_to_path
 
@@ -29,13 +30,19 @@ log = logging.getLogger(__name__)
 SOURCE = "envsense"
 
 
-def to_diagnostic(finding: Finding, document: TextDocument | None) -> types.Diagnostic:
-    """A finding as an LSP diagnostic; columns become the client's units (UTF-16 usually)."""
+def to_diagnostic(
+    finding: Finding, document: TextDocument | None, lines: Sequence[str] | None = None
+) -> types.Diagnostic:
+    """A finding as an LSP diagnostic; columns become the client's units (UTF-16 usually).
+
+    `lines` are the document's lines when the caller converts many findings: pygls splits
+    the whole text again on every `document.lines`."""
     span = finding.span
     start = types.Position(line=span.line, character=span.column)
     end = types.Position(line=span.end_line, character=span.end_column)
     if document is not None:
-        lines = document.lines
+        if lines is None:
+            lines = document.lines
         start = document.position_codec.position_to_client_units(lines, start)
         end = document.position_codec.position_to_client_units(lines, end)
     return types.Diagnostic(
@@ -61,6 +68,8 @@ class DiagnosticsFeature:
         self.pull = False
         self._pending: dict[str, asyncio.TimerHandle] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        # Per open Python document: its last import scan, re-read only where edits land.
+        self._imports: dict[str, IncrementalImports] = {}
         # Told the URI of every document the editor opens (lock_diagnostics.py listens).
         self.open_listeners: list[Callable[[str], None]] = []
 
@@ -123,6 +132,10 @@ class DiagnosticsFeature:
     def _is_cell(self, uri: str) -> bool:
         return self.server.workspace.get_notebook_document(cell_uri=uri) is not None
 
+    def imports_for(self, uri: str) -> IncrementalImports | None:
+        """The open document's kept import scan (code actions check the same text)."""
+        return self._imports.get(uri)
+
     # -- computing ---------------------------------------------------------------------
 
     async def _publish(self, uri: str) -> None:
@@ -140,6 +153,10 @@ class DiagnosticsFeature:
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
         )
+        imports = self._imports.get(uri)
+        if imports is not None:
+            # Between keystrokes: what the next edit is judged by, so it needn't wait.
+            await asyncio.to_thread(imports.prepare)
 
     async def _publish_notebook(self, notebook: types.NotebookDocument) -> None:
         path = uri_to_path(notebook.uri)
@@ -154,11 +171,12 @@ class DiagnosticsFeature:
         sources = [cell.source for cell in cells]
         results = await asyncio.to_thread(self.server.session.check_notebook, path, sources)
         for cell, findings in zip(cells, results, strict=True):
+            lines = cell.lines
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
                     uri=cell.uri,
                     version=cell.version,
-                    diagnostics=[to_diagnostic(f, cell) for f in findings],
+                    diagnostics=[to_diagnostic(f, cell, lines) for f in findings],
                 )
             )
 
@@ -177,14 +195,20 @@ class DiagnosticsFeature:
             elif is_manifest(path):
                 findings = session.check_manifest(path, document.source)
             elif is_python(document):
-                findings = session.check_source(path, document.source)
+                imports = self._imports.get(document.uri)
+                if imports is None:
+                    imports = self._imports[document.uri] = IncrementalImports()
+                findings = session.check_source(path, document.source, imports)
             else:
                 return []
         except Exception:  # one odd file must never take diagnostics down for the rest
             log.exception("checking %s failed", path)
             self.server.log(f"envsense: checking {path} failed; see the server log")
             return []
-        return [to_diagnostic(f, document) for f in findings]
+        if not findings:
+            return []
+        lines = document.lines
+        return [to_diagnostic(f, document, lines) for f in findings]
 
     def _cell_diagnostics(
         self, notebook: types.NotebookDocument, cell: TextDocument
@@ -202,10 +226,12 @@ class DiagnosticsFeature:
         results = self.server.session.check_notebook(path, [c.source for c in cells])
         for document, findings in zip(cells, results, strict=True):
             if document.uri == cell.uri:
-                return [to_diagnostic(f, document) for f in findings]
+                lines = document.lines
+                return [to_diagnostic(f, document, lines) for f in findings]
         return []
 
     def clear(self, uri: str) -> None:
+        self._imports.pop(uri, None)
         handle = self._pending.pop(uri, None)
         if handle is not None:
             handle.cancel()

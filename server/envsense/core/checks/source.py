@@ -34,6 +34,8 @@ from envsense.core.imports.notebooks import extract_notebook_imports
 from envsense.core.selection import Selection
 
 if TYPE_CHECKING:
+    from envsense.core.imports.incremental import IncrementalImports
+
     # Only a type here; importing core.projects first would close an import cycle with
     # core.discovery for callers that import the checks first.
     from envsense.core.projects import Project
@@ -106,8 +108,13 @@ class ProjectContext:
         return self._graph
 
 
-def source_findings(path: Path, text: str, context: ProjectContext) -> list[Finding]:
-    """Every import of `text` that won't work in the project's environment, with why."""
+def source_findings(
+    path: Path, text: str, context: ProjectContext, imports: IncrementalImports | None = None
+) -> list[Finding]:
+    """Every import of `text` that won't work in the project's environment, with why.
+
+    `imports` keeps an open document's last scan, re-read only where its edits can
+    change imports (same result as a full scan)."""
     inventory = context.inventory
     if inventory is None:
         # Without an environment nothing can be resolved; project_checks says so once.
@@ -123,7 +130,11 @@ def source_findings(path: Path, text: str, context: ProjectContext) -> list[Find
             context.extra_paths,
             context.report_unreachable,
         )
-    scan = context.outcomes.scan_text(path, text)
+    outcomes = context.outcomes
+    if imports is None:
+        scan = outcomes.scan_text(path, text)
+    else:
+        scan = imports.scan(text, outcomes.target, lambda t: outcomes.scan_text(path, t))
     return _findings_for_imports(path, scan.imports, context, inventory)
 
 

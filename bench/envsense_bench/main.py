@@ -21,6 +21,7 @@ from pathlib import Path
 
 from envsense_bench import (
     check_suite,
+    corpus_suite,
     create_install,
     discovery_suite,
     locks_suite,
@@ -48,6 +49,7 @@ SUITES: dict[str, Callable[[Bench], None]] = {
     "create": create_install.run,
     "scaling": scaling.run,
     "locks": locks_suite.run,
+    "corpus": corpus_suite.run,
 }
 PEER_PACKAGES = (
     "uv",
@@ -55,6 +57,8 @@ PEER_PACKAGES = (
     "findpython",
     "basedpyright",
     "deptry",
+    "ty",
+    "pyrefly",
     "virtualenv",
     "pip",
     "pyinstrument",
@@ -139,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.notes.append(
         f"medians of {repeats} runs after {args.warmup} warm-up run(s) unless a row says otherwise; "
-        "ratio = peer figure / envsense figure (how many times faster envsense is)."
+        "ratio = envsense figure / peer figure, as issue 14 states them (below 1x: envsense is "
+        "faster or smaller); `(CPU ...)` is the same ratio of CPU time (user + system of the "
+        "process tree), steadier than wall time on a shared machine."
     )
     for name in args.only or list(SUITES):
         print(f"== {name}", flush=True)

@@ -26,6 +26,7 @@ from envsense_bench import (
     discovery_suite,
     locks_suite,
     lsp_latency,
+    lsp_real,
     scaling,
 )
 from envsense_bench.harness import BENCH_DIR, Bench
@@ -50,6 +51,7 @@ SUITES: dict[str, Callable[[Bench], None]] = {
     "scaling": scaling.run,
     "locks": locks_suite.run,
     "corpus": corpus_suite.run,
+    "lsp-real": lsp_real.run,
 }
 PEER_PACKAGES = (
     "uv",

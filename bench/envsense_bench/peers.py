@@ -93,6 +93,9 @@ def ty_check(bench: Bench, python: Path) -> list[str | Path]:
         "all",
         "--error",
         TY_IMPORT_RULE,
+        # The same files as envsense whatever encloses the project: the bench's workloads sit in a
+        # gitignored folder of this repository.
+        "--no-respect-ignore-files",
         "--output-format",
         "concise",
         "--no-progress",
@@ -104,7 +107,12 @@ def ty_check(bench: Bench, python: Path) -> list[str | Path]:
 
 def pyrefly_check(bench: Bench, python: Path) -> list[str | Path]:
     """`pyrefly check` of the current folder: preset off (every kind silenced), then only
-    missing-import as an error; the interpreter tells pyrefly its site-packages."""
+    missing-import as an error; the interpreter tells pyrefly its site-packages.
+
+    By default pyrefly skips every path under a dot-folder (bench/.work/, ~/.cache/) and what
+    the enclosing repository's .gitignore names: it found "No Python files" in the generated
+    workloads. Its excludes are replaced by `__pycache__` alone, so it reads what envsense reads.
+    """
     return [
         bench.tool("pyrefly"),
         "check",
@@ -114,6 +122,10 @@ def pyrefly_check(bench: Bench, python: Path) -> list[str | Path]:
         PYREFLY_IMPORT_KIND,
         "--python-interpreter-path",
         python,
+        "--project-excludes",
+        "**/__pycache__",
+        "--disable-project-excludes-heuristics",
+        "--use-ignore-files=false",
         "--output-format",
         "min-text",
         "--summary=none",

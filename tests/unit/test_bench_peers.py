@@ -95,6 +95,10 @@ def test_peer_commands_restrict_each_tool_to_its_import_rule() -> None:
     pyrefly = [str(a) for a in peers.pyrefly_check(bench, Path("/venv/bin/python"))]  # type: ignore[arg-type]
     assert pyrefly[pyrefly.index("--preset") + 1] == "off"
     assert pyrefly[pyrefly.index("--error") + 1] == "missing-import"
+    # Nothing skipped for living under a dot-folder or a gitignored one (bench/.work/).
+    assert pyrefly[pyrefly.index("--project-excludes") + 1] == "**/__pycache__"
+    assert "--use-ignore-files=false" in pyrefly
+    assert "--no-respect-ignore-files" in ty
 
 
 def test_findings_count_reads_the_check_json_shapes() -> None:

@@ -104,7 +104,9 @@ def describe_machine() -> dict[str, str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="2 repeats, 20 LSP edits (about 3 minutes)"
+        "--quick",
+        action="store_true",
+        help="2 repeats, 20 LSP edits, fewer peer runs (about 6 minutes)",
     )
     parser.add_argument(
         "--repeats", type=int, help="measured runs per figure (default 5; --quick 2)"

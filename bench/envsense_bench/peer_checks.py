@@ -94,7 +94,8 @@ def envsense_cold_warm(
 
 def measure_peer(bench: Bench, peer: PeerCheck, cwd: Path, env: dict[str, str]) -> Figure:
     repeats = 1 if peer.slow else max(1, min(bench.repeats, 3))
-    warmup = 0 if peer.slow else bench.warmup
+    # --quick: one cold run each (keeps the whole quick bench within ~6 minutes).
+    warmup = 0 if peer.slow or bench.quick else bench.warmup
     try:
         sampled = sample_process(
             peer.argv, repeats, warmup, env, cwd, OK_CODES, timeout=peer.timeout

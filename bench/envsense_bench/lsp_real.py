@@ -22,6 +22,7 @@ import asyncio
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from envsense_bench.corpus import Corpus
@@ -55,6 +56,20 @@ class RealServer:
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """The file every server opens, its workspace folder and the venv it runs in."""
+
+    root: Path
+    path: Path
+    python: Path
+    venv: Path
+
+    @classmethod
+    def of(cls, corpus: Corpus) -> Target:
+        return cls(corpus.root, corpus.edit_file, corpus.python, corpus.venv)
+
+
+@dataclass(frozen=True, slots=True)
 class Edit:
     """One incremental change: replace lines [start, end) of the document by `text`."""
 
@@ -74,9 +89,9 @@ class RealFigures:
     rss: Figure
 
 
-def servers(bench: Bench, corpus: Corpus) -> list[RealServer]:
-    python = str(corpus.python)
-    venv = str(corpus.venv)
+def servers(bench: Bench, target: Target) -> list[RealServer]:
+    python = str(target.python)
+    venv = str(target.venv)
     envsense_options = {"interpreter": python, "debounceMs": 0}
     analysis = {"typeCheckingMode": "off", "diagnosticMode": "openFilesOnly"}
     ty_settings = {
@@ -124,7 +139,7 @@ def edit_plan(lines: list[str], count: int) -> list[Edit]:
 
     The character goes at the end of a `return <name>` line in the second half of the file
     (typing in code, still valid syntax); the import line goes before the first top-level
-    import.
+    import other than `from __future__` (which must stay first).
     """
     middle = len(lines) // 2
     target = next(
@@ -132,7 +147,12 @@ def edit_plan(lines: list[str], count: int) -> list[Edit]:
         None,
     )
     first_import = next(
-        (i for i, line in enumerate(lines) if line.startswith(("import ", "from "))), None
+        (
+            i
+            for i, line in enumerate(lines)
+            if line.startswith(("import ", "from ")) and not line.startswith("from __future__")
+        ),
+        None,
     )
     if target is None or first_import is None:
         raise ValueError("the file has no `return <name>` line or no top-level import")
@@ -205,11 +225,11 @@ async def _quiet(client: _Client) -> None:
 
 
 async def measure_server(
-    bench: Bench, corpus: Corpus, server: RealServer, env: dict[str, str], edits: int
+    bench: Bench, target: Target, server: RealServer, env: dict[str, str], edits: int
 ) -> RealFigures:
-    path = corpus.edit_file
+    path = target.path
     uri = path.as_uri()
-    root = corpus.root
+    root = target.root
     stderr_path = bench.work / f"lsp-real-{server.name.split()[0]}.stderr"
     spawned = time.perf_counter()
     client = await _Client.start(server.argv, env, root, stderr_path)
@@ -286,7 +306,7 @@ async def measure_server(
         await client.close()
 
 
-def profile_envsense(bench: Bench, corpus: Corpus, server: RealServer) -> str:
+def profile_envsense(bench: Bench, target: Target, server: RealServer) -> str:
     """pyinstrument over a whole envsense server session (start-up, open, 20 edits, exit)."""
     out = bench.work / "profiles" / "lsp-real-envsense.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -304,7 +324,7 @@ def profile_envsense(bench: Bench, corpus: Corpus, server: RealServer) -> str:
     profiled = RealServer(server.name, argv, server.options, server.configuration)
     env = bench.base_env({"XDG_CACHE_HOME": str(bench.scratch("lsp-real-cache"))})
     try:
-        asyncio.run(measure_server(bench, corpus, profiled, env, 20))
+        asyncio.run(measure_server(bench, target, profiled, env, 20))
     except (LspTimeout, ServerExited, OSError, ValueError) as error:
         return f"profile failed: {error}"
     deadline = time.monotonic() + 10
@@ -331,14 +351,15 @@ def run(bench: Bench) -> None:
         bench.report.add(Row("LSP on the real corpus", Figure.na(f"corpus not prepared: {error}")))
         return
     results: dict[str, RealFigures] = {}
-    ours_spec = servers(bench, corpus)[0]
+    target = Target.of(corpus)
+    ours_spec = servers(bench, target)[0]
 
     def profile() -> str:
-        return profile_envsense(bench, corpus, ours_spec)
+        return profile_envsense(bench, target, ours_spec)
 
     for budget in (INITIALIZE_BUDGET, FIRST_DIAGNOSTIC_BUDGET, REAL_CHANGE_BUDGET):
         bench.profilers[budget.name] = profile
-    for server in servers(bench, corpus):
+    for server in servers(bench, target):
         if bench.quick and server.slow:
             skipped = Figure.na("skipped in --quick: seconds per edit")
             results[server.name] = RealFigures(*(skipped,) * 6)
@@ -347,7 +368,7 @@ def run(bench: Bench) -> None:
         env = bench.base_env({"XDG_CACHE_HOME": str(bench.scratch("lsp-real-cache"))})
         try:
             results[server.name] = asyncio.run(
-                measure_server(bench, corpus, server, env, _edits_for(bench, server))
+                measure_server(bench, target, server, env, _edits_for(bench, server))
             )
         except (LspTimeout, ServerExited, OSError, ValueError) as error:
             failed = Figure.na(f"failed: {error}")

@@ -171,6 +171,13 @@ def test_edit_plan_cycles_the_four_kinds_and_restores_the_text() -> None:
     )
 
 
+def test_edit_plan_keeps_a_future_import_first() -> None:
+    lines = ["from __future__ import annotations\n", "import os\n", "def f(a):\n", "    return a\n"]
+    added = apply_edit(lines, edit_plan(lines, 3)[2])
+    assert added[0] == "from __future__ import annotations\n"
+    assert added[1] == "import json\n"
+
+
 def test_edit_plan_refuses_a_file_it_cannot_edit() -> None:
     try:
         edit_plan(["x = 1\n"], 4)

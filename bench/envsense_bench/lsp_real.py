@@ -23,7 +23,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from envsense_bench.corpus import Corpus
 from envsense_bench.corpus_suite import get_corpus
@@ -232,7 +232,7 @@ async def measure_server(
     root = target.root
     stderr_path = bench.work / f"lsp-real-{server.name.split()[0]}.stderr"
     spawned = time.perf_counter()
-    client = await _Client.start(server.argv, env, root, stderr_path)
+    client = cast(_Client, await _Client.start(server.argv, env, root, stderr_path))
     client.configuration = server.configuration
     try:
         capabilities: dict[str, Any] = {
@@ -357,8 +357,8 @@ def run(bench: Bench) -> None:
     def profile() -> str:
         return profile_envsense(bench, target, ours_spec)
 
-    for budget in (INITIALIZE_BUDGET, FIRST_DIAGNOSTIC_BUDGET, REAL_CHANGE_BUDGET):
-        bench.profilers[budget.name] = profile
+    for profiled in (INITIALIZE_BUDGET, FIRST_DIAGNOSTIC_BUDGET, REAL_CHANGE_BUDGET):
+        bench.profilers[profiled.name] = profile
     for server in servers(bench, target):
         if bench.quick and server.slow:
             skipped = Figure.na("skipped in --quick: seconds per edit")
@@ -377,7 +377,7 @@ def run(bench: Bench) -> None:
     label = (
         f"LSP, real file {corpus.name}/{corpus.edit_file.relative_to(corpus.root / corpus.name)}"
     )
-    rows = [
+    rows: list[tuple[str, str, Budget | None]] = [
         ("initialize, from spawn", "initialize", INITIALIZE_BUDGET),
         ("spawn -> first diagnostic", "first", FIRST_DIAGNOSTIC_BUDGET),
         ("didOpen -> diagnostics", "opened", None),
@@ -398,12 +398,12 @@ def run(bench: Bench) -> None:
             )
     based = results.get("basedpyright-langserver")
     if based is not None:
-        budget = Budget("initialize below basedpyright-langserver's (real corpus)", 1.0, "x")
+        below = Budget("initialize below basedpyright-langserver's (real corpus)", 1.0, "x")
         if ours.initialize.value is not None and based.initialize.value:
             ratio = Figure(ours.initialize.value / based.initialize.value, "x")
         else:
             ratio = Figure.na("no figure")
-        bench.report.add(Row(budget.name, ratio, budget=budget))
+        bench.report.add(Row(below.name, ratio, budget=below))
     bench.report.notes.append(
         "LSP on the real file: edits cycle insert a character / delete it / add an import line / "
         "remove it. envsense, pyrefly lsp and basedpyright-langserver push diagnostics; ty server is "

@@ -18,5 +18,7 @@ bench/.venv/bin/python -m pip install --quiet --disable-pip-version-check \
   "findpython==0.9.0" \
   "basedpyright==1.40.2" \
   "deptry==0.25.1" \
+  "ty==0.0.108" \
+  "pyrefly==1.5.0" \
   "virtualenv==21.15.11" \
   "pyinstrument==5.1.3"

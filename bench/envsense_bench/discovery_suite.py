@@ -191,6 +191,15 @@ def profile_cli(bench: Bench, args: list[str], env: dict[str, str], cwd: Path | 
     where = cwd.name if cwd is not None else Path(args[1]).name
     out = bench.work / "profiles" / f"{args[0]}-{where}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
-    argv = [bench.tool("pyinstrument"), "-r", "text", "-o", out, "-m", "envsense", *args]
+    argv: list[str | Path] = [
+        bench.tool("pyinstrument"),
+        "-r",
+        "text",
+        "-o",
+        out,
+        "-m",
+        "envsense",
+        *args,
+    ]
     run = run_process(argv, env, cwd)
     return out.read_text() if out.exists() else f"profile failed: exit {run.returncode}"

@@ -21,10 +21,12 @@ from pathlib import Path
 
 from envsense_bench import (
     check_suite,
+    corpus_suite,
     create_install,
     discovery_suite,
     locks_suite,
     lsp_latency,
+    lsp_real,
     scaling,
 )
 from envsense_bench.harness import BENCH_DIR, Bench
@@ -48,6 +50,8 @@ SUITES: dict[str, Callable[[Bench], None]] = {
     "create": create_install.run,
     "scaling": scaling.run,
     "locks": locks_suite.run,
+    "corpus": corpus_suite.run,
+    "lsp-real": lsp_real.run,
 }
 PEER_PACKAGES = (
     "uv",
@@ -55,6 +59,8 @@ PEER_PACKAGES = (
     "findpython",
     "basedpyright",
     "deptry",
+    "ty",
+    "pyrefly",
     "virtualenv",
     "pip",
     "pyinstrument",
@@ -98,7 +104,9 @@ def describe_machine() -> dict[str, str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench/run.sh", description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--quick", action="store_true", help="2 repeats, 20 LSP edits (about 3 minutes)"
+        "--quick",
+        action="store_true",
+        help="2 repeats, 20 LSP edits, fewer peer runs (about 6 minutes)",
     )
     parser.add_argument(
         "--repeats", type=int, help="measured runs per figure (default 5; --quick 2)"
@@ -139,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.notes.append(
         f"medians of {repeats} runs after {args.warmup} warm-up run(s) unless a row says otherwise; "
-        "ratio = peer figure / envsense figure (how many times faster envsense is)."
+        "ratio = envsense figure / peer figure, as issue 14 states them (below 1x: envsense is "
+        "faster or smaller); `(CPU ...)` is the same ratio of CPU time (user + system of the "
+        "process tree), steadier than wall time on a shared machine."
     )
     for name in args.only or list(SUITES):
         print(f"== {name}", flush=True)

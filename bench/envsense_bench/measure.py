@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -15,13 +16,17 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class ProcessRun:
-    """One finished child process: wall time, exit code, peak RSS and captured output."""
+    """One finished child process: wall time, exit code, peak RSS and captured output.
+
+    `cpu_seconds` is user + system time of the child and every descendant it waited for.
+    """
 
     seconds: float
     returncode: int
     max_rss_mb: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +63,44 @@ def percentile(samples: Sequence[float], pct: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+# GNU time reports its child's ru_maxrss; that child is forked from a ~1 MB process.
+TIME_BINARY = Path("/usr/bin/time")
+
+
 def run_process(
     argv: Sequence[str | Path],
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = 600,
+    exact_rss: bool = False,
 ) -> ProcessRun:
-    """Run `argv` to completion; peak RSS comes from wait4 on that very child."""
+    """Run `argv` to completion; peak RSS and CPU come from wait4 on that very child.
+
+    Python spawns with vfork, and Linux carries the parent's peak RSS into the child's
+    ru_maxrss at exec: a small child of a big bench process reports the bench's peak. With
+    `exact_rss`, the child runs under GNU time (when installed), whose own small child's peak
+    is the true one.
+    """
+    command = [str(arg) for arg in argv]
+    rss_file: Path | None = None
+    if exact_rss and TIME_BINARY.is_file():
+        handle, name = tempfile.mkstemp(prefix="bench-rss-")
+        os.close(handle)
+        rss_file = Path(name)
+        command = [str(TIME_BINARY), "-q", "-f", "%M", "-o", name, *command]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         process = subprocess.Popen(
-            [str(arg) for arg in argv],
+            command,
             env=dict(env) if env is not None else None,
             cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=err,
+            # Its own process group, so a timeout also ends what it spawned (node, GNU time's child).
+            start_new_session=True,
         )
-        timer = threading.Timer(timeout, process.kill)
+        timer = threading.Timer(timeout, _kill_group, (process.pid,))
         timer.start()
         try:
             # wait4 instead of Popen.wait: it also returns this child's own resource usage.
@@ -88,9 +113,29 @@ def run_process(
         err.seek(0)
         stdout = out.read().decode(errors="replace")
         stderr = err.read().decode(errors="replace")
+    max_rss_mb = usage.ru_maxrss / 1024
+    if rss_file is not None:
+        max_rss_mb = parse_time_rss(rss_file.read_text(), max_rss_mb)
+        rss_file.unlink(missing_ok=True)
     if elapsed >= timeout:
         raise MeasureError(f"{Path(str(argv[0])).name} did not finish within {timeout:.0f} s")
-    return ProcessRun(elapsed, process.returncode, usage.ru_maxrss / 1024, stdout, stderr)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ProcessRun(elapsed, process.returncode, max_rss_mb, stdout, stderr, cpu)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def parse_time_rss(text: str, fallback_mb: float) -> float:
+    """MB from GNU time's `%M` (KB) output: its last line; `fallback_mb` when there is none."""
+    for line in reversed(text.strip().splitlines()):
+        if line.strip().isdigit():
+            return int(line.strip()) / 1024
+    return fallback_mb
 
 
 def repeat(
@@ -152,5 +197,72 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
+def tree_rss_mb(pid: int) -> float:
+    """VmRSS of `pid` plus every live descendant, in MB (servers that run node under a wrapper)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total = 0.0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            total += rss_mb(current)[0]
+        except OSError:
+            continue
+        stack.extend(children.get(current, []))
+    return total
+
+
 def cpu_count() -> int:
     return os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """Repeated whole-process runs: wall and CPU medians, the highest peak RSS, the last run."""
+
+    wall: Stats
+    cpu: Stats
+    peak_rss_mb: float
+    last: ProcessRun
+
+
+def sample_process(
+    argv: Sequence[str | Path],
+    repeats: int,
+    warmup: int = 1,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    ok_codes: tuple[int, ...] = (0,),
+    valid: Callable[[ProcessRun], bool] | None = None,
+    before_each: Callable[[], None] | None = None,
+    timeout: float = 600,
+) -> Sampled:
+    """Run `argv` `warmup` + `repeats` times (exact peak RSS each time); MeasureError on failure."""
+    walls: list[float] = []
+    cpus: list[float] = []
+    peak = 0.0
+    last: ProcessRun | None = None
+    for index in range(warmup + repeats):
+        if before_each is not None:
+            before_each()
+        run = run_process(argv, env, cwd, timeout, exact_rss=True)
+        if run.returncode not in ok_codes or (valid is not None and not valid(run)):
+            raise MeasureError(
+                f"{Path(str(argv[0])).name} exited {run.returncode}: {tail(run.stderr or run.stdout)}"
+            )
+        last = run
+        if index >= warmup:
+            walls.append(run.seconds)
+            cpus.append(run.cpu_seconds)
+            peak = max(peak, run.max_rss_mb)
+    assert last is not None, "repeats + warmup must be at least 1"
+    return Sampled(Stats(tuple(walls)), Stats(tuple(cpus)), peak, last)

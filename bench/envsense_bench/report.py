@@ -9,12 +9,17 @@ from pathlib import Path
 
 @dataclass(frozen=True, slots=True)
 class Figure:
-    """A measured value (seconds, MB or a count), or why there is none."""
+    """A measured value (seconds, MB, a count or a ratio), or why there is none.
+
+    `cpu` is the CPU time (user + system) of the same run when it was measured: the steadier
+    figure on a shared machine.
+    """
 
     value: float | None
     unit: str = "s"
     missing: str | None = None
     detail: str = ""
+    cpu: float | None = None
 
     @classmethod
     def na(cls, reason: str) -> Figure:
@@ -57,16 +62,19 @@ class Row:
 
     @property
     def ratio(self) -> str:
-        """peer / envsense: how many times faster (or smaller) envsense is."""
-        if (
-            self.peer_figure is None
-            or self.peer_figure.value is None
-            or self.envsense.value is None
-        ):
+        """envsense / peer, as issue 14 states ratios: below 1x, envsense is faster (or smaller).
+
+        With CPU times on both sides, the CPU ratio follows in parentheses.
+        """
+        peer = self.peer_figure
+        if peer is None or peer.value is None or self.envsense.value is None:
             return ""
-        if self.envsense.value <= 0:
+        if peer.value <= 0:
             return ""
-        return f"{self.peer_figure.value / self.envsense.value:.1f}x"
+        text = f"{self.envsense.value / peer.value:.2f}x"
+        if self.envsense.cpu is not None and peer.cpu:
+            text += f" (CPU {self.envsense.cpu / peer.cpu:.2f}x)"
+        return text
 
 
 @dataclass(slots=True)
@@ -103,6 +111,8 @@ def format_value(value: float, unit: str) -> str:
         return f"{value:.1f} MB"
     if unit == "count":
         return f"{value:.0f}"
+    if unit == "x":
+        return f"{value:.2f}x"
     return f"{value:g} {unit}"
 
 

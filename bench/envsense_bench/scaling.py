@@ -6,9 +6,9 @@ per-unit cost at the middle size by more than noise (25 %): fixed costs may make
 
 from __future__ import annotations
 
-from envsense_bench.check_suite import check_cold_warm
 from envsense_bench.discovery_suite import inproc_figure, workspaces
 from envsense_bench.harness import Bench
+from envsense_bench.peer_checks import envsense_cold_warm
 from envsense_bench.report import Figure, format_value
 
 HEADER = ["workload", "size", "median", "per unit", "marginal per unit", "verdict"]
@@ -61,7 +61,9 @@ def run(bench: Bench) -> None:
         discovery_points.append((len(machine.envs), inproc_figure(result, len(machine.envs))))
     check_points = []
     for project in w.scaled_projects:
-        cold, _ = check_cold_warm(bench, project.root, bench.repeats)
+        cold, _ = envsense_cold_warm(
+            bench, project.root, w.site_env.python, w.machine.environ(), bench.repeats
+        )
         check_points.append((project.files, cold))
     bench.report.scaling = [
         HEADER,

@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 from envsense.core.imports.conditions import Target
+from envsense.core.imports.layout import SourceLayout
 from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef, ImportScan
-from envsense.core.imports.scanner import Scanner, SourceLayout, candidate_lines, chunks
+from envsense.core.imports.scanner import Scanner, candidate_lines, chunks
 from envsense.core.imports.walker import DynamicNames
 from envsense.core.safe_read import SOURCE_LINE_LIMIT
 from envsense.core.versions import PythonVersion
@@ -149,7 +150,7 @@ def extract_imports(
             "%d lines with imports; only the first %d are checked", len(lines), MAX_IMPORT_LINES
         )
         lines = lines[:MAX_IMPORT_LINES]
-    scanner = Scanner(layout, target, dynamic)
+    scanner = Scanner(layout, target, dynamic, dynamic_pattern)
     if len(source) > HUGE_SOURCE_CHARS:
         scanner.scan_fallback(lines)
     else:

@@ -1,0 +1,311 @@
+"""Lines of a source, where its triple-quoted strings are, and where its statements begin and end.
+
+Nothing here tokenizes the whole file up front. Triple-quoted strings (the only thing that
+can hide a line from a line-based scan) are found by one regex that steps from string to
+string, and only as far into the file as a question about a line needs; files whose imports
+sit at the top are never lexed past them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import sys
+from collections.abc import Iterator
+from itertools import accumulate
+
+# The repeats are possessive where Python has them (3.11+) and take runs of plain characters
+# whole: a backtrack state kept per repeat took 1.1 GB for a 7 MB string.
+_REPEAT = "*+" if sys.version_info >= (3, 11) else "*"
+# Each match is the code, comments and one-line strings up to the next triple-quoted string
+# (group t), or up to the end: one match object per triple-quoted string, not one per token.
+# Comments and one-line strings are consumed so that quotes inside them open nothing.
+_TO_NEXT_TRIPLE = re.compile(
+    r"""(?:[^"'\#]+|\#[^\n]*|"(?!"")(?:[^"\\\n]+|\\.)"""
+    + _REPEAT
+    + r""""?|'(?!'')(?:[^'\\\n]+|\\.)"""
+    + _REPEAT
+    + r"""'?)"""
+    + _REPEAT
+    + r"""
+    (?:(?P<t>\"\"\"(?:[^"\\]+|\\.|"(?!""))"""
+    + _REPEAT
+    + r"""(?:\"\"\"|\Z)
+      | '''(?:[^'\\]+|\\.|'(?!''))"""
+    + _REPEAT
+    + r"""(?:'''|\Z))
+    | \Z)""",
+    re.S | re.X,
+)
+_LINE_NOISE = re.compile(
+    r"""#[^\n]*|"(?:[^"\\\n]+|\\.)""" + _REPEAT + r""""?|'(?:[^'\\\n]+|\\.)""" + _REPEAT + r"""'?"""
+)
+# A line starting in column 0 with something that can begin a statement.
+_TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
+_CLAUSES = frozenset({"else", "elif", "except", "finally"})
+_WORD = re.compile(r"[A-Za-z_]+")
+# Lines that open a function or class body (the bodies a parse can do without).
+_DEF_LINE = re.compile(r"^([ \t\f]*)(?:async[ \t]+)?(?:def|class)[ \t]", re.M)
+_MAX_LOGICAL_LINES = 200
+_NOT_SCANNED = sys.maxsize
+
+
+def first_word(text: str) -> str:
+    match = _WORD.match(text)
+    return match.group(0) if match else ""
+
+
+class SourceLayout:
+    """Lines of a source plus where its triple-quoted strings are (found lazily)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.lines = source.split("\n")
+        # Offsets of line starts: sums of (length + 1), all in C.
+        self.starts = [0, *accumulate(map((1).__add__, map(len, self.lines)))]
+        self._string_starts: list[int] = []
+        self._string_ends: list[int] = []
+        self._strings: Iterator[re.Match[str]] | None = None
+        # Triple-quoted strings starting before this offset are all known.
+        self._scanned = _NOT_SCANNED
+        if '"""' in source or "'''" in source:
+            self._strings = _TO_NEXT_TRIPLE.finditer(source)
+            self._scanned = 0
+        self._code: dict[int, str] = {}
+        self._indent_patterns: dict[int, re.Pattern[str]] = {}
+
+    def _lex_to(self, offset: int) -> None:
+        """Find the triple-quoted strings that start before `offset`."""
+        strings = self._strings
+        while self._scanned < offset and strings is not None:
+            match = next(strings, None)
+            if match is None or match.start("t") < 0:
+                self._strings = strings = None
+                self._scanned = _NOT_SCANNED
+                break
+            self._string_starts.append(match.start("t"))
+            self._string_ends.append(match.end("t"))
+            self._scanned = match.end()
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def _string_at(self, offset: int) -> int | None:
+        """Index of the triple-quoted string strictly containing offset."""
+        self._lex_to(offset)
+        index = bisect.bisect_right(self._string_starts, offset) - 1
+        if index >= 0 and self._string_starts[index] < offset < self._string_ends[index]:
+            return index
+        return None
+
+    def in_string(self, line: int) -> bool:
+        return self._string_at(self.starts[line]) is not None
+
+    def code(self, line: int) -> str:
+        """The line without strings and comments, for bracket counting."""
+        cached = self._code.get(line)
+        if cached is None:
+            cached = self._code[line] = self._strip(line)
+        return cached
+
+    def _without_strings(self, begin: int, end: int) -> str:
+        """source[begin:end] with the triple-quoted parts overlapping it replaced by ""."""
+        text = self.source[begin:end]
+        self._lex_to(end)
+        index = bisect.bisect_right(self._string_starts, end) - 1
+        while index >= 0 and self._string_ends[index] > begin:
+            s = max(self._string_starts[index], begin) - begin
+            e = min(self._string_ends[index], end) - begin
+            text = text[:s] + '""' + text[e:]
+            index -= 1
+        return text
+
+    def _strip(self, line: int) -> str:
+        start = self.starts[line]
+        return _LINE_NOISE.sub('""', self._without_strings(start, start + len(self.lines[line])))
+
+    def net_brackets(self, line: int) -> int:
+        code = self.code(line)
+        opens = code.count("(") + code.count("[") + code.count("{")
+        return opens - code.count(")") - code.count("]") - code.count("}")
+
+    def is_code(self, line: int) -> bool:
+        stripped = self.lines[line].strip()
+        return bool(stripped) and not stripped.startswith("#") and not self.in_string(line)
+
+    def indent(self, line: int) -> int:
+        text = self.lines[line]
+        return len(text) - len(text.lstrip(" \t\f"))
+
+    def continues_previous(self, line: int) -> bool:
+        return line > 0 and self.code(line - 1).rstrip().endswith("\\")
+
+    def logical_start(self, line: int) -> int:
+        """Walk back over open brackets and `\\` continuations to the statement's first line."""
+        balance = self.net_brackets(line)
+        start = line
+        while balance < 0 and start > 0:
+            start -= 1
+            balance += self.net_brackets(start)
+        while self.continues_previous(start):
+            start -= 1
+        return start
+
+    def logical_end(self, line: int) -> int:
+        """One past the last line of the statement starting at `line`."""
+        depth = 0
+        end = line
+        while end < len(self.lines) and end - line < _MAX_LOGICAL_LINES:
+            depth += self.net_brackets(end)
+            continued = self.code(end).rstrip().endswith("\\")
+            end += 1
+            if depth <= 0 and not continued:
+                break
+        return end
+
+    # -- top-level statements ------------------------------------------------------------
+
+    def top_statement_start(self, line: int) -> bool:
+        text = self.lines[line]
+        if not text or text[0] in " \t\f#)]}" or not self.is_code(line):
+            return False
+        return first_word(text) not in _CLAUSES and not self.continues_previous(line)
+
+    def chunk_start(self, line: int) -> int:
+        """First line of the top-level statement that contains `line`."""
+        current = line
+        while current > 0:
+            if self.top_statement_start(current):
+                start = self.logical_start(current)
+                if start == current:
+                    return current
+                current = start
+                continue
+            current -= 1
+        return 0
+
+    def chunk_end(self, start: int) -> int:
+        """One past the last line of the top-level statement starting at `start`."""
+        source = self.source
+        total = len(self.lines)
+        depth = 0
+        counted = self.starts[start]
+        search = counted
+        while True:
+            match = _TOP_LINE.search(source, search)
+            if match is None:
+                return total
+            line = self.line_of(match.end())
+            search = match.end()
+            depth += self._net_between(counted, self.starts[line])
+            counted = self.starts[line]
+            if depth <= 0 and self.top_statement_start(line):
+                return line
+
+    def _net_between(self, begin: int, end: int) -> int:
+        """Open minus closed brackets in source[begin:end], outside strings and comments."""
+        code = _LINE_NOISE.sub('""', self._without_strings(begin, end))
+        opens = code.count("(") + code.count("[") + code.count("{")
+        return opens - code.count(")") - code.count("]") - code.count("}")
+
+    def text(self, start: int, end: int) -> str:
+        return "\n".join(self.lines[start:end])
+
+    # -- the text a parse needs ------------------------------------------------------------
+
+    def pruned_text(self, start: int, end: int, keep: re.Pattern[str] | None) -> str | None:
+        """Lines start..end with every function or class body that holds no import replaced
+        by `pass` (blank lines keep the numbering); None when there is no such body.
+
+        Such a body adds nothing to the imports or guards read from the rest, and real
+        modules are mostly such bodies: a class whose one method imports locally would
+        otherwise be parsed whole. `keep` matches the other text a body must not lose
+        (dynamic import calls under another name). A misjudged body end (a continuation
+        line indented less than its statement) leaves an unmatched bracket behind, so the
+        parse fails and the caller parses the plain text.
+        """
+        lines = self.lines
+        replaced: list[tuple[int, int, int]] = []
+        last = start
+        for line in self._defs_between(start, end):
+            if line < last:
+                continue  # inside a body already dropped
+            body = self._droppable_body(line, end, keep)
+            if body is not None:
+                replaced.append(body)
+                last = body[2]
+        if not replaced:
+            return None
+        parts: list[str] = []
+        position = start
+        for body_start, first_code, body_end in replaced:
+            parts += lines[position:body_start]
+            parts += [""] * (first_code - body_start)
+            text = lines[first_code]
+            parts.append(text[: len(text) - len(text.lstrip(" \t\f"))] + "pass")
+            parts += [""] * (body_end - first_code - 1)
+            position = body_end
+        parts += lines[position:end]
+        return "\n".join(parts)
+
+    def _defs_between(self, start: int, end: int) -> list[int]:
+        stop = self.starts[end] if end < len(self.lines) else len(self.source)
+        matches = _DEF_LINE.finditer(self.source, self.starts[start], stop)
+        return [self.line_of(match.start()) for match in matches]
+
+    def _droppable_body(
+        self, line: int, limit: int, keep: re.Pattern[str] | None
+    ) -> tuple[int, int, int] | None:
+        """Lines (start, first code line, end) of the indented body of the def/class at
+        `line`, when it holds no `import` and nothing `keep` matches; None when that can't
+        be told cheaply."""
+        if self.in_string(line) or self.continues_previous(line):
+            return None
+        header_end = self.logical_end(line)
+        if header_end >= limit or not self._ends_with_colon(header_end - 1):
+            return None
+        indent = self.indent(line)
+        first_code = header_end
+        while first_code < limit and not self.is_code(first_code):
+            first_code += 1
+        if first_code >= limit or self.indent(first_code) <= indent:
+            return None
+        body_end = self._dedent_after(first_code, indent, limit)
+        source = self.source
+        begin, finish = self.starts[header_end], self.starts[body_end]
+        if source.find("import", begin, finish) != -1:
+            return None
+        if keep is not None and keep.search(source, begin, finish) is not None:
+            return None
+        if body_end < limit and self.continues_previous(body_end):
+            return None
+        return header_end, first_code, body_end
+
+    def _ends_with_colon(self, line: int) -> bool:
+        start = self.starts[line]
+        text = self._without_strings(start, start + len(self.lines[line]))
+        return _LINE_NOISE.sub(_drop_comment, text).rstrip().endswith(":")
+
+    def _dedent_after(self, line: int, indent: int, limit: int) -> int:
+        """The first code line after `line` indented `indent` or less (or `limit`)."""
+        pattern = self._indent_patterns.get(indent)
+        if pattern is None:
+            pattern = re.compile(rf"^[ \t\f]{{0,{indent}}}(?![ \t\f\n#])", re.M)
+            self._indent_patterns[indent] = pattern
+        position = self.starts[line + 1] if line + 1 < len(self.lines) else len(self.source)
+        stop = self.starts[limit] if limit < len(self.lines) else len(self.source)
+        while True:
+            match = pattern.search(self.source, position, stop)
+            if match is None:
+                return limit
+            found = self.line_of(match.start())
+            if found >= limit:
+                return limit
+            if not self.in_string(found):
+                return found
+            position = self.starts[found + 1]
+
+
+def _drop_comment(match: re.Match[str]) -> str:
+    text = match.group(0)
+    return "" if text.startswith("#") else '""'

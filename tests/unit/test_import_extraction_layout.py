@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envsense.core.findings import Span
+from envsense.core.imports import scanner
 from envsense.core.imports.extract import ImportRef, extract_imports, extract_imports_from_bytes
 from envsense.core.imports.layout import SourceLayout
 from envsense.core.imports.refs import Probe
@@ -270,3 +271,66 @@ def valid_block(draw: st.DrawFn, indent: str = "", depth: int = 0) -> str:
 @given(valid_block())
 def test_leaving_bodies_out_never_changes_what_is_found(source: str) -> None:
     assert extract_imports(source).imports == unpruned(source)
+
+
+def parsed_only(source: str) -> tuple[ImportRef, ...]:
+    """The extraction with every import line going through the parser."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scanner, "plain_import", lambda layout, line: None)
+        return extract_imports(source).imports
+
+
+def test_plain_import_lines_read_without_a_parse(tmp_path: Path) -> None:
+    source = (
+        "import os, xml.dom as dom  # comment: import x\n"
+        "from . import sibling\n"
+        "from ..pkg.mod import (a, b as c,)\n"
+        "from x import *\n"
+        "\n"
+        "# from commented import out\n"
+        "import __future__\n"
+        "from __future__ import annotations\n"
+        "import a.None\n"
+        "from y import class_, def_\n"
+    )
+    refs = scan(tmp_path, source)
+    assert [(r.module, r.level, r.names) for r in refs] == [
+        ("os", 0, ()),
+        ("xml.dom", 0, ()),
+        ("", 1, ("sibling",)),
+        ("pkg.mod", 2, ("a", "b")),
+        ("x", 0, ("*",)),
+        ("y", 0, ("class_", "def_")),
+    ]
+    assert [spelled(source, r.span) for r in refs] == ["os", "xml.dom", ".", "..pkg.mod", "x", "y"]
+    assert parsed_only(source) == refs
+
+
+_MODULES = ["a", "b.c", "__future__", "a.None", "é", "x .y", "", ".", "..", ".m", "a.b.c"]
+_NAMES = ["d", "*", "d as e", "d, e", "(d, e,)", "(d", "class", "annotations", "d as None", ""]
+
+
+@st.composite
+def import_line(draw: st.DrawFn) -> str:
+    prefix = draw(st.sampled_from(["", "", "    ", "if x: ", "x = 1; ", "\t", "#"]))
+    module = draw(st.sampled_from(_MODULES))
+    if draw(st.booleans()):
+        alias = draw(st.sampled_from(["", " as m", " as if", ", os", ", p.q as r"]))
+        statement = f"import {module}{alias}"
+    else:
+        statement = f"from {module} import {draw(st.sampled_from(_NAMES))}"
+    suffix = draw(st.sampled_from(["", "", "  # note", " \\", ";", " (", "\t"]))
+    return prefix + statement + suffix
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(import_line(), st.sampled_from(["", "x = 1", "def f():", '"""']))))
+def test_plain_lines_read_as_the_parser_reads_them(lines: list[str]) -> None:
+    source = "\n".join(lines)
+    assert extract_imports(source) == _parsed_scan(source)
+
+
+def _parsed_scan(source: str) -> object:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scanner, "plain_import", lambda layout, line: None)
+        return extract_imports(source)

@@ -45,8 +45,12 @@ _TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
 _CLAUSES = frozenset({"else", "elif", "except", "finally"})
 _WORD = re.compile(r"[A-Za-z_]+")
 # Lines that open a function or class body (the bodies a parse can do without).
-_DEF_LINE = re.compile(r"^([ \t\f]*)(?:async[ \t]+)?(?:def|class)[ \t]", re.M)
+# (A leading newline rather than ^: the regex engine skips ahead to a literal first character.)
+_DEF_LINE = re.compile(r"\n[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]")
+_DEF_AT_START = re.compile(r"[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]")
 _MAX_LOGICAL_LINES = 200
+# A line indented at most n characters that holds code (not blank, not a comment), per n.
+_DEDENT: dict[int, re.Pattern[str]] = {}
 _NOT_SCANNED = sys.maxsize
 
 
@@ -72,7 +76,6 @@ class SourceLayout:
             self._strings = _TO_NEXT_TRIPLE.finditer(source)
             self._scanned = 0
         self._code: dict[int, str] = {}
-        self._indent_patterns: dict[int, re.Pattern[str]] = {}
 
     def _lex_to(self, offset: int) -> None:
         """Find the triple-quoted strings that start before `offset`."""
@@ -250,8 +253,11 @@ class SourceLayout:
 
     def _defs_between(self, start: int, end: int) -> list[int]:
         stop = self.starts[end] if end < len(self.lines) else len(self.source)
-        matches = _DEF_LINE.finditer(self.source, self.starts[start], stop)
-        return [self.line_of(match.start()) for match in matches]
+        begin = self.starts[start]
+        found = [0] if begin == 0 and _DEF_AT_START.match(self.source) else []
+        matches = _DEF_LINE.finditer(self.source, max(begin - 1, 0), stop)
+        found += [self.line_of(match.start() + 1) for match in matches]
+        return found
 
     def _droppable_body(
         self, line: int, limit: int, keep: re.Pattern[str] | None
@@ -288,22 +294,21 @@ class SourceLayout:
 
     def _dedent_after(self, line: int, indent: int, limit: int) -> int:
         """The first code line after `line` indented `indent` or less (or `limit`)."""
-        pattern = self._indent_patterns.get(indent)
+        pattern = _DEDENT.get(indent)
         if pattern is None:
-            pattern = re.compile(rf"^[ \t\f]{{0,{indent}}}(?![ \t\f\n#])", re.M)
-            self._indent_patterns[indent] = pattern
-        position = self.starts[line + 1] if line + 1 < len(self.lines) else len(self.source)
+            pattern = _DEDENT[indent] = re.compile(rf"\n[ \t\f]{{0,{indent}}}(?![ \t\f\n#])")
+        position = self.starts[line + 1] - 1
         stop = self.starts[limit] if limit < len(self.lines) else len(self.source)
         while True:
             match = pattern.search(self.source, position, stop)
             if match is None:
                 return limit
-            found = self.line_of(match.start())
+            found = self.line_of(match.start() + 1)
             if found >= limit:
                 return limit
             if not self.in_string(found):
                 return found
-            position = self.starts[found + 1]
+            position = self.starts[found + 1] - 1
 
 
 def _drop_comment(match: re.Match[str]) -> str:

@@ -23,6 +23,7 @@ from envsense.core.imports.conditions import (
 )
 from envsense.core.imports.flags import FlagTable
 from envsense.core.imports.layout import SourceLayout, first_word
+from envsense.core.imports.plain import plain_import
 from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
@@ -78,13 +79,21 @@ def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | Non
 Chunk = tuple[int, int, list[int]]
 
 
-def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk]]:
+def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tuple[ImportRef, ...]]:
     """Top-level statements (start, end, candidate lines) holding the candidates; adjacent
-    ones come grouped so they can be parsed in one go."""
+    ones come grouped so they can be parsed in one go. A plain import line standing alone
+    comes as its refs instead (plain.py): it needs no parse."""
     group: list[Chunk] = []
     for line in lines:
         if group and line < group[-1][1]:
             group[-1][2].append(line)
+            continue
+        plain = plain_import(layout, line)
+        if plain is not None:
+            if group:
+                yield group
+                group = []
+            yield plain[1]
             continue
         start = layout.chunk_start(line)
         end = max(layout.chunk_end(start), line + 1)
@@ -130,7 +139,10 @@ class Scanner:
             line = (error.lineno or 1) + offset
             self.syntax_error = f"line {line}: {error.msg}"
 
-    def scan_group(self, group: list[Chunk]) -> None:
+    def scan_group(self, group: list[Chunk] | tuple[ImportRef, ...]) -> None:
+        if isinstance(group, tuple):
+            self.refs.extend(group)
+            return
         if len(group) == 1 or not self._parse_and_walk(group[0][0], group[-1][1]):
             for start, end, lines in group:
                 if not self._parse_and_walk(start, end, note_error=True):

@@ -276,7 +276,7 @@ def test_leaving_bodies_out_never_changes_what_is_found(source: str) -> None:
 def parsed_only(source: str) -> tuple[ImportRef, ...]:
     """The extraction with every import line going through the parser."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scanner, "plain_import", lambda layout, line: None)
+        patch.setattr(scanner, "plain_import", lambda layout, line, **options: None)
         return extract_imports(source).imports
 
 
@@ -307,7 +307,30 @@ def test_plain_import_lines_read_without_a_parse(tmp_path: Path) -> None:
 
 
 _MODULES = ["a", "b.c", "__future__", "a.None", "é", "x .y", "", ".", "..", ".m", "a.b.c"]
-_NAMES = ["d", "*", "d as e", "d, e", "(d, e,)", "(d", "class", "annotations", "d as None", ""]
+_NAMES = [
+    "d",
+    "*",
+    "d as e",
+    "d, e",
+    "(d, e,)",
+    "(d",
+    "class",
+    "annotations",
+    "d as None",
+    "",
+    "(\n    d,\n    e as f,  # note (\n)",
+    "(d,\ne)",
+    "(\nd as e)",
+    "(\n)",
+    "(d # note\n)",
+    "(d, # )\n e)",
+    "(d,,e)",
+    "(1d)",
+    "(d e)",
+    "(\n    d,\n  \\\n e)",
+    "(*)",
+    "(d)  # note",
+]
 
 
 @st.composite
@@ -332,5 +355,30 @@ def test_plain_lines_read_as_the_parser_reads_them(lines: list[str]) -> None:
 
 def _parsed_scan(source: str) -> object:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(scanner, "plain_import", lambda layout, line: None)
+        patch.setattr(scanner, "plain_import", lambda layout, line, **options: None)
         return extract_imports(source)
+
+
+def test_bracketed_imports_over_several_lines(tmp_path: Path) -> None:
+    source = (
+        "from homeassistant.const import (  # the constants\n"
+        "    CONF_HOST,\n"
+        "\n"
+        "    # a comment, with (brackets\n"
+        "    CONF_PORT as PORT,\n"
+        ")\n"
+        "from .helpers import (a,\n"
+        "    b)\n"
+        "from broken import (c d)\n"
+        "from also_broken import (\n"
+        "    class_, class)\n"
+        "import after\n"
+    )
+    refs = scan(tmp_path, source)
+    assert [(r.module, r.names, r.span.line) for r in refs] == [
+        ("homeassistant.const", ("CONF_HOST", "CONF_PORT"), 0),
+        ("helpers", ("a", "b"), 6),
+        ("after", (), 11),
+    ]
+    assert [spelled(source, r.span) for r in refs] == ["homeassistant.const", ".helpers", "after"]
+    assert parsed_only(source) == refs

@@ -1,10 +1,10 @@
 """Plain top-level import lines, read without a parse.
 
-Most imports of a real module are one-line statements in column 0 (`import os`,
-`from a.b import c as d, e`) with no guard around them. For those the parse and the walk
-give nothing a regex can't: this module reads them directly, and builds the same ImportRef
-the walker would. Anything less plain (brackets over several lines, `;`, `\\`, non-ASCII
-names, keywords used as names, `__future__`) is left to the parser.
+Most imports of a real module are statements in column 0 (`import os`,
+`from a.b import c as d, e`, `from x import (` over several lines `)`) with no guard around
+them. For those the parse and the walk give nothing a regex can't: this module reads them
+directly, and builds the same ImportRef the walker would. Anything less plain (`;`, `\\`,
+non-ASCII names, keywords used as names, `__future__`) is left to the parser.
 """
 
 from __future__ import annotations
@@ -13,90 +13,142 @@ import keyword
 import re
 
 from envsense.core.findings import Span
-from envsense.core.imports.layout import SourceLayout
+from envsense.core.imports.layout import SourceLayout, first_word
 from envsense.core.imports.refs import ImportRef
 
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = rf"{_ID}(?:\.{_ID})*"
 _ALIASES = rf"{_DOTTED}(?:[ \t]+as[ \t]+{_ID})?(?:[ \t]*,[ \t]*{_DOTTED}(?:[ \t]+as[ \t]+{_ID})?)*"
 _NAMES = rf"{_ID}(?:[ \t]+as[ \t]+{_ID})?(?:[ \t]*,[ \t]*{_ID}(?:[ \t]+as[ \t]+{_ID})?)*"
+# Inside the brackets: one way only to read each character (a comment runs to its newline,
+# a word to its last letter), so a line that is not plain fails without backtracking.
+_BRACKETED = r"(?:[ \t\n,]|\#[^\n]*\n|[A-Za-z0-9_]+(?![A-Za-z0-9_]))*"
 _PLAIN = re.compile(
     rf"""(?:import[ \t]+(?P<modules>{_ALIASES})
-         |from[ \t]+(?P<source>\.*{_DOTTED}|\.+)[ \t]+import[ \t]+
-          (?P<names>\*|{_NAMES}|\([ \t]*{_NAMES}[ \t]*,?[ \t]*\)))
-       [ \t]*(?:\#.*)?""",
+         |from[ \t]+(?P<source>\.*{_DOTTED}|\.+)[ \t]+import
+          (?:[ \t]+(?P<names>\*|{_NAMES})|[ \t]*\((?P<inner>{_BRACKETED})\)))
+       [ \t]*(?:\#[^\n]*)?(?=\n|\Z)""",
     re.X,
 )
 _ALIAS = re.compile(rf"(?P<name>{_DOTTED})(?:[ \t]+as[ \t]+(?P<asname>{_ID}))?")
+_COMMENT = re.compile(r"#[^\n]*")
 # Names the parser refuses where an import binds or names something.
 _RESERVED = frozenset(keyword.kwlist) | {"__debug__"}
-# Longer lines, and lines with dotted names the parser is refused (scanner.parse), go to it.
-_MAX_LINE = 2000
+# Longer statements, and ones that may hold dotted names the parser is refused
+# (scanner.parse), go to it.
+_MAX_CHARS = 20_000
 _MAX_DOTS = 150
+_CLAUSES = frozenset({"else", "elif", "except", "finally"})
 
 
-def plain_import(layout: SourceLayout, line: int) -> tuple[int, tuple[ImportRef, ...]] | None:
-    """(end, refs) when `line` is a plain import statement standing alone at the top level:
-    `end` is one past it and the blank or comment lines after it, as far as the next
-    top-level statement (where the scanner's chunk would end)."""
-    lines = layout.lines
-    text = lines[line]
-    if len(text) > _MAX_LINE or text[:1] not in ("i", "f") or text.count(".") > _MAX_DOTS:
+def plain_import(
+    layout: SourceLayout, line: int, *, after_plain: bool = False
+) -> tuple[int, tuple[ImportRef, ...]] | None:
+    """(end, refs) when a plain import statement starts `line`, standing alone at the top
+    level: `end` is one past it and the blank or comment lines after it, as far as the next
+    top-level statement (where the scanner's chunk would end).
+
+    `after_plain`: `line` is the `end` of a plain import (so it is known to be outside
+    strings and not a continuation: the checks that cost most are skipped along a run).
+    """
+    source = layout.source
+    start = layout.starts[line]
+    if source[start : start + 1] not in ("i", "f"):
         return None
-    match = _PLAIN.fullmatch(text)
+    match = _PLAIN.match(source, start)
     if match is None:
         return None
-    refs = _refs(match, line)
+    statement = match.group(0)
+    if len(statement) > _MAX_CHARS or statement.count(".") > _MAX_DOTS:
+        return None
+    refs = _refs(match, line, start)
     if refs is None:
         return None
-    if layout.in_string(line) or layout.continues_previous(line):
+    if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
-    end = line + 1
+    lines = layout.lines
+    end = line + 1 + statement.count("\n")
     total = len(lines)
     while end < total:
         stripped = lines[end].strip()
         if stripped and stripped[0] != "#":
             break
         end += 1
-    if end < total and not layout.top_statement_start(end):
-        return None
-    return end, tuple(refs)
+    if end < total:
+        # Nothing from `line` to here opens a string or continues a line, so this is where
+        # the next top-level statement starts unless it is indented, a clause or a closer.
+        text = lines[end]
+        if text[0] in " \t\f)]}" or first_word(text) in _CLAUSES:
+            return None
+    return end, refs
 
 
-def _refs(match: re.Match[str], line: int) -> list[ImportRef] | None:
-    text = match.string
-    refs: list[ImportRef] = []
+def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...] | None:
+    """The refs of a matched statement on `line`, which starts at `offset` in the source."""
     modules = match.start("modules")
     if modules >= 0:
-        for alias in _ALIAS.finditer(text, modules, match.end("modules")):
+        refs: list[ImportRef] = []
+        for alias in _ALIAS.finditer(match.string, modules, match.end("modules")):
             name = alias.group("name")
-            if not _allowed(name, alias.group("asname")) or name.partition(".")[0] == "__future__":
+            asname = alias.group("asname")
+            if (asname is not None and asname in _RESERVED) or not _RESERVED.isdisjoint(
+                name.split(".")
+            ):
                 return None
-            column = alias.start("name")
+            if name.partition(".")[0] == "__future__":
+                return None
+            column = alias.start("name") - offset
             span = Span(line, column, line, column + len(name))
-            refs.append(ImportRef(module=name, level=0, span=span, names=(), kind="import"))
-        return refs
+            refs.append(ImportRef(name, 0, span, (), "import"))
+        return tuple(refs)
     source = match.group("source")
     module = source.lstrip(".")
     level = len(source) - len(module)
-    if (not level and module.partition(".")[0] == "__future__") or not _allowed(module, None):
+    if not _RESERVED.isdisjoint(module.split(".")):
         return None
-    names: list[str] = []
-    if match.group("names") == "*":
-        names.append("*")
+    if not level and module.partition(".")[0] == "__future__":
+        return None
+    listed = match.group("names")
+    if listed is None:
+        names = _bracketed_names(match.group("inner"))
+    elif listed == "*":
+        names = ("*",)
     else:
-        for alias in _ALIAS.finditer(text, match.start("names"), match.end("names")):
-            name = alias.group("name")
-            if not _allowed(name, alias.group("asname")):
-                return None
-            names.append(name)
-    column = match.start("source")
+        names = _listed_names(listed)
+    if names is None:
+        return None
+    column = match.start("source") - offset
     span = Span(line, column, line, column + len(source))
-    refs.append(ImportRef(module=module, level=level, span=span, names=tuple(names), kind="from"))
-    return refs
+    return (ImportRef(module, level, span, names, "from"),)
 
 
-def _allowed(dotted: str, asname: str | None) -> bool:
-    if asname is not None and asname in _RESERVED:
-        return False
-    return not dotted or all(part not in _RESERVED for part in dotted.split("."))
+def _listed_names(text: str) -> tuple[str, ...] | None:
+    """Names of `a, b as c` (the regex has checked the commas and `as`)."""
+    names: list[str] = []
+    for item in text.split(","):
+        words = item.split()
+        if words[0] in _RESERVED or (len(words) == 3 and words[2] in _RESERVED):
+            return None
+        names.append(words[0])
+    return tuple(names)
+
+
+def _bracketed_names(inner: str) -> tuple[str, ...] | None:
+    """Names of `(a,\n b as c,  # note\n)`, or None unless it is a list the parser takes."""
+    if "#" in inner:
+        inner = _COMMENT.sub("", inner)
+    items = inner.split(",")
+    if len(items) > 1 and not items[-1].strip():
+        items.pop()  # a trailing comma
+    names: list[str] = []
+    for item in items:
+        words = item.split()
+        if len(words) == 3 and words[1] == "as":
+            if not words[2].isidentifier() or words[2] in _RESERVED:
+                return None
+        elif len(words) != 1:
+            return None
+        if not words[0].isidentifier() or words[0] in _RESERVED:
+            return None
+        names.append(words[0])
+    return tuple(names)

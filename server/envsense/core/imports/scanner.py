@@ -84,15 +84,20 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tup
     ones come grouped so they can be parsed in one go. A plain import line standing alone
     comes as its refs instead (plain.py): it needs no parse."""
     group: list[Chunk] = []
+    plain_end = -1
     for line in lines:
         if group and line < group[-1][1]:
             group[-1][2].append(line)
             continue
-        plain = plain_import(layout, line)
+        # Right after a parsed chunk, a plain line still joins its group: a chunk may parse
+        # only together with the next one (`\\` then a blank line).
+        adjacent = bool(group) and group[-1][1] == line
+        plain = None if adjacent else plain_import(layout, line, after_plain=line == plain_end)
         if plain is not None:
             if group:
                 yield group
                 group = []
+            plain_end = plain[0]
             yield plain[1]
             continue
         start = layout.chunk_start(line)

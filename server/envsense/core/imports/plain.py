@@ -8,6 +8,7 @@ non-ASCII names, keywords used as names, `__future__`) is left to the parser.
 """
 
 from __future__ import annotations
+import __future__
 
 import keyword
 import re
@@ -38,6 +39,7 @@ _RESERVED = frozenset(keyword.kwlist) | {"__debug__"}
 # (scanner.parse), go to it.
 _MAX_CHARS = 20_000
 _MAX_DOTS = 150
+_FEATURES = frozenset(__future__.all_feature_names)
 _CLAUSES = frozenset({"else", "elif", "except", "finally"})
 
 
@@ -58,8 +60,8 @@ def plain_import(
     match = _PLAIN.match(source, start)
     if match is None:
         return None
-    statement = match.group(0)
-    if len(statement) > _MAX_CHARS or statement.count(".") > _MAX_DOTS:
+    finish = match.end()
+    if finish - start > _MAX_CHARS or source.count(".", start, finish) > _MAX_DOTS:
         return None
     refs = _refs(match, line, start)
     if refs is None:
@@ -67,7 +69,7 @@ def plain_import(
     if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
     lines = layout.lines
-    end = line + 1 + statement.count("\n")
+    end = line + 1 + source.count("\n", start, finish)
     total = len(lines)
     while end < total:
         stripped = lines[end].strip()
@@ -78,17 +80,17 @@ def plain_import(
         # Nothing from `line` to here opens a string or continues a line, so this is where
         # the next top-level statement starts unless it is indented, a clause or a closer.
         text = lines[end]
-        if text[0] in " \t\f)]}" or first_word(text) in _CLAUSES:
+        if text[0] in " \t\f)]}" or (text[0] in "ef" and first_word(text) in _CLAUSES):
             return None
     return end, refs
 
 
 def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...] | None:
     """The refs of a matched statement on `line`, which starts at `offset` in the source."""
-    modules = match.start("modules")
-    if modules >= 0:
+    modules, source, listed, inner = match.group("modules", "source", "names", "inner")
+    if modules is not None:
         refs: list[ImportRef] = []
-        for alias in _ALIAS.finditer(match.string, modules, match.end("modules")):
+        for alias in _ALIAS.finditer(match.string, match.start("modules"), match.end("modules")):
             name = alias.group("name")
             asname = alias.group("asname")
             if (asname is not None and asname in _RESERVED) or not _RESERVED.isdisjoint(
@@ -101,21 +103,22 @@ def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...]
             span = Span(line, column, line, column + len(name))
             refs.append(ImportRef(name, 0, span, (), "import"))
         return tuple(refs)
-    source = match.group("source")
     module = source.lstrip(".")
     level = len(source) - len(module)
     if not _RESERVED.isdisjoint(module.split(".")):
         return None
-    if not level and module.partition(".")[0] == "__future__":
-        return None
-    listed = match.group("names")
     if listed is None:
-        names = _bracketed_names(match.group("inner"))
+        names = _bracketed_names(inner)
     elif listed == "*":
         names = ("*",)
     else:
         names = _listed_names(listed)
     if names is None:
+        return None
+    if not level and module.partition(".")[0] == "__future__":
+        # Never returned; the parser takes it alone (its chunk) if it names real features.
+        if module == "__future__" and _FEATURES.issuperset(names):
+            return ()
         return None
     column = match.start("source") - offset
     span = Span(line, column, line, column + len(source))
@@ -124,6 +127,8 @@ def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...]
 
 def _listed_names(text: str) -> tuple[str, ...] | None:
     """Names of `a, b as c` (the regex has checked the commas and `as`)."""
+    if "," not in text and " " not in text and "\t" not in text:
+        return None if text in _RESERVED else (text,)
     names: list[str] = []
     for item in text.split(","):
         words = item.split()

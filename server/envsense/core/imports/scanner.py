@@ -85,21 +85,29 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tup
     comes as its refs instead (plain.py): it needs no parse."""
     group: list[Chunk] = []
     plain_end = -1
+    # The group's last chunk is one that needs its parse (not a plain import).
+    ends_parsed = False
     for line in lines:
         if group and line < group[-1][1]:
             group[-1][2].append(line)
             continue
-        # Right after a parsed chunk, a plain line still joins its group: a chunk may parse
-        # only together with the next one (`\\` then a blank line).
-        adjacent = bool(group) and group[-1][1] == line
-        plain = None if adjacent else plain_import(layout, line, after_plain=line == plain_end)
+        plain = plain_import(layout, line, after_plain=line == plain_end)
         if plain is not None:
+            end, refs = plain
+            plain_end = end
+            if ends_parsed and group[-1][1] == line:
+                # Right after a parsed chunk a plain one still joins the group: a chunk may
+                # parse only together with the next (`\\` then a blank line).
+                group.append((line, end, [line]))
+                ends_parsed = False
+                continue
             if group:
                 yield group
                 group = []
-            plain_end = plain[0]
-            yield plain[1]
+            ends_parsed = False
+            yield refs
             continue
+        ends_parsed = True
         start = layout.chunk_start(line)
         end = max(layout.chunk_end(start), line + 1)
         if group and start < group[-1][1]:

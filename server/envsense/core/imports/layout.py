@@ -64,9 +64,13 @@ class SourceLayout:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines = source.split("\n")
-        # Offsets of line starts: sums of (length + 1), all in C.
-        self.starts = [0, *accumulate(map((1).__add__, map(len, self.lines)))]
+        self.total = source.count("\n") + 1
+        # Built on first use: the files whose imports are all plain (plain.py) never need
+        # them, and splitting is a fifth of the cost of reading those. Until then
+        # `_known` holds the start offsets of the lines looked at.
+        self._lines: list[str] | None = None
+        self._starts: list[int] | None = None
+        self._known: dict[int, int] = {}
         self._string_starts: list[int] = []
         self._string_ends: list[int] = []
         self._strings: Iterator[re.Match[str]] | None = None
@@ -76,6 +80,52 @@ class SourceLayout:
             self._strings = _TO_NEXT_TRIPLE.finditer(source)
             self._scanned = 0
         self._code: dict[int, str] = {}
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._split()
+        assert self._lines is not None
+        return self._lines
+
+    @property
+    def starts(self) -> list[int]:
+        """Offsets of line starts (one more than there are lines)."""
+        if self._starts is None:
+            self._split()
+        assert self._starts is not None
+        return self._starts
+
+    def _split(self) -> None:
+        self._lines = self.source.split("\n")
+        # Sums of (length + 1), all in C.
+        self._starts = [0, *accumulate(map((1).__add__, map(len, self._lines)))]
+
+    def note_start(self, line: int, offset: int) -> None:
+        """Record where `line` starts (found by a caller that counted newlines)."""
+        if self._starts is None:
+            self._known[line] = offset
+
+    def start_of(self, line: int) -> int:
+        """Offset where `line` starts, without splitting the source when a neighbour is known."""
+        if self._starts is not None:
+            return self._starts[line]
+        known = self._known.get(line)
+        if known is not None:
+            return known
+        after = self._known.get(line + 1)
+        if after is not None and after > 0:
+            offset = self.source.rfind("\n", 0, after - 1) + 1
+            self._known[line] = offset
+            return offset
+        return self.starts[line]
+
+    def line_text(self, line: int) -> str:
+        if self._lines is not None:
+            return self._lines[line]
+        start = self.start_of(line)
+        end = self.source.find("\n", start)
+        return self.source[start:] if end == -1 else self.source[start:end]
 
     def _lex_to(self, offset: int) -> None:
         """Find the triple-quoted strings that start before `offset`."""
@@ -102,7 +152,7 @@ class SourceLayout:
         return None
 
     def in_string(self, line: int) -> bool:
-        return self._string_at(self.starts[line]) is not None
+        return self._string_at(self.start_of(line)) is not None
 
     def code(self, line: int) -> str:
         """The line without strings and comments, for bracket counting."""
@@ -124,8 +174,9 @@ class SourceLayout:
         return text
 
     def _strip(self, line: int) -> str:
-        start = self.starts[line]
-        return _LINE_NOISE.sub('""', self._without_strings(start, start + len(self.lines[line])))
+        start = self.start_of(line)
+        end = start + len(self.line_text(line))
+        return _LINE_NOISE.sub('""', self._without_strings(start, end))
 
     def net_brackets(self, line: int) -> int:
         code = self.code(line)

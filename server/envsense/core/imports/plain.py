@@ -54,7 +54,7 @@ def plain_import(
     strings and not a continuation: the checks that cost most are skipped along a run).
     """
     source = layout.source
-    start = layout.starts[line]
+    start = layout.start_of(line)
     if source[start : start + 1] not in ("i", "f"):
         return None
     match = _PLAIN.match(source, start)
@@ -68,18 +68,23 @@ def plain_import(
         return None
     if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
-    lines = layout.lines
+    # Past the statement's last line, then over blank and comment lines, by offsets.
     end = line + 1 + source.count("\n", start, finish)
-    total = len(lines)
+    total = layout.total
+    offset = finish + 1
+    text = ""
     while end < total:
-        stripped = lines[end].strip()
+        newline = source.find("\n", offset)
+        text = source[offset:] if newline == -1 else source[offset:newline]
+        stripped = text.strip()
         if stripped and stripped[0] != "#":
             break
         end += 1
+        offset = newline + 1
     if end < total:
+        layout.note_start(end, offset)
         # Nothing from `line` to here opens a string or continues a line, so this is where
         # the next top-level statement starts unless it is indented, a clause or a closer.
-        text = lines[end]
         if text[0] in " \t\f)]}" or (text[0] in "ef" and first_word(text) in _CLAUSES):
             return None
     return end, refs

@@ -59,13 +59,20 @@ def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | Non
     """Lines that may hold an import statement or a dynamic import call, in order."""
     found: set[int] = set()
     source = layout.source
-    starts = layout.starts
     # A literal search for the keyword first: the line regex alone is slow on long lines.
+    # Lines are counted as the search goes (the layout is not split for this).
     position = source.find("import")
+    line = 0
+    counted = 0
     while position != -1:
-        line = layout.line_of(position)
-        end = starts[line + 1] - 1 if line + 1 < len(starts) else len(source)
-        if _CANDIDATE.match(source, starts[line], end) and not layout.in_string(line):
+        line += source.count("\n", counted, position)
+        counted = position
+        start = source.rfind("\n", 0, position) + 1
+        end = source.find("\n", position)
+        if end == -1:
+            end = len(source)
+        layout.note_start(line, start)
+        if _CANDIDATE.match(source, start, end) and not layout.in_string(line):
             found.add(line)
         position = source.find("import", end)
     if dynamic_pattern is not None:
@@ -142,7 +149,7 @@ class Scanner:
         self.refs: list[ImportRef] = []
         self.syntax_error: str | None = None
         # Shared by every chunk: a flag set in one top-level try is read by a later `if`.
-        self.flags = FlagTable(layout.lines, target)
+        self.flags = FlagTable((), target, source=layout.source)
 
     def _collector(self, offset: int) -> ImportCollector:
         return ImportCollector(self.layout.lines, self.target, offset, self.dynamic, self.flags)

@@ -382,3 +382,12 @@ def test_bracketed_imports_over_several_lines(tmp_path: Path) -> None:
     ]
     assert [spelled(source, r.span) for r in refs] == ["homeassistant.const", ".helpers", "after"]
     assert parsed_only(source) == refs
+
+
+def test_a_repeated_import_line_is_placed_on_its_own_line_each_time(tmp_path: Path) -> None:
+    first = scan(tmp_path, "from pkg.core import Thing  # same text\n")
+    second = scan(tmp_path, '"""Doc."""\n\nx = 1\nfrom pkg.core import Thing  # same text\n')
+    assert [(r.module, r.span) for r in first] == [("pkg.core", Span(0, 5, 0, 13))]
+    assert [(r.module, r.span) for r in second] == [("pkg.core", Span(3, 5, 3, 13))]
+    inside = scan(tmp_path, 'x = """\nfrom pkg.core import Thing  # same text\n"""\n')
+    assert inside == ()

@@ -15,7 +15,7 @@ import re
 
 from envsense.core.findings import Span
 from envsense.core.imports.layout import SourceLayout, first_word
-from envsense.core.imports.refs import ImportRef
+from envsense.core.imports.refs import ImportKind, ImportRef
 
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
 _DOTTED = rf"{_ID}(?:\.{_ID})*"
@@ -57,15 +57,29 @@ def plain_import(
     start = layout.start_of(line)
     if source[start : start + 1] not in ("i", "f"):
         return None
-    match = _PLAIN.match(source, start)
-    if match is None:
-        return None
-    finish = match.end()
-    if finish - start > _MAX_CHARS or source.count(".", start, finish) > _MAX_DOTS:
-        return None
-    refs = _refs(match, line, start)
-    if refs is None:
-        return None
+    finish = source.find("\n", start)
+    if finish == -1:
+        finish = len(source)
+    text = source[start:finish]
+    seen = _SEEN.get(text)
+    if seen is not None:
+        refs = tuple(
+            ImportRef(module, level, Span(line, column, line, end_column), names, kind)
+            for module, level, column, end_column, names, kind in seen
+        )
+    else:
+        match = _PLAIN.match(source, start)
+        if match is None:
+            return None
+        finish = match.end()
+        if finish - start > _MAX_CHARS or source.count(".", start, finish) > _MAX_DOTS:
+            return None
+        found = _refs(match, line, start)
+        if found is None:
+            return None
+        refs = found
+        if finish - start == len(text):
+            _remember(text, refs)
     if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
     # Past the statement's last line, then over blank and comment lines, by offsets.
@@ -88,6 +102,20 @@ def plain_import(
         if text[0] in " \t\f)]}" or (text[0] in "ef" and first_word(text) in _CLAUSES):
             return None
     return end, refs
+
+
+# One-line statements already read, by their text (projects repeat their imports from file
+# to file): what their refs hold but the line.
+_SEEN: dict[str, tuple[tuple[str, int, int, int, tuple[str, ...], ImportKind], ...]] = {}
+_SEEN_MAX = 4096
+
+
+def _remember(text: str, refs: tuple[ImportRef, ...]) -> None:
+    if len(_SEEN) >= _SEEN_MAX:
+        _SEEN.clear()
+    _SEEN[text] = tuple(
+        (r.module, r.level, r.span.column, r.span.end_column, r.names, r.kind) for r in refs
+    )
 
 
 def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...] | None:

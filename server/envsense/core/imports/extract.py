@@ -166,8 +166,17 @@ def extract_imports(
     else:
         for group in chunks(layout, lines):
             scanner.scan_group(group)
-    refs = sorted(set(scanner.refs), key=lambda r: (r.span.line, r.span.column, r.module))
+    found = scanner.refs
+    if len(set(map(_place, found))) == len(found):
+        # No two in one place, so no duplicates: skip hashing whole refs.
+        refs = sorted(found, key=_place)
+    else:
+        refs = sorted(set(found), key=_place)
     return ImportScan(tuple(refs), scanner.syntax_error)
+
+
+def _place(ref: ImportRef) -> tuple[int, int, str]:
+    return ref.span.line, ref.span.column, ref.module
 
 
 def _dynamic_names(source: str) -> tuple[DynamicNames | None, re.Pattern[str] | None]:

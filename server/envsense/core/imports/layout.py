@@ -154,6 +154,12 @@ class SourceLayout:
     def in_string(self, line: int) -> bool:
         return self._string_at(self.start_of(line)) is not None
 
+    def in_string_at(self, offset: int) -> bool:
+        """Whether a triple-quoted string strictly contains `offset`."""
+        if self._strings is None and not self._string_starts:
+            return False
+        return self._string_at(offset) is not None
+
     def code(self, line: int) -> str:
         """The line without strings and comments, for bracket counting."""
         cached = self._code.get(line)

@@ -71,8 +71,8 @@ def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | Non
         end = source.find("\n", position)
         if end == -1:
             end = len(source)
-        layout.note_start(line, start)
-        if _CANDIDATE.match(source, start, end) and not layout.in_string(line):
+        if _CANDIDATE.match(source, start, end) and not layout.in_string_at(start):
+            layout.note_start(line, start)
             found.add(line)
         position = source.find("import", end)
     if dynamic_pattern is not None:
@@ -94,6 +94,7 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tup
     plain_end = -1
     # The group's last chunk is one that needs its parse (not a plain import).
     ends_parsed = False
+    plain_refs: list[ImportRef] = []
     for line in lines:
         if group and line < group[-1][1]:
             group[-1][2].append(line)
@@ -112,7 +113,9 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tup
                 yield group
                 group = []
             ends_parsed = False
-            yield refs
+            # Plain refs come all together at the end: they set no flags, and the refs are
+            # sorted by place afterwards.
+            plain_refs += refs
             continue
         ends_parsed = True
         start = layout.chunk_start(line)
@@ -129,6 +132,8 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tup
         group.append((start, end, [line]))
     if group:
         yield group
+    if plain_refs:
+        yield tuple(plain_refs)
 
 
 class Scanner:

@@ -260,8 +260,20 @@ def valid_block(draw: st.DrawFn, indent: str = "", depth: int = 0) -> str:
             parts.append(header + draw(valid_block(inner, depth + 1)))
         else:
             body = draw(valid_block(inner, depth + 1))
-            handler = draw(valid_block(inner, depth + 1))
-            parts.append(f"{indent}try:\n{body}{indent}except ImportError:\n{handler}")
+            other = draw(valid_block(inner, depth + 1))
+            opening, clause = draw(
+                st.sampled_from(
+                    [
+                        ("try:", "except ImportError:"),
+                        ("try:", "finally:"),
+                        ("if x:", "else:"),
+                        ("if x:", "elif y:"),
+                        ("for n in m:", "else:"),
+                        ("while x:", "else:"),
+                    ]
+                )
+            )
+            parts.append(f"{indent}{opening}\n{body}{indent}{clause}\n{other}")
     if not any(p.strip() and not p.lstrip().startswith("#") for p in parts):
         parts.append(f"{indent}pass\n")
     return "".join(parts)
@@ -391,3 +403,39 @@ def test_a_repeated_import_line_is_placed_on_its_own_line_each_time(tmp_path: Pa
     assert [(r.module, r.span) for r in second] == [("pkg.core", Span(3, 5, 3, 13))]
     inside = scan(tmp_path, 'x = """\nfrom pkg.core import Thing  # same text\n"""\n')
     assert inside == ()
+
+
+def test_blocks_without_imports_inside_an_importing_function(tmp_path: Path) -> None:
+    source = (
+        "def handle(options):\n"
+        "    import json\n"
+        "    if options:\n"
+        "        for key in options:\n"
+        "            print(key)\n"
+        "    elif options is None:\n"
+        "        pass\n"
+        "    else:\n"
+        "        raise SystemExit(1)\n"
+        "    try:\n"
+        "        if options:\n"
+        "            value = compute(options)\n"
+        "        import yaml\n"
+        "    except Exception:\n"
+        "        yaml = None\n"
+        "    try:\n"
+        "        import tomllib\n"
+        "    except ImportError:\n"
+        "        with open('x') as handle:\n"
+        "            handle.read()\n"
+        "        import tomli as tomllib\n"
+        "    return json\n"
+    )
+    refs = scan(tmp_path, source)
+    found = {r.module: r for r in refs}
+    assert list(found) == ["json", "yaml", "tomllib", "tomli"]
+    assert all(r.in_function for r in refs)
+    # The `if` in the try body can raise, so `except Exception` is no proof yaml is optional
+    # to the rest: no probe; the fallback of tomllib is still read as one.
+    assert found["yaml"].guarded and found["yaml"].guards == ()
+    assert found["tomli"].guards[0].probes == (Probe("tomllib"),)
+    assert unpruned(source) == refs

@@ -44,10 +44,15 @@ _LINE_NOISE = re.compile(
 _TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
 _CLAUSES = frozenset({"else", "elif", "except", "finally"})
 _WORD = re.compile(r"[A-Za-z_]+")
-# Lines that open a function or class body (the bodies a parse can do without).
-# (A leading newline rather than ^: the regex engine skips ahead to a literal first character.)
-_DEF_LINE = re.compile(r"\n[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]")
-_DEF_AT_START = re.compile(r"[ \t\f]*(?:async[ \t]+)?(?:def|class)[ \t]")
+# Lines that open a block: function and class bodies, or compound statements, that a parse
+# can do without. (A leading newline rather than ^: the regex engine skips ahead to a
+# literal first character.)
+_BLOCK = r"[ \t\f]*(?:async[ \t]+)?(def|class|if|for|while|with|try|match)(?=[ \t\f:(\[])"
+_BLOCK_LINE = re.compile("\n" + _BLOCK)
+_BLOCK_AT_START = re.compile(_BLOCK)
+# A compound statement directly in these blocks is never dropped: try bodies and handlers
+# are read statement by statement (probes, `raise` at the end, flags).
+_KEEP_CHILDREN = frozenset({"try", "except", "else", "finally"})
 _MAX_LOGICAL_LINES = 200
 # A line indented at most n characters that holds code (not blank, not a comment), per n.
 _DEDENT: dict[int, re.Pattern[str]] = {}
@@ -287,10 +292,13 @@ class SourceLayout:
         lines = self.lines
         replaced: list[tuple[int, int, int]] = []
         last = start
-        for line in self._defs_between(start, end):
+        for line, word in self._blocks_between(start, end):
             if line < last:
                 continue  # inside a body already dropped
-            body = self._droppable_body(line, end, keep)
+            if word in ("def", "class"):
+                body = self._droppable_body(line, end, keep)
+            else:
+                body = self._droppable_statement(line, end, keep)
             if body is not None:
                 replaced.append(body)
                 last = body[2]
@@ -308,13 +316,70 @@ class SourceLayout:
         parts += lines[position:end]
         return "\n".join(parts)
 
-    def _defs_between(self, start: int, end: int) -> list[int]:
+    def _blocks_between(self, start: int, end: int) -> list[tuple[int, str]]:
         stop = self.starts[end] if end < len(self.lines) else len(self.source)
         begin = self.starts[start]
-        found = [0] if begin == 0 and _DEF_AT_START.match(self.source) else []
-        matches = _DEF_LINE.finditer(self.source, max(begin - 1, 0), stop)
-        found += [self.line_of(match.start() + 1) for match in matches]
+        found: list[tuple[int, str]] = []
+        if begin == 0:
+            first = _BLOCK_AT_START.match(self.source)
+            if first is not None:
+                found.append((0, first.group(1)))
+        matches = _BLOCK_LINE.finditer(self.source, max(begin - 1, 0), stop)
+        found += [(self.line_of(match.start() + 1), match.group(1)) for match in matches]
         return found
+
+    def _droppable_statement(
+        self, line: int, limit: int, keep: re.Pattern[str] | None
+    ) -> tuple[int, int, int] | None:
+        """Lines (start, start, end) of the nested compound statement at `line` (with its
+        elif/else/except/finally clauses), when it holds no `import` and nothing `keep`
+        matches and it is not directly in a try statement; None otherwise."""
+        indent = self.indent(line)
+        if indent == 0 or self.in_string(line) or self.continues_previous(line):
+            return None
+        statement_end = self._block_end(line, indent, limit)
+        if statement_end is None:
+            return None
+        lines = self.lines
+        while statement_end < limit and self.indent(statement_end) == indent:
+            if first_word(lines[statement_end].lstrip(" \t\f")) not in _CLAUSES:
+                break
+            statement_end = self._block_end(statement_end, indent, limit)
+            if statement_end is None:
+                return None
+        source = self.source
+        begin, finish = self.starts[line], self.starts[statement_end]
+        if source.find("import", begin, finish) != -1:
+            return None
+        if keep is not None and keep.search(source, begin, finish) is not None:
+            return None
+        if statement_end < limit and self.continues_previous(statement_end):
+            return None
+        if self._parent_word(line, indent) in _KEEP_CHILDREN:
+            return None
+        return line, line, statement_end
+
+    def _block_end(self, line: int, indent: int, limit: int) -> int | None:
+        """One past the indented body of the block header at `line` (indented `indent`)."""
+        header_end = self.logical_end(line)
+        if header_end >= limit or not self._ends_with_colon(header_end - 1):
+            return None
+        first_code = header_end
+        while first_code < limit and not self.is_code(first_code):
+            first_code += 1
+        if first_code >= limit or self.indent(first_code) <= indent:
+            return None
+        return self._dedent_after(first_code, indent, limit)
+
+    def _parent_word(self, line: int, indent: int) -> str:
+        """First word of the header of the block that holds the statement at `line`."""
+        current = line - 1
+        while current >= 0:
+            if self.indent(current) < indent and self.is_code(current):
+                start = self.logical_start(current)
+                return first_word(self.lines[start].lstrip(" \t\f"))
+            current -= 1
+        return ""
 
     def _droppable_body(
         self, line: int, limit: int, keep: re.Pattern[str] | None

@@ -54,6 +54,7 @@ _BLOCK_AT_START = re.compile(_BLOCK)
 # are read statement by statement (probes, `raise` at the end, flags).
 _KEEP_CHILDREN = frozenset({"try", "except", "else", "finally"})
 _MAX_LOGICAL_LINES = 200
+_MAX_PARENT_SCAN = 100
 # A line indented at most n characters that holds code (not blank, not a comment), per n.
 _DEDENT: dict[int, re.Pattern[str]] = {}
 _NOT_SCANNED = sys.maxsize
@@ -355,7 +356,8 @@ class SourceLayout:
             return None
         if statement_end < limit and self.continues_previous(statement_end):
             return None
-        if self._parent_word(line, indent) in _KEEP_CHILDREN:
+        parent = self._parent_word(line, indent)
+        if parent is None or parent in _KEEP_CHILDREN:
             return None
         return line, line, statement_end
 
@@ -371,15 +373,18 @@ class SourceLayout:
             return None
         return self._dedent_after(first_code, indent, limit)
 
-    def _parent_word(self, line: int, indent: int) -> str:
-        """First word of the header of the block that holds the statement at `line`."""
+    def _parent_word(self, line: int, indent: int) -> str | None:
+        """First word of the header of the block that holds the statement at `line`; None
+        when it is further up than a scan should go (a generated function of thousands of
+        `if` blocks would make that quadratic)."""
         current = line - 1
-        while current >= 0:
+        stop = max(line - _MAX_PARENT_SCAN, -1)
+        while current > stop:
             if self.indent(current) < indent and self.is_code(current):
                 start = self.logical_start(current)
                 return first_word(self.lines[start].lstrip(" \t\f"))
             current -= 1
-        return ""
+        return "" if current < 0 else None
 
     def _droppable_body(
         self, line: int, limit: int, keep: re.Pattern[str] | None

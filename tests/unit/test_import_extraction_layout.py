@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from envsense.core.findings import Span
 from envsense.core.imports import scanner
 from envsense.core.imports.extract import ImportRef, extract_imports, extract_imports_from_bytes
-from envsense.core.imports.layout import SourceLayout
 from envsense.core.imports.refs import Probe
 
 
@@ -30,7 +29,7 @@ def spelled(source: str, span: Span) -> str:
 def unpruned(source: str) -> tuple[ImportRef, ...]:
     """The same extraction with every chunk parsed whole (the behaviour to match)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SourceLayout, "pruned_text", lambda self, start, end, keep: None)
+        patch.setattr(scanner, "pruned_text", lambda layout, start, end, keep: None)
         return extract_imports(source).imports
 
 

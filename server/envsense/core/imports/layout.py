@@ -42,21 +42,9 @@ _LINE_NOISE = re.compile(
 )
 # A line starting in column 0 with something that can begin a statement.
 _TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
-_CLAUSES = frozenset({"else", "elif", "except", "finally"})
+CLAUSES = frozenset({"else", "elif", "except", "finally"})
 _WORD = re.compile(r"[A-Za-z_]+")
-# Lines that open a block: function and class bodies, or compound statements, that a parse
-# can do without. (A leading newline rather than ^: the regex engine skips ahead to a
-# literal first character.)
-_BLOCK = r"[ \t\f]*(?:async[ \t]+)?(def|class|if|for|while|with|try|match)(?=[ \t\f:(\[])"
-_BLOCK_LINE = re.compile("\n" + _BLOCK)
-_BLOCK_AT_START = re.compile(_BLOCK)
-# A compound statement directly in these blocks is never dropped: try bodies and handlers
-# are read statement by statement (probes, `raise` at the end, flags).
-_KEEP_CHILDREN = frozenset({"try", "except", "else", "finally"})
 _MAX_LOGICAL_LINES = 200
-_MAX_PARENT_SCAN = 100
-# A line indented at most n characters that holds code (not blank, not a comment), per n.
-_DEDENT: dict[int, re.Pattern[str]] = {}
 _NOT_SCANNED = sys.maxsize
 
 
@@ -235,7 +223,7 @@ class SourceLayout:
         text = self.lines[line]
         if not text or text[0] in " \t\f#)]}" or not self.is_code(line):
             return False
-        return first_word(text) not in _CLAUSES and not self.continues_previous(line)
+        return first_word(text) not in CLAUSES and not self.continues_previous(line)
 
     def chunk_start(self, line: int) -> int:
         """First line of the top-level statement that contains `line`."""
@@ -277,165 +265,11 @@ class SourceLayout:
     def text(self, start: int, end: int) -> str:
         return "\n".join(self.lines[start:end])
 
-    # -- the text a parse needs ------------------------------------------------------------
-
-    def pruned_text(self, start: int, end: int, keep: re.Pattern[str] | None) -> str | None:
-        """Lines start..end with every function or class body that holds no import replaced
-        by `pass` (blank lines keep the numbering); None when there is no such body.
-
-        Such a body adds nothing to the imports or guards read from the rest, and real
-        modules are mostly such bodies: a class whose one method imports locally would
-        otherwise be parsed whole. `keep` matches the other text a body must not lose
-        (dynamic import calls under another name). A misjudged body end (a continuation
-        line indented less than its statement) leaves an unmatched bracket behind, so the
-        parse fails and the caller parses the plain text.
-        """
-        lines = self.lines
-        replaced: list[tuple[int, int, int]] = []
-        last = start
-        for line, word in self._blocks_between(start, end):
-            if line < last:
-                continue  # inside a body already dropped
-            if word in ("def", "class"):
-                body = self._droppable_body(line, end, keep)
-            else:
-                body = self._droppable_statement(line, end, keep)
-            if body is not None:
-                replaced.append(body)
-                last = body[2]
-        if not replaced:
-            return None
-        parts: list[str] = []
-        position = start
-        for body_start, first_code, body_end in replaced:
-            parts += lines[position:body_start]
-            parts += [""] * (first_code - body_start)
-            text = lines[first_code]
-            parts.append(text[: len(text) - len(text.lstrip(" \t\f"))] + "pass")
-            parts += [""] * (body_end - first_code - 1)
-            position = body_end
-        parts += lines[position:end]
-        return "\n".join(parts)
-
-    def _blocks_between(self, start: int, end: int) -> list[tuple[int, str]]:
-        stop = self.starts[end] if end < len(self.lines) else len(self.source)
-        begin = self.starts[start]
-        found: list[tuple[int, str]] = []
-        if begin == 0:
-            first = _BLOCK_AT_START.match(self.source)
-            if first is not None:
-                found.append((0, first.group(1)))
-        matches = _BLOCK_LINE.finditer(self.source, max(begin - 1, 0), stop)
-        found += [(self.line_of(match.start() + 1), match.group(1)) for match in matches]
-        return found
-
-    def _droppable_statement(
-        self, line: int, limit: int, keep: re.Pattern[str] | None
-    ) -> tuple[int, int, int] | None:
-        """Lines (start, start, end) of the nested compound statement at `line` (with its
-        elif/else/except/finally clauses), when it holds no `import` and nothing `keep`
-        matches and it is not directly in a try statement; None otherwise."""
-        indent = self.indent(line)
-        if indent == 0 or self.in_string(line) or self.continues_previous(line):
-            return None
-        statement_end = self._block_end(line, indent, limit)
-        if statement_end is None:
-            return None
-        lines = self.lines
-        while statement_end < limit and self.indent(statement_end) == indent:
-            if first_word(lines[statement_end].lstrip(" \t\f")) not in _CLAUSES:
-                break
-            statement_end = self._block_end(statement_end, indent, limit)
-            if statement_end is None:
-                return None
-        source = self.source
-        begin, finish = self.starts[line], self.starts[statement_end]
-        if source.find("import", begin, finish) != -1:
-            return None
-        if keep is not None and keep.search(source, begin, finish) is not None:
-            return None
-        if statement_end < limit and self.continues_previous(statement_end):
-            return None
-        parent = self._parent_word(line, indent)
-        if parent is None or parent in _KEEP_CHILDREN:
-            return None
-        return line, line, statement_end
-
-    def _block_end(self, line: int, indent: int, limit: int) -> int | None:
-        """One past the indented body of the block header at `line` (indented `indent`)."""
-        header_end = self.logical_end(line)
-        if header_end >= limit or not self._ends_with_colon(header_end - 1):
-            return None
-        first_code = header_end
-        while first_code < limit and not self.is_code(first_code):
-            first_code += 1
-        if first_code >= limit or self.indent(first_code) <= indent:
-            return None
-        return self._dedent_after(first_code, indent, limit)
-
-    def _parent_word(self, line: int, indent: int) -> str | None:
-        """First word of the header of the block that holds the statement at `line`; None
-        when it is further up than a scan should go (a generated function of thousands of
-        `if` blocks would make that quadratic)."""
-        current = line - 1
-        stop = max(line - _MAX_PARENT_SCAN, -1)
-        while current > stop:
-            if self.indent(current) < indent and self.is_code(current):
-                start = self.logical_start(current)
-                return first_word(self.lines[start].lstrip(" \t\f"))
-            current -= 1
-        return "" if current < 0 else None
-
-    def _droppable_body(
-        self, line: int, limit: int, keep: re.Pattern[str] | None
-    ) -> tuple[int, int, int] | None:
-        """Lines (start, first code line, end) of the indented body of the def/class at
-        `line`, when it holds no `import` and nothing `keep` matches; None when that can't
-        be told cheaply."""
-        if self.in_string(line) or self.continues_previous(line):
-            return None
-        header_end = self.logical_end(line)
-        if header_end >= limit or not self._ends_with_colon(header_end - 1):
-            return None
-        indent = self.indent(line)
-        first_code = header_end
-        while first_code < limit and not self.is_code(first_code):
-            first_code += 1
-        if first_code >= limit or self.indent(first_code) <= indent:
-            return None
-        body_end = self._dedent_after(first_code, indent, limit)
-        source = self.source
-        begin, finish = self.starts[header_end], self.starts[body_end]
-        if source.find("import", begin, finish) != -1:
-            return None
-        if keep is not None and keep.search(source, begin, finish) is not None:
-            return None
-        if body_end < limit and self.continues_previous(body_end):
-            return None
-        return header_end, first_code, body_end
-
-    def _ends_with_colon(self, line: int) -> bool:
+    def ends_with_colon(self, line: int) -> bool:
+        """Whether the code of `line` (comments and strings aside) ends with a colon."""
         start = self.starts[line]
         text = self._without_strings(start, start + len(self.lines[line]))
         return _LINE_NOISE.sub(_drop_comment, text).rstrip().endswith(":")
-
-    def _dedent_after(self, line: int, indent: int, limit: int) -> int:
-        """The first code line after `line` indented `indent` or less (or `limit`)."""
-        pattern = _DEDENT.get(indent)
-        if pattern is None:
-            pattern = _DEDENT[indent] = re.compile(rf"\n[ \t\f]{{0,{indent}}}(?![ \t\f\n#])")
-        position = self.starts[line + 1] - 1
-        stop = self.starts[limit] if limit < len(self.lines) else len(self.source)
-        while True:
-            match = pattern.search(self.source, position, stop)
-            if match is None:
-                return limit
-            found = self.line_of(match.start() + 1)
-            if found >= limit:
-                return limit
-            if not self.in_string(found):
-                return found
-            position = self.starts[found + 1] - 1
 
 
 def _drop_comment(match: re.Match[str]) -> str:

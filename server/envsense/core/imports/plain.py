@@ -14,7 +14,7 @@ import keyword
 import re
 
 from envsense.core.findings import Span
-from envsense.core.imports.layout import SourceLayout, first_word
+from envsense.core.imports.layout import CLAUSES, SourceLayout, first_word
 from envsense.core.imports.refs import ImportKind, ImportRef
 
 _ID = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -40,7 +40,6 @@ _RESERVED = frozenset(keyword.kwlist) | {"__debug__"}
 _MAX_CHARS = 20_000
 _MAX_DOTS = 150
 _FEATURES = frozenset(__future__.all_feature_names)
-_CLAUSES = frozenset({"else", "elif", "except", "finally"})
 
 
 def plain_import(
@@ -99,7 +98,7 @@ def plain_import(
         layout.note_start(end, offset)
         # Nothing from `line` to here opens a string or continues a line, so this is where
         # the next top-level statement starts unless it is indented, a clause or a closer.
-        if text[0] in " \t\f)]}" or (text[0] in "ef" and first_word(text) in _CLAUSES):
+        if text[0] in " \t\f)]}" or (text[0] in "ef" and first_word(text) in CLAUSES):
             return None
     return end, refs
 

@@ -24,6 +24,7 @@ from envsense.core.imports.conditions import (
 from envsense.core.imports.flags import FlagTable
 from envsense.core.imports.layout import SourceLayout, first_word
 from envsense.core.imports.plain import plain_import
+from envsense.core.imports.prune import pruned_text
 from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
@@ -191,7 +192,7 @@ class Scanner:
         text does not parse, the lines as they are (whose error is the one to report)."""
         layout = self.layout
         if layout.starts[end] - layout.starts[start] <= MAX_PARSE_CHARS:
-            pruned = layout.pruned_text(start, end, self.keep)
+            pruned = pruned_text(layout, start, end, self.keep)
             if pruned is not None:
                 try:
                     return parse(pruned)

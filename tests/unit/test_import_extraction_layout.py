@@ -146,14 +146,15 @@ def test_nested_guards_semicolons_and_decorators(tmp_path: Path) -> None:
 
 
 def test_a_syntax_error_in_another_method_hides_nothing_else(tmp_path: Path) -> None:
-    # Python 2 in one method (or syntax newer than the server's Python): the class is still
+    # Python 2 in one method body (or syntax newer than the server's Python): the class is still
     # read as parsed code, so the guards stay exact (a handler that re-raises guards nothing).
     source = (
         "class Legacy:\n"
         "    def old(self):\n"
         '        print "python 2"\n'
-        "    def generic[T](self, value: T) -> T:\n"
-        "        return value\n"
+        "    def typed(self):\n"
+        "        def generic[T](value: T) -> T:\n"
+        "            return value\n"
         "    def new(self):\n"
         "        import modern\n"
         "        try:\n"

@@ -450,3 +450,41 @@ def test_blocks_without_imports_inside_an_importing_function(tmp_path: Path) -> 
     assert found["yaml"].guarded and found["yaml"].guards == ()
     assert found["tomli"].guards[0].probes == (Probe("tomllib"),)
     assert unpruned(source) == refs
+
+
+def test_statement_runs_left_out_around_a_local_import(tmp_path: Path) -> None:
+    source = (
+        "def handle(self, *args, **options):\n"
+        "    verbosity = options['verbosity']\n"
+        "    parser.add_argument(\n"
+        '        "--no-imports",\n'
+        "    )\n"
+        "    if verbosity in {\n"
+        "        1,\n"
+        "        2,\n"
+        "    }:\n"
+        "        from django.template import engines\n"
+        "    elif verbosity:\n"
+        "        total = 0\n"
+        "    else:\n"
+        "        import logging\n"
+        "    @cached\n"
+        "    def helper():\n"
+        "        return 1\n"
+        "    first = 1\n"
+        "    second = 2\n"
+        "    third = (\n"
+        "        3\n"
+        "    )\n"
+        "    @cached\n"
+        "    def loader():\n"
+        "        import json\n"
+        "    return engines\n"
+    )
+    refs = scan(tmp_path, source)
+    assert [(r.module, r.in_function, r.conditional) for r in refs] == [
+        ("django.template", True, True),
+        ("logging", True, True),
+        ("json", True, False),
+    ]
+    assert unpruned(source) == refs

@@ -10,6 +10,7 @@ behind, so that text does not parse and the caller parses the plain text.
 
 from __future__ import annotations
 
+import bisect
 import re
 
 from envsense.core.imports.layout import CLAUSES, SourceLayout, first_word
@@ -24,7 +25,10 @@ _BLOCK_AT_START = re.compile(_BLOCK)
 # are read statement by statement (probes, `raise` at the end, flags).
 _KEEP_CHILDREN = frozenset({"try", "except", "else", "finally"})
 _MAX_PARENT_SCAN = 100
-# A line indented at most n characters that holds code (not blank, not a comment), per n.
+# Shorter runs of statements are not worth leaving out.
+_MIN_RUN = 3
+# A line indented at most n characters that can start a statement (not blank, not a
+# comment, not a closing bracket as black puts them), per n.
 _DEDENT: dict[int, re.Pattern[str]] = {}
 
 
@@ -36,17 +40,23 @@ def pruned_text(
     must not lose (dynamic import calls under another name)."""
     lines = layout.lines
     replaced: list[tuple[int, int, int]] = []
-    last = start
+    starts: list[int] = []  # of the replaced parts, in order
     for line, word in _blocks_between(layout, start, end):
-        if line < last:
-            continue  # inside a body already dropped
+        index = bisect.bisect_right(starts, line) - 1
+        if index >= 0 and line < replaced[index][2]:
+            continue  # inside a part already dropped
         if word in ("def", "class"):
             body = _droppable_body(layout, line, end, keep)
+            found = [body] if body is not None else []
+            if body is None and word == "def":
+                found = _droppable_runs(layout, line, end, keep)
         else:
             body = _droppable_statement(layout, line, end, keep)
-        if body is not None:
-            replaced.append(body)
-            last = body[2]
+            found = [body] if body is not None else []
+        for part in found:
+            index = bisect.bisect_right(starts, part[0])
+            starts.insert(index, part[0])
+            replaced.insert(index, part)
     if not replaced:
         return None
     parts: list[str] = []
@@ -106,6 +116,60 @@ def _droppable_statement(
     if parent is None or parent in _KEEP_CHILDREN:
         return None
     return line, line, statement_end
+
+
+def _droppable_runs(
+    layout: SourceLayout, line: int, limit: int, keep: re.Pattern[str] | None
+) -> list[tuple[int, int, int]]:
+    """Runs of import-free statements directly in the body of the function at `line` (whose
+    body holds an import somewhere), as (start, start, end) lines."""
+    if layout.in_string(line) or layout.continues_previous(line):
+        return []
+    header_end = layout.logical_end(line)
+    if header_end >= limit or not layout.ends_with_colon(header_end - 1):
+        return []
+    first_code = header_end
+    while first_code < limit and not layout.is_code(first_code):
+        first_code += 1
+    if first_code >= limit or layout.indent(first_code) <= layout.indent(line):
+        return []
+    body_end = _dedent_after(layout, first_code, layout.indent(line), limit)
+    indent = layout.indent(first_code)
+    source = layout.source
+    starts = layout.starts
+    runs: list[tuple[int, int, int]] = []
+    run_start = -1
+    child = first_code
+    lines = layout.lines
+    while child < body_end:
+        following = _dedent_after(layout, child, indent, body_end)
+        # A statement goes on over its clauses (else:, except:), a decorator over its def.
+        piece = child
+        while following < body_end and (
+            lines[piece].lstrip(" \t\f").startswith("@")
+            or first_word(lines[following].lstrip(" \t\f")) in CLAUSES
+        ):
+            piece = following
+            following = _dedent_after(layout, piece, indent, body_end)
+        holds = source.find("import", starts[child], starts[following]) != -1 or (
+            keep is not None and keep.search(source, starts[child], starts[following])
+        )
+        if holds:
+            if run_start >= 0:
+                runs.append((run_start, run_start, child))
+            run_start = -1
+        elif run_start < 0:
+            run_start = child
+        child = following
+    if run_start >= 0:
+        runs.append((run_start, run_start, body_end))
+    return [
+        run
+        for run in runs
+        if run[2] - run[0] >= _MIN_RUN
+        and not layout.continues_previous(run[0])
+        and not (run[2] < limit and layout.continues_previous(run[2]))
+    ]
 
 
 def _block_end(layout: SourceLayout, line: int, indent: int, limit: int) -> int | None:
@@ -168,7 +232,7 @@ def _dedent_after(layout: SourceLayout, line: int, indent: int, limit: int) -> i
     """The first code line after `line` indented `indent` or less (or `limit`)."""
     pattern = _DEDENT.get(indent)
     if pattern is None:
-        pattern = _DEDENT[indent] = re.compile(rf"\n[ \t\f]{{0,{indent}}}(?![ \t\f\n#])")
+        pattern = _DEDENT[indent] = re.compile(rf"\n[ \t\f]{{0,{indent}}}(?![ \t\f\n#)\]}}])")
     position = layout.starts[line + 1] - 1
     stop = layout.starts[limit] if limit < len(layout.lines) else len(layout.source)
     while True:

@@ -6,13 +6,15 @@ Pure: the target interpreter (version, sys.platform) is passed in, never looked 
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
 from pathlib import Path
 
 from envsense.core.imports.conditions import Target
+from envsense.core.imports.layout import SourceLayout
 from envsense.core.imports.refs import ImportContext, ImportKind, ImportRef, ImportScan
-from envsense.core.imports.scanner import Scanner, SourceLayout, candidate_lines, chunks
+from envsense.core.imports.scanner import Scanner, candidate_lines, chunks
 from envsense.core.imports.walker import DynamicNames
 from envsense.core.safe_read import SOURCE_LINE_LIMIT
 from envsense.core.versions import PythonVersion
@@ -83,9 +85,18 @@ def decode_source(data: bytes, *, name: str = "") -> str:
         return data.decode("latin-1", errors="replace")
 
 
+def _first_two_lines(data: bytes) -> list[bytes]:
+    # Not data.split(b"\n", 2): its third part is a copy of the rest of the file.
+    first = data.find(b"\n")
+    if first == -1:
+        return [data]
+    second = data.find(b"\n", first + 1)
+    return [data[:first], data[first + 1 : second if second != -1 else len(data)]]
+
+
 def _declared_coding(data: bytes) -> str | None:
     """The name a coding cookie gives, known to Python or not."""
-    for line in data.split(b"\n", 2)[:2]:
+    for line in _first_two_lines(data):
         match = _COOKIE.match(line)
         if match is not None:
             return match.group(1).decode("ascii", errors="replace")
@@ -93,7 +104,7 @@ def _declared_coding(data: bytes) -> str | None:
 
 
 def _coding_cookie(data: bytes) -> str | None:
-    for number, line in enumerate(data.split(b"\n", 2)[:2]):
+    for number, line in enumerate(_first_two_lines(data)):
         match = _COOKIE.match(line)
         if match is not None:
             name = match.group(1).decode("ascii", errors="replace")
@@ -149,14 +160,23 @@ def extract_imports(
             "%d lines with imports; only the first %d are checked", len(lines), MAX_IMPORT_LINES
         )
         lines = lines[:MAX_IMPORT_LINES]
-    scanner = Scanner(layout, target, dynamic)
+    scanner = Scanner(layout, target, dynamic, dynamic_pattern)
     if len(source) > HUGE_SOURCE_CHARS:
         scanner.scan_fallback(lines)
     else:
         for group in chunks(layout, lines):
             scanner.scan_group(group)
-    refs = sorted(set(scanner.refs), key=lambda r: (r.span.line, r.span.column, r.module))
+    found = scanner.refs
+    if len(set(map(_place, found))) == len(found):
+        # No two in one place, so no duplicates: skip hashing whole refs.
+        refs = sorted(found, key=_place)
+    else:
+        refs = sorted(set(found), key=_place)
     return ImportScan(tuple(refs), scanner.syntax_error)
+
+
+def _place(ref: ImportRef) -> tuple[int, int, str]:
+    return ref.span.line, ref.span.column, ref.module
 
 
 def _dynamic_names(source: str) -> tuple[DynamicNames | None, re.Pattern[str] | None]:
@@ -168,9 +188,16 @@ def _dynamic_names(source: str) -> tuple[DynamicNames | None, re.Pattern[str] | 
         modules.update(_IMPORTLIB_ALIAS.findall(source))
     if "import_module as" in source:
         functions.update(_IMPORT_MODULE_ALIAS.findall(source))
+    return _dynamic_pattern(frozenset(modules), frozenset(functions))
+
+
+@functools.lru_cache(maxsize=64)
+def _dynamic_pattern(
+    modules: frozenset[str], functions: frozenset[str]
+) -> tuple[DynamicNames, re.Pattern[str]]:
     names = sorted(functions | {f"{m}.import_module" for m in modules}, key=len, reverse=True)
     pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in names) + r")[ \t]*\(")
-    return DynamicNames(frozenset(modules), frozenset(functions)), pattern
+    return DynamicNames(modules, functions), pattern
 
 
 def resolve_relative(module: str, level: int, file: Path, package_root: Path | None) -> str | None:

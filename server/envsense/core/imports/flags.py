@@ -87,8 +87,10 @@ _Reader = Callable[[object], "bool | None"]
 class FlagTable:
     """Flags of one file, filled in source order as try statements are walked."""
 
-    def __init__(self, lines: Sequence[str], target: Target) -> None:
+    def __init__(self, lines: Sequence[str], target: Target, *, source: str | None = None) -> None:
+        """`lines` of the file, or its whole `source` (then `lines` is not read)."""
         self._lines = lines
+        self._source = source
         self._target = target
         self._flags: dict[str, list[Flag]] = {}
         self._constants: dict[str, list[tuple[int, object]]] | None = None
@@ -101,7 +103,7 @@ class FlagTable:
         if self._constants is not None:
             return self._constants
         found: dict[str, list[tuple[int, object]]] = {}
-        source = "\n".join(self._lines)
+        source = self._source if self._source is not None else "\n".join(self._lines)
         for match in _ASSIGN.finditer(source):
             text = match.group(2).split("#", 1)[0].strip()
             if not any(word in text for word in _TARGET_WORDS):

@@ -10,10 +10,7 @@ read from the indentation of the lines above it.
 from __future__ import annotations
 
 import ast
-import bisect
-import itertools
 import re
-import sys
 from collections.abc import Iterator
 
 from envsense.core.imports.conditions import (
@@ -25,39 +22,14 @@ from envsense.core.imports.conditions import (
     with_suppresses_import_errors,
 )
 from envsense.core.imports.flags import FlagTable
+from envsense.core.imports.layout import SourceLayout, first_word
+from envsense.core.imports.plain import plain_import
+from envsense.core.imports.prune import pruned_text
 from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
 # Statements, or statements after `if x:` / `;` on the same line, that start with import/from.
 _CANDIDATE = re.compile(r"[ \t]*(?:[^\n#'\"]*?[:;][ \t]*)?(?:import[ \t]|from[ \t.])")
-# Comments and strings in one pass; only triple-quoted strings (group t) can hide a line.
-# The repeats inside a triple-quoted string are possessive where Python has them (3.11+)
-# and take runs of plain characters whole: a backtrack state kept per repeat took 1.1 GB for
-# a 7 MB string.
-_REPEAT = "*+" if sys.version_info >= (3, 11) else "*"
-_STRINGS = re.compile(
-    r"""\#[^\n]*
-    | (?P<t>\"\"\"(?:[^"\\]+|\\.|"(?!""))"""
-    + _REPEAT
-    + r"""(?:\"\"\"|\Z)
-      | '''(?:[^'\\]+|\\.|'(?!''))"""
-    + _REPEAT
-    + r"""(?:'''|\Z))
-    | "(?:[^"\\\n]+|\\.)"""
-    + _REPEAT
-    + r""""?
-    | '(?:[^'\\\n]+|\\.)"""
-    + _REPEAT
-    + r"""'?""",
-    re.S | re.X,
-)
-_LINE_NOISE = re.compile(
-    r"""#[^\n]*|"(?:[^"\\\n]+|\\.)""" + _REPEAT + r""""?|'(?:[^'\\\n]+|\\.)""" + _REPEAT + r"""'?"""
-)
-# A line starting in column 0 with something that can begin a statement.
-_TOP_LINE = re.compile(r"\n(?=[^ \t\f\n#)\]}])")
-_CLAUSES = frozenset({"else", "elif", "except", "finally"})
-_WORD = re.compile(r"[A-Za-z_]+")
 # CPython's parser builds an import's dotted name by repeated concatenation: 20,000 parts
 # took 450 MB (100,000: 10 GB). No real name has 200.
 _LONG_DOTTED = re.compile(r"(?:\.[ \t]*\w+){200}")
@@ -81,167 +53,27 @@ def parse(text: str) -> ast.Module:
         raise SyntaxError(f"nested too deeply to parse ({type(error).__name__})") from None
 
 
-_MAX_LOGICAL_LINES = 200
 _MAX_FALLBACK_CANDIDATES = 20_000
-
-
-def _first_word(text: str) -> str:
-    match = _WORD.match(text)
-    return match.group(0) if match else ""
-
-
-class SourceLayout:
-    """Lines of a source plus where its triple-quoted strings are."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.lines = source.split("\n")
-        self.starts = [0, *itertools.accumulate(len(line) + 1 for line in self.lines)]
-        if '"""' in source or "'''" in source:
-            spans = [m.span() for m in _STRINGS.finditer(source) if m.lastgroup == "t"]
-        else:
-            spans = []
-        self._string_starts = [s for s, _ in spans]
-        self._string_ends = [e for _, e in spans]
-        self._code: dict[int, str] = {}
-
-    def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset) - 1
-
-    def _string_at(self, offset: int) -> int | None:
-        """Index of the triple-quoted string strictly containing offset."""
-        index = bisect.bisect_right(self._string_starts, offset) - 1
-        if index >= 0 and self._string_starts[index] < offset < self._string_ends[index]:
-            return index
-        return None
-
-    def in_string(self, line: int) -> bool:
-        return self._string_at(self.starts[line]) is not None
-
-    def code(self, line: int) -> str:
-        """The line without strings and comments, for bracket counting."""
-        cached = self._code.get(line)
-        if cached is None:
-            cached = self._code[line] = self._strip(line)
-        return cached
-
-    def _strip(self, line: int) -> str:
-        start = self.starts[line]
-        text = self.source[start : start + len(self.lines[line])]
-        index = bisect.bisect_right(self._string_starts, start + len(text)) - 1
-        while index >= 0 and self._string_ends[index] > start:
-            s = max(self._string_starts[index], start) - start
-            e = min(self._string_ends[index], start + len(text)) - start
-            text = text[:s] + '""' + text[e:]
-            index -= 1
-        return _LINE_NOISE.sub('""', text)
-
-    def net_brackets(self, line: int) -> int:
-        code = self.code(line)
-        opens = code.count("(") + code.count("[") + code.count("{")
-        return opens - code.count(")") - code.count("]") - code.count("}")
-
-    def is_code(self, line: int) -> bool:
-        stripped = self.lines[line].strip()
-        return bool(stripped) and not stripped.startswith("#") and not self.in_string(line)
-
-    def indent(self, line: int) -> int:
-        text = self.lines[line]
-        return len(text) - len(text.lstrip(" \t\f"))
-
-    def continues_previous(self, line: int) -> bool:
-        return line > 0 and self.code(line - 1).rstrip().endswith("\\")
-
-    def logical_start(self, line: int) -> int:
-        """Walk back over open brackets and `\\` continuations to the statement's first line."""
-        balance = self.net_brackets(line)
-        start = line
-        while balance < 0 and start > 0:
-            start -= 1
-            balance += self.net_brackets(start)
-        while self.continues_previous(start):
-            start -= 1
-        return start
-
-    def logical_end(self, line: int) -> int:
-        """One past the last line of the statement starting at `line`."""
-        depth = 0
-        end = line
-        while end < len(self.lines) and end - line < _MAX_LOGICAL_LINES:
-            depth += self.net_brackets(end)
-            continued = self.code(end).rstrip().endswith("\\")
-            end += 1
-            if depth <= 0 and not continued:
-                break
-        return end
-
-    # -- top-level statements ------------------------------------------------------------
-
-    def _top_statement_start(self, line: int) -> bool:
-        text = self.lines[line]
-        if not text or text[0] in " \t\f#)]}" or not self.is_code(line):
-            return False
-        return _first_word(text) not in _CLAUSES and not self.continues_previous(line)
-
-    def chunk_start(self, line: int) -> int:
-        """First line of the top-level statement that contains `line`."""
-        current = line
-        while current > 0:
-            if self._top_statement_start(current):
-                start = self.logical_start(current)
-                if start == current:
-                    return current
-                current = start
-                continue
-            current -= 1
-        return 0
-
-    def chunk_end(self, start: int) -> int:
-        """One past the last line of the top-level statement starting at `start`."""
-        source = self.source
-        total = len(self.lines)
-        depth = 0
-        counted = self.starts[start]
-        search = counted
-        while True:
-            match = _TOP_LINE.search(source, search)
-            if match is None:
-                return total
-            line = self.line_of(match.end())
-            search = match.end()
-            depth += self._net_between(counted, self.starts[line])
-            counted = self.starts[line]
-            if depth <= 0 and self._top_statement_start(line):
-                return line
-
-    def _net_between(self, begin: int, end: int) -> int:
-        """Open minus closed brackets in source[begin:end], outside strings and comments."""
-        text = self.source[begin:end]
-        index = bisect.bisect_right(self._string_starts, end) - 1
-        while index >= 0 and self._string_ends[index] > begin:
-            s = max(self._string_starts[index], begin) - begin
-            e = min(self._string_ends[index], end) - begin
-            text = text[:s] + '""' + text[e:]
-            index -= 1
-        code = _LINE_NOISE.sub('""', text)
-        opens = code.count("(") + code.count("[") + code.count("{")
-        return opens - code.count(")") - code.count("]") - code.count("}")
-
-    def text(self, start: int, end: int) -> str:
-        return "\n".join(self.lines[start:end])
 
 
 def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | None) -> list[int]:
     """Lines that may hold an import statement or a dynamic import call, in order."""
     found: set[int] = set()
     source = layout.source
-    starts = layout.starts
     # A literal search for the keyword first: the line regex alone is slow on long lines.
+    # Lines are counted as the search goes (the layout is not split for this).
     position = source.find("import")
+    line = 0
+    counted = 0
     while position != -1:
-        line = layout.line_of(position)
-        end = starts[line + 1] - 1 if line + 1 < len(starts) else len(source)
-        if _CANDIDATE.match(source, starts[line], end) and not layout.in_string(line):
+        line += source.count("\n", counted, position)
+        counted = position
+        start = source.rfind("\n", 0, position) + 1
+        end = source.find("\n", position)
+        if end == -1:
+            end = len(source)
+        if _CANDIDATE.match(source, start, end) and not layout.in_string_at(start):
+            layout.note_start(line, start)
             found.add(line)
         position = source.find("import", end)
     if dynamic_pattern is not None:
@@ -255,14 +87,38 @@ def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | Non
 Chunk = tuple[int, int, list[int]]
 
 
-def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk]]:
+def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk] | tuple[ImportRef, ...]]:
     """Top-level statements (start, end, candidate lines) holding the candidates; adjacent
-    ones come grouped so they can be parsed in one go."""
+    ones come grouped so they can be parsed in one go. A plain import line standing alone
+    comes as its refs instead (plain.py): it needs no parse."""
     group: list[Chunk] = []
+    plain_end = -1
+    # The group's last chunk is one that needs its parse (not a plain import).
+    ends_parsed = False
+    plain_refs: list[ImportRef] = []
     for line in lines:
         if group and line < group[-1][1]:
             group[-1][2].append(line)
             continue
+        plain = plain_import(layout, line, after_plain=line == plain_end)
+        if plain is not None:
+            end, refs = plain
+            plain_end = end
+            if ends_parsed and group[-1][1] == line:
+                # Right after a parsed chunk a plain one still joins the group: a chunk may
+                # parse only together with the next (`\\` then a blank line).
+                group.append((line, end, [line]))
+                ends_parsed = False
+                continue
+            if group:
+                yield group
+                group = []
+            ends_parsed = False
+            # Plain refs come all together at the end: they set no flags, and the refs are
+            # sorted by place afterwards.
+            plain_refs += refs
+            continue
+        ends_parsed = True
         start = layout.chunk_start(line)
         end = max(layout.chunk_end(start), line + 1)
         if group and start < group[-1][1]:
@@ -277,6 +133,8 @@ def chunks(layout: SourceLayout, lines: list[int]) -> Iterator[list[Chunk]]:
         group.append((start, end, [line]))
     if group:
         yield group
+    if plain_refs:
+        yield tuple(plain_refs)
 
 
 class Scanner:
@@ -287,14 +145,17 @@ class Scanner:
         layout: SourceLayout,
         target: Target,
         dynamic: DynamicNames | None,
+        keep: re.Pattern[str] | None = None,
     ) -> None:
         self.layout = layout
+        # Text a dropped function body must not hold (dynamic import calls).
+        self.keep = keep
         self.target = target
         self.dynamic = dynamic
         self.refs: list[ImportRef] = []
         self.syntax_error: str | None = None
         # Shared by every chunk: a flag set in one top-level try is read by a later `if`.
-        self.flags = FlagTable(layout.lines, target)
+        self.flags = FlagTable((), target, source=layout.source)
 
     def _collector(self, offset: int) -> ImportCollector:
         return ImportCollector(self.layout.lines, self.target, offset, self.dynamic, self.flags)
@@ -304,7 +165,10 @@ class Scanner:
             line = (error.lineno or 1) + offset
             self.syntax_error = f"line {line}: {error.msg}"
 
-    def scan_group(self, group: list[Chunk]) -> None:
+    def scan_group(self, group: list[Chunk] | tuple[ImportRef, ...]) -> None:
+        if isinstance(group, tuple):
+            self.refs.extend(group)
+            return
         if len(group) == 1 or not self._parse_and_walk(group[0][0], group[-1][1]):
             for start, end, lines in group:
                 if not self._parse_and_walk(start, end, note_error=True):
@@ -313,7 +177,7 @@ class Scanner:
 
     def _parse_and_walk(self, start: int, end: int, *, note_error: bool = False) -> bool:
         try:
-            tree = parse(self.layout.text(start, end))
+            tree = self._parse_range(start, end)
         except (SyntaxError, ValueError) as error:
             if note_error and isinstance(error, SyntaxError):
                 self._note_error(error, start)
@@ -322,6 +186,19 @@ class Scanner:
         collector.walk(tree.body, ImportContext())
         self.refs.extend(collector.refs)
         return True
+
+    def _parse_range(self, start: int, end: int) -> ast.Module:
+        """Lines start..end parsed with the import-free function bodies left out; when that
+        text does not parse, the lines as they are (whose error is the one to report)."""
+        layout = self.layout
+        if layout.starts[end] - layout.starts[start] <= MAX_PARSE_CHARS:
+            pruned = pruned_text(layout, start, end, self.keep)
+            if pruned is not None:
+                try:
+                    return parse(pruned)
+                except (SyntaxError, ValueError):
+                    pass
+        return parse(layout.text(start, end))
 
     def scan_fallback(self, lines: list[int]) -> None:
         for line in lines[:_MAX_FALLBACK_CANDIDATES]:
@@ -388,7 +265,7 @@ class Scanner:
         return ctx
 
     def classify_header(self, header: str, line: int, ctx: ImportContext) -> ImportContext | None:
-        word = _first_word(header)
+        word = first_word(header)
         if word in ("def", "async") and ("def " in header or word == "def"):
             return ctx.but(in_function=True)
         if word == "if":
@@ -423,7 +300,7 @@ class Scanner:
             if not layout.is_code(current) or layout.indent(current) > indent:
                 continue
             text = layout.lines[current].strip()
-            if layout.indent(current) < indent or _first_word(text) != "except":
+            if layout.indent(current) < indent or first_word(text) != "except":
                 return False
             node = _parse_header("try:\n pass\n" + text)
             if node is None:

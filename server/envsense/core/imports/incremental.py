@@ -149,11 +149,13 @@ class IncrementalImports:
         return self._state.scan
 
     def _bases(self, key: Hashable) -> list[_State]:
-        """States an edit may be judged against: the last one, and when that one doesn't
-        parse (a statement half typed), the last one that did: `self.a` -> `self.a.` ->
-        `self.a.b` is one inert edit from `self.a`."""
+        """States an edit may be judged against: the last one, then the one before it that
+        the scanner read without a syntax error. A statement half typed may not parse
+        (`self.a` -> `self.a.` -> `self.a.b` is one inert edit from `self.a`), and the
+        scanner doesn't report it when it skipped that statement, so the earlier state is
+        tried whenever the last one can't decide."""
         bases = [s for s in (self._state,) if s is not None and s.key == key]
-        if bases and bases[0].scan.syntax_error is not None:
+        if bases:
             for past in self._recent:
                 if past.key == key and past.scan.syntax_error is None:
                     bases.append(past)

@@ -30,7 +30,7 @@ from envsense_bench.corpus import Corpus
 from envsense_bench.corpus_suite import get_corpus
 from envsense_bench.harness import Bench
 from envsense_bench.lsp_latency import LspClient, LspTimeout, ServerExited, _sync_kind
-from envsense_bench.measure import Stats, tree_rss_mb
+from envsense_bench.measure import Stats, run_process, tail, tree_rss_mb
 from envsense_bench.report import Budget, Figure, Row
 
 INITIALIZE_BUDGET = Budget("initialize answered, from spawn (real corpus)", 0.3)
@@ -386,6 +386,56 @@ def _measure(
         return RealFigures(*(failed,) * 6)
 
 
+# The server's path to the first diagnostic, step by step in one process (CPU seconds): the
+# check of the opened file runs in a worker thread the main-thread profile above can't see.
+_STAGES = """
+import cProfile, io, pstats, sys, time
+from pathlib import Path
+clock = time.process_time
+marks = [("start", clock())]
+from envsense.lsp import codegen_cache
+codegen_cache.install()
+marks.append(("codegen cache (attrs, cattrs, saved code)", clock()))
+import lsprotocol.types
+marks.append(("import lsprotocol.types", clock()))
+import pygls.lsp.server
+marks.append(("import pygls", clock()))
+from envsense.lsp.server import create_server
+create_server()
+marks.append(("feature modules (create_server)", clock()))
+from envsense.core.imports.incremental import IncrementalImports
+from envsense.core.session import Session, SessionSettings
+root, path, python = (Path(arg) for arg in sys.argv[1:4])
+session = Session([root], settings=SessionSettings(interpreter=python))
+session.refresh_environments()
+marks.append(("session + discovery", clock()))
+session.context_for(path)
+marks.append(("project, selection, inventory (context_for)", clock()))
+profile = cProfile.Profile()
+profile.enable()
+session.check_source(path, path.read_text(), IncrementalImports())
+profile.disable()
+marks.append(("check_source of the opened file (under cProfile)", clock()))
+for (_, before), (name, after) in zip(marks, marks[1:]):
+    print(f"{name:48} {(after - before) * 1000:7.1f} ms CPU")
+print(f"{'total (interpreter start not included)':48} {(marks[-1][1]) * 1000:7.1f} ms CPU")
+out = io.StringIO()
+pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(30)
+print(out.getvalue())
+"""
+
+
+def profile_stages(bench: Bench, target: Target) -> str:
+    """CPU of each step between spawn and the first diagnostic, with the check's profile."""
+    env = server_env(bench, bench.work / "scratch" / "lsp-real-cache")
+    run = run_process(
+        [bench.python, "-c", _STAGES, target.root, target.path, target.python], env=env
+    )
+    if run.returncode != 0:
+        return f"stage profile failed: {tail(run.stderr)}"
+    return run.stdout
+
+
 def _edits_for(bench: Bench, server: RealServer) -> int:
     edits = bench.lsp_edits
     if server.slow:
@@ -404,7 +454,8 @@ def run(bench: Bench) -> None:
     ours_spec = servers(bench, target)[0]
 
     def profile() -> str:
-        return profile_envsense(bench, target, ours_spec)
+        stages = profile_stages(bench, target)
+        return f"{profile_envsense(bench, target, ours_spec)}\n{stages}"
 
     for profiled in (INITIALIZE_BUDGET, FIRST_DIAGNOSTIC_BUDGET, REAL_CHANGE_BUDGET):
         bench.profilers[profiled.name] = profile

@@ -23,6 +23,8 @@ from envsense_bench.lsp_real import (
     change_event,
     edit_plan,
     per_kind,
+    server_env,
+    tree_cpu_seconds,
 )
 from envsense_bench.measure import (
     TIME_BINARY,
@@ -225,6 +227,42 @@ def test_tree_rss_counts_the_children_of_a_wrapper() -> None:
     finally:
         os.killpg(wrapper.pid, signal.SIGKILL)
         wrapper.wait()
+
+
+def test_tree_cpu_counts_the_busy_child_of_an_idle_wrapper() -> None:
+    # The wrapper sleeps; its child burns CPU: the server's figure is the whole tree's.
+    busy = "import time; end = time.process_time() + 0.5\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    wrapper = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {busy!r}])",
+        ],
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and tree_cpu_seconds(wrapper.pid) < 0.5:
+            time.sleep(0.1)
+        assert tree_cpu_seconds(wrapper.pid) >= 0.5
+    finally:
+        os.killpg(wrapper.pid, signal.SIGKILL)
+        wrapper.wait()
+
+
+def test_servers_run_with_bytecode_and_the_given_cache_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Editors start servers with .pyc files read and written; a shell's setting must not leak.
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+
+    class FakeBench:
+        def base_env(self, extra: dict[str, str]) -> dict[str, str]:
+            return {**os.environ, **extra}
+
+    env = server_env(FakeBench(), tmp_path)  # type: ignore[arg-type]
+    assert "PYTHONDONTWRITEBYTECODE" not in env
+    assert env["XDG_CACHE_HOME"] == str(tmp_path)
 
 
 def test_corpus_reuses_a_prepared_cache_without_the_registry(tmp_path: Path) -> None:

@@ -61,6 +61,28 @@ def test_plain_imports_have_exact_spans(tmp_path: Path) -> None:
     assert found["pkg.mod"].level == 2
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x = 'a'; import after_string",
+        'print("a"); import after_string',
+        "s = 'it\\'s'; import after_string",
+        "if flag == 'on': import after_string",
+        "d = {'k': 'v'}; import after_string",
+    ],
+)
+def test_an_import_after_a_string_and_a_semicolon_is_found(line: str) -> None:
+    # A string before `;` or `:` on the line hid the import (a real-world false negative).
+    refs = extract_imports(line + "\n").imports
+    assert [r.module for r in refs] == ["after_string"]
+    assert text_at(line, refs[0].span) == "after_string"
+
+
+def test_an_import_only_inside_a_string_after_a_semicolon_is_not_found() -> None:
+    source = "x = 1; y = 'import not_me'\nz = 'a;import not_me_either'\n"
+    assert extract_imports(source).imports == ()
+
+
 def test_columns_are_code_points_on_non_ascii_lines(tmp_path: Path) -> None:
     path = tmp_path / "u.py"
     path.write_text("café = 1; import naïve_mod\n", encoding="utf-8")

@@ -29,7 +29,12 @@ from envsense.core.imports.refs import ImportContext, ImportRef
 from envsense.core.imports.walker import DynamicNames, ImportCollector
 
 # Statements, or statements after `if x:` / `;` on the same line, that start with import/from.
-_CANDIDATE = re.compile(r"[ \t]*(?:[^\n#'\"]*?[:;][ \t]*)?(?:import[ \t]|from[ \t.])")
+# One-line strings before the `:`/`;` are stepped over whole (`x = 'a'; import y`); a `#`
+# outside them ends the code. The alternatives start with distinct characters: no backtracking blow-up.
+_CANDIDATE = re.compile(
+    r"[ \t]*(?:(?:[^\n#'\"\\]|\\.|'[^'\n\\]*(?:\\.[^'\n\\]*)*'|\"[^\"\n\\]*(?:\\.[^\"\n\\]*)*\")*?"
+    r"[:;][ \t]*)?(?:import[ \t]|from[ \t.])"
+)
 # CPython's parser builds an import's dotted name by repeated concatenation: 20,000 parts
 # took 450 MB (100,000: 10 GB). No real name has 200.
 _LONG_DOTTED = re.compile(r"(?:\.[ \t]*\w+){200}")

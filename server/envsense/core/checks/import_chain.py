@@ -95,6 +95,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
         self._generation = resolver.generation
+        # A resolved location -> (its folder prefix when a package, the file that runs),
+        # as the resolver's listings say (dropped with them: the generation changes).
+        self._sources: dict[Path, tuple[str, Path | None]] = {}
 
     # -- guards ------------------------------------------------------------------------
 
@@ -136,19 +139,26 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             ):
                 return None
             parts = module.split(".")
+            count = len(parts)
+            importing = str(importing_file)
             # The module's own file first (the clearest chain), then its parent packages.
-            for index in (len(parts), *range(1, len(parts))):
-                name = ".".join(parts[:index])
-                found = (
-                    resolution
-                    if index == len(parts)
-                    else self.resolver.resolve(name, importing_file)
-                )
-                if found.status not in _FOLLOWED or found.location is None:
+            for index in (count, *range(1, count)):
+                if index == count:
+                    name, found = module, resolution
+                else:
+                    name = ".".join(parts[:index])
+                    found = self.resolver.resolve(name, importing_file)
+                location = found.location
+                if found.status not in _FOLLOWED or location is None:
                     continue
-                if found.location.suffix == "" and _inside(importing_file, found.location):
+                known = self._sources.get(location)
+                if known is None:
+                    # A package folder's prefix (for the test below) and the file that runs.
+                    prefix = str(location) + os.sep if location.suffix == "" else ""
+                    known = self._sources[location] = (prefix, module_file(found, self.resolver))
+                prefix, source = known
+                if prefix and importing.startswith(prefix):
                     continue  # the importing file's own package: already being imported
-                source = module_file(found, self.resolver)
                 if source is None:
                     continue
                 broken = self._file_break(source, depth)
@@ -215,6 +225,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         if self.resolver.generation != self._generation:
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
+            self._sources.clear()
             self._breaks.clear()
             self._answers.clear()
             self._lazy_answers.clear()

@@ -349,3 +349,22 @@ def test_flags_and_else_branches_become_guards() -> None:
     # A broad handler around more than imports: it may run for other reasons.
     b = next(r for r in refs if r.module == "b")
     assert b.guards == () and b.conditional
+
+
+def test_relative_names_per_folder_agree_with_resolve_relative(tmp_path: Path) -> None:
+    # RelativeNames climbs each folder's package once for all its imports: every name,
+    # level and package root must come out as resolve_relative says.
+    from envsense.core.checks.relative_names import RelativeNames
+
+    inner = make_package(tmp_path, "top", "sub.dotted")
+    (tmp_path / "loose").mkdir()
+    files = [inner / "mod.py", inner / "__init__.py", tmp_path / "top" / "a.py"]
+    files.append(tmp_path / "loose" / "b.py")
+    names = RelativeNames()
+    for _ in range(2):  # the second round from the memo
+        for file in files:
+            for root in (None, tmp_path, tmp_path / "top", tmp_path / "elsewhere"):
+                for level in (1, 2, 3, 4):
+                    for module in ("", "x", "x.y"):
+                        expected = resolve_relative(module, level, file, root)
+                        assert names.absolute(module, level, file, root) == expected

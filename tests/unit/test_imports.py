@@ -61,6 +61,28 @@ def test_plain_imports_have_exact_spans(tmp_path: Path) -> None:
     assert found["pkg.mod"].level == 2
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x = 'a'; import after_string",
+        'print("a"); import after_string',
+        "s = 'it\\'s'; import after_string",
+        "if flag == 'on': import after_string",
+        "d = {'k': 'v'}; import after_string",
+    ],
+)
+def test_an_import_after_a_string_and_a_semicolon_is_found(line: str) -> None:
+    # A string before `;` or `:` on the line hid the import (a real-world false negative).
+    refs = extract_imports(line + "\n").imports
+    assert [r.module for r in refs] == ["after_string"]
+    assert text_at(line, refs[0].span) == "after_string"
+
+
+def test_an_import_only_inside_a_string_after_a_semicolon_is_not_found() -> None:
+    source = "x = 1; y = 'import not_me'\nz = 'a;import not_me_either'\n"
+    assert extract_imports(source).imports == ()
+
+
 def test_columns_are_code_points_on_non_ascii_lines(tmp_path: Path) -> None:
     path = tmp_path / "u.py"
     path.write_text("café = 1; import naïve_mod\n", encoding="utf-8")
@@ -327,3 +349,22 @@ def test_flags_and_else_branches_become_guards() -> None:
     # A broad handler around more than imports: it may run for other reasons.
     b = next(r for r in refs if r.module == "b")
     assert b.guards == () and b.conditional
+
+
+def test_relative_names_per_folder_agree_with_resolve_relative(tmp_path: Path) -> None:
+    # RelativeNames climbs each folder's package once for all its imports: every name,
+    # level and package root must come out as resolve_relative says.
+    from envsense.core.checks.relative_names import RelativeNames
+
+    inner = make_package(tmp_path, "top", "sub.dotted")
+    (tmp_path / "loose").mkdir()
+    files = [inner / "mod.py", inner / "__init__.py", tmp_path / "top" / "a.py"]
+    files.append(tmp_path / "loose" / "b.py")
+    names = RelativeNames()
+    for _ in range(2):  # the second round from the memo
+        for file in files:
+            for root in (None, tmp_path, tmp_path / "top", tmp_path / "elsewhere"):
+                for level in (1, 2, 3, 4):
+                    for module in ("", "x", "x.y"):
+                        expected = resolve_relative(module, level, file, root)
+                        assert names.absolute(module, level, file, root) == expected

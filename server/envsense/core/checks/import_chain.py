@@ -77,10 +77,10 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         self.stdlib_dir = stdlib_dir
         self.max_depth = max_depth
         # (file, depth) -> (the files the result was read from, the result)
-        self._breaks: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
+        self._breaks: dict[tuple[Path, int], tuple[tuple[str, ...], ChainBreak | None]] = {}
         self._visiting: set[Path] = set()
         # Results of the current walk that depend on a cycle it cut (committed at its end).
-        self._pending: dict[tuple[Path, int], tuple[tuple[Path, ...], ChainBreak | None]] = {}
+        self._pending: dict[tuple[Path, int], tuple[tuple[str, ...], ChainBreak | None]] = {}
         self._validated = time.monotonic()
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
@@ -95,6 +95,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
         self._generation = resolver.generation
+        # A resolved location -> (its folder prefix when a package, the file that runs),
+        # as the resolver's listings say (dropped with them: the generation changes).
+        self._sources: dict[Path, tuple[str, Path | None]] = {}
 
     # -- guards ------------------------------------------------------------------------
 
@@ -136,19 +139,26 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             ):
                 return None
             parts = module.split(".")
+            count = len(parts)
+            importing = str(importing_file)
             # The module's own file first (the clearest chain), then its parent packages.
-            for index in (len(parts), *range(1, len(parts))):
-                name = ".".join(parts[:index])
-                found = (
-                    resolution
-                    if index == len(parts)
-                    else self.resolver.resolve(name, importing_file)
-                )
-                if found.status not in _FOLLOWED or found.location is None:
+            for index in (count, *range(1, count)):
+                if index == count:
+                    name, found = module, resolution
+                else:
+                    name = ".".join(parts[:index])
+                    found = self.resolver.resolve(name, importing_file)
+                location = found.location
+                if found.status not in _FOLLOWED or location is None:
                     continue
-                if found.location.suffix == "" and _inside(importing_file, found.location):
+                known = self._sources.get(location)
+                if known is None:
+                    # A package folder's prefix (for the test below) and the file that runs.
+                    prefix = str(location) + os.sep if location.suffix == "" else ""
+                    known = self._sources[location] = (prefix, module_file(found, self.resolver))
+                prefix, source = known
+                if prefix and importing.startswith(prefix):
                     continue  # the importing file's own package: already being imported
-                source = module_file(found, self.resolver)
                 if source is None:
                     continue
                 broken = self._file_break(source, depth)
@@ -215,6 +225,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         if self.resolver.generation != self._generation:
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
+            self._sources.clear()
             self._breaks.clear()
             self._answers.clear()
             self._lazy_answers.clear()
@@ -228,8 +239,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
 
     def _forget(self, changed: set[Path]) -> None:
         """Drop the chain results that read any of `changed`."""
+        names = {str(path) for path in changed}
         self._breaks = {
-            key: entry for key, entry in self._breaks.items() if changed.isdisjoint(entry[0])
+            key: entry for key, entry in self._breaks.items() if names.isdisjoint(entry[0])
         }
         # Rare (a file saved while the server runs): these are worked out again from
         # the results above, which is cheap, rather than each keeping what it read.
@@ -241,8 +253,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         cached = self._breaks.get(key)
         if cached is not None:
             paths, result = cached
-            for outer in self._read:
-                outer.update(paths)
+            if self._read:
+                # Into the innermost result only: it hands its set outward when done.
+                self._read[-1].update(paths)
             return result
         if key in self._pending:
             return None  # explored earlier in this walk: nothing it reaches is missing
@@ -255,15 +268,15 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         if outermost:
             self._cycle_cut = False
         self._visiting.add(source)
-        read: set[Path] = {source}
+        read: set[str] = {str(source)}
         self._read.append(read)
         try:
             result = self._compute_break(source, depth)
         finally:
             self._read.pop()
             self._visiting.discard(source)
-        for outer in self._read:
-            outer.update(read)
+        if self._read:
+            self._read[-1].update(read)
         entry = (tuple(read), result)
         if result is not None or not self._cycle_cut:
             # A break found is real; so is "nothing missing" when no cycle was cut.
@@ -353,9 +366,8 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
                 known = (resolution, *self._lazy_entry(package, name, resolution))
                 self._lazy_answers[(package, name)] = known
             _, module, source = known
-            if source is not None:
-                for outer in self._read:
-                    outer.add(source)
+            if source is not None and self._read:
+                self._read[-1].add(str(source))
             if module is None:
                 return None
             found = self.resolver.resolve(module, importing_file)

@@ -16,7 +16,7 @@ from envsense.core.checks.install_fixes import (
     where_declared,
 )
 from envsense.core.environment.inventory import Inventory
-from envsense.core.environment.resolver import ResolutionStatus
+from envsense.core.environment.resolver import Resolution, ResolutionStatus
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Severity, Span
 from envsense.core.imports.extract import ImportRef
 
@@ -95,10 +95,11 @@ def check_chain(
         absolute = ref.module
     resolver = context.resolver
     written = "." * ref.level + ref.module
-    targets: list[tuple[str, str]] = []
+    # (module, as written, its resolution when already asked for)
+    targets: list[tuple[str, str, Resolution | None]] = []
     lazy_targets: dict[str, str] = {}
     if ref.module:
-        targets.append((absolute, written))
+        targets.append((absolute, written, None))
     if ref.kind == "from":
         # `from . import models` / `from pkg import sub`: names that are submodules.
         for name in ref.names:
@@ -106,15 +107,15 @@ def check_chain(
             resolution = resolver.resolve(sub, path)
             shown = f"{written}.{name}" if ref.module else f"{written}{name}"
             if resolution.status in _FOLLOWED and is_submodule_location(resolution, name):
-                targets.append((sub, shown))
+                targets.append((sub, shown, resolution))
             elif absolute:
                 # `from celery import Task`, served lazily from celery.app.task.
                 lazy = context.outcomes.lazy_module(absolute, name, path)
                 if lazy is not None:
                     lazy_targets[lazy] = shown
-                    targets.append((lazy, shown))
-    for module, shown in targets:
-        resolution = resolver.resolve(module, path)
+                    targets.append((lazy, shown, None))
+    for module, shown, known in targets:
+        resolution = known if known is not None else resolver.resolve(module, path)
         broken = context.outcomes.chain_break(module, resolution, path)
         if broken is not None:
             if module in lazy_targets:

@@ -48,8 +48,9 @@ class ModuleReading:
         # Texts of modules whose names a `from m import name` probe looks up (few).
         self._texts: dict[Path, tuple[Stamp | None, str]] = {}
         self._seeds: dict[Path, tuple[bytes, ImportScan]] = {}
-        # The files read by each chain result being worked out, innermost last.
-        self._read: list[set[Path]] = []
+        # The files read by each chain result being worked out, innermost last. Strings:
+        # str caches its hash, Path re-hashes its parts in Python (half a million unions).
+        self._read: list[set[str]] = []
 
     def _forget(self, changed: set[Path]) -> None:
         """Drop what was worked out from the old text of `changed` files."""
@@ -58,8 +59,10 @@ class ModuleReading:
     def _load(self, source: Path) -> FileFacts:
         """What a module file says (cached by mtime and size; the text itself isn't kept)."""
         stamp = stamp_of(source)
-        for read in self._read:
-            read.add(source)
+        if self._read:
+            # The innermost result only: each result hands its set to the one around it
+            # when it is done.
+            self._read[-1].add(str(source))
         cached = self._files.get(source)
         if cached is not None:
             if cached.stamp == stamp:

@@ -15,14 +15,17 @@ import time
 from pathlib import Path
 
 from envsense.core import folder_memo
-from envsense.core.imports.extract import resolve_relative
+from envsense.core.imports.extract import _package_parts
 
 
 class RelativeNames:
-    """`resolve_relative`, remembered per (folder, package root, level, module)."""
+    """`resolve_relative` (extract.py), remembered per (folder, package root, level, module);
+    its package parts per (folder, package root)."""
 
     def __init__(self) -> None:
         self._names: dict[tuple[str, str, int, str], str | None] = {}
+        # (folder, package root) -> the package names of the folder (None: outside the root)
+        self._parts: dict[tuple[str, str], list[str] | None] = {}
         self._since = time.monotonic()
         self._lock = threading.Lock()
 
@@ -36,6 +39,7 @@ class RelativeNames:
         if now - self._since >= folder_memo.REVALIDATE_SECONDS:
             with self._lock:
                 self._names.clear()
+                self._parts.clear()
                 self._since = now
         key = (
             os.path.dirname(str(file)),
@@ -47,6 +51,16 @@ class RelativeNames:
             return self._names[key]
         except KeyError:
             pass
-        name = resolve_relative(module, level, file, package_root)
+        # The folder's package is climbed once for all its relative imports (a stat per
+        # level, or two Path.resolve): then each name is `resolve_relative`'s arithmetic.
+        place = key[:2]
+        parts = self._parts.get(place)
+        if place not in self._parts:
+            parts = self._parts[place] = _package_parts(file, package_root)
+        if parts is None or level - 1 >= len(parts):
+            name = None
+        else:
+            base = parts[: len(parts) - (level - 1)]
+            name = ".".join([*base, module]) if module else ".".join(base)
         self._names[key] = name
         return name

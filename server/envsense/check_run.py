@@ -174,10 +174,12 @@ class _CheckRun:
         """Check a spread sample here first, so the caches every file needs (the chains
         of the most imported modules) are filled once and inherited, then fork for the rest."""
         self._prepare_workers(pending)
-        step = max(2, round(1 / WARM_UP_SHARE))
-        warm = {index: self._check(index) for index in pending[::step][:WARM_UP_MAX]}
+        count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
+        step = max(2, len(pending) // count)  # spread over the whole tree
+        warm = {index: self._check(index) for index in pending[::step][:count]}
         rest = [index for index in pending if index not in warm]
-        done = run_sharded(self._check_encoded, rest, workers)
+        groups = [self.folders[index] for index in rest]
+        done = run_sharded(self._check_encoded, rest, workers, groups)
         if done is None:
             return None
         forked = iter(done)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
-from envsense.check_report import format_github, format_json, format_text
+from envsense.check_report import format_github, format_text, json_pieces
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
@@ -304,7 +304,9 @@ def run_check(
         return 2
     base = Path.cwd()
     if output_format == "json":
-        print(format_json(findings, environment, base))
+        for piece in json_pieces(findings, environment, base):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     elif output_format == "github":
         if findings:
             print(format_github(findings, base))

@@ -74,6 +74,10 @@ def manifests_fingerprint(manifests: tuple[Path, ...]) -> str:
     return "|".join(stamps)
 
 
+# Cache entries encoded (and written) at a time when saving.
+_SAVE_SLICE = 500
+
+
 class CheckCache:
     """Findings per file, keyed by (content hash, context fingerprint), found by stat first.
 
@@ -135,22 +139,30 @@ class CheckCache:
             self._dirty = True
         if not self._dirty:
             return
-        document = {
+        header = {
             "format": _FORMAT,
             "version": __version__,
             # Files modified after (or just before) this run started are verified next time.
             "trusted_before": self._started - RACY_NS,
-            "files": self._entries,
         }
         try:
-            # dumps, not dump: json.dump streams through the pure-Python encoder. ASCII
-            # output escapes the lone surrogates of undecodable file names.
-            text = json.dumps(document, separators=(",", ":"))
+            # dumps, not dump: json.dump streams through the pure-Python encoder. But one
+            # dumps of the whole document holds it twice at its peak (chunks, then the
+            # joined text): 13 MB on 10,000 files, the run's peak. So the entries go out
+            # in slices, each encoded by the C encoder. ASCII output escapes the lone
+            # surrogates of undecodable file names.
+            head = json.dumps(header, separators=(",", ":"))[:-1] + ',"files":{'
+            entries = list(self._entries.items())
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".check-")
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as out:
-                    out.write(text)
+                    out.write(head)
+                    for start in range(0, len(entries), _SAVE_SLICE):
+                        part = dict(entries[start : start + _SAVE_SLICE])
+                        out.write("," if start else "")
+                        out.write(json.dumps(part, separators=(",", ":"))[1:-1])
+                    out.write("}}")
                 os.replace(tmp, self.path)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+# multiprocessing and concurrent.futures are imported where a pool is about to run: most
+# checks (fewer than POOL_THRESHOLD files) never need their ~5 ms of start-up.
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,18 @@ def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int
     a number is the most processes to use, whatever the file count.
     """
     cpus = available_cpus() if cpus is None else cpus
-    if cpus < 2 or pending < 2 or not _can_fork():
+    if cpus < 2 or pending < 2 or (jobs is None and pending < POOL_THRESHOLD):
+        return 1
+    if not _can_fork():
         return 1
     if jobs is None:
-        if pending < POOL_THRESHOLD:
-            return 1
         return min(cpus, MAX_WORKERS)
     return max(1, min(jobs, cpus, pending))
 
 
 def _can_fork() -> bool:
+    import multiprocessing
+
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -117,6 +119,10 @@ def run_sharded(
 
     `groups` (each index's folder, by position) keeps a folder's files in one chunk where
     it can. An exception raised by `task` itself is re-raised, as the serial path would."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _TASK
     _TASK = task  # type: ignore[assignment]
     # A child flushes its copy of any buffered output when it exits: print it once, here.
@@ -149,5 +155,7 @@ def run_sharded(
 def _run_task(indices: Sequence[int]) -> list[object]:
     task = _TASK
     if task is None:  # not forked from run_sharded: nothing was inherited
+        from concurrent.futures.process import BrokenProcessPool
+
         raise BrokenProcessPool("worker started without its task")
     return task(indices)

@@ -3,6 +3,7 @@ one process when the pool fails, and a warm run (from the results cache) equals 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 from collections.abc import Iterator
@@ -107,7 +108,8 @@ def test_pool_failure_falls_back_to_one_process(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(check_pool, "ProcessPoolExecutor", Broken)
+    # check_pool imports it when a pool is about to run (not at start-up).
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
     assert run(tree, capsys, "--no-cache") == serial
 
 

@@ -19,7 +19,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -154,7 +153,10 @@ class CheckCache:
             head = json.dumps(header, separators=(",", ":"))[:-1] + ',"files":{'
             entries = list(self._entries.items())
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".check-")
+            # A name of this process's own, created exclusively (what tempfile.mkstemp
+            # does, without tempfile's imports: shutil, lzma, bz2, random at start-up).
+            tmp = self.path.parent / f".check-{os.getpid()}-{time.monotonic_ns()}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as out:
                     out.write(head)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
@@ -43,13 +43,27 @@ def format_text(findings: Sequence[Finding], base: Path) -> str:
 
 def format_json(findings: Sequence[Finding], environment: Environment | None, base: Path) -> str:
     """{"environment": ENV|null, "diagnostics": [...]} with 1-based lines and columns."""
+    return "".join(json_pieces(findings, environment, base))
+
+
+# Diagnostics per piece of the JSON output.
+_PIECE_ROWS = 1000
+
+
+def json_pieces(
+    findings: Sequence[Finding], environment: Environment | None, base: Path
+) -> Iterator[str]:
+    """format_json's text in pieces, to be written one after another: the whole text, its
+    rows and their join at once were the peak memory of a check with many findings."""
     # One diagnostic per line: readable, and cheap for a 10,000-file workspace. Each row is
     # what json.dumps gives for {"path", "line", "column", "end_line", "end_column", "code",
     # "severity", "message"}, built directly (a file's path is encoded once for all rows).
     head = json.dumps(environment.to_json() if environment else None)
+    yield f'{{\n  "environment": {head},\n  "diagnostics": ['
     paths: dict[Path, str] = {}
     rows: list[str] = []
     last: tuple[Path | None, str] = (None, "")
+    separator = "\n    "
     for f in findings:
         if f.path is last[0]:
             path = last[1]
@@ -63,9 +77,14 @@ def format_json(findings: Sequence[Finding], environment: Environment | None, ba
             f'"code": {_string(f.code.value)}, "severity": {_string(f.severity.label)}, '
             f'"message": {_string(f.message)}}}'
         )
-    joined = ",\n    ".join(rows)
-    body = f"\n    {joined}\n  " if joined else ""
-    return f'{{\n  "environment": {head},\n  "diagnostics": [{body}]\n}}'
+        if len(rows) == _PIECE_ROWS:
+            yield separator + ",\n    ".join(rows)
+            rows = []
+            separator = ",\n    "
+    if rows:
+        yield separator + ",\n    ".join(rows)
+        separator = ","
+    yield ("\n  " if separator != "\n    " else "") + "]\n}"
 
 
 # A JSON string literal exactly as json.dumps writes it (ASCII, escapes as in the default).

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
-from envsense.check_report import format_github, format_json, format_text
+from envsense.check_report import format_github, format_text, json_pieces
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
@@ -174,10 +174,12 @@ class _CheckRun:
         """Check a spread sample here first, so the caches every file needs (the chains
         of the most imported modules) are filled once and inherited, then fork for the rest."""
         self._prepare_workers(pending)
-        step = max(2, round(1 / WARM_UP_SHARE))
-        warm = {index: self._check(index) for index in pending[::step][:WARM_UP_MAX]}
+        count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
+        step = max(2, len(pending) // count)  # spread over the whole tree
+        warm = {index: self._check(index) for index in pending[::step][:count]}
         rest = [index for index in pending if index not in warm]
-        done = run_sharded(self._check_encoded, rest, workers)
+        groups = [self.folders[index] for index in rest]
+        done = run_sharded(self._check_encoded, rest, workers, groups)
         if done is None:
             return None
         forked = iter(done)
@@ -302,7 +304,9 @@ def run_check(
         return 2
     base = Path.cwd()
     if output_format == "json":
-        print(format_json(findings, environment, base))
+        for piece in json_pieces(findings, environment, base):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
     elif output_format == "github":
         if findings:
             print(format_github(findings, base))

@@ -159,9 +159,11 @@ def test_stat_is_trusted_only_when_the_file_is_older_than_the_recording(
     assert trusted.get_by_stat(str(file), changed, "c") is None  # type: ignore[arg-type]
 
 
-def test_json_rows_are_what_json_dumps_writes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("repeat", [1, 1000])
+def test_json_rows_are_what_json_dumps_writes(tmp_path: Path, repeat: int) -> None:
+    # 1000 repeats: the rows cross several of the pieces the CLI writes one by one.
     file = tmp_path / "pkg" / "mod.py"
-    findings = every_finding(file)
+    findings = every_finding(file) * repeat
     findings.append(
         Finding(
             file, Span(0, 0, 0, 1), Code.MISSING_IMPORT, Severity.ERROR, 'q"u\\o\nté\U0001f600\x00'
@@ -187,3 +189,17 @@ def test_json_rows_are_what_json_dumps_writes(tmp_path: Path) -> None:
     assert text == f'{{\n  "environment": null,\n  "diagnostics": [\n    {body}\n  ]\n}}'
     assert json.loads(text)["diagnostics"][-1]["message"] == findings[-1].message
     assert format_json([], None, tmp_path) == '{\n  "environment": null,\n  "diagnostics": []\n}'
+
+
+def test_a_cache_saved_in_slices_reads_back_whole(tmp_path: Path) -> None:
+    # More entries than one slice of the writer: every entry comes back, as written.
+    path = tmp_path / "cache.json"
+    cache = CheckCache(path)
+    count = 2 * check_cache._SAVE_SLICE + 7
+    for i in range(count):
+        cache.put(f"/w/f{i}.py", f"d{i}", "c", (1, 2, 3, i), [])
+    cache.save()
+    assert json.loads(path.read_text())["files"]["/w/f0.py"][:2] == ["d0", "c"]
+    again = CheckCache(path)
+    for i in range(count):
+        assert again.peek(f"/w/f{i}.py", f"d{i}", "c") == []

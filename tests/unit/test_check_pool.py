@@ -3,6 +3,7 @@ one process when the pool fails, and a warm run (from the results cache) equals 
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 from collections.abc import Iterator
@@ -41,8 +42,8 @@ class PoolSpy:
         self.ran = 0
         real = check_pool.run_sharded
 
-        def spy(task: Any, indices: Any, count: int) -> Any:
-            result = real(task, indices, count)
+        def spy(task: Any, indices: Any, count: int, groups: Any = None) -> Any:
+            result = real(task, indices, count, groups)
             if result is not None:
                 self.ran += 1
             return result
@@ -107,7 +108,8 @@ def test_pool_failure_falls_back_to_one_process(
         def __init__(self, *args: object, **kwargs: object) -> None:
             raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(check_pool, "ProcessPoolExecutor", Broken)
+    # check_pool imports it when a pool is about to run (not at start-up).
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
     assert run(tree, capsys, "--no-cache") == serial
 
 
@@ -242,3 +244,22 @@ def test_shards_keep_order_and_cover_every_file() -> None:
     parts = shards(indices, 2)
     assert [i for part in parts for i in part] == indices
     assert len(parts) == 2 * check_pool.SHARDS_PER_WORKER
+
+
+def test_shards_end_at_folder_boundaries_and_stay_small_enough_to_balance() -> None:
+    # Folders of 7 files each, walk order: a chunk ends where a folder ends once it has
+    # enough files, so a folder's files (and its project's warm caches) stay in one worker.
+    folders = [object() for _ in range(300)]
+    groups = [folders[i // 7] for i in range(2100)]
+    indices = list(range(5000, 7100))
+    parts = shards(indices, 2, groups)
+    assert [i for part in parts for i in part] == indices
+    size = 2100 // (2 * check_pool.SHARDS_PER_WORKER) + 1
+    for part in parts[:-1]:
+        assert size <= len(part) < size + 7
+        assert (part[-1] - 5000) % 7 == 6  # the last file of its folder
+    # One huge folder is still cut, at twice the chunk size, so it can't stall a worker.
+    one = [folders[0]] * 2100
+    assert max(len(part) for part in shards(indices, 2, one)) == 2 * size
+    # Few files: chunks are never smaller than MIN_SHARD (each costs a round trip).
+    assert all(len(part) >= check_pool.MIN_SHARD for part in shards(list(range(100)), 2)[:-1])

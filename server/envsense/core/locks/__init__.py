@@ -14,13 +14,10 @@ import threading
 from pathlib import Path
 
 from envsense.core.locks.common import problem, read_lock_text
-from envsense.core.locks.pdm_lock import parse_pdm_lock
-from envsense.core.locks.pinned_requirements import parse_pinned_requirements
-from envsense.core.locks.pipfile_lock import parse_pipfile_lock
-from envsense.core.locks.poetry_lock import parse_poetry_lock
-from envsense.core.locks.pylock import is_pylock_name, parse_pylock
+from envsense.core.locks.pylock import is_pylock_name
 from envsense.core.locks.records import LockedPackage, LockFile, LockFormat
-from envsense.core.locks.uv_lock import parse_uv_lock
+
+# The readers are imported by _parse, when a lock is read: most checks meet no lock file.
 
 __all__ = [
     "LockFile",
@@ -66,6 +63,13 @@ def parse_lock(path: Path, text: str) -> LockFile | None:
 
 
 def _parse(path: Path, text: str) -> LockFile | None:
+    from envsense.core.locks.pdm_lock import parse_pdm_lock
+    from envsense.core.locks.pinned_requirements import parse_pinned_requirements
+    from envsense.core.locks.pipfile_lock import parse_pipfile_lock
+    from envsense.core.locks.poetry_lock import parse_poetry_lock
+    from envsense.core.locks.pylock import parse_pylock
+    from envsense.core.locks.uv_lock import parse_uv_lock
+
     name = path.name
     if name == "uv.lock":
         return parse_uv_lock(path, text)

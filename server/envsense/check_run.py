@@ -75,15 +75,19 @@ class _CheckRun:
 
     def walk(self) -> None:
         for path in iter_checkable_files(self.paths):
-            self.files.append(path)
-            try:
-                st = os.stat(path)
-            except (OSError, ValueError):
-                self.stats.append(None)
-            else:
-                self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+            self._add(path)
         if self.cache is not None:
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
+
+    def _add(self, path: Path) -> None:
+        """A file to check, with the stat its cache entry is trusted by (None: not regular)."""
+        self.files.append(path)
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            self.stats.append(None)
+        else:
+            self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
 
     def check_all(self, jobs: int | None) -> list[list[Finding]]:
         """Each file's findings, in walk order."""
@@ -120,13 +124,7 @@ class _CheckRun:
 
     def check_one(self, path: Path) -> list[Finding]:
         """A file outside the walk (a lock file), checked here."""
-        self.files.append(path)
-        try:
-            st = os.stat(path)
-        except (OSError, ValueError):
-            self.stats.append(None)
-        else:
-            self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+        self._add(path)
         self.folders.append(self.folder(path))
         index = len(self.files) - 1
         digest, encoded, findings = self._check_indices([index])[0]

@@ -28,7 +28,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_ENVSENSE = [str(HERE.parent / ".venv" / "bin" / "envsense"), "serve"]
-DEFAULT_PEER = [str(Path("/work/main/bench/.venv/bin/basedpyright-langserver")), "--stdio"]
+DEFAULT_PEER = [str(HERE / ".venv" / "bin" / "basedpyright-langserver"), "--stdio"]
 TIMEOUT = 30.0
 # As editors start servers: .pyc files are read and written.
 SERVER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
@@ -243,6 +243,9 @@ def main() -> int:
         name = Path(argv[0]).name
         servers[name if name not in servers else argv[0]] = argv
     with tempfile.TemporaryDirectory() as tmp:
+        # The servers' caches (envsense's code cache among them) live in the run's own
+        # folder, never in the user's; the first start fills it, as a user's first start does.
+        SERVER_ENV["XDG_CACHE_HOME"] = str(Path(tmp) / "cache")
         root = make_project(Path(tmp))
         results: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.runs):

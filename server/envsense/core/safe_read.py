@@ -93,6 +93,11 @@ def open_regular(path: Path | str) -> BinaryIO:
     Raises UnreadableFile for anything but a regular file, as read_bytes does; the caller
     must still bound how much it reads.
     """
+    return _open_regular(path)[0]
+
+
+def _open_regular(path: Path | str) -> tuple[BinaryIO, os.stat_result]:
+    """open_regular, with the stat of what was opened (read_bytes checks its size)."""
     try:
         before = os.stat(path)
     except ValueError:
@@ -113,7 +118,7 @@ def open_regular(path: Path | str) -> BinaryIO:
     if not stat.S_ISREG(after.st_mode):
         os.close(fd)
         raise UnreadableFile(path, f"{_kind(after.st_mode)}, not a regular file; not read")
-    return os.fdopen(fd, "rb", buffering=0)
+    return os.fdopen(fd, "rb", buffering=0), after
 
 
 def read_bytes(path: Path | str, limit: int, *, truncate: bool = False) -> bytes:
@@ -123,8 +128,9 @@ def read_bytes(path: Path | str, limit: int, *, truncate: bool = False) -> bytes
     NUL byte, files past `limit` (unless `truncate`, which returns the first `limit` bytes)
     and any OS error. Symlinks are followed only to regular files.
     """
-    with open_regular(path) as handle:
-        if not truncate and os.fstat(handle.fileno()).st_size > limit:
+    handle, opened = _open_regular(path)
+    with handle:
+        if not truncate and opened.st_size > limit:
             raise UnreadableFile(path, too_large(limit))
         chunks: list[bytes] = []
         size = 0

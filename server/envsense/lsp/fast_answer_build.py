@@ -110,25 +110,14 @@ def params_schema() -> tuple[Any, dict[str, Any]]:
     return root, builder.classes
 
 
-class _Capture:
-    def __init__(self) -> None:
-        self.data: list[bytes] = []
-
-    def write(self, data: bytes) -> None:
-        self.data.append(data)
-
-    def close(self) -> None:
-        pass
-
-
 def real_answer(params: dict[str, Any], msg_id: int | str = 1) -> tuple[bytes, list[bytes]]:
     """The bytes the real server writes for this initialize: (its response, anything else)."""
-    from envsense.lsp.protocol import EnvsenseProtocol
+    from envsense.lsp.protocol import CapturingWriter, EnvsenseProtocol
     from envsense.lsp.server import create_server
 
     server = create_server()
     assert isinstance(server.protocol, EnvsenseProtocol)
-    capture = _Capture()
+    capture = CapturingWriter()
     server.protocol.set_writer(capture)
     message = {"jsonrpc": "2.0", "id": msg_id, "method": "initialize", "params": params}
     server.protocol.dispatch_body(json.dumps(message).encode())

@@ -182,7 +182,7 @@ class EnvsenseProtocol(LanguageServerProtocol):
         fast_answer_data.py (stale: rebuild it), logged because it cannot be taken back."""
         writer = self.writer
         assert writer is not None, "replay_answered needs the real writer set"
-        capture = _Capture()
+        capture = CapturingWriter()
         self.set_writer(capture)
         try:
             self.dispatch_body(json.dumps(message).encode("utf-8"))
@@ -278,8 +278,9 @@ class EnvsenseProtocol(LanguageServerProtocol):
                 )
 
 
-class _Capture:
-    """A writer that keeps what it is given (replay_answered)."""
+class CapturingWriter:
+    """A writer that keeps what it is given (replay_answered; fast_answer_build records
+    the real server's answer through it)."""
 
     def __init__(self) -> None:
         self.data: list[bytes] = []

@@ -8,7 +8,9 @@ from __future__ import annotations
 import codecs
 import functools
 import logging
+import operator
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from envsense.core.imports.conditions import Target
@@ -175,8 +177,10 @@ def extract_imports(
     return ImportScan(tuple(refs), scanner.syntax_error)
 
 
-def _place(ref: ImportRef) -> tuple[int, int, str]:
-    return ref.span.line, ref.span.column, ref.module
+# (line, column, module) of a ref, in C: called once per ref of every file.
+_place: Callable[[ImportRef], tuple[int, int, str]] = operator.attrgetter(
+    "span.line", "span.column", "module"
+)
 
 
 def _dynamic_names(source: str) -> tuple[DynamicNames | None, re.Pattern[str] | None]:

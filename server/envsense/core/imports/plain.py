@@ -62,10 +62,17 @@ def plain_import(
     text = source[start:finish]
     seen = _SEEN.get(text)
     if seen is not None:
-        refs = tuple(
-            ImportRef(module, level, Span(line, column, line, end_column), names, kind)
-            for module, level, column, end_column, names, kind in seen
-        )
+        template, by_line = seen
+        cached = by_line.get(line)
+        if cached is not None:
+            refs = cached
+        else:
+            refs = tuple(
+                ImportRef(module, level, Span(line, column, line, end_column), names, kind)
+                for module, level, column, end_column, names, kind in template
+            )
+            if len(by_line) < _LINES_PER_TEXT:
+                by_line[line] = refs
     else:
         match = _PLAIN.match(source, start)
         if match is None:
@@ -78,7 +85,7 @@ def plain_import(
             return None
         refs = found
         if finish - start == len(text):
-            _remember(text, refs)
+            _remember(text, line, refs)
     if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
     # Past the statement's last line, then over blank and comment lines, by offsets.
@@ -104,17 +111,22 @@ def plain_import(
 
 
 # One-line statements already read, by their text (projects repeat their imports from file
-# to file): what their refs hold but the line.
-_SEEN: dict[str, tuple[tuple[str, int, int, int, tuple[str, ...], ImportKind], ...]] = {}
+# to file): what their refs hold but the line, and the refs themselves on the lines they
+# were met on (the same statement often sits on the same line: `from __future__ import
+# annotations` on line 2). Refs are frozen, so files can share them.
+_Template = tuple[tuple[str, int, int, int, tuple[str, ...], ImportKind], ...]
+_SEEN: dict[str, tuple[_Template, dict[int, tuple[ImportRef, ...]]]] = {}
 _SEEN_MAX = 4096
+_LINES_PER_TEXT = 32
 
 
-def _remember(text: str, refs: tuple[ImportRef, ...]) -> None:
+def _remember(text: str, line: int, refs: tuple[ImportRef, ...]) -> None:
     if len(_SEEN) >= _SEEN_MAX:
         _SEEN.clear()
-    _SEEN[text] = tuple(
+    template = tuple(
         (r.module, r.level, r.span.column, r.span.end_column, r.names, r.kind) for r in refs
     )
+    _SEEN[text] = (template, {line: refs})
 
 
 def _refs(match: re.Match[str], line: int, offset: int) -> tuple[ImportRef, ...] | None:

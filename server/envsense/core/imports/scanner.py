@@ -38,6 +38,9 @@ _CANDIDATE_AFTER_STRING = re.compile(
     r"[ \t]*(?:(?:[^\n#'\"\\]|\\.|'[^'\n\\]*(?:\\.[^'\n\\]*)*'|\"[^\"\n\\]*(?:\\.[^\"\n\\]*)*\")*?"
     r"[:;][ \t]*)(?:import[ \t]|from[ \t.])"
 )
+# What _CANDIDATE_AFTER_STRING needs somewhere on the line: a cheap search that rules out
+# most lines with quotes (docstrings that mention "import") before that slower match.
+_KEYWORD_AFTER_SEPARATOR = re.compile(r"[:;][ \t]*(?:import[ \t]|from[ \t.])")
 # CPython's parser builds an import's dotted name by repeated concatenation: 20,000 parts
 # took 450 MB (100,000: 10 GB). No real name has 200.
 _LONG_DOTTED = re.compile(r"(?:\.[ \t]*\w+){200}")
@@ -66,36 +69,46 @@ _MAX_FALLBACK_CANDIDATES = 20_000
 
 def candidate_lines(layout: SourceLayout, dynamic_pattern: re.Pattern[str] | None) -> list[int]:
     """Lines that may hold an import statement or a dynamic import call, in order."""
-    found: set[int] = set()
+    found: list[int] = []
     source = layout.source
+    # Bound once: this loop runs per occurrence of the keyword, docstrings and comments too.
+    find = source.find
+    rfind = source.rfind
+    count = source.count
+    candidate = _CANDIDATE.match
+    in_string_at = layout.in_string_at
     # A literal search for the keyword first: the line regex alone is slow on long lines.
-    # Lines are counted as the search goes (the layout is not split for this).
-    position = source.find("import")
+    # Lines are counted as the search goes (the layout is not split for this). Each search
+    # resumes past the line found, so the lines come in order, each once.
+    position = find("import")
     line = 0
     counted = 0
     while position != -1:
-        line += source.count("\n", counted, position)
+        line += count("\n", counted, position)
         counted = position
-        start = source.rfind("\n", 0, position) + 1
-        end = source.find("\n", position)
+        start = rfind("\n", 0, position) + 1
+        end = find("\n", position)
         if end == -1:
             end = len(source)
         if (
-            _CANDIDATE.match(source, start, end)
+            candidate(source, start, end)
             or (
                 _has_quote(source, start, position)
+                and _KEYWORD_AFTER_SEPARATOR.search(source, start, end)
                 and _CANDIDATE_AFTER_STRING.match(source, start, end)
             )
-        ) and not layout.in_string_at(start):
+        ) and not in_string_at(start):
             layout.note_start(line, start)
-            found.add(line)
-        position = source.find("import", end)
+            found.append(line)
+        position = find("import", end)
     if dynamic_pattern is not None:
+        more = set(found)
         for match in dynamic_pattern.finditer(source):
             line = layout.line_of(match.start())
             if not layout.in_string(line):
-                found.add(line)
-    return sorted(found)
+                more.add(line)
+        return sorted(more)
+    return found
 
 
 def _has_quote(source: str, start: int, end: int) -> bool:

@@ -143,7 +143,8 @@ def extract_imports(
         return ImportScan()
     if "\x00" in source:
         return ImportScan(skipped="binary file (contains NUL bytes)")
-    if source.count("\n") > SOURCE_LINE_LIMIT:
+    # Only a source longer than the limit can have more lines: don't count the others'.
+    if len(source) > SOURCE_LINE_LIMIT and source.count("\n") > SOURCE_LINE_LIMIT:
         return ImportScan(skipped=f"more than {SOURCE_LINE_LIMIT} lines")
     if source.startswith("\ufeff"):
         source = source[1:]

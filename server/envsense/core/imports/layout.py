@@ -9,6 +9,7 @@ sit at the top are never lexed past them.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import sys
 from collections.abc import Iterator
@@ -58,7 +59,6 @@ class SourceLayout:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.total = source.count("\n") + 1
         # Built on first use: the files whose imports are all plain (plain.py) never need
         # them, and splitting is a fifth of the cost of reading those. Until then
         # `_known` holds the start offsets of the lines looked at.
@@ -75,25 +75,36 @@ class SourceLayout:
             self._scanned = 0
         self._code: dict[int, str] = {}
 
-    @property
+    @functools.cached_property
+    def total(self) -> int:
+        """How many lines there are (counted on first use: most files never need it)."""
+        if self._lines is not None:
+            return len(self._lines)
+        return self.source.count("\n") + 1
+
+    # Cached properties (the split stores both in the instance, which then shadows them):
+    # they are read tens of thousands of times per parsed file.
+    @functools.cached_property
     def lines(self) -> list[str]:
-        if self._lines is None:
-            self._split()
+        self._split()
         assert self._lines is not None
         return self._lines
 
-    @property
+    @functools.cached_property
     def starts(self) -> list[int]:
         """Offsets of line starts (one more than there are lines)."""
-        if self._starts is None:
-            self._split()
+        self._split()
         assert self._starts is not None
         return self._starts
 
     def _split(self) -> None:
+        if self._lines is not None:
+            return
         self._lines = self.source.split("\n")
         # Sums of (length + 1), all in C.
         self._starts = [0, *accumulate(map((1).__add__, map(len, self._lines)))]
+        self.__dict__["lines"] = self._lines
+        self.__dict__["starts"] = self._starts
 
     def note_start(self, line: int, offset: int) -> None:
         """Record where `line` starts (found by a caller that counted newlines)."""
@@ -176,9 +187,15 @@ class SourceLayout:
     def _strip(self, line: int) -> str:
         start = self.start_of(line)
         end = start + len(self.line_text(line))
-        return _LINE_NOISE.sub('""', self._without_strings(start, end))
+        text = self._without_strings(start, end)
+        if _has_noise(text):
+            return _LINE_NOISE.sub('""', text)
+        return text
 
     def net_brackets(self, line: int) -> int:
+        if not _has_bracket(self.line_text(line)):
+            # Code is the line with parts replaced by `""`: no bracket in it either.
+            return 0
         code = self.code(line)
         opens = code.count("(") + code.count("[") + code.count("{")
         return opens - code.count(")") - code.count("]") - code.count("}")
@@ -192,7 +209,12 @@ class SourceLayout:
         return len(text) - len(text.lstrip(" \t\f"))
 
     def continues_previous(self, line: int) -> bool:
-        return line > 0 and self.code(line - 1).rstrip().endswith("\\")
+        # Without a backslash in the line, its code (parts replaced by `""`) has none.
+        return (
+            line > 0
+            and "\\" in self.line_text(line - 1)
+            and self.code(line - 1).rstrip().endswith("\\")
+        )
 
     def logical_start(self, line: int) -> int:
         """Walk back over open brackets and `\\` continuations to the statement's first line."""
@@ -211,7 +233,7 @@ class SourceLayout:
         end = line
         while end < len(self.lines) and end - line < _MAX_LOGICAL_LINES:
             depth += self.net_brackets(end)
-            continued = self.code(end).rstrip().endswith("\\")
+            continued = "\\" in self.lines[end] and self.code(end).rstrip().endswith("\\")
             end += 1
             if depth <= 0 and not continued:
                 break
@@ -269,7 +291,18 @@ class SourceLayout:
         """Whether the code of `line` (comments and strings aside) ends with a colon."""
         start = self.starts[line]
         text = self._without_strings(start, start + len(self.lines[line]))
-        return _LINE_NOISE.sub(_drop_comment, text).rstrip().endswith(":")
+        if _has_noise(text):
+            text = _LINE_NOISE.sub(_drop_comment, text)
+        return text.rstrip().endswith(":")
+
+
+def _has_noise(text: str) -> bool:
+    """Whether _LINE_NOISE can match in `text` (a comment or a quote)."""
+    return "#" in text or '"' in text or "'" in text
+
+
+def _has_bracket(text: str) -> bool:
+    return "(" in text or ")" in text or "[" in text or "]" in text or "{" in text or "}" in text
 
 
 def _drop_comment(match: re.Match[str]) -> str:

@@ -89,19 +89,22 @@ def plain_import(
     if not after_plain and (layout.in_string(line) or layout.continues_previous(line)):
         return None
     # Past the statement's last line, then over blank and comment lines, by offsets.
+    # `offset` is where line `end` starts; past the source when there is no such line.
     end = line + 1 + source.count("\n", start, finish)
-    total = layout.total
+    size = len(source)
     offset = finish + 1
     text = ""
-    while end < total:
+    while offset <= size:
         newline = source.find("\n", offset)
-        text = source[offset:] if newline == -1 else source[offset:newline]
+        if newline == -1:
+            newline = size
+        text = source[offset:newline]
         stripped = text.strip()
         if stripped and stripped[0] != "#":
             break
         end += 1
         offset = newline + 1
-    if end < total:
+    if offset <= size:
         layout.note_start(end, offset)
         # Nothing from `line` to here opens a string or continues a line, so this is where
         # the next top-level statement starts unless it is indented, a clause or a closer.

@@ -63,7 +63,9 @@ def decode_source(data: bytes, *, name: str = "") -> str:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
-    cookie = _coding_cookie(data)
+    # Every cookie holds the word: most files are decoded without the cookie regexes.
+    declares = any(b"coding" in line for line in _first_two_lines(data))
+    cookie = _coding_cookie(data) if declares else None
     if cookie is not None:
         try:
             return data.decode(cookie)
@@ -75,7 +77,7 @@ def decode_source(data: bytes, *, name: str = "") -> str:
                 cookie,
                 error,
             )
-    elif _declared_coding(data) is not None:
+    elif declares and _declared_coding(data) is not None:
         _log.warning(
             "%s: unknown encoding %r in its coding declaration; read as UTF-8",
             name or "a file",

@@ -174,15 +174,25 @@ class SourceLayout:
 
     def _without_strings(self, begin: int, end: int) -> str:
         """source[begin:end] with the triple-quoted parts overlapping it replaced by ""."""
-        text = self.source[begin:end]
         self._lex_to(end)
-        index = bisect.bisect_right(self._string_starts, end) - 1
-        while index >= 0 and self._string_ends[index] > begin:
-            s = max(self._string_starts[index], begin) - begin
-            e = min(self._string_ends[index], end) - begin
-            text = text[:s] + '""' + text[e:]
-            index -= 1
-        return text
+        string_starts = self._string_starts
+        string_ends = self._string_ends
+        last = bisect.bisect_right(string_starts, end) - 1
+        first = last
+        while first >= 0 and string_ends[first] > begin:
+            first -= 1
+        if first == last:
+            return self.source[begin:end]
+        # Joined once: replacing one string at a time copied a whole chunk per docstring.
+        source = self.source
+        pieces: list[str] = []
+        position = begin
+        for index in range(first + 1, last + 1):
+            pieces.append(source[position : max(string_starts[index], begin)])
+            pieces.append('""')
+            position = min(string_ends[index], end)
+        pieces.append(source[position:end])
+        return "".join(pieces)
 
     def _strip(self, line: int) -> str:
         start = self.start_of(line)

@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterator
 
 from envsense.core.imports.layout import CLAUSES, SourceLayout, first_word
 
 # Lines that open a block: function and class bodies, or compound statements, that a parse
 # can do without. (A leading newline rather than ^: the regex engine skips ahead to a
 # literal first character.)
-_BLOCK = r"[ \t\f]*(?:async[ \t]+)?(def|class|if|for|while|with|try|match)(?=[ \t\f:(\[])"
+# The lookahead after the indentation is only there for speed: without it, each indented
+# line that opens no block was tried again at every shorter indentation (2.7x the time).
+_BLOCK = (
+    r"[ \t\f]*(?=[acdfimtw])(?:async[ \t]+)?"
+    r"(def|class|if|for|while|with|try|match)(?=[ \t\f:(\[])"
+)
 _BLOCK_LINE = re.compile("\n" + _BLOCK)
 _BLOCK_AT_START = re.compile(_BLOCK)
 # A compound statement directly in these blocks is never dropped: try bodies and handlers
@@ -39,12 +45,16 @@ def pruned_text(
     `pass`; None when there is nothing to leave out. `keep` matches the other text a body
     must not lose (dynamic import calls under another name)."""
     lines = layout.lines
+    line_starts = layout.starts
     replaced: list[tuple[int, int, int]] = []
-    starts: list[int] = []  # of the replaced parts, in order
-    for line, word in _blocks_between(layout, start, end):
-        index = bisect.bisect_right(starts, line) - 1
-        if index >= 0 and line < replaced[index][2]:
+    # Offsets where the replaced parts start, in order: blocks are told apart by offset, so
+    # the many inside a dropped part never need their line number.
+    starts: list[int] = []
+    for offset, word in _blocks_between(layout, start, end):
+        index = bisect.bisect_right(starts, offset) - 1
+        if index >= 0 and offset < line_starts[replaced[index][2]]:
             continue  # inside a part already dropped
+        line = layout.line_of(offset)
         if word in ("def", "class"):
             body = _droppable_body(layout, line, end, keep)
             found = [body] if body is not None else []
@@ -54,8 +64,9 @@ def pruned_text(
             body = _droppable_statement(layout, line, end, keep)
             found = [body] if body is not None else []
         for part in found:
-            index = bisect.bisect_right(starts, part[0])
-            starts.insert(index, part[0])
+            part_start = line_starts[part[0]]
+            index = bisect.bisect_right(starts, part_start)
+            starts.insert(index, part_start)
             replaced.insert(index, part)
     if not replaced:
         return None
@@ -72,17 +83,16 @@ def pruned_text(
     return "\n".join(parts)
 
 
-def _blocks_between(layout: SourceLayout, start: int, end: int) -> list[tuple[int, str]]:
+def _blocks_between(layout: SourceLayout, start: int, end: int) -> Iterator[tuple[int, str]]:
+    """(offset of the line, first word) of the lines opening a block, in order."""
     stop = layout.starts[end] if end < len(layout.lines) else len(layout.source)
     begin = layout.starts[start]
-    found: list[tuple[int, str]] = []
     if begin == 0:
         first = _BLOCK_AT_START.match(layout.source)
         if first is not None:
-            found.append((0, first.group(1)))
-    matches = _BLOCK_LINE.finditer(layout.source, max(begin - 1, 0), stop)
-    found += [(layout.line_of(match.start() + 1), match.group(1)) for match in matches]
-    return found
+            yield 0, first.group(1)
+    for match in _BLOCK_LINE.finditer(layout.source, max(begin - 1, 0), stop):
+        yield match.start() + 1, match.group(1)
 
 
 def _droppable_statement(

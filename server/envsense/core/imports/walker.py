@@ -21,6 +21,24 @@ from envsense.core.imports.refs import ImportContext, ImportGuard, ImportKind, I
 _TRY_NODES: tuple[type[ast.stmt], ...] = (ast.Try,) + (
     (ast.TryStar,) if hasattr(ast, "TryStar") else ()
 )
+# The statements _statement does more with than look for dynamic imports.
+_WALKED: frozenset[type[ast.stmt]] = frozenset(
+    {
+        ast.Import,
+        ast.ImportFrom,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.If,
+        *_TRY_NODES,
+        ast.With,
+        ast.AsyncWith,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.Match,
+    }
+)
 _IDENT_EXTRA = "_."
 # Handlers that catch more than import errors: the try body must be only imports then.
 _BROAD = frozenset({"Exception", "BaseException"})
@@ -65,8 +83,16 @@ class ImportCollector:
         self._loop_values: dict[str, tuple[str, ...]] = {}
 
     def walk(self, body: Iterable[ast.stmt], ctx: ImportContext) -> None:
+        statement = self._statement
+        if self.dynamic is None:
+            # The other statements only matter for dynamic imports: skip them unseen
+            # (most of a parsed chunk is assignments, expressions and `pass`).
+            for node in body:
+                if type(node) in _WALKED:
+                    statement(node, ctx)
+            return
         for node in body:
-            self._statement(node, ctx)
+            statement(node, ctx)
 
     def _statement(self, node: ast.stmt, ctx: ImportContext) -> None:
         if isinstance(node, ast.Import):

@@ -488,3 +488,88 @@ def test_statement_runs_left_out_around_a_local_import(tmp_path: Path) -> None:
         ("json", True, False),
     ]
     assert unpruned(source) == refs
+
+
+def test_lines_that_mention_import_after_a_separator(tmp_path: Path) -> None:
+    source = (
+        '"""Generated module; to use it, import x from y."""\n'
+        "def f():\n"
+        '    """Sum; "import os" in a docstring is not an import."""\n'
+        "    # note: import nothing (a comment)\n"
+        '    x = "a"; import json\n'
+        "    y = 'a:b'; from . import sibling\n"
+        "    if x: import csv\n"
+        "    return x\n"
+    )
+    refs = scan(tmp_path, source)
+    assert [(r.module, r.level, r.span.line, r.in_function) for r in refs] == [
+        ("json", 0, 4, True),
+        ("", 1, 5, True),
+        ("csv", 0, 6, True),
+    ]
+    assert refs == unpruned(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os",
+        "import os\n",
+        "import os\n\n# the end\n",
+        "import os\n   \n",
+        "from a import (\n    b,\n)",
+        "import os\nimport sys",
+    ],
+)
+def test_a_plain_import_at_the_end_of_the_file(source: str) -> None:
+    refs = extract_imports(source).imports
+    assert refs == unpruned(source)
+    assert refs and all(spelled(source, r.span) == r.module for r in refs)
+
+
+def test_the_same_import_line_in_other_files_and_places(tmp_path: Path) -> None:
+    first = scan(tmp_path, "import os\nimport json\n")
+    second = scan(
+        tmp_path,
+        "import json\nimport os\n\n\ntry:\n    import os\nexcept ImportError:\n    os = None\n",
+    )
+    third = scan(tmp_path, '"""\nimport os\n"""\nimport json\n')
+    assert [(r.module, r.span.line, r.guarded) for r in first] == [
+        ("os", 0, False),
+        ("json", 1, False),
+    ]
+    assert [(r.module, r.span.line, r.guarded) for r in second] == [
+        ("json", 0, False),
+        ("os", 1, False),
+        ("os", 5, True),
+    ]
+    # Line 1 held `import os` in the first file; here it is inside a docstring.
+    assert [(r.module, r.span.line) for r in third] == [("json", 3)]
+
+
+def test_a_coding_cookie_still_decides_how_the_file_is_read() -> None:
+    data = "# -*- coding: latin-1 -*-\nimport café\n".encode("latin-1")
+    assert [r.module for r in extract_imports_from_bytes(data).imports] == ["café"]
+    second_line = b"#!/usr/bin/env python\n# vim: set fileencoding=latin-1 :\nimport caf\xe9\n"
+    assert [r.module for r in extract_imports_from_bytes(second_line).imports] == ["café"]
+
+
+def test_brackets_and_backslashes_inside_strings_of_a_parsed_chunk() -> None:
+    source = (
+        "class Model:\n"
+        '    """Doc with ( and [ and \\\\ at the end \\\\"""\n'
+        "    def first(self):\n"
+        "        '''Another ((( doc.'''\n"
+        "        return '(' + \"[\"\n\n"
+        "    def second(self):\n"
+        '        """More docs: ({[."""\n'
+        "        from os import (\n"
+        "            path,  # ) in a comment\n"
+        "        )\n"
+        "        return path\n"
+    )
+    refs = extract_imports(source).imports
+    assert [(r.module, r.names, r.span.line, r.in_function) for r in refs] == [
+        ("os", ("path",), 8, True)
+    ]
+    assert refs == unpruned(source)

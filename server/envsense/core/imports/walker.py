@@ -101,7 +101,11 @@ class ImportCollector:
             self._import_from(node, ctx)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             self._dynamic_in(node.decorator_list, ctx)
-            self.walk(node.body, ctx.but(in_function=True))
+            body = node.body
+            if self.dynamic is None and len(body) == 1 and type(body[0]) not in _WALKED:
+                # A body left out by pruning (`pass`): walk would skip it; no context needed.
+                return
+            self.walk(body, ctx.but(in_function=True))
         elif isinstance(node, ast.ClassDef):
             self._dynamic_in(node.decorator_list + node.bases, ctx)
             self.walk(node.body, ctx)

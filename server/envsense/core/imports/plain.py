@@ -71,8 +71,9 @@ def plain_import(
                 ImportRef(module, level, Span(line, column, line, end_column), names, kind)
                 for module, level, column, end_column, names, kind in template
             )
-            if len(by_line) < _LINES_PER_TEXT:
+            if len(by_line) < _LINES_PER_TEXT and _placed[0] < _PLACED_MAX:
                 by_line[line] = refs
+                _placed[0] += 1
     else:
         match = _PLAIN.match(source, start)
         if match is None:
@@ -121,11 +122,15 @@ _Template = tuple[tuple[str, int, int, int, tuple[str, ...], ImportKind], ...]
 _SEEN: dict[str, tuple[_Template, dict[int, tuple[ImportRef, ...]]]] = {}
 _SEEN_MAX = 4096
 _LINES_PER_TEXT = 32
+# Refs kept on their lines, all texts together (a few MB at most).
+_PLACED_MAX = 16_384
+_placed = [0]
 
 
 def _remember(text: str, line: int, refs: tuple[ImportRef, ...]) -> None:
     if len(_SEEN) >= _SEEN_MAX:
         _SEEN.clear()
+        _placed[0] = 0
     template = tuple(
         (r.module, r.level, r.span.column, r.span.end_column, r.names, r.kind) for r in refs
     )

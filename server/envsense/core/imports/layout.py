@@ -75,13 +75,6 @@ class SourceLayout:
             self._scanned = 0
         self._code: dict[int, str] = {}
 
-    @functools.cached_property
-    def total(self) -> int:
-        """How many lines there are (counted on first use: most files never need it)."""
-        if self._lines is not None:
-            return len(self._lines)
-        return self.source.count("\n") + 1
-
     # Cached properties (the split stores both in the instance, which then shadows them):
     # they are read tens of thousands of times per parsed file.
     @functools.cached_property

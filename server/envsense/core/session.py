@@ -8,6 +8,7 @@ only says what changed (`invalidate`) and asks for findings.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -66,7 +67,11 @@ class Session:
         settings: SessionSettings | None = None,
         picks: PickStore | None = None,
         context: DiscoveryContext | None = None,
+        one_shot: bool = False,
     ) -> None:
+        """`one_shot`: the session checks a tree once (the CLI) and nothing it read of the
+        environment changes meanwhile: each folder's context is worked out once, not
+        looked up again (and the environment stat'ed) for every file."""
         self._folders = [f.resolve() for f in folders]
         self.settings = settings or SessionSettings()
         self._picks = picks if picks is not None else PickStore.default()
@@ -93,6 +98,9 @@ class Session:
         # Per project: the resolver and dependency graph, reused across files until the
         # declarations, the selection or the environment's packages change.
         self._contexts: dict[Path, tuple[tuple[str, str], Declarations, ProjectContext]] = {}
+        # One-shot sessions: the context of each folder of checked files, by its path string.
+        self._one_shot = one_shot
+        self._folder_contexts: dict[str, ProjectContext] = {}
 
     # -- configuration -----------------------------------------------------------------
 
@@ -105,6 +113,7 @@ class Session:
             self.settings = settings
             self._selections.clear()
             self._contexts.clear()
+            self._folder_contexts.clear()
 
     def change_folders(self, *, added: Iterable[Path], removed: Iterable[Path]) -> None:
         with self._lock:
@@ -113,6 +122,7 @@ class Session:
             self._folders += [p.resolve() for p in added if p.resolve() not in self._folders]
             self._context = None
             self._selections.clear()
+            self._folder_contexts.clear()
 
     def discovery_context(self) -> DiscoveryContext:
         if self._context is None:
@@ -132,6 +142,7 @@ class Session:
             self._environments = found
             self._selections.clear()
             self._inventories.clear()
+            self._folder_contexts.clear()
         return len(found)
 
     def environments(self) -> list[Environment]:
@@ -210,6 +221,7 @@ class Session:
             self._context = None
             self._environments = None
             self._selections.clear()
+            self._folder_contexts.clear()
 
     def declarations(self, project: Project) -> Declarations:
         with self._lock:
@@ -258,6 +270,7 @@ class Session:
         selection = Selection(environment, "picked by you")
         with self._lock:
             self._selections[project.root] = selection
+            self._folder_contexts.clear()
         return selection
 
     def inventory(self, environment: Environment | None) -> Inventory | None:
@@ -297,11 +310,13 @@ class Session:
             else:
                 self._overlays[resolved] = text
             self._forget_project_of(resolved)
+            self._folder_contexts.clear()
 
     def invalidate(self, paths: Iterable[Path]) -> bool:
         """Files changed on disk; returns True when environments must be discovered again."""
         rediscover = False
         with self._lock:
+            self._folder_contexts.clear()
             for path in paths:
                 if is_manifest(path) or path.name == "setup.py":
                     self._forget_project_of(path.resolve())
@@ -347,6 +362,19 @@ class Session:
             self._contexts[project.root] = (key, declarations, context)
         return context
 
+    def _file_context(self, path: Path) -> ProjectContext:
+        """`context_for` a file being checked (never a folder): in a one-shot session,
+        worked out once per folder."""
+        if not self._one_shot:
+            return self.context_for(path)
+        folder = os.path.dirname(str(path))
+        known = self._folder_contexts.get(folder)
+        if known is None:
+            known = self.context_for(path)
+            with self._lock:
+                self._folder_contexts[folder] = known
+        return known
+
     def check_source(
         self, path: Path, text: str, imports: IncrementalImports | None = None
     ) -> list[Finding]:
@@ -354,7 +382,7 @@ class Session:
         from envsense.core.checks.project import environment_findings
         from envsense.core.checks.source import source_findings
 
-        context = self.context_for(path)
+        context = self._file_context(path)
         findings = source_findings(path, text, context, imports)
         findings += environment_findings(path, context, source_text=text)
         if path.name == "setup.py" and path.parent == context.project.root:
@@ -368,7 +396,7 @@ class Session:
     def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
         from envsense.core.checks.source import notebook_findings
 
-        context = self.context_for(path)
+        context = self._file_context(path)
         return [self._apply_settings(f) for f in notebook_findings(path, cells, context)]
 
     def check_manifest(self, path: Path, text: str) -> list[Finding]:

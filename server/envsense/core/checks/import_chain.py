@@ -56,11 +56,6 @@ class ChainBreak:
     line: int
 
 
-def _inside(file: Path, folder: Path) -> bool:
-    # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
-    return str(file).startswith(str(folder) + os.sep)
-
-
 class ImportOutcomes(ModuleReading, GuardEvaluation):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
@@ -98,6 +93,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         # A resolved location -> (its folder prefix when a package, the file that runs),
         # as the resolver's listings say (dropped with them: the generation changes).
         self._sources: dict[Path, tuple[str, Path | None]] = {}
+        # Moves whenever chain answers were dropped (see `epoch`).
+        self._dropped = 0
+
+    def epoch(self) -> tuple[int, int, int]:
+        """Changes whenever an answer worked out before may no longer hold: a module file
+        read by a chain changed, or the resolver saw a folder change. Revalidates both
+        (at most once a second each), as a chain or a resolution asked for now would."""
+        with self._lock:
+            self.resolver.revalidate()
+            self._revalidate()
+            return (self._dropped, self.resolver.generation, self.resolver.listings_version)
 
     # -- guards ------------------------------------------------------------------------
 
@@ -182,12 +188,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         location = resolution.location
         if location is None:
             return True
-        key = (module, str(importing_file.parent))
+        # By strings: a Path parent per call was most of this check's time.
+        folder = os.path.dirname(str(importing_file))
+        key = (module, folder)
         cached = self._trust.get(key)
         if cached is None:
             # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
-            package = location.parents[module.count(".") - 1]
-            cached = self._trust[key] = _inside(importing_file, package)
+            package = str(location)
+            for _ in range(module.count(".")):
+                package = os.path.dirname(package)
+            # The file is inside the package when its folder is (or is below) it.
+            cached = self._trust[key] = (folder + os.sep).startswith(package + os.sep)
         return cached
 
     def _healthy(self, dist: Distribution) -> bool:
@@ -225,6 +236,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         if self.resolver.generation != self._generation:
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
+            self._dropped += 1
             self._sources.clear()
             self._breaks.clear()
             self._answers.clear()
@@ -240,6 +252,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
     def _forget(self, changed: set[Path]) -> None:
         """Drop the chain results that read any of `changed`."""
         names = {str(path) for path in changed}
+        self._dropped += 1
         self._breaks = {
             key: entry for key, entry in self._breaks.items() if names.isdisjoint(entry[0])
         }

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
     from envsense.core.projects import Project
 
 
+# (folder, module, level, kind, names, guarded): what decides an import's finding in a folder.
+_AnswerKey = tuple[str, str, int, str, tuple[str, ...], bool]
+
+
 @dataclass
 class ProjectContext:
     """A project with its declarations, selected environment and a resolver over it."""
@@ -59,6 +64,11 @@ class ProjectContext:
     _fixes: dict[str, FixData] = field(default_factory=dict, init=False, repr=False)
     _declared_for: dict[str, DeclaredRequirement | None] = field(
         default_factory=dict, init=False, repr=False
+    )
+    # Per folder and import as written: its finding before the import's own guards and
+    # reachability are applied (see `_findings_for_imports`), for one state of the chains.
+    _import_answers: tuple[tuple[int, int, int], dict[_AnswerKey, Finding | None]] | None = field(
+        default=None, init=False, repr=False
     )
 
     @property
@@ -100,6 +110,15 @@ class ProjectContext:
                 digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
             self._sources_stamp = digest.hexdigest()
         return self._sources_stamp
+
+    def import_answers(self) -> dict[_AnswerKey, Finding | None]:
+        """The findings of imports already checked, for the state of the environment's
+        folders and of the module files the chains read (a new table once either moved)."""
+        epoch = self.outcomes.epoch()
+        answers = self._import_answers
+        if answers is None or answers[0] != epoch:
+            answers = self._import_answers = (epoch, {})
+        return answers[1]
 
     @property
     def graph(self) -> DependencyGraph:
@@ -155,6 +174,11 @@ def _findings_for_imports(
     path: Path, imports: Sequence[ImportRef], context: ProjectContext, inventory: Inventory
 ) -> list[Finding]:
     findings: list[Finding] = []
+    # Every file of a folder gets the same answer for the same import: its resolution,
+    # relative name and chain depend on the folder, not the file (the chains' own cache
+    # says the same). Only the path and span differ.
+    answers = context.import_answers()
+    folder = os.path.dirname(str(path))
     for ref in imports:
         if ref.type_checking:
             # Never executed at run time, so it can't fail there.
@@ -166,10 +190,17 @@ def _findings_for_imports(
             runs = context.outcomes.guards_hold(ref.guards, path)
             if runs is False and not context.report_unreachable:
                 continue
-        # A module that fails when imported matters more than whether it is declared.
-        finding = check_chain(path, ref, context, inventory)
-        if finding is None:
-            finding = _check_import(path, ref, context, inventory)
+        key = (folder, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        if key in answers:
+            finding = answers[key]
+            if finding is not None:
+                finding = replace(finding, path=path, span=ref.span)
+        else:
+            # A module that fails when imported matters more than whether it is declared.
+            finding = check_chain(path, ref, context, inventory)
+            if finding is None:
+                finding = _check_import(path, ref, context, inventory)
+            answers[key] = finding
         if finding is not None:
             finding = optional_when_lazy(finding, ref, context)
             findings.append(with_reachability(finding, ref, runs, inventory))

@@ -167,6 +167,18 @@ class Resolver:
         self._inits[key] = found
         return found
 
+    @property
+    def listings_version(self) -> int:
+        """Moves when a folder listed again gave another listing (the generation follows
+        at the next revalidation)."""
+        return self._listings.version
+
+    def revalidate(self) -> None:
+        """What `resolve` does first: look at the listed folders again, at most once a
+        second (for callers that keep answers built on resolutions without resolving)."""
+        if time.monotonic() - self._swept >= folder_memo.REVALIDATE_SECONDS:
+            self._revalidate()
+
     def _revalidate(self) -> None:
         """At most once a second: forget results if a folder they were read from changed."""
         now = time.monotonic()
@@ -194,13 +206,13 @@ class Resolver:
         if listing is None:
             return None
         if name in listing.dirs:
-            package = folder / name
-            inner = self._listing(package)
+            # The Path is made for a hit only: most folders searched are not it.
+            inner = self._listing(os.path.join(folder, name))
             if inner is not None and (
                 "__init__" in inner.sources
                 or any(self._accepts(s) for s in inner.natives.get("__init__", ()))
             ):
-                return _Hit("package", package, origin)
+                return _Hit("package", folder / name, origin)
         natives = listing.natives.get(name, ())
         for suffix in natives:
             if self._accepts(suffix):
@@ -251,9 +263,9 @@ class Resolver:
         # Most names resolve the same from every file; only names found nowhere else
         # depend on the importing file's own sys.path entry, the last place searched.
         # A result worked out while another thread saw a folder change is not kept.
-        seen = (self.generation, self._listings.version)
         on_path = self._on_path.get(module)
         if on_path is None:
+            seen = (self.generation, self._listings.version)
             on_path = self._resolve_on_path(module)
             if (self.generation, self._listings.version) == seen:
                 self._on_path[module] = on_path
@@ -264,6 +276,7 @@ class Resolver:
         key = (module, folder)
         cached = self._results.get(key)
         if cached is None:
+            seen = (self.generation, self._listings.version)
             chain = self._chains.get(folder)
             if chain is None:
                 chain = self._chain(importing_file)

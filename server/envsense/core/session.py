@@ -101,6 +101,8 @@ class Session:
         # One-shot sessions: the context of each folder of checked files, by its path string.
         self._one_shot = one_shot
         self._folder_contexts: dict[str, ProjectContext] = {}
+        # One-shot sessions: the projects whose enclosing roots were looked for.
+        self._scanned_above: set[Project] = set()
 
     # -- configuration -----------------------------------------------------------------
 
@@ -157,7 +159,9 @@ class Session:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
         resolved = self._realpath(path)
-        holders = [f for f in self._folders if resolved == f or f in resolved.parents]
+        # By string prefixes: `f in resolved.parents` built a Path per level per folder.
+        text = str(resolved)
+        holders = [f for f in self._folders if _at_or_below(text, str(f))]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
@@ -206,6 +210,12 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
+        if self._one_shot:
+            # Every folder of a project finds the same roots above it: once per project.
+            with self._lock:
+                if project in self._scanned_above:
+                    return
+                self._scanned_above.add(project)
         enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
         roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
@@ -317,6 +327,7 @@ class Session:
         rediscover = False
         with self._lock:
             self._folder_contexts.clear()
+            self._scanned_above.clear()
             for path in paths:
                 if is_manifest(path) or path.name == "setup.py":
                     self._forget_project_of(path.resolve())
@@ -357,6 +368,7 @@ class Session:
             inventory=inventory,
             extra_paths=self.settings.extra_paths,
             report_unreachable=self.settings.report_unreachable_imports,
+            steady=self._one_shot,
         )
         with self._lock:
             self._contexts[project.root] = (key, declarations, context)
@@ -484,6 +496,13 @@ class Session:
             if self._environments is not None:
                 self._environments.append(found)
         return found
+
+
+def _at_or_below(path: str, folder: str) -> bool:
+    """`path == folder or folder in path.parents`, for absolute normalized paths."""
+    if path == folder:
+        return True
+    return path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
 
 
 def _same_file(a: Path, b: Path) -> bool:

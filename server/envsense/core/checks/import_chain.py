@@ -65,7 +65,11 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         target: Target,
         stdlib_dir: Path | None = None,
         max_depth: int = MAX_DEPTH,
+        *,
+        watch_files: bool = True,
     ) -> None:
+        """`watch_files=False`: the module files read stay as they are while this is used
+        (a one-shot check), so they are not stat'ed again once a second."""
         ModuleReading.__init__(self, target)
         self.resolver = resolver
         self.relative = RelativeNames()
@@ -77,6 +81,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         # Results of the current walk that depend on a cycle it cut (committed at its end).
         self._pending: dict[tuple[Path, int], tuple[tuple[str, ...], ChainBreak | None]] = {}
         self._validated = time.monotonic()
+        self._watch_files = watch_files
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
         # (package, name) -> (the package's resolution, the module its lazy table names,
@@ -242,7 +247,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             self._answers.clear()
             self._lazy_answers.clear()
         now = time.monotonic()
-        if now - self._validated < _REVALIDATE_SECONDS:
+        if not self._watch_files or now - self._validated < _REVALIDATE_SECONDS:
             return
         self._validated = now
         changed = {path for path, facts in self._files.items() if stamp_of(path) != facts.stamp}

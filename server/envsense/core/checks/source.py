@@ -42,8 +42,9 @@ if TYPE_CHECKING:
     from envsense.core.projects import Project
 
 
-# (folder, module, level, kind, names, guarded): what decides an import's finding in a folder.
-_AnswerKey = tuple[str, str, int, str, tuple[str, ...], bool]
+# (folder, module, level, kind, names, guarded): what decides an import's finding in a
+# folder (None: in any folder outside installed code).
+_AnswerKey = tuple[str | None, str, int, str, tuple[str, ...], bool]
 
 
 @dataclass
@@ -57,6 +58,8 @@ class ProjectContext:
     extra_paths: tuple[Path, ...] = ()
     # `envsense.reportUnreachableImports`: imports that never run here become hints.
     report_unreachable: bool = False
+    # A one-shot check: the files it reads don't change while it runs (not re-stat'ed).
+    steady: bool = False
     _resolver: Resolver | None = field(default=None, init=False, repr=False)
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
@@ -88,11 +91,15 @@ class ProjectContext:
         if self._outcomes is None:
             inventory = self.inventory
             if inventory is None:
-                self._outcomes = ImportOutcomes(self.resolver, Target())
+                self._outcomes = ImportOutcomes(
+                    self.resolver, Target(), watch_files=not self.steady
+                )
             else:
                 target = Target(inventory.version, inventory.platform)
                 stdlib_dir = inventory.layout.stdlib_dir
-                self._outcomes = ImportOutcomes(self.resolver, target, stdlib_dir)
+                self._outcomes = ImportOutcomes(
+                    self.resolver, target, stdlib_dir, watch_files=not self.steady
+                )
         return self._outcomes
 
     def sources_stamp(self) -> str:
@@ -148,6 +155,7 @@ def source_findings(
             inventory,
             context.extra_paths,
             context.report_unreachable,
+            context.steady,
         )
     outcomes = context.outcomes
     if imports is None:
@@ -179,6 +187,10 @@ def _findings_for_imports(
     # says the same). Only the path and span differ.
     answers = context.import_answers()
     folder = os.path.dirname(str(path))
+    resolver = context.resolver
+    # Installed code imports differently from inside its own folders (its own package is
+    # already being imported): a file there gets answers of its folder only.
+    may_share = not resolver.inside_installed_folder(folder)
     for ref in imports:
         if ref.type_checking:
             # Never executed at run time, so it can't fail there.
@@ -190,7 +202,10 @@ def _findings_for_imports(
             runs = context.outcomes.guards_hold(ref.guards, path)
             if runs is False and not context.report_unreachable:
                 continue
-        key = (folder, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        scope: str | None = folder
+        if may_share and not ref.level and _same_from_every_folder(ref.module, resolver):
+            scope = None
+        key = (scope, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
         if key in answers:
             finding = answers[key]
             if finding is not None:
@@ -205,6 +220,20 @@ def _findings_for_imports(
             finding = optional_when_lazy(finding, ref, context)
             findings.append(with_reachability(finding, ref, runs, inventory))
     return findings
+
+
+def _same_from_every_folder(module: str, resolver: Resolver) -> bool:
+    """Whether an absolute import's finding is the same in every folder outside installed
+    code: it resolves alike from everywhere (the stdlib, the search path proper), it is
+    not the project's own code (whose packages may hold the importing file, and whose
+    lazy tables may name modules found only beside it), and installed code it runs lies
+    in installed folders (not where an editable finder maps it)."""
+    shared = resolver.shared_resolution(module)
+    if shared is None or shared.status is ResolutionStatus.PROJECT:
+        return False
+    if shared.status is ResolutionStatus.INSTALLED:
+        return not resolver.uses_editable_finder(module.partition(".")[0])
+    return True
 
 
 def _check_import(

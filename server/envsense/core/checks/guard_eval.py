@@ -67,6 +67,11 @@ def is_submodule_location(resolution: Resolution, name: str) -> bool:
     return name == stem or name == stem + suffix
 
 
+def suffix_of(path: Path) -> str:
+    """`path.suffix`, from its string."""
+    return _stem_and_suffix(path)[1]
+
+
 def _stem_and_suffix(path: Path) -> tuple[str, str]:
     """`path.stem` and `path.suffix` from its string (pathlib re-parses per property, and
     the chains ask for every import)."""

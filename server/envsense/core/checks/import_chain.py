@@ -374,6 +374,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         imports (celery's `from celery import Task` -> celery.app.task), if any."""
         with self._lock:
             resolution = self.resolver.resolve(package, importing_file)
+            module = self.lazy_target(package, name, resolution)
+            if module is None:
+                return None
+            found = self.resolver.resolve(module, importing_file)
+            return module if found.status in _FOLLOWED and found.location is not None else None
+
+    def lazy_target(self, package: str, name: str, resolution: Resolution) -> str | None:
+        """The module the lazy-import table of `package` (resolved as `resolution`, the
+        project's own) names for `name`, whether or not it resolves (None: no table, no
+        entry, or the package itself)."""
+        with self._lock:
             if resolution.status is not ResolutionStatus.PROJECT:
                 return None
             # The table's answer for this package (the same resolution: the same file),
@@ -386,10 +397,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             _, module, source = known
             if source is not None and self._read:
                 self._read[-1].add(str(source))
-            if module is None:
-                return None
-            found = self.resolver.resolve(module, importing_file)
-            return module if found.status in _FOLLOWED and found.location is not None else None
+            return module
 
     def _lazy_entry(
         self, package: str, name: str, resolution: Resolution

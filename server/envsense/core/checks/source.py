@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core.checks.answer_scope import PackageFolders, same_from_every_folder
 from envsense.core.checks.import_chain import ImportOutcomes
 from envsense.core.checks.import_findings import (
     check_chain,
@@ -42,9 +43,10 @@ if TYPE_CHECKING:
     from envsense.core.projects import Project
 
 
-# (folder, module, level, kind, names, guarded): what decides an import's finding in a
-# folder (None: in any folder outside installed code).
-_AnswerKey = tuple[str | None, str, int, str, tuple[str, ...], bool]
+# (scope, module, level, kind, names, guarded): what decides an import's answer. The
+# scope is a folder, None (any folder outside installed code) or which package folders
+# of the project hold the importing one (see answer_scope).
+_AnswerKey = tuple[str | tuple[bool, ...] | None, str, int, str, tuple[str, ...], bool]
 
 
 @dataclass
@@ -70,9 +72,9 @@ class ProjectContext:
     )
     # Per folder and import as written: its finding before the import's own guards and
     # reachability are applied (see `_findings_for_imports`), for one state of the chains.
-    _import_answers: tuple[tuple[int, int, int], dict[_AnswerKey, Finding | None]] | None = field(
-        default=None, init=False, repr=False
-    )
+    _import_answers: (
+        tuple[tuple[int, int, int], dict[_AnswerKey, Finding | None], PackageFolders] | None
+    ) = field(default=None, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -118,14 +120,15 @@ class ProjectContext:
             self._sources_stamp = digest.hexdigest()
         return self._sources_stamp
 
-    def import_answers(self) -> dict[_AnswerKey, Finding | None]:
-        """The findings of imports already checked, for the state of the environment's
-        folders and of the module files the chains read (a new table once either moved)."""
+    def import_answers(self) -> tuple[dict[_AnswerKey, Finding | None], PackageFolders]:
+        """The findings of imports already checked, and the package folders of the
+        imports asked about, for the state of the environment's folders and of the module
+        files the chains read (new tables once either moved)."""
         epoch = self.outcomes.epoch()
         answers = self._import_answers
         if answers is None or answers[0] != epoch:
-            answers = self._import_answers = (epoch, {})
-        return answers[1]
+            answers = self._import_answers = (epoch, {}, PackageFolders())
+        return answers[1], answers[2]
 
     @property
     def graph(self) -> DependencyGraph:
@@ -185,7 +188,8 @@ def _findings_for_imports(
     # Every file of a folder gets the same answer for the same import: its resolution,
     # relative name and chain depend on the folder, not the file (the chains' own cache
     # says the same). Only the path and span differ.
-    answers = context.import_answers()
+    tables = context.import_answers()
+    answers = tables[0]
     folder = os.path.dirname(str(path))
     resolver = context.resolver
     # Installed code imports differently from inside its own folders (its own package is
@@ -202,38 +206,51 @@ def _findings_for_imports(
             runs = context.outcomes.guards_hold(ref.guards, path)
             if runs is False and not context.report_unreachable:
                 continue
-        scope: str | None = folder
-        if may_share and not ref.level and _same_from_every_folder(ref.module, resolver):
-            scope = None
-        key = (scope, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
-        if key in answers:
+        key = (folder, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        try:
             finding = answers[key]
-            if finding is not None:
-                finding = replace(finding, path=path, span=ref.span)
-        else:
-            # A module that fails when imported matters more than whether it is declared.
-            finding = check_chain(path, ref, context, inventory)
-            if finding is None:
-                finding = _check_import(path, ref, context, inventory)
+        except KeyError:
+            shared = folder if may_share else None
+            finding = _answer(path, ref, shared, context, inventory, tables)
             answers[key] = finding
+        if finding is not None and (finding.path is not path or finding.span != ref.span):
+            finding = replace(finding, path=path, span=ref.span)
         if finding is not None:
             finding = optional_when_lazy(finding, ref, context)
             findings.append(with_reachability(finding, ref, runs, inventory))
     return findings
 
 
-def _same_from_every_folder(module: str, resolver: Resolver) -> bool:
-    """Whether an absolute import's finding is the same in every folder outside installed
-    code: it resolves alike from everywhere (the stdlib, the search path proper), it is
-    not the project's own code (whose packages may hold the importing file, and whose
-    lazy tables may name modules found only beside it), and installed code it runs lies
-    in installed folders (not where an editable finder maps it)."""
-    shared = resolver.shared_resolution(module)
-    if shared is None or shared.status is ResolutionStatus.PROJECT:
-        return False
-    if shared.status is ResolutionStatus.INSTALLED:
-        return not resolver.uses_editable_finder(module.partition(".")[0])
-    return True
+def _answer(
+    path: Path,
+    ref: ImportRef,
+    folder: str | None,
+    context: ProjectContext,
+    inventory: Inventory,
+    tables: tuple[dict[_AnswerKey, Finding | None], PackageFolders],
+) -> Finding | None:
+    """The finding of `ref` before its own guards and reachability, for the first file of
+    its folder to ask; another folder's answer when it holds here too (see answer_scope;
+    `folder` None: the folder is inside installed code, only its own answers hold)."""
+    answers, package_folders = tables
+    wider: _AnswerKey | None = None
+    if folder is not None and not ref.level:
+        resolver = context.resolver
+        if same_from_every_folder(ref.module, resolver):
+            wider = (None, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        else:
+            held = package_folders.holding(ref, folder, resolver, context.outcomes)
+            if held is not None:
+                wider = (held, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+    if wider is not None and wider in answers:
+        return answers[wider]
+    # A module that fails when imported matters more than whether it is declared.
+    finding = check_chain(path, ref, context, inventory)
+    if finding is None:
+        finding = _check_import(path, ref, context, inventory)
+    if wider is not None:
+        answers[wider] = finding
+    return finding
 
 
 def _check_import(

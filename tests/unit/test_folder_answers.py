@@ -112,3 +112,26 @@ def test_a_one_shot_session_finds_what_a_lasting_one_does(sandbox: Path) -> None
     lasting.invalidate([manifest])
     assert _check(one_shot, files[1]) == _check(lasting, files[1])
     assert one_shot.context_for(files[1]).project.root == pkg / "sub"
+
+
+def test_the_projects_own_imports_are_shared_only_between_folders_alike(sandbox: Path) -> None:
+    # pkg/__init__.py fails; a file inside pkg is already importing pkg, so its chain
+    # skips it: folders inside and outside the package must not share an answer.
+    root = sandbox / "proj"
+    _write(root / "pkg" / "__init__.py", "import missing_dependency_xyz\n")
+    _write(root / "pkg" / "sub" / "__init__.py")
+    _write(root / "pkg" / "sub" / "mod.py")
+    text = "import pkg.sub.mod\nfrom pkg.sub import mod\n"
+    outside = _write(root / "apps" / "one" / "a.py", text)
+    inside = _write(root / "pkg" / "sub" / "c.py", text)
+    beside = _write(root / "pkg" / "d.py", text)
+    elsewhere = _write(root / "tools" / "b.py", "\n" + text)
+    session = _session(sandbox)
+    for path in (outside, inside, beside, elsewhere):
+        assert _check(session, path) == _check(_session(sandbox), path)
+    assert _lines(_check(session, elsewhere)) == [
+        ("b.py", 1, Code.IMPORT_CHAIN_BROKEN),
+        ("b.py", 2, Code.IMPORT_CHAIN_BROKEN),
+    ]
+    assert _check(session, inside) == []
+    assert _check(session, beside) == []

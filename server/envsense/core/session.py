@@ -294,6 +294,8 @@ class Session:
         with self._lock:
             cached = self._inventories.get(environment.key)
         if cached is not None:
+            if self._one_shot:
+                return cached[1], cached[0]  # nothing is installed during the run
             state = cached[1].state_key()
             if state == cached[0]:
                 return cached[1], state

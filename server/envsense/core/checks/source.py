@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -213,9 +213,13 @@ def _findings_for_imports(
             shared = folder if may_share else None
             finding = _answer(path, ref, shared, context, inventory, tables)
             answers[key] = finding
-        if finding is not None and (finding.path is not path or finding.span != ref.span):
-            finding = replace(finding, path=path, span=ref.span)
         if finding is not None:
+            if finding.path is not path or finding.span != ref.span:
+                # Another file's answer (dataclasses.replace costs twice the constructor).
+                found = finding
+                finding = Finding(
+                    path, ref.span, found.code, found.severity, found.message, found.fix
+                )
             finding = optional_when_lazy(finding, ref, context)
             findings.append(with_reachability(finding, ref, runs, inventory))
     return findings

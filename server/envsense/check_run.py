@@ -276,7 +276,9 @@ def run_check(
     `jobs` caps the processes checking files (1: this one only; None: automatic)."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
-    session = Session(folders, settings=SessionSettings(interpreter=python, trusted=False))
+    session = Session(
+        folders, settings=SessionSettings(interpreter=python, trusted=False), one_shot=True
+    )
     cache = CheckCache(cache_path(folders, python)) if use_cache else None
     try:
         run = _CheckRun(session, cache, paths)

@@ -22,12 +22,25 @@ TABLES = {
     "parenthesised": '_table = {("pkg.sub"): \\\n    ["Name"]}\n',
     "triple": 'T = {"""pkg.sub""": ["Name"]}\n',
     "concatenated": 'T = {"pkg" ".sub": ["Name"]}\n',
+    "commented_value": (
+        'T = {\n    "pkg.sub": [\n        # the one that\'s "lazy"\n        "Name",\n    ],\n}\n'
+    ),
+    "escaped_name": 'T = {"pkg.sub": ["N\\u0061me"]}\n',
+    "sentence_first": 'T = {"pkg.sub": ("not a name", "Name")}\n',
 }
 NOT_TABLES = {
     "schema": "CONFIG_SCHEMA = vol.Schema({vol.Required(CONF_HOST): cv.string})\n",
     "plain": 'DOMAIN = "x"\nPLATFORMS = [Platform.SENSOR]\ndef f(a: "int") -> None: ...\n',
     "values": 'DATA = {"a": 1, "b": "text"}\n',
     "no_braces": "from .models import Task\n",
+    # django's fields/__init__.py (100 kB): a message, not names.
+    "message": (
+        'removed = {\n    "msg": (\n        "CommaSeparatedIntegerField is removed except for "\n'
+        '        "support in historical migrations."\n    ),\n}\n'
+    ),
+    # django's conf/locale: dicts of dicts.
+    "nested": 'LANG_INFO = {"af": {"bidi": False, "code": "af"}}\n',
+    "not_only_strings": 'T = {"pkg.sub": ["Name", OTHER]}\n',
 }
 
 

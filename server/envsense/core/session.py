@@ -8,6 +8,7 @@ only says what changed (`invalidate`) and asks for findings.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -66,7 +67,11 @@ class Session:
         settings: SessionSettings | None = None,
         picks: PickStore | None = None,
         context: DiscoveryContext | None = None,
+        one_shot: bool = False,
     ) -> None:
+        """`one_shot`: the session checks a tree once (the CLI) and nothing it read of the
+        environment changes meanwhile: each folder's context is worked out once, not
+        looked up again (and the environment stat'ed) for every file."""
         self._folders = [f.resolve() for f in folders]
         self.settings = settings or SessionSettings()
         self._picks = picks if picks is not None else PickStore.default()
@@ -93,6 +98,11 @@ class Session:
         # Per project: the resolver and dependency graph, reused across files until the
         # declarations, the selection or the environment's packages change.
         self._contexts: dict[Path, tuple[tuple[str, str], Declarations, ProjectContext]] = {}
+        # One-shot sessions: the context of each folder of checked files, by its path string.
+        self._one_shot = one_shot
+        self._folder_contexts: dict[str, ProjectContext] = {}
+        # One-shot sessions: the projects whose enclosing roots were looked for.
+        self._scanned_above: set[Project] = set()
 
     # -- configuration -----------------------------------------------------------------
 
@@ -105,6 +115,7 @@ class Session:
             self.settings = settings
             self._selections.clear()
             self._contexts.clear()
+            self._folder_contexts.clear()
 
     def change_folders(self, *, added: Iterable[Path], removed: Iterable[Path]) -> None:
         with self._lock:
@@ -113,6 +124,7 @@ class Session:
             self._folders += [p.resolve() for p in added if p.resolve() not in self._folders]
             self._context = None
             self._selections.clear()
+            self._folder_contexts.clear()
 
     def discovery_context(self) -> DiscoveryContext:
         if self._context is None:
@@ -132,6 +144,7 @@ class Session:
             self._environments = found
             self._selections.clear()
             self._inventories.clear()
+            self._folder_contexts.clear()
         return len(found)
 
     def environments(self) -> list[Environment]:
@@ -146,7 +159,9 @@ class Session:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
         resolved = self._realpath(path)
-        holders = [f for f in self._folders if resolved == f or f in resolved.parents]
+        # By string prefixes: `f in resolved.parents` built a Path per level per folder.
+        text = str(resolved)
+        holders = [f for f in self._folders if _at_or_below(text, str(f))]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
@@ -195,6 +210,12 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
+        if self._one_shot:
+            # Every folder of a project finds the same roots above it: once per project.
+            with self._lock:
+                if project in self._scanned_above:
+                    return
+                self._scanned_above.add(project)
         enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
         roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
@@ -210,6 +231,7 @@ class Session:
             self._context = None
             self._environments = None
             self._selections.clear()
+            self._folder_contexts.clear()
 
     def declarations(self, project: Project) -> Declarations:
         with self._lock:
@@ -258,6 +280,7 @@ class Session:
         selection = Selection(environment, "picked by you")
         with self._lock:
             self._selections[project.root] = selection
+            self._folder_contexts.clear()
         return selection
 
     def inventory(self, environment: Environment | None) -> Inventory | None:
@@ -271,6 +294,8 @@ class Session:
         with self._lock:
             cached = self._inventories.get(environment.key)
         if cached is not None:
+            if self._one_shot:
+                return cached[1], cached[0]  # nothing is installed during the run
             state = cached[1].state_key()
             if state == cached[0]:
                 return cached[1], state
@@ -297,11 +322,14 @@ class Session:
             else:
                 self._overlays[resolved] = text
             self._forget_project_of(resolved)
+            self._folder_contexts.clear()
 
     def invalidate(self, paths: Iterable[Path]) -> bool:
         """Files changed on disk; returns True when environments must be discovered again."""
         rediscover = False
         with self._lock:
+            self._folder_contexts.clear()
+            self._scanned_above.clear()
             for path in paths:
                 if is_manifest(path) or path.name == "setup.py":
                     self._forget_project_of(path.resolve())
@@ -342,10 +370,24 @@ class Session:
             inventory=inventory,
             extra_paths=self.settings.extra_paths,
             report_unreachable=self.settings.report_unreachable_imports,
+            steady=self._one_shot,
         )
         with self._lock:
             self._contexts[project.root] = (key, declarations, context)
         return context
+
+    def _file_context(self, path: Path) -> ProjectContext:
+        """`context_for` a file being checked (never a folder): in a one-shot session,
+        worked out once per folder."""
+        if not self._one_shot:
+            return self.context_for(path)
+        folder = os.path.dirname(str(path))
+        known = self._folder_contexts.get(folder)
+        if known is None:
+            known = self.context_for(path)
+            with self._lock:
+                self._folder_contexts[folder] = known
+        return known
 
     def check_source(
         self, path: Path, text: str, imports: IncrementalImports | None = None
@@ -354,7 +396,7 @@ class Session:
         from envsense.core.checks.project import environment_findings
         from envsense.core.checks.source import source_findings
 
-        context = self.context_for(path)
+        context = self._file_context(path)
         findings = source_findings(path, text, context, imports)
         findings += environment_findings(path, context, source_text=text)
         if path.name == "setup.py" and path.parent == context.project.root:
@@ -368,7 +410,7 @@ class Session:
     def check_notebook(self, path: Path, cells: Sequence[str]) -> list[list[Finding]]:
         from envsense.core.checks.source import notebook_findings
 
-        context = self.context_for(path)
+        context = self._file_context(path)
         return [self._apply_settings(f) for f in notebook_findings(path, cells, context)]
 
     def check_manifest(self, path: Path, text: str) -> list[Finding]:
@@ -456,6 +498,13 @@ class Session:
             if self._environments is not None:
                 self._environments.append(found)
         return found
+
+
+def _at_or_below(path: str, folder: str) -> bool:
+    """`path == folder or folder in path.parents`, for absolute normalized paths."""
+    if path == folder:
+        return True
+    return path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
 
 
 def _same_file(a: Path, b: Path) -> bool:

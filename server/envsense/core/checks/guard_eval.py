@@ -8,6 +8,7 @@ must not fail when imported (ImportOutcomes.chain_break) and `from m import name
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -50,7 +51,7 @@ def module_file(resolution: Resolution, resolver: Resolver) -> Path | None:
     location = resolution.location
     if location is None:
         return None
-    suffix = location.suffix
+    _, suffix = _stem_and_suffix(location)
     if suffix == ".py":
         return location
     return resolver.package_init(location) if suffix == "" else None
@@ -60,7 +61,25 @@ def is_submodule_location(resolution: Resolution, name: str) -> bool:
     """`pkg.name` resolved to a module of its own: the resolver also accepts any attribute
     of a module file (six.moves), located at that file."""
     location = resolution.location
-    return resolution.ok and location is not None and name in (location.stem, location.name)
+    if not resolution.ok or location is None:
+        return False
+    stem, suffix = _stem_and_suffix(location)
+    return name == stem or name == stem + suffix
+
+
+def suffix_of(path: Path) -> str:
+    """`path.suffix`, from its string."""
+    return _stem_and_suffix(path)[1]
+
+
+def _stem_and_suffix(path: Path) -> tuple[str, str]:
+    """`path.stem` and `path.suffix` from its string (pathlib re-parses per property, and
+    the chains ask for every import)."""
+    name = str(path).rpartition(os.sep)[2]
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return name[:dot], name[dot:]
+    return name, ""
 
 
 class GuardEvaluation:

@@ -56,11 +56,6 @@ class ChainBreak:
     line: int
 
 
-def _inside(file: Path, folder: Path) -> bool:
-    # String prefixes: pathlib's is_relative_to was a third of the chain checks' time.
-    return str(file).startswith(str(folder) + os.sep)
-
-
 class ImportOutcomes(ModuleReading, GuardEvaluation):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
@@ -70,7 +65,11 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         target: Target,
         stdlib_dir: Path | None = None,
         max_depth: int = MAX_DEPTH,
+        *,
+        watch_files: bool = True,
     ) -> None:
+        """`watch_files=False`: the module files read stay as they are while this is used
+        (a one-shot check), so they are not stat'ed again once a second."""
         ModuleReading.__init__(self, target)
         self.resolver = resolver
         self.relative = RelativeNames()
@@ -82,6 +81,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         # Results of the current walk that depend on a cycle it cut (committed at its end).
         self._pending: dict[tuple[Path, int], tuple[tuple[str, ...], ChainBreak | None]] = {}
         self._validated = time.monotonic()
+        self._watch_files = watch_files
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
         # (package, name) -> (the package's resolution, the module its lazy table names,
@@ -98,6 +98,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         # A resolved location -> (its folder prefix when a package, the file that runs),
         # as the resolver's listings say (dropped with them: the generation changes).
         self._sources: dict[Path, tuple[str, Path | None]] = {}
+        # Moves whenever chain answers were dropped (see `epoch`).
+        self._dropped = 0
+
+    def epoch(self) -> tuple[int, int, int]:
+        """Changes whenever an answer worked out before may no longer hold: a module file
+        read by a chain changed, or the resolver saw a folder change. Revalidates both
+        (at most once a second each), as a chain or a resolution asked for now would."""
+        with self._lock:
+            self.resolver.revalidate()
+            self._revalidate()
+            return (self._dropped, self.resolver.generation, self.resolver.listings_version)
 
     # -- guards ------------------------------------------------------------------------
 
@@ -182,12 +193,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         location = resolution.location
         if location is None:
             return True
-        key = (module, str(importing_file.parent))
+        # By strings: a Path parent per call was most of this check's time.
+        folder = os.path.dirname(str(importing_file))
+        key = (module, folder)
         cached = self._trust.get(key)
         if cached is None:
             # site-packages/urllib3/contrib/pyopenssl.py -> site-packages/urllib3
-            package = location.parents[module.count(".") - 1]
-            cached = self._trust[key] = _inside(importing_file, package)
+            package = str(location)
+            for _ in range(module.count(".")):
+                package = os.path.dirname(package)
+            # The file is inside the package when its folder is (or is below) it.
+            cached = self._trust[key] = (folder + os.sep).startswith(package + os.sep)
         return cached
 
     def _healthy(self, dist: Distribution) -> bool:
@@ -225,12 +241,13 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         if self.resolver.generation != self._generation:
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
+            self._dropped += 1
             self._sources.clear()
             self._breaks.clear()
             self._answers.clear()
             self._lazy_answers.clear()
         now = time.monotonic()
-        if now - self._validated < _REVALIDATE_SECONDS:
+        if not self._watch_files or now - self._validated < _REVALIDATE_SECONDS:
             return
         self._validated = now
         changed = {path for path, facts in self._files.items() if stamp_of(path) != facts.stamp}
@@ -240,6 +257,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
     def _forget(self, changed: set[Path]) -> None:
         """Drop the chain results that read any of `changed`."""
         names = {str(path) for path in changed}
+        self._dropped += 1
         self._breaks = {
             key: entry for key, entry in self._breaks.items() if names.isdisjoint(entry[0])
         }
@@ -356,6 +374,17 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         imports (celery's `from celery import Task` -> celery.app.task), if any."""
         with self._lock:
             resolution = self.resolver.resolve(package, importing_file)
+            module = self.lazy_target(package, name, resolution)
+            if module is None:
+                return None
+            found = self.resolver.resolve(module, importing_file)
+            return module if found.status in _FOLLOWED and found.location is not None else None
+
+    def lazy_target(self, package: str, name: str, resolution: Resolution) -> str | None:
+        """The module the lazy-import table of `package` (resolved as `resolution`, the
+        project's own) names for `name`, whether or not it resolves (None: no table, no
+        entry, or the package itself)."""
+        with self._lock:
             if resolution.status is not ResolutionStatus.PROJECT:
                 return None
             # The table's answer for this package (the same resolution: the same file),
@@ -368,10 +397,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             _, module, source = known
             if source is not None and self._read:
                 self._read[-1].add(str(source))
-            if module is None:
-                return None
-            found = self.resolver.resolve(module, importing_file)
-            return module if found.status in _FOLLOWED and found.location is not None else None
+            return module
 
     def _lazy_entry(
         self, package: str, name: str, resolution: Resolution

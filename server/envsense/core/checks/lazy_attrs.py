@@ -13,22 +13,61 @@ import ast
 import re
 
 # A dict entry whose key is a string and whose value a list, tuple or set: the key's
-# closing quote, then (whitespace, parentheses, line continuations) `:` (the same) and
-# the opening bracket. Parsing a package's whole `__init__.py` to walk its tree was most
-# of the lazy-table cost, and 95 % of homeassistant's packages have no such entry.
-_TABLE_ENTRY = re.compile(r"""["'][\s)\\]*:[\s(\\]*[\[({]""")
-# Comments may sit between a key and its value; looked for again without them.
-_COMMENT = re.compile(r"#[^\n]*")
+# closing quote, then (whitespace, parentheses, line continuations, whole-line comments)
+# `:` (the same) and the opening bracket. Parsing a package's whole `__init__.py` to walk
+# its tree was most of the lazy-table cost, and 95 % of homeassistant's packages have no
+# such entry. A comment runs to its line's end (no shorter match to backtrack into).
+_GAP = r"(?:[\s()\\]|#[^\n]*(?![^\n]))*"
+_ENTRY_HEAD = re.compile(r"[\"']" + _GAP + ":" + _GAP + r"[\[({]")
+# What a table's value holds between its brackets: string literals (any prefix; a
+# triple-quoted one may span lines), commas, parentheses, whitespace, comments.
+_VALUE_TOKEN = re.compile(
+    r"""(?P<string>[rRuUbBfF]{0,2}(?:'''(?:[^\\]|\\.)*?'''|\"\"\"(?:[^\\]|\\.)*?\"\"\"|'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"))"""
+    r"|[\s,\\]+|#[^\n]*",
+    re.S,
+)
+_CLOSING = {"[": "]", "(": ")", "{": "}"}
 
 
 def may_hold_table(text: str) -> bool:
     """False when `text` can't hold a lazy-import table (no dict entry of a string key
-    and a list, tuple or set value), without parsing it."""
+    and a list, tuple or set of strings, one of them a name), without parsing it."""
     if "{" not in text:
         return False
-    if _TABLE_ENTRY.search(text) is not None:
-        return True
-    return "#" in text and _TABLE_ENTRY.search(_COMMENT.sub("", text)) is not None
+    return any(_names_a_name(text, m.end()) for m in _ENTRY_HEAD.finditer(text))
+
+
+def _names_a_name(text: str, start: int) -> bool:
+    """Whether the bracketed value opened just before `start` holds string literals only,
+    one of which may be an identifier (what a table entry needs to name anything)."""
+    closing = _CLOSING[text[start - 1]]
+    depth = 0
+    named = False
+    position = start
+    while position < len(text):
+        char = text[position]
+        if char == "(":
+            depth += 1
+            position += 1
+            continue
+        if char in ")]}":
+            if depth and char == ")":
+                depth -= 1
+                position += 1
+                continue
+            return named and char == closing
+        token = _VALUE_TOKEN.match(text, position)
+        if token is None:
+            return False  # anything but a string makes the whole dict no table
+        literal = token.group("string")
+        if literal is not None and not named:
+            body = literal.lstrip("rRuUbBfF")
+            quote = 3 if body[:3] in ('"""', "'''") else 1
+            inner = body[quote:-quote]
+            # An escape may spell a name; implicit concatenation's first piece is one.
+            named = "\\" in inner or inner.isidentifier()
+        position = token.end()
+    return False
 
 
 def lazy_attribute_table(text: str, package: str) -> dict[str, str]:

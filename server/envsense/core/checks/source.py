@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core.checks.answer_scope import PackageFolders, same_from_every_folder
 from envsense.core.checks.import_chain import ImportOutcomes
 from envsense.core.checks.import_findings import (
     check_chain,
@@ -41,6 +43,12 @@ if TYPE_CHECKING:
     from envsense.core.projects import Project
 
 
+# (scope, module, level, kind, names, guarded): what decides an import's answer. The
+# scope is a folder, None (any folder outside installed code) or which package folders
+# of the project hold the importing one (see answer_scope).
+_AnswerKey = tuple[str | tuple[bool, ...] | None, str, int, str, tuple[str, ...], bool]
+
+
 @dataclass
 class ProjectContext:
     """A project with its declarations, selected environment and a resolver over it."""
@@ -52,6 +60,8 @@ class ProjectContext:
     extra_paths: tuple[Path, ...] = ()
     # `envsense.reportUnreachableImports`: imports that never run here become hints.
     report_unreachable: bool = False
+    # A one-shot check: the files it reads don't change while it runs (not re-stat'ed).
+    steady: bool = False
     _resolver: Resolver | None = field(default=None, init=False, repr=False)
     _graph: DependencyGraph | None = field(default=None, init=False, repr=False)
     _outcomes: ImportOutcomes | None = field(default=None, init=False, repr=False)
@@ -60,6 +70,11 @@ class ProjectContext:
     _declared_for: dict[str, DeclaredRequirement | None] = field(
         default_factory=dict, init=False, repr=False
     )
+    # Per folder and import as written: its finding before the import's own guards and
+    # reachability are applied (see `_findings_for_imports`), for one state of the chains.
+    _import_answers: (
+        tuple[tuple[int, int, int], dict[_AnswerKey, Finding | None], PackageFolders] | None
+    ) = field(default=None, init=False, repr=False)
 
     @property
     def environment(self) -> Environment | None:
@@ -78,11 +93,15 @@ class ProjectContext:
         if self._outcomes is None:
             inventory = self.inventory
             if inventory is None:
-                self._outcomes = ImportOutcomes(self.resolver, Target())
+                self._outcomes = ImportOutcomes(
+                    self.resolver, Target(), watch_files=not self.steady
+                )
             else:
                 target = Target(inventory.version, inventory.platform)
                 stdlib_dir = inventory.layout.stdlib_dir
-                self._outcomes = ImportOutcomes(self.resolver, target, stdlib_dir)
+                self._outcomes = ImportOutcomes(
+                    self.resolver, target, stdlib_dir, watch_files=not self.steady
+                )
         return self._outcomes
 
     def sources_stamp(self) -> str:
@@ -100,6 +119,16 @@ class ProjectContext:
                 digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size}\n".encode())
             self._sources_stamp = digest.hexdigest()
         return self._sources_stamp
+
+    def import_answers(self) -> tuple[dict[_AnswerKey, Finding | None], PackageFolders]:
+        """The findings of imports already checked, and the package folders of the
+        imports asked about, for the state of the environment's folders and of the module
+        files the chains read (new tables once either moved)."""
+        epoch = self.outcomes.epoch()
+        answers = self._import_answers
+        if answers is None or answers[0] != epoch:
+            answers = self._import_answers = (epoch, {}, PackageFolders())
+        return answers[1], answers[2]
 
     @property
     def graph(self) -> DependencyGraph:
@@ -129,6 +158,7 @@ def source_findings(
             inventory,
             context.extra_paths,
             context.report_unreachable,
+            context.steady,
         )
     outcomes = context.outcomes
     if imports is None:
@@ -155,6 +185,16 @@ def _findings_for_imports(
     path: Path, imports: Sequence[ImportRef], context: ProjectContext, inventory: Inventory
 ) -> list[Finding]:
     findings: list[Finding] = []
+    # Every file of a folder gets the same answer for the same import: its resolution,
+    # relative name and chain depend on the folder, not the file (the chains' own cache
+    # says the same). Only the path and span differ.
+    tables = context.import_answers()
+    answers = tables[0]
+    folder = os.path.dirname(str(path))
+    resolver = context.resolver
+    # Installed code imports differently from inside its own folders (its own package is
+    # already being imported): a file there gets answers of its folder only.
+    may_share = not resolver.inside_installed_folder(folder)
     for ref in imports:
         if ref.type_checking:
             # Never executed at run time, so it can't fail there.
@@ -166,14 +206,55 @@ def _findings_for_imports(
             runs = context.outcomes.guards_hold(ref.guards, path)
             if runs is False and not context.report_unreachable:
                 continue
-        # A module that fails when imported matters more than whether it is declared.
-        finding = check_chain(path, ref, context, inventory)
-        if finding is None:
-            finding = _check_import(path, ref, context, inventory)
+        key = (folder, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        try:
+            finding = answers[key]
+        except KeyError:
+            shared = folder if may_share else None
+            finding = _answer(path, ref, shared, context, inventory, tables)
+            answers[key] = finding
         if finding is not None:
+            if finding.path is not path or finding.span != ref.span:
+                # Another file's answer (dataclasses.replace costs twice the constructor).
+                found = finding
+                finding = Finding(
+                    path, ref.span, found.code, found.severity, found.message, found.fix
+                )
             finding = optional_when_lazy(finding, ref, context)
             findings.append(with_reachability(finding, ref, runs, inventory))
     return findings
+
+
+def _answer(
+    path: Path,
+    ref: ImportRef,
+    folder: str | None,
+    context: ProjectContext,
+    inventory: Inventory,
+    tables: tuple[dict[_AnswerKey, Finding | None], PackageFolders],
+) -> Finding | None:
+    """The finding of `ref` before its own guards and reachability, for the first file of
+    its folder to ask; another folder's answer when it holds here too (see answer_scope;
+    `folder` None: the folder is inside installed code, only its own answers hold)."""
+    answers, package_folders = tables
+    wider: _AnswerKey | None = None
+    if folder is not None and not ref.level:
+        resolver = context.resolver
+        if same_from_every_folder(ref.module, resolver):
+            wider = (None, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+        else:
+            held = package_folders.holding(ref, folder, resolver, context.outcomes)
+            if held is not None:
+                wider = (held, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
+    if wider is not None and wider in answers:
+        return answers[wider]
+    # A module that fails when imported matters more than whether it is declared.
+    finding = check_chain(path, ref, context, inventory)
+    if finding is None:
+        finding = _check_import(path, ref, context, inventory)
+    if wider is not None:
+        answers[wider] = finding
+    return finding
 
 
 def _check_import(

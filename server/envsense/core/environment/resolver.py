@@ -132,6 +132,10 @@ class Resolver:
         # The search path proper: the project's folders, then site-packages and .pth dirs.
         self._path = tuple((p, p) for p in (*self._project, *self._site))
         self._installed_origins = frozenset((*self._site, _EDITABLE_ORIGIN)) - set(self._project)
+        self._installed_prefixes = tuple(
+            str(p) + os.sep for p in self._installed_origins if p != _EDITABLE_ORIGIN
+        )
+        self._inside_installed: dict[str, bool] = {}
         self._listings: folder_memo.FolderMemo[ImportListing | None] = folder_memo.FolderMemo(
             read_import_listing
         )
@@ -167,6 +171,18 @@ class Resolver:
         self._inits[key] = found
         return found
 
+    @property
+    def listings_version(self) -> int:
+        """Moves when a folder listed again gave another listing (the generation follows
+        at the next revalidation)."""
+        return self._listings.version
+
+    def revalidate(self) -> None:
+        """What `resolve` does first: look at the listed folders again, at most once a
+        second (for callers that keep answers built on resolutions without resolving)."""
+        if time.monotonic() - self._swept >= folder_memo.REVALIDATE_SECONDS:
+            self._revalidate()
+
     def _revalidate(self) -> None:
         """At most once a second: forget results if a folder they were read from changed."""
         now = time.monotonic()
@@ -194,13 +210,13 @@ class Resolver:
         if listing is None:
             return None
         if name in listing.dirs:
-            package = folder / name
-            inner = self._listing(package)
+            # The Path is made for a hit only: most folders searched are not it.
+            inner = self._listing(os.path.join(folder, name))
             if inner is not None and (
                 "__init__" in inner.sources
                 or any(self._accepts(s) for s in inner.natives.get("__init__", ()))
             ):
-                return _Hit("package", package, origin)
+                return _Hit("package", folder / name, origin)
         natives = listing.natives.get(name, ())
         for suffix in natives:
             if self._accepts(suffix):
@@ -250,20 +266,14 @@ class Resolver:
             self._revalidate()
         # Most names resolve the same from every file; only names found nowhere else
         # depend on the importing file's own sys.path entry, the last place searched.
-        # A result worked out while another thread saw a folder change is not kept.
-        seen = (self.generation, self._listings.version)
-        on_path = self._on_path.get(module)
-        if on_path is None:
-            on_path = self._resolve_on_path(module)
-            if (self.generation, self._listings.version) == seen:
-                self._on_path[module] = on_path
-        resolution, rejected = on_path
+        resolution, rejected = self._on_path_entry(module)
         if resolution is not None:
             return resolution
         folder = "" if importing_file is None else os.path.dirname(str(importing_file))
         key = (module, folder)
         cached = self._results.get(key)
         if cached is None:
+            seen = (self.generation, self._listings.version)
             chain = self._chains.get(folder)
             if chain is None:
                 chain = self._chain(importing_file)
@@ -272,6 +282,36 @@ class Resolver:
             if (self.generation, self._listings.version) == seen:
                 self._results[key] = cached
         return cached
+
+    def shared_resolution(self, module: str) -> Resolution | None:
+        """`resolve(module, f)` when it is the same for every importing file `f` (found in
+        the stdlib or on the search path proper), else None (it depends on `f`'s folder)."""
+        if time.monotonic() - self._swept >= folder_memo.REVALIDATE_SECONDS:
+            self._revalidate()
+        return self._on_path_entry(module)[0]
+
+    def uses_editable_finder(self, top: str) -> bool:
+        """Whether the top-level name may come from an editable finder's mapping (found
+        anywhere on disk, not in a folder of the search path)."""
+        return self.inventory is not None and top in self.inventory.editable_mapping
+
+    def inside_installed_folder(self, folder: str) -> bool:
+        """Whether `folder` is (or is below) a folder installed code is found in."""
+        known = self._inside_installed.get(folder)
+        if known is None:
+            probe = folder + os.sep
+            known = self._inside_installed[folder] = probe.startswith(self._installed_prefixes)
+        return known
+
+    def _on_path_entry(self, module: str) -> tuple[Resolution | None, tuple[Path, ...]]:
+        # A result worked out while another thread saw a folder change is not kept.
+        on_path = self._on_path.get(module)
+        if on_path is None:
+            seen = (self.generation, self._listings.version)
+            on_path = self._resolve_on_path(module)
+            if (self.generation, self._listings.version) == seen:
+                self._on_path[module] = on_path
+        return on_path
 
     def _resolve_on_path(self, module: str) -> tuple[Resolution | None, tuple[Path, ...]]:
         """The result from the stdlib, project, site-packages and editables, or None."""

@@ -35,12 +35,16 @@ class SourceStamps:
     ) -> None:
         self._dirs = {p for p in paths if p.is_dir()}
         named = {p for p in paths if p not in self._dirs}
+        texts = [str(path) for path in files]
         # Files named on the command line are no evidence: the walk may have skipped their folder.
-        self._walked = sorted(str(path) for path in files if path not in named)
+        if named:
+            texts = [text for text, path in zip(texts, files, strict=True) if path not in named]
+        self._walked = sorted(texts)
+        # By text, what Path.suffix == ".py" says (a file named ".py" has no suffix).
         rows = [
-            (str(path), stat[0], stat[2])
-            for path, stat in zip(files, stats, strict=True)
-            if stat is not None and path.suffix == ".py"
+            (text, stat[0], stat[2])
+            for text, stat in zip(map(str, files), stats, strict=True)
+            if stat is not None and text.endswith(".py") and len(os.path.basename(text)) > 3
         ]
         rows.sort()
         self._rows = rows

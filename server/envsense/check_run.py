@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
@@ -40,9 +39,6 @@ from envsense.core.safe_read import (
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
 
-if TYPE_CHECKING:
-    from envsense.core.checks.source import ProjectContext
-
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +67,7 @@ class _CheckRun:
         self.folders: list[_Folder] = []
         self._by_folder: dict[str, _Folder] = {}
         self._stamps: SourceStamps | None = None
-        self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
+        self._fingerprints: dict[tuple[Path, Path], str] = {}
 
     def walk(self) -> None:
         for path in iter_checkable_files(self.paths):
@@ -144,23 +140,23 @@ class _CheckRun:
         if self.cache is None:
             return _Folder(root, None)
         try:
-            return _Folder(root, self._fingerprint(path))
+            return _Folder(root, self._fingerprint(path, root))
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
             # The check of its files meets the same trouble and reports it per file.
             log.debug("no cache context for %s: %s", path, describe_error(error))
             return _Folder(root, None)
 
-    def _fingerprint(self, path: Path) -> str:
+    def _fingerprint(self, path: Path, root: Path) -> str:
         """The cache context of `path`'s folder: the same for every folder of a project
         (and workspace folder), so computed once per pair."""
-        context = self.session.context_for(path)
         boundary = self.session.folder_for(path)
-        key = (id(context), boundary)
+        key = (root, boundary)
         known = self._fingerprints.get(key)
-        if known is None or known[0] is not context:
-            known = (context, folder_fingerprint(self.session, context, boundary, self._stamps))
+        if known is None:
+            context = self.session.context_for(path)
+            known = folder_fingerprint(self.session, context, boundary, self._stamps)
             self._fingerprints[key] = known
-        return known[1]
+        return known
 
     def _store(self, index: int, digest: str | None, encoded: list[Encoded]) -> None:
         context = self.folders[index].context

@@ -64,6 +64,19 @@ def test_a_manifest_created_later_makes_a_project(sandbox: Path) -> None:
     assert session.project_for(second).root == root / "libs" / "two"
 
 
+def test_a_manifest_created_unannounced_above_folders_already_climbed(sandbox: Path) -> None:
+    # The climb from libs/one passed libs; a marker created there later, with no watcher
+    # to say so, still makes the project of a new folder below it.
+    root = sandbox / "mono"
+    _write(root / "pyproject.toml", '[project]\nname = "mono"\nversion = "1"\n')
+    first = _write(root / "libs" / "one" / "a.py")
+    session = _session(sandbox, root)
+    assert session.project_for(first).root == root
+    _write(root / "libs" / "requirements.txt", "rich\n")
+    second = _write(root / "libs" / "two" / "b.py")
+    assert session.project_for(second).root == root / "libs"
+
+
 def test_a_setup_py_edited_to_call_setup_becomes_a_marker(sandbox: Path) -> None:
     root = sandbox / "ws"
     _write(root / "pyproject.toml", '[project]\nname = "ws"\nversion = "1"\n')

@@ -85,6 +85,11 @@ class Session:
         self._path_projects: dict[Path, Project] = {}
         # Each folder's markers, listed once for all the files whose project climbs past it.
         self._project_folders = ProjectFolders()
+        # Project roots whose enclosing projects were looked for (see `_scan_above`).
+        self._scanned_above: set[Path] = set()
+        # Interpreters identified (the explicit one, once per project otherwise), while
+        # the discovery context they were identified in holds.
+        self._identified: dict[Path, tuple[DiscoveryContext, Environment]] = {}
         # Canonical paths, each folder resolved once (kept for a second: links may change).
         self._realpaths = fs.RealpathCache()
         self._realpaths_since = time.monotonic()
@@ -113,6 +118,7 @@ class Session:
             self._folders += [p.resolve() for p in added if p.resolve() not in self._folders]
             self._context = None
             self._selections.clear()
+            self._scanned_above.clear()
 
     def discovery_context(self) -> DiscoveryContext:
         if self._context is None:
@@ -132,6 +138,7 @@ class Session:
             self._environments = found
             self._selections.clear()
             self._inventories.clear()
+            self._identified.clear()
         return len(found)
 
     def environments(self) -> list[Environment]:
@@ -146,7 +153,7 @@ class Session:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
         resolved = self._realpath(path)
-        holders = [f for f in self._folders if resolved == f or f in resolved.parents]
+        holders = [f for f in self._folders if fs.is_within(resolved, f)]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
@@ -195,6 +202,11 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
+        with self._lock:
+            # Once per project: every folder of it shares the answer.
+            if project.root in self._scanned_above:
+                return
+            self._scanned_above.add(project.root)
         enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
         roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
@@ -309,6 +321,7 @@ class Session:
                     self._projects.clear()
                     self._path_projects.clear()
                     self._project_folders.clear()
+                    self._scanned_above.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
                 if path.name in CHOICE_FILES:
@@ -451,10 +464,17 @@ class Session:
                 environment.executable, executable
             ):
                 return environment
-        found = identify(executable, self.discovery_context())
+        context = self.discovery_context()
+        with self._lock:
+            identified = self._identified.get(executable)
+        if identified is not None and identified[0] is context:
+            return identified[1]
+        found = identify(executable, context)
         with self._lock:
             if self._environments is not None:
                 self._environments.append(found)
+            if found.error is None:
+                self._identified[executable] = (context, found)
         return found
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
+from envsense.core.check_cache import Encoded
 from envsense.core.environment import Environment
 from envsense.core.findings import Finding, Severity
 
@@ -48,6 +49,7 @@ def format_json(findings: Sequence[Finding], environment: Environment | None, ba
 
 # Diagnostics per piece of the JSON output.
 _PIECE_ROWS = 1000
+_LABELS = {int(severity): severity.label for severity in Severity}
 
 
 def json_pieces(
@@ -55,6 +57,28 @@ def json_pieces(
 ) -> Iterator[str]:
     """format_json's text in pieces, to be written one after another: the whole text, its
     rows and their join at once were the peak memory of a check with many findings."""
+    blocks = ((f.path, [_row(f)]) for f in findings)
+    return json_pieces_encoded(blocks, environment, base)
+
+
+def _row(f: Finding) -> Encoded:
+    span = f.span
+    return [
+        span.line,
+        span.column,
+        span.end_line,
+        span.end_column,
+        f.code.value,
+        f.severity,
+        f.message,
+    ]
+
+
+def json_pieces_encoded(
+    blocks: Iterable[tuple[Path, Sequence[Encoded]]], environment: Environment | None, base: Path
+) -> Iterator[str]:
+    """json_pieces of findings as core/check_cache.py encodes them, each file's with its
+    path: what a worker or the cache gave is written without becoming Finding objects."""
     # One diagnostic per line: readable, and cheap for a 10,000-file workspace. Each row is
     # what json.dumps gives for {"path", "line", "column", "end_line", "end_column", "code",
     # "severity", "message"}, built directly (a file's path is encoded once for all rows).
@@ -62,25 +86,26 @@ def json_pieces(
     yield f'{{\n  "environment": {head},\n  "diagnostics": ['
     paths: dict[Path, str] = {}
     rows: list[str] = []
-    last: tuple[Path | None, str] = (None, "")
     separator = "\n    "
-    for f in findings:
-        if f.path is last[0]:
-            path = last[1]
-        else:
-            path = paths.get(f.path) or paths.setdefault(f.path, _string(_display(f.path, base)))
-            last = (f.path, path)
-        span = f.span
-        rows.append(
-            f'{{"path": {path}, "line": {span.line + 1}, "column": {span.column + 1}, '
-            f'"end_line": {span.end_line + 1}, "end_column": {span.end_column + 1}, '
-            f'"code": {_string(f.code.value)}, "severity": {_string(f.severity.label)}, '
-            f'"message": {_string(f.message)}}}'
-        )
-        if len(rows) == _PIECE_ROWS:
-            yield separator + ",\n    ".join(rows)
-            rows = []
-            separator = ",\n    "
+    for file, items in blocks:
+        if not items:
+            continue
+        shown = paths.get(file) or paths.setdefault(file, _string(_display(file, base)))
+        for item in items:
+            path = shown
+            if len(item) > 8:  # a finding on another file than the one checked
+                other = Path(item[8])
+                path = paths.get(other) or paths.setdefault(other, _string(_display(other, base)))
+            rows.append(
+                f'{{"path": {path}, "line": {item[0] + 1}, "column": {item[1] + 1}, '
+                f'"end_line": {item[2] + 1}, "end_column": {item[3] + 1}, '
+                f'"code": {_string(item[4])}, "severity": {_string(_LABELS[item[5]])}, '
+                f'"message": {_string(item[6])}}}'
+            )
+            if len(rows) == _PIECE_ROWS:
+                yield separator + ",\n    ".join(rows)
+                rows = []
+                separator = ",\n    "
     if rows:
         yield separator + ",\n    ".join(rows)
         separator = ","

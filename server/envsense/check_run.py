@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -12,7 +13,7 @@ from stat import S_ISREG
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
-from envsense.check_report import format_github, format_text, json_pieces
+from envsense.check_report import format_github, format_text, json_pieces_encoded
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
@@ -22,6 +23,7 @@ from envsense.core.check_cache import (
     decode_findings,
     encode_findings,
     stat_key,
+    valid_findings,
 )
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
@@ -70,10 +72,12 @@ class _CheckRun:
         self._fingerprints: dict[tuple[Path, Path], str] = {}
 
     def walk(self) -> None:
+        _settle()  # the cache's entries
         for path in iter_checkable_files(self.paths):
             self._add(path)
         if self.cache is not None:
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
+        _settle()
 
     def _add(self, path: Path) -> None:
         """A file to check, with the stat its cache entry is trusted by (None: not regular)."""
@@ -85,9 +89,10 @@ class _CheckRun:
         else:
             self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
 
-    def check_all(self, jobs: int | None) -> list[list[Finding]]:
-        """Each file's findings, in walk order."""
-        results: list[list[Finding] | None] = [None] * len(self.files)
+    def check_all(self, jobs: int | None) -> list[list[Encoded]]:
+        """Each file's findings, in walk order, encoded (core/check_cache.py): what a worker
+        or the cache gave goes to the output as it is (see `decoded` for Finding objects)."""
+        results: list[list[Encoded] | None] = [None] * len(self.files)
         pending: list[int] = []
         for index, path in enumerate(self.files):
             folder = self.folder(path)
@@ -97,35 +102,31 @@ class _CheckRun:
                 pending.append(index)
                 continue
             encoded = self.cache.get_by_stat(str(path), stat, folder.context)
-            found = decode_findings(path, encoded) if encoded is not None else None
-            if found is None:
+            if encoded is None or not valid_findings(encoded):
                 pending.append(index)
             else:
-                results[index] = found
+                results[index] = encoded
         workers = worker_count(jobs, len(pending))
         checked: list[_Checked] | None = None
         if workers > 1:
             checked = self._check_in_pool(pending, workers)
         if checked is None:
             checked = self._check_indices(pending)
-        for index, (digest, encoded, findings) in zip(pending, checked, strict=True):
-            path = self.files[index]
-            if findings is None:
-                findings = decode_findings(path, encoded)
-                if findings is None:  # what a worker encoded can always be decoded
-                    raise ValueError(f"findings of {path} came back malformed")
-            results[index] = findings
+        _settle()
+        for index, (digest, encoded, _) in zip(pending, checked, strict=True):
+            results[index] = encoded
             self._store(index, digest, encoded)
+        _settle()
         return [r if r is not None else [] for r in results]
 
-    def check_one(self, path: Path) -> list[Finding]:
+    def check_one(self, path: Path) -> list[Encoded]:
         """A file outside the walk (a lock file), checked here."""
         self._add(path)
         self.folders.append(self.folder(path))
         index = len(self.files) - 1
-        digest, encoded, findings = self._check_indices([index])[0]
+        digest, encoded, _ = self._check_indices([index])[0]
         self._store(index, digest, encoded)
-        return findings or []
+        return encoded
 
     def folder(self, path: Path) -> _Folder:
         # By string: a Path parent and its hash cost more than the lookup, per file.
@@ -219,6 +220,14 @@ class _CheckRun:
         return digest, encode_findings(path, findings), findings
 
 
+def _settle() -> None:
+    """Keep what exists now out of the collector's full passes: what a check run holds (the
+    cache's entries, the walk's paths and stats, the findings) lives to its end, and each
+    full pass went over all of it again (a tenth of the parent's time on 10,000 files).
+    Garbage made afterwards is collected as before."""
+    gc.freeze()
+
+
 def _limit(path: Path) -> int:
     if path.suffix == ".ipynb":
         return NOTEBOOK_LIMIT
@@ -277,18 +286,21 @@ def run_check(
     try:
         run = _CheckRun(session, cache, paths)
         run.walk()
-        findings: list[Finding] = []
-        for file_findings in run.check_all(jobs):
-            findings += file_findings
+        # Each file's findings as encoded (check_all): decoded only where needed.
+        results = run.check_all(jobs)
+        blocks: list[tuple[Path, list[Encoded]]] = list(zip(run.files, results, strict=True))
         files = len(run.files)
         # The first file of each project stands for it (in walk order, as files were seen).
         projects: dict[Path, Path] = {}
         for path, folder in zip(run.files, run.folders, strict=True):
             projects.setdefault(folder.root, path)
-        for path in _lock_files(session, paths, projects.keys(), set(run.files)):
+        for path in _lock_files(session, paths, projects.keys(), run.files):
             files += 1
-            findings += run.check_one(path)
-        findings += _project_findings(session, projects.values(), findings)
+            blocks.append((path, run.check_one(path)))
+        blocks += [
+            (f.path, encode_findings(f.path, [f]))
+            for f in _project_findings(session, projects.values(), blocks)
+        ]
         environment = _environment(session, paths)
         if cache is not None:
             cache.save()
@@ -298,22 +310,37 @@ def run_check(
         return 2
     base = Path.cwd()
     if output_format == "json":
-        for piece in json_pieces(findings, environment, base):
+        for piece in json_pieces_encoded(blocks, environment, base):
             sys.stdout.write(piece)
         sys.stdout.write("\n")
-    elif output_format == "github":
-        if findings:
-            print(format_github(findings, base))
-    elif findings:
-        print(format_text(findings, base))
-    if output_format == "text":
-        print(_summary(findings, files, environment), file=sys.stderr)
+    else:
+        findings = _decoded(blocks)
+        if output_format == "github":
+            if findings:
+                print(format_github(findings, base))
+        elif findings:
+            print(format_text(findings, base))
+        if output_format == "text":
+            print(_summary(findings, files, environment), file=sys.stderr)
+    items = [item for _, encoded in blocks for item in encoded]
     if locked:
         from envsense.core.checks.lock import DRIFT_CODES
 
-        if any(f.code in DRIFT_CODES for f in findings):
+        drift = {code.value for code in DRIFT_CODES}
+        if any(item[4] in drift for item in items):
             return 1
-    return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+    return 1 if any(item[5] == Severity.ERROR for item in items) else 0
+
+
+def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
+    """Finding objects of encoded findings (all valid: the cache's were checked)."""
+    findings: list[Finding] = []
+    for path, encoded in blocks:
+        decoded = decode_findings(path, encoded)
+        if decoded is None:  # what check_all gives can always be decoded
+            raise ValueError(f"findings of {path} are malformed")
+        findings += decoded
+    return findings
 
 
 def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
@@ -328,19 +355,25 @@ def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
 
 
 def _project_findings(
-    session: Session, samples: Iterable[Path], found: Sequence[Finding]
+    session: Session, samples: Iterable[Path], found: Sequence[tuple[Path, list[Encoded]]]
 ) -> list[Finding]:
     """Each project's own findings once (no-environment), even when only one of its
-    source files was checked; those already reported through its manifest are kept once."""
+    source files was checked; those already reported through its manifest are kept once.
+    `found`: each file's encoded findings."""
     candidates = [finding for sample in samples for finding in session.check_project(sample)]
     if not candidates:
         return []
     # Only findings of the candidates' codes can repeat one (hashing every path is slow).
-    codes = {f.code for f in candidates}
-    seen = {(f.path, f.code, f.span.line) for f in found if f.code in codes}
+    codes = {f.code.value for f in candidates}
+    seen = {
+        (Path(item[8]) if len(item) > 8 else path, item[4], item[0])
+        for path, encoded in found
+        for item in encoded
+        if item[4] in codes
+    }
     extra: list[Finding] = []
     for finding in candidates:
-        key = (finding.path, finding.code, finding.span.line)
+        key = (finding.path, finding.code.value, finding.span.line)
         if key not in seen:
             seen.add(key)
             extra.append(finding)
@@ -348,14 +381,17 @@ def _project_findings(
 
 
 def _lock_files(
-    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: set[Path]
+    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: Sequence[Path]
 ) -> list[Path]:
     """Lock files of the checked projects (`roots`) that lie under `paths` (walks skip them)."""
     found: list[Path] = []
+    walked: set[Path] | None = None  # hashing every path walked only when there are locks
     for root in sorted(roots):
         for lock in find_lock_files(root, session.folder_for(root)):
+            if walked is None:
+                walked = set(checked)
             inside = any(lock == p or p in lock.parents for p in paths)
-            if is_lock_file(lock) and lock not in checked and inside and lock not in found:
+            if is_lock_file(lock) and lock not in walked and inside and lock not in found:
                 found.append(lock)
     return found
 

@@ -17,6 +17,7 @@ from envsense.core.check_cache import (
     decode_findings,
     encode_findings,
     stat_key,
+    valid_findings,
 )
 from envsense.core.findings import Code, Finding, FixData, Severity, Span
 
@@ -133,6 +134,31 @@ def test_malformed_entries_are_dropped_or_fail_decoding(tmp_path: Path) -> None:
     badfix = cache.peek("/badfix.py", "d", "c")
     assert badfix is not None and decode_findings(Path("/badfix.py"), badfix) is None
     assert decode_findings(file, cache.peek(str(file), "d", "c") or []) == every_finding(file)
+    # What the CLI outputs without decoding is checked the same way.
+    assert valid_findings(good) and not valid_findings(bad) and not valid_findings(badfix)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        [0, 0, 0, 0, "missing-import", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 1, "m", [], "/other.py"],
+        [0, 0, 0, 0, "no-such-code", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 0, "m", []],
+        [0, 0, 0, True, "missing-import", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 1, b"m", []],
+        [0, 0, 0, 0, "missing-import", 1, "m", [1]],
+        [0, 0, 0, 0, "missing-import", 1, "m", [None, None, "made-up"]],
+        [0, 0, 0, 0, "missing-import", 1, "m", [], 5],
+        [0, 0, 0, 0, "missing-import", 1, "m"],
+        [0, 0, 0, 0, ["missing-import"], 1, "m", []],
+        "0000missing-import1m",
+        {"line": 0},
+    ],
+)
+def test_findings_are_valid_exactly_when_they_decode(item: object) -> None:
+    decodes = decode_findings(Path("/a.py"), [item]) is not None
+    assert valid_findings([item]) is decodes
 
 
 def test_stat_is_trusted_only_when_the_file_is_older_than_the_recording(

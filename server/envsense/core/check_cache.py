@@ -240,6 +240,31 @@ def decode_findings(file: Path, items: list[Encoded]) -> list[Finding] | None:
         return None
 
 
+def valid_findings(items: list[Encoded]) -> bool:
+    """Whether `items` are what `encode_findings` writes, so that decode_findings (and the
+    JSON output, which reads them as they are) takes them: decode without the objects."""
+    try:
+        for item in items:
+            if type(item) is not list:
+                raise TypeError("finding")
+            if len(item) == 9:
+                if type(item[8]) is not str:
+                    raise TypeError("path")
+            elif len(item) != 8:
+                raise ValueError("finding")
+            if type(item[6]) is not str:
+                raise TypeError("message")
+            for number in item[:4]:
+                if type(number) is not int:
+                    raise TypeError("span")
+            _CODES[item[4]]
+            _SEVERITIES[item[5]]
+            decode_fix(item[7])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return False
+    return True
+
+
 def decode(file: Path, item: Encoded) -> Finding:
     if len(item) == 9:
         *item, other = item

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
@@ -20,23 +20,30 @@ _GITHUB_LEVEL = {
 }
 
 
-def _display(path: Path, base: Path) -> str:
-    text = str(path)
+def _displayer(base: Path) -> Callable[[Path], str]:
+    """`path` as shown: relative to `base` when under it."""
     # The common case by string (relative_to parses both paths again, per finding).
     prefix = os.path.join(str(base), "")
-    fast = base.is_absolute() and path.is_absolute() and not text.startswith("//")
-    if fast and text.startswith(prefix) and text != prefix:
-        return text[len(prefix) :]
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return text
+    absolute = base.is_absolute()
+
+    def display(path: Path) -> str:
+        text = str(path)
+        fast = absolute and path.is_absolute() and not text.startswith("//")
+        if fast and text.startswith(prefix) and text != prefix:
+            return text[len(prefix) :]
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            return text
+
+    return display
 
 
 def format_text(findings: Sequence[Finding], base: Path) -> str:
     """`path:line:col: code message`, 1-based, one per line."""
+    display = _displayer(base)
     lines = [
-        f"{_display(f.path, base)}:{f.span.line + 1}:{f.span.column + 1}: {f.code.value} {f.message}"
+        f"{display(f.path)}:{f.span.line + 1}:{f.span.column + 1}: {f.code.value} {f.message}"
         for f in findings
     ]
     return "\n".join(lines)
@@ -84,18 +91,19 @@ def json_pieces_encoded(
     # "severity", "message"}, built directly (a file's path is encoded once for all rows).
     head = json.dumps(environment.to_json() if environment else None)
     yield f'{{\n  "environment": {head},\n  "diagnostics": ['
-    paths: dict[Path, str] = {}
+    display = _displayer(base)
+    others: dict[str, str] = {}
     rows: list[str] = []
     separator = "\n    "
     for file, items in blocks:
         if not items:
             continue
-        shown = paths.get(file) or paths.setdefault(file, _string(_display(file, base)))
+        shown = _string(display(file))  # each file once: a block per file
         for item in items:
             path = shown
             if len(item) > 8:  # a finding on another file than the one checked
-                other = Path(item[8])
-                path = paths.get(other) or paths.setdefault(other, _string(_display(other, base)))
+                other = item[8]
+                path = others.get(other) or others.setdefault(other, _string(display(Path(other))))
             rows.append(
                 f'{{"path": {path}, "line": {item[0] + 1}, "column": {item[1] + 1}, '
                 f'"end_line": {item[2] + 1}, "end_column": {item[3] + 1}, '
@@ -126,11 +134,12 @@ def _escape_property(text: str) -> str:
 
 def format_github(findings: Sequence[Finding], base: Path) -> str:
     """`::error file=...,line=...,col=...,title=...::message` workflow commands."""
+    display = _displayer(base)
     lines = []
     for f in findings:
         props = ",".join(
             [
-                f"file={_escape_property(_display(f.path, base))}",
+                f"file={_escape_property(display(f.path))}",
                 f"line={f.span.line + 1}",
                 f"col={f.span.column + 1}",
                 f"endLine={f.span.end_line + 1}",

@@ -22,6 +22,7 @@ from envsense.core.check_cache import (
     context_fingerprint,
     decode_findings,
     encode_findings,
+    encoded_text,
     stat_key,
     valid_findings,
 )
@@ -53,8 +54,9 @@ class _Folder:
 
 
 # One checked file, as a worker hands it back: (digest or None when it could not be read,
-# encoded findings, the findings themselves when checked in this process).
-_Checked = tuple[str | None, list[Encoded], list[Finding] | None]
+# encoded findings, their JSON text for the cache when they are new to it). The text is
+# made where the file was checked: in a worker, it costs the parent nothing when saving.
+_Checked = tuple[str | None, list[Encoded], str | None]
 
 
 class _CheckRun:
@@ -113,9 +115,9 @@ class _CheckRun:
         if checked is None:
             checked = self._check_indices(pending)
         _settle()
-        for index, (digest, encoded, _) in zip(pending, checked, strict=True):
+        for index, (digest, encoded, text) in zip(pending, checked, strict=True):
             results[index] = encoded
-            self._store(index, digest, encoded)
+            self._store(index, digest, encoded, text)
         _settle()
         return [r if r is not None else [] for r in results]
 
@@ -124,8 +126,8 @@ class _CheckRun:
         self._add(path)
         self.folders.append(self.folder(path))
         index = len(self.files) - 1
-        digest, encoded, _ = self._check_indices([index])[0]
-        self._store(index, digest, encoded)
+        digest, encoded, text = self._check_indices([index])[0]
+        self._store(index, digest, encoded, text)
         return encoded
 
     def folder(self, path: Path) -> _Folder:
@@ -159,11 +161,13 @@ class _CheckRun:
             self._fingerprints[key] = known
         return known
 
-    def _store(self, index: int, digest: str | None, encoded: list[Encoded]) -> None:
+    def _store(
+        self, index: int, digest: str | None, encoded: list[Encoded], text: str | None
+    ) -> None:
         context = self.folders[index].context
         stat = self.stats[index]
         if self.cache is not None and digest is not None and context is not None and stat:
-            self.cache.put(str(self.files[index]), digest, context, stat, encoded)
+            self.cache.put(str(self.files[index]), digest, context, stat, encoded, text)
 
     def _check_in_pool(self, pending: Sequence[int], workers: int) -> list[_Checked] | None:
         """Check a spread sample here first, so the caches every file needs (the chains
@@ -192,8 +196,8 @@ class _CheckRun:
                 log.debug("preparing %s failed: %s", sample, describe_error(error))
 
     def _check_encoded(self, indices: Sequence[int]) -> list[_Checked]:
-        """In a worker: encoded findings only (Finding objects cost more to send)."""
-        return [(digest, encoded, None) for digest, encoded, _ in self._check_indices(indices)]
+        """In a worker: encoded findings (Finding objects cost more to send)."""
+        return self._check_indices(indices)
 
     def _check_indices(self, indices: Sequence[int]) -> list[_Checked]:
         return [self._check(index) for index in indices]
@@ -205,19 +209,17 @@ class _CheckRun:
         except OSError as error:
             log.warning("cannot read %s: %s", path, error)
             if isinstance(error.__cause__, FileNotFoundError):
-                return None, [], []  # gone since the walk listed it
-            findings = [_not_checked(path, str(error))]
-            return None, encode_findings(path, findings), findings
+                return None, [], None  # gone since the walk listed it
+            return None, encode_findings(path, [_not_checked(path, str(error))]), None
         digest = content_hash(data)
         context = self.folders[index].context
+        cached = self.cache is not None and context is not None
         if self.cache is not None and context is not None:
             encoded = self.cache.peek(str(path), digest, context)
-            if encoded is not None:
-                found = decode_findings(path, encoded)
-                if found is not None:
-                    return digest, encoded, found
-        findings = _checked_safely(self.session, path, data)
-        return digest, encode_findings(path, findings), findings
+            if encoded is not None and valid_findings(encoded):
+                return digest, encoded, None
+        encoded = encode_findings(path, _checked_safely(self.session, path, data))
+        return digest, encoded, encoded_text(encoded) if cached else None
 
 
 def _settle() -> None:

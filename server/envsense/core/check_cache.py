@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from dataclasses import fields
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -117,8 +118,16 @@ class CheckCache:
         return findings
 
     def put(
-        self, file: str, digest: str, context: str, stat: StatKey, findings: list[Encoded]
+        self,
+        file: str,
+        digest: str,
+        context: str,
+        stat: StatKey,
+        findings: list[Encoded],
+        text: str | None = None,
     ) -> None:
+        """Record `findings`; `text`, when given, is `encoded_text(findings)` (made where the
+        file was checked, so that saving need not encode them again)."""
         self._used.add(file)
         entry = self._entries.get(file)
         if entry is not None and entry[:6] == [digest, context, *stat] and entry[6] == findings:
@@ -128,7 +137,10 @@ class CheckCache:
             if self._trusted_before <= changed < self._started - RACY_NS:
                 self._dirty = True
             return
-        self._entries[file] = [digest, context, *stat, findings]
+        entry = [digest, context, *stat, findings]
+        if text is not None:
+            entry.append(text)  # an eighth field, in memory only
+        self._entries[file] = entry
         self._dirty = True
 
     def save(self) -> None:
@@ -151,7 +163,10 @@ class CheckCache:
             # in slices, each encoded by the C encoder. ASCII output escapes the lone
             # surrogates of undecodable file names.
             head = json.dumps(header, separators=(",", ":"))[:-1] + ',"files":{'
-            entries = list(self._entries.items())
+            # Entries whose findings' text came with them are written as text; the others
+            # (read from the file, or put without it) are encoded here.
+            texts = [_entry_text(k, v) for k, v in self._entries.items() if len(v) == 8]
+            entries = [(k, v) for k, v in self._entries.items() if len(v) != 8]
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A name of this process's own, created exclusively (what tempfile.mkstemp
             # does, without tempfile's imports: shutil, lzma, bz2, random at start-up).
@@ -160,9 +175,12 @@ class CheckCache:
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as out:
                     out.write(head)
+                    for start in range(0, len(texts), _SAVE_SLICE):
+                        out.write("," if start else "")
+                        out.write(",".join(texts[start : start + _SAVE_SLICE]))
                     for start in range(0, len(entries), _SAVE_SLICE):
                         part = dict(entries[start : start + _SAVE_SLICE])
-                        out.write("," if start else "")
+                        out.write("," if start or texts else "")
                         out.write(json.dumps(part, separators=(",", ":"))[1:-1])
                     out.write("}}")
                 os.replace(tmp, self.path)
@@ -199,6 +217,27 @@ class CheckCache:
                 entries[name] = entry
         self._entries = entries
         self._trusted_before = trusted
+
+
+def encoded_text(findings: list[Encoded]) -> str:
+    """Encoded findings as the cache file holds them (what `save` would write for them)."""
+    return _dumps(findings)
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _entry_text(file: str, entry: list[Any]) -> str:
+    """`"file":[digest,context,mtime,ctime,size,inode,findings]` as json.dumps writes it,
+    from an entry that carries its findings' text."""
+    digest, context, mtime, ctime, size, inode, _, text = entry
+    return (
+        f"{_string(file)}:[{_string(digest)},{_string(context)},"
+        f"{int(mtime)},{int(ctime)},{int(size)},{int(inode)},{text}]"
+    )
+
+
+_string = encode_basestring_ascii
 
 
 def encode_findings(file: Path, findings: list[Finding]) -> list[Encoded]:

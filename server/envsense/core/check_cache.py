@@ -165,7 +165,7 @@ class CheckCache:
             head = json.dumps(header, separators=(",", ":"))[:-1] + ',"files":{'
             # Entries whose findings' text came with them are written as text; the others
             # (read from the file, or put without it) are encoded here.
-            texts = [_entry_text(k, v) for k, v in self._entries.items() if len(v) == 8]
+            texted = [(k, v) for k, v in self._entries.items() if len(v) == 8]
             entries = [(k, v) for k, v in self._entries.items() if len(v) != 8]
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A name of this process's own, created exclusively (what tempfile.mkstemp
@@ -175,12 +175,15 @@ class CheckCache:
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as out:
                     out.write(head)
-                    for start in range(0, len(texts), _SAVE_SLICE):
+                    for start in range(0, len(texted), _SAVE_SLICE):
+                        chunk = texted[start : start + _SAVE_SLICE]
                         out.write("," if start else "")
-                        out.write(",".join(texts[start : start + _SAVE_SLICE]))
+                        out.write(",".join([_entry_text(k, v) for k, v in chunk]))
+                        for _, entry in chunk:
+                            del entry[7]  # written: the text is not needed again
                     for start in range(0, len(entries), _SAVE_SLICE):
                         part = dict(entries[start : start + _SAVE_SLICE])
-                        out.write("," if start or texts else "")
+                        out.write("," if start or texted else "")
                         out.write(json.dumps(part, separators=(",", ":"))[1:-1])
                     out.write("}}")
                 os.replace(tmp, self.path)

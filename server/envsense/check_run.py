@@ -37,7 +37,7 @@ from envsense.core.safe_read import (
     SOURCE_LIMIT,
     SOURCE_LINE_LIMIT,
     manifest_limit,
-    read_bytes,
+    read_bytes_and_stat,
 )
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
@@ -54,9 +54,12 @@ class _Folder:
 
 
 # One checked file, as a worker hands it back: (digest or None when it could not be read,
-# encoded findings, their JSON text for the cache when they are new to it). The text is
-# made where the file was checked: in a worker, it costs the parent nothing when saving.
-_Checked = tuple[str | None, list[Encoded], str | None]
+# encoded findings, their JSON text for the cache when they are new to it, the file's stat
+# as it was opened). The text is made where the file was checked: in a worker, it costs
+# the parent nothing when saving.
+_Checked = tuple[str | None, list[Encoded], str | None, StatKey | None]
+# The context of a folder whose fingerprint is taken once its files' stats are known.
+_LATER = ""
 
 
 class _CheckRun:
@@ -72,24 +75,27 @@ class _CheckRun:
         self._by_folder: dict[str, _Folder] = {}
         self._stamps: SourceStamps | None = None
         self._fingerprints: dict[tuple[Path, Path], str] = {}
+        # Without a cache entry to find by stat (no cache, or an empty one), the walk takes
+        # no stat: each file's comes from where it is read, and the folders' fingerprints
+        # (which fold the stats in) are taken after the check: a tenth of the walk.
+        self._later: dict[int, tuple[_Folder, Path]] | None = None
 
     def walk(self) -> None:
         _settle()  # the cache's entries
-        for path in iter_checkable_files(self.paths):
-            self._add(path)
-        if self.cache is not None:
+        if self.cache is None or self.cache.empty:
+            self.files = list(iter_checkable_files(self.paths))
+            self.stats = [None] * len(self.files)
+            self._later = {} if self.cache is not None else None
+        else:
+            for path in iter_checkable_files(self.paths):
+                self._add(path)
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
         _settle()
 
     def _add(self, path: Path) -> None:
         """A file to check, with the stat its cache entry is trusted by (None: not regular)."""
         self.files.append(path)
-        try:
-            st = os.stat(path)
-        except (OSError, ValueError):
-            self.stats.append(None)
-        else:
-            self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+        self.stats.append(_stat(path))
 
     def check_all(self, jobs: int | None) -> list[list[Encoded]]:
         """Each file's findings, in walk order, encoded (core/check_cache.py): what a worker
@@ -115,7 +121,9 @@ class _CheckRun:
         if checked is None:
             checked = self._check_indices(pending)
         _settle()
-        for index, (digest, encoded, text) in zip(pending, checked, strict=True):
+        if self._later is not None:
+            self._fingerprint_later(pending, checked)
+        for index, (digest, encoded, text, _) in zip(pending, checked, strict=True):
             results[index] = encoded
             self._store(index, digest, encoded, text)
         _settle()
@@ -126,7 +134,7 @@ class _CheckRun:
         self._add(path)
         self.folders.append(self.folder(path))
         index = len(self.files) - 1
-        digest, encoded, text = self._check_indices([index])[0]
+        digest, encoded, text, _ = self._check_indices([index])[0]
         self._store(index, digest, encoded, text)
         return encoded
 
@@ -142,12 +150,29 @@ class _CheckRun:
         root = self.session.project_for(path).root
         if self.cache is None:
             return _Folder(root, None)
+        if self._later is not None:
+            folder = _Folder(root, _LATER)
+            self._later[id(folder)] = (folder, path)
+            return folder
+        return _Folder(root, self._context(path, root))
+
+    def _context(self, path: Path, root: Path) -> str | None:
         try:
-            return _Folder(root, self._fingerprint(path, root))
+            return self._fingerprint(path, root)
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
             # The check of its files meets the same trouble and reports it per file.
             log.debug("no cache context for %s: %s", path, describe_error(error))
-            return _Folder(root, None)
+            return None
+
+    def _fingerprint_later(self, pending: Sequence[int], checked: Sequence[_Checked]) -> None:
+        """The stats the checks took, then the fingerprints of the folders that waited for
+        them (a file that could not be read is stat'ed here, as the walk would have)."""
+        for index, (digest, _, _, stat) in zip(pending, checked, strict=True):
+            self.stats[index] = stat if digest is not None else _stat(self.files[index])
+        self._stamps = SourceStamps(self.paths, self.files, self.stats)
+        later, self._later = self._later or {}, None
+        for folder, path in later.values():
+            folder.context = self._context(path, folder.root)
 
     def _fingerprint(self, path: Path, root: Path) -> str:
         """The cache context of `path`'s folder: the same for every folder of a project
@@ -205,21 +230,31 @@ class _CheckRun:
     def _check(self, index: int) -> _Checked:
         path = self.files[index]
         try:
-            data = read_bytes(path, _limit(path))
+            data, opened = read_bytes_and_stat(path, _limit(path))
         except OSError as error:
             log.warning("cannot read %s: %s", path, error)
             if isinstance(error.__cause__, FileNotFoundError):
-                return None, [], None  # gone since the walk listed it
-            return None, encode_findings(path, [_not_checked(path, str(error))]), None
+                return None, [], None, None  # gone since the walk listed it
+            return None, encode_findings(path, [_not_checked(path, str(error))]), None, None
         digest = content_hash(data)
+        stat = stat_key(opened)
         context = self.folders[index].context
         cached = self.cache is not None and context is not None
-        if self.cache is not None and context is not None:
+        if self.cache is not None and context:
             encoded = self.cache.peek(str(path), digest, context)
             if encoded is not None and valid_findings(encoded):
-                return digest, encoded, None
+                return digest, encoded, None, stat
         encoded = encode_findings(path, _checked_safely(self.session, path, data))
-        return digest, encoded, encoded_text(encoded) if cached else None
+        return digest, encoded, encoded_text(encoded) if cached else None, stat
+
+
+def _stat(path: Path) -> StatKey | None:
+    """The stat a cache entry is trusted by (None: not a regular file)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return stat_key(st) if S_ISREG(st.st_mode) else None
 
 
 def _settle() -> None:

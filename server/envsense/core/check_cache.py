@@ -94,6 +94,11 @@ class CheckCache:
         self._started = time.time_ns()
         self._load()
 
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded (no cache file yet, or one that was ignored)."""
+        return not self._entries
+
     def get_by_stat(self, file: str, stat: StatKey, context: str) -> list[Encoded] | None:
         """The stored findings when the file's stat and context are those recorded and the
         file was not modified too close to the recording (then its content must decide)."""

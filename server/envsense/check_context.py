@@ -44,7 +44,7 @@ class SourceStamps:
         rows = [
             (text, stat[0], stat[2])
             for text, stat in zip(map(str, files), stats, strict=True)
-            if stat is not None and text.endswith(".py") and len(os.path.basename(text)) > 3
+            if stat is not None and text.endswith(".py") and len(text) > 3 and text[-4] != os.sep
         ]
         rows.sort()
         self._rows = rows

@@ -93,6 +93,8 @@ def json_pieces_encoded(
     yield f'{{\n  "environment": {head},\n  "diagnostics": ['
     display = _displayer(base)
     others: dict[str, str] = {}
+    # A row's code and severity, encoded once per pair (a few dozen over thousands of rows).
+    kinds: dict[tuple[str, int], str] = {}
     rows: list[str] = []
     separator = "\n    "
     for file, items in blocks:
@@ -104,11 +106,15 @@ def json_pieces_encoded(
             if len(item) > 8:  # a finding on another file than the one checked
                 other = item[8]
                 path = others.get(other) or others.setdefault(other, _string(display(Path(other))))
+            kind = kinds.get((item[4], item[5]))
+            if kind is None:
+                kind = kinds[(item[4], item[5])] = (
+                    f'"code": {_string(item[4])}, "severity": {_string(_LABELS[item[5]])}'
+                )
             rows.append(
                 f'{{"path": {path}, "line": {item[0] + 1}, "column": {item[1] + 1}, '
                 f'"end_line": {item[2] + 1}, "end_column": {item[3] + 1}, '
-                f'"code": {_string(item[4])}, "severity": {_string(_LABELS[item[5]])}, '
-                f'"message": {_string(item[6])}}}'
+                f'{kind}, "message": {_string(item[6])}}}'
             )
             if len(rows) == _PIECE_ROWS:
                 yield separator + ",\n    ".join(rows)

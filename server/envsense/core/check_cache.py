@@ -241,7 +241,7 @@ def _entry_text(file: str, entry: list[Any]) -> str:
     digest, context, mtime, ctime, size, inode, _, text = entry
     return (
         f"{_string(file)}:[{_string(digest)},{_string(context)},"
-        f"{int(mtime)},{int(ctime)},{int(size)},{int(inode)},{text}]"
+        f"{mtime:d},{ctime:d},{size:d},{inode:d},{text}]"
     )
 
 

@@ -88,8 +88,9 @@ class Session:
         # Project roots whose enclosing projects were looked for (see `_scan_above`).
         self._scanned_above: set[Path] = set()
         # Interpreters identified (the explicit one, once per project otherwise), while
-        # the discovery context they were identified in holds.
-        self._identified: dict[Path, tuple[DiscoveryContext, Environment]] = {}
+        # the discovery context they were identified in holds, for a moment (an env may be
+        # made again in place: its files are read again, as folder_memo's listings are).
+        self._identified: dict[Path, tuple[DiscoveryContext, float, Environment]] = {}
         # Canonical paths, each folder resolved once (kept for a second: links may change).
         self._realpaths = fs.RealpathCache()
         self._realpaths_since = time.monotonic()
@@ -465,16 +466,21 @@ class Session:
             ):
                 return environment
         context = self.discovery_context()
+        now = time.monotonic()
         with self._lock:
             identified = self._identified.get(executable)
-        if identified is not None and identified[0] is context:
-            return identified[1]
+        if (
+            identified is not None
+            and identified[0] is context
+            and now - identified[1] < folder_memo.REVALIDATE_SECONDS
+        ):
+            return identified[2]
         found = identify(executable, context)
         with self._lock:
             if self._environments is not None:
                 self._environments.append(found)
             if found.error is None:
-                self._identified[executable] = (context, found)
+                self._identified[executable] = (context, now, found)
         return found
 
 

@@ -78,7 +78,7 @@ class _CheckRun:
         # Without a cache entry to find by stat (no cache, or an empty one), the walk takes
         # no stat: each file's comes from where it is read, and the folders' fingerprints
         # (which fold the stats in) are taken after the check: a tenth of the walk.
-        self._later: dict[int, tuple[_Folder, Path]] | None = None
+        self._later: dict[int, tuple[_Folder, Path, Path | None]] | None = None
 
     def walk(self) -> None:
         _settle()  # the cache's entries
@@ -152,13 +152,19 @@ class _CheckRun:
             return _Folder(root, None)
         if self._later is not None:
             folder = _Folder(root, _LATER)
-            self._later[id(folder)] = (folder, path)
+            try:  # its workspace folder now: the real paths it needs were just resolved
+                boundary: Path | None = self.session.folder_for(path)
+            except (ValueError, OSError):
+                boundary = None  # met again when the context is taken
+            self._later[id(folder)] = (folder, path, boundary)
             return folder
         return _Folder(root, self._context(path, root))
 
-    def _context(self, path: Path, root: Path) -> str | None:
+    def _context(self, path: Path, root: Path, boundary: Path | None = None) -> str | None:
         try:
-            return self._fingerprint(path, root)
+            if boundary is None:
+                boundary = self.session.folder_for(path)
+            return self._fingerprint(path, root, boundary)
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
             # The check of its files meets the same trouble and reports it per file.
             log.debug("no cache context for %s: %s", path, describe_error(error))
@@ -171,13 +177,12 @@ class _CheckRun:
             self.stats[index] = stat if digest is not None else _stat(self.files[index])
         self._stamps = SourceStamps(self.paths, self.files, self.stats)
         later, self._later = self._later or {}, None
-        for folder, path in later.values():
-            folder.context = self._context(path, folder.root)
+        for folder, path, boundary in later.values():
+            folder.context = self._context(path, folder.root, boundary)
 
-    def _fingerprint(self, path: Path, root: Path) -> str:
+    def _fingerprint(self, path: Path, root: Path, boundary: Path) -> str:
         """The cache context of `path`'s folder: the same for every folder of a project
-        (and workspace folder), so computed once per pair."""
-        boundary = self.session.folder_for(path)
+        (and workspace folder `boundary`), so computed once per pair."""
         key = (root, boundary)
         known = self._fingerprints.get(key)
         if known is None:

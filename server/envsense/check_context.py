@@ -35,12 +35,16 @@ class SourceStamps:
     ) -> None:
         self._dirs = {p for p in paths if p.is_dir()}
         named = {p for p in paths if p not in self._dirs}
+        texts = [str(path) for path in files]
         # Files named on the command line are no evidence: the walk may have skipped their folder.
-        self._walked = sorted(str(path) for path in files if path not in named)
+        if named:
+            texts = [text for text, path in zip(texts, files, strict=True) if path not in named]
+        self._walked = sorted(texts)
+        # By text, what Path.suffix == ".py" says (a file named ".py" has no suffix).
         rows = [
-            (str(path), stat[0], stat[2])
-            for path, stat in zip(files, stats, strict=True)
-            if stat is not None and path.suffix == ".py"
+            (text, stat[0], stat[2])
+            for text, stat in zip(map(str, files), stats, strict=True)
+            if stat is not None and text.endswith(".py") and len(text) > 3 and text[-4] != os.sep
         ]
         rows.sort()
         self._rows = rows
@@ -54,9 +58,11 @@ class SourceStamps:
         inside = any(root == d or d in root.parents for d in self._dirs)
         if inside and (root in self._dirs or _any_under(self._walked, root)):
             low, high = _under(self._keys, root)
-            digest = hashlib.blake2b(digest_size=16)
-            for name, mtime, size in self._rows[low:high]:
-                digest.update(f"{name}:{mtime}:{size}\n".encode("utf-8", "surrogateescape"))
+            # One update of the rows joined: the digest of the same bytes fed row by row.
+            text = "".join(
+                [f"{name}:{mtime}:{size}\n" for name, mtime, size in self._rows[low:high]]
+            )
+            digest = hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16)
             stamp = "walk:" + digest.hexdigest()
         self._memo[root] = stamp
         return stamp

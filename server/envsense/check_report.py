@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
+from envsense.core.check_cache import Encoded
 from envsense.core.environment import Environment
 from envsense.core.findings import Finding, Severity
 
@@ -19,23 +20,30 @@ _GITHUB_LEVEL = {
 }
 
 
-def _display(path: Path, base: Path) -> str:
-    text = str(path)
+def _displayer(base: Path) -> Callable[[Path], str]:
+    """`path` as shown: relative to `base` when under it."""
     # The common case by string (relative_to parses both paths again, per finding).
     prefix = os.path.join(str(base), "")
-    fast = base.is_absolute() and path.is_absolute() and not text.startswith("//")
-    if fast and text.startswith(prefix) and text != prefix:
-        return text[len(prefix) :]
-    try:
-        return str(path.relative_to(base))
-    except ValueError:
-        return text
+    absolute = base.is_absolute()
+
+    def display(path: Path) -> str:
+        text = str(path)
+        fast = absolute and path.is_absolute() and not text.startswith("//")
+        if fast and text.startswith(prefix) and text != prefix:
+            return text[len(prefix) :]
+        try:
+            return str(path.relative_to(base))
+        except ValueError:
+            return text
+
+    return display
 
 
 def format_text(findings: Sequence[Finding], base: Path) -> str:
     """`path:line:col: code message`, 1-based, one per line."""
+    display = _displayer(base)
     lines = [
-        f"{_display(f.path, base)}:{f.span.line + 1}:{f.span.column + 1}: {f.code.value} {f.message}"
+        f"{display(f.path)}:{f.span.line + 1}:{f.span.column + 1}: {f.code.value} {f.message}"
         for f in findings
     ]
     return "\n".join(lines)
@@ -48,6 +56,7 @@ def format_json(findings: Sequence[Finding], environment: Environment | None, ba
 
 # Diagnostics per piece of the JSON output.
 _PIECE_ROWS = 1000
+_LABELS = {int(severity): severity.label for severity in Severity}
 
 
 def json_pieces(
@@ -55,32 +64,62 @@ def json_pieces(
 ) -> Iterator[str]:
     """format_json's text in pieces, to be written one after another: the whole text, its
     rows and their join at once were the peak memory of a check with many findings."""
+    blocks = ((f.path, [_row(f)]) for f in findings)
+    return json_pieces_encoded(blocks, environment, base)
+
+
+def _row(f: Finding) -> Encoded:
+    span = f.span
+    return [
+        span.line,
+        span.column,
+        span.end_line,
+        span.end_column,
+        f.code.value,
+        f.severity,
+        f.message,
+    ]
+
+
+def json_pieces_encoded(
+    blocks: Iterable[tuple[Path, Sequence[Encoded]]], environment: Environment | None, base: Path
+) -> Iterator[str]:
+    """json_pieces of findings as core/check_cache.py encodes them, each file's with its
+    path: what a worker or the cache gave is written without becoming Finding objects."""
     # One diagnostic per line: readable, and cheap for a 10,000-file workspace. Each row is
     # what json.dumps gives for {"path", "line", "column", "end_line", "end_column", "code",
     # "severity", "message"}, built directly (a file's path is encoded once for all rows).
     head = json.dumps(environment.to_json() if environment else None)
     yield f'{{\n  "environment": {head},\n  "diagnostics": ['
-    paths: dict[Path, str] = {}
+    display = _displayer(base)
+    others: dict[str, str] = {}
+    # A row's code and severity, encoded once per pair (a few dozen over thousands of rows).
+    kinds: dict[tuple[str, int], str] = {}
     rows: list[str] = []
-    last: tuple[Path | None, str] = (None, "")
     separator = "\n    "
-    for f in findings:
-        if f.path is last[0]:
-            path = last[1]
-        else:
-            path = paths.get(f.path) or paths.setdefault(f.path, _string(_display(f.path, base)))
-            last = (f.path, path)
-        span = f.span
-        rows.append(
-            f'{{"path": {path}, "line": {span.line + 1}, "column": {span.column + 1}, '
-            f'"end_line": {span.end_line + 1}, "end_column": {span.end_column + 1}, '
-            f'"code": {_string(f.code.value)}, "severity": {_string(f.severity.label)}, '
-            f'"message": {_string(f.message)}}}'
-        )
-        if len(rows) == _PIECE_ROWS:
-            yield separator + ",\n    ".join(rows)
-            rows = []
-            separator = ",\n    "
+    for file, items in blocks:
+        if not items:
+            continue
+        shown = _string(display(file))  # each file once: a block per file
+        for item in items:
+            path = shown
+            if len(item) > 8:  # a finding on another file than the one checked
+                other = item[8]
+                path = others.get(other) or others.setdefault(other, _string(display(Path(other))))
+            kind = kinds.get((item[4], item[5]))
+            if kind is None:
+                kind = kinds[(item[4], item[5])] = (
+                    f'"code": {_string(item[4])}, "severity": {_string(_LABELS[item[5]])}'
+                )
+            rows.append(
+                f'{{"path": {path}, "line": {item[0] + 1}, "column": {item[1] + 1}, '
+                f'"end_line": {item[2] + 1}, "end_column": {item[3] + 1}, '
+                f'{kind}, "message": {_string(item[6])}}}'
+            )
+            if len(rows) == _PIECE_ROWS:
+                yield separator + ",\n    ".join(rows)
+                rows = []
+                separator = ",\n    "
     if rows:
         yield separator + ",\n    ".join(rows)
         separator = ","
@@ -101,11 +140,12 @@ def _escape_property(text: str) -> str:
 
 def format_github(findings: Sequence[Finding], base: Path) -> str:
     """`::error file=...,line=...,col=...,title=...::message` workflow commands."""
+    display = _displayer(base)
     lines = []
     for f in findings:
         props = ",".join(
             [
-                f"file={_escape_property(_display(f.path, base))}",
+                f"file={_escape_property(display(f.path))}",
                 f"line={f.span.line + 1}",
                 f"col={f.span.column + 1}",
                 f"endLine={f.span.end_line + 1}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -9,11 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
-from envsense.check_report import format_github, format_text, json_pieces
+from envsense.check_report import format_github, format_text, json_pieces_encoded
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
@@ -22,7 +22,9 @@ from envsense.core.check_cache import (
     context_fingerprint,
     decode_findings,
     encode_findings,
+    encoded_text,
     stat_key,
+    valid_findings,
 )
 from envsense.core.environment import Environment
 from envsense.core.files import is_manifest, iter_checkable_files
@@ -35,13 +37,10 @@ from envsense.core.safe_read import (
     SOURCE_LIMIT,
     SOURCE_LINE_LIMIT,
     manifest_limit,
-    read_bytes,
+    read_bytes_and_stat,
 )
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
-
-if TYPE_CHECKING:
-    from envsense.core.checks.source import ProjectContext
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +54,12 @@ class _Folder:
 
 
 # One checked file, as a worker hands it back: (digest or None when it could not be read,
-# encoded findings, the findings themselves when checked in this process).
-_Checked = tuple[str | None, list[Encoded], list[Finding] | None]
+# encoded findings, their JSON text for the cache when they are new to it, the file's stat
+# as it was opened). The text is made where the file was checked: in a worker, it costs
+# the parent nothing when saving.
+_Checked = tuple[str | None, list[Encoded], str | None, StatKey | None]
+# The context of a folder whose fingerprint is taken once its files' stats are known.
+_LATER = ""
 
 
 class _CheckRun:
@@ -71,27 +74,33 @@ class _CheckRun:
         self.folders: list[_Folder] = []
         self._by_folder: dict[str, _Folder] = {}
         self._stamps: SourceStamps | None = None
-        self._fingerprints: dict[tuple[int, Path], tuple[ProjectContext, str]] = {}
+        self._fingerprints: dict[tuple[Path, Path], str] = {}
+        # Without a cache entry to find by stat (no cache, or an empty one), the walk takes
+        # no stat: each file's comes from where it is read, and the folders' fingerprints
+        # (which fold the stats in) are taken after the check: a tenth of the walk.
+        self._later: dict[int, tuple[_Folder, Path, Path | None]] | None = None
 
     def walk(self) -> None:
-        for path in iter_checkable_files(self.paths):
-            self._add(path)
-        if self.cache is not None:
+        _settle()  # the cache's entries
+        if self.cache is None or self.cache.empty:
+            self.files = list(iter_checkable_files(self.paths))
+            self.stats = [None] * len(self.files)
+            self._later = {} if self.cache is not None else None
+        else:
+            for path in iter_checkable_files(self.paths):
+                self._add(path)
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
+        _settle()
 
     def _add(self, path: Path) -> None:
         """A file to check, with the stat its cache entry is trusted by (None: not regular)."""
         self.files.append(path)
-        try:
-            st = os.stat(path)
-        except (OSError, ValueError):
-            self.stats.append(None)
-        else:
-            self.stats.append(stat_key(st) if S_ISREG(st.st_mode) else None)
+        self.stats.append(_stat(path))
 
-    def check_all(self, jobs: int | None) -> list[list[Finding]]:
-        """Each file's findings, in walk order."""
-        results: list[list[Finding] | None] = [None] * len(self.files)
+    def check_all(self, jobs: int | None) -> list[list[Encoded]]:
+        """Each file's findings, in walk order, encoded (core/check_cache.py): what a worker
+        or the cache gave goes to the output as it is (see `decoded` for Finding objects)."""
+        results: list[list[Encoded] | None] = [None] * len(self.files)
         pending: list[int] = []
         for index, path in enumerate(self.files):
             folder = self.folder(path)
@@ -101,35 +110,33 @@ class _CheckRun:
                 pending.append(index)
                 continue
             encoded = self.cache.get_by_stat(str(path), stat, folder.context)
-            found = decode_findings(path, encoded) if encoded is not None else None
-            if found is None:
+            if encoded is None or not valid_findings(encoded):
                 pending.append(index)
             else:
-                results[index] = found
+                results[index] = encoded
         workers = worker_count(jobs, len(pending))
         checked: list[_Checked] | None = None
         if workers > 1:
             checked = self._check_in_pool(pending, workers)
         if checked is None:
             checked = self._check_indices(pending)
-        for index, (digest, encoded, findings) in zip(pending, checked, strict=True):
-            path = self.files[index]
-            if findings is None:
-                findings = decode_findings(path, encoded)
-                if findings is None:  # what a worker encoded can always be decoded
-                    raise ValueError(f"findings of {path} came back malformed")
-            results[index] = findings
-            self._store(index, digest, encoded)
+        _settle()
+        if self._later is not None:
+            self._fingerprint_later(pending, checked)
+        for index, (digest, encoded, text, _) in zip(pending, checked, strict=True):
+            results[index] = encoded
+            self._store(index, digest, encoded, text)
+        _settle()
         return [r if r is not None else [] for r in results]
 
-    def check_one(self, path: Path) -> list[Finding]:
+    def check_one(self, path: Path) -> list[Encoded]:
         """A file outside the walk (a lock file), checked here."""
         self._add(path)
         self.folders.append(self.folder(path))
         index = len(self.files) - 1
-        digest, encoded, findings = self._check_indices([index])[0]
-        self._store(index, digest, encoded)
-        return findings or []
+        digest, encoded, text, _ = self._check_indices([index])[0]
+        self._store(index, digest, encoded, text)
+        return encoded
 
     def folder(self, path: Path) -> _Folder:
         # By string: a Path parent and its hash cost more than the lookup, per file.
@@ -143,30 +150,54 @@ class _CheckRun:
         root = self.session.project_for(path).root
         if self.cache is None:
             return _Folder(root, None)
+        if self._later is not None:
+            folder = _Folder(root, _LATER)
+            try:  # its workspace folder now: the real paths it needs were just resolved
+                boundary: Path | None = self.session.folder_for(path)
+            except (ValueError, OSError):
+                boundary = None  # met again when the context is taken
+            self._later[id(folder)] = (folder, path, boundary)
+            return folder
+        return _Folder(root, self._context(path, root))
+
+    def _context(self, path: Path, root: Path, boundary: Path | None = None) -> str | None:
         try:
-            return _Folder(root, self._fingerprint(path))
+            if boundary is None:
+                boundary = self.session.folder_for(path)
+            return self._fingerprint(path, root, boundary)
         except (RecursionError, MemoryError, ValueError, TypeError, LookupError, OSError) as error:
             # The check of its files meets the same trouble and reports it per file.
             log.debug("no cache context for %s: %s", path, describe_error(error))
-            return _Folder(root, None)
+            return None
 
-    def _fingerprint(self, path: Path) -> str:
+    def _fingerprint_later(self, pending: Sequence[int], checked: Sequence[_Checked]) -> None:
+        """The stats the checks took, then the fingerprints of the folders that waited for
+        them (a file that could not be read is stat'ed here, as the walk would have)."""
+        for index, (digest, _, _, stat) in zip(pending, checked, strict=True):
+            self.stats[index] = stat if digest is not None else _stat(self.files[index])
+        self._stamps = SourceStamps(self.paths, self.files, self.stats)
+        later, self._later = self._later or {}, None
+        for folder, path, boundary in later.values():
+            folder.context = self._context(path, folder.root, boundary)
+
+    def _fingerprint(self, path: Path, root: Path, boundary: Path) -> str:
         """The cache context of `path`'s folder: the same for every folder of a project
-        (and workspace folder), so computed once per pair."""
-        context = self.session.context_for(path)
-        boundary = self.session.folder_for(path)
-        key = (id(context), boundary)
+        (and workspace folder `boundary`), so computed once per pair."""
+        key = (root, boundary)
         known = self._fingerprints.get(key)
-        if known is None or known[0] is not context:
-            known = (context, folder_fingerprint(self.session, context, boundary, self._stamps))
+        if known is None:
+            context = self.session.context_for(path)
+            known = folder_fingerprint(self.session, context, boundary, self._stamps)
             self._fingerprints[key] = known
-        return known[1]
+        return known
 
-    def _store(self, index: int, digest: str | None, encoded: list[Encoded]) -> None:
+    def _store(
+        self, index: int, digest: str | None, encoded: list[Encoded], text: str | None
+    ) -> None:
         context = self.folders[index].context
         stat = self.stats[index]
         if self.cache is not None and digest is not None and context is not None and stat:
-            self.cache.put(str(self.files[index]), digest, context, stat, encoded)
+            self.cache.put(str(self.files[index]), digest, context, stat, encoded, text)
 
     def _check_in_pool(self, pending: Sequence[int], workers: int) -> list[_Checked] | None:
         """Check a spread sample here first, so the caches every file needs (the chains
@@ -195,8 +226,8 @@ class _CheckRun:
                 log.debug("preparing %s failed: %s", sample, describe_error(error))
 
     def _check_encoded(self, indices: Sequence[int]) -> list[_Checked]:
-        """In a worker: encoded findings only (Finding objects cost more to send)."""
-        return [(digest, encoded, None) for digest, encoded, _ in self._check_indices(indices)]
+        """In a worker: encoded findings (Finding objects cost more to send)."""
+        return self._check_indices(indices)
 
     def _check_indices(self, indices: Sequence[int]) -> list[_Checked]:
         return [self._check(index) for index in indices]
@@ -204,23 +235,39 @@ class _CheckRun:
     def _check(self, index: int) -> _Checked:
         path = self.files[index]
         try:
-            data = read_bytes(path, _limit(path))
+            data, opened = read_bytes_and_stat(path, _limit(path))
         except OSError as error:
             log.warning("cannot read %s: %s", path, error)
             if isinstance(error.__cause__, FileNotFoundError):
-                return None, [], []  # gone since the walk listed it
-            findings = [_not_checked(path, str(error))]
-            return None, encode_findings(path, findings), findings
+                return None, [], None, None  # gone since the walk listed it
+            return None, encode_findings(path, [_not_checked(path, str(error))]), None, None
         digest = content_hash(data)
+        stat = stat_key(opened)
         context = self.folders[index].context
-        if self.cache is not None and context is not None:
+        cached = self.cache is not None and context is not None
+        if self.cache is not None and context:
             encoded = self.cache.peek(str(path), digest, context)
-            if encoded is not None:
-                found = decode_findings(path, encoded)
-                if found is not None:
-                    return digest, encoded, found
-        findings = _checked_safely(self.session, path, data)
-        return digest, encode_findings(path, findings), findings
+            if encoded is not None and valid_findings(encoded):
+                return digest, encoded, None, stat
+        encoded = encode_findings(path, _checked_safely(self.session, path, data))
+        return digest, encoded, encoded_text(encoded) if cached else None, stat
+
+
+def _stat(path: Path) -> StatKey | None:
+    """The stat a cache entry is trusted by (None: not a regular file)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return stat_key(st) if S_ISREG(st.st_mode) else None
+
+
+def _settle() -> None:
+    """Keep what exists now out of the collector's full passes: what a check run holds (the
+    cache's entries, the walk's paths and stats, the findings) lives to its end, and each
+    full pass went over all of it again (a tenth of the parent's time on 10,000 files).
+    Garbage made afterwards is collected as before."""
+    gc.freeze()
 
 
 def _limit(path: Path) -> int:
@@ -283,18 +330,21 @@ def run_check(
     try:
         run = _CheckRun(session, cache, paths)
         run.walk()
-        findings: list[Finding] = []
-        for file_findings in run.check_all(jobs):
-            findings += file_findings
+        # Each file's findings as encoded (check_all): decoded only where needed.
+        results = run.check_all(jobs)
+        blocks: list[tuple[Path, list[Encoded]]] = list(zip(run.files, results, strict=True))
         files = len(run.files)
         # The first file of each project stands for it (in walk order, as files were seen).
         projects: dict[Path, Path] = {}
         for path, folder in zip(run.files, run.folders, strict=True):
             projects.setdefault(folder.root, path)
-        for path in _lock_files(session, paths, projects.keys(), set(run.files)):
+        for path in _lock_files(session, paths, projects.keys(), run.files):
             files += 1
-            findings += run.check_one(path)
-        findings += _project_findings(session, projects.values(), findings)
+            blocks.append((path, run.check_one(path)))
+        blocks += [
+            (f.path, encode_findings(f.path, [f]))
+            for f in _project_findings(session, projects.values(), blocks)
+        ]
         environment = _environment(session, paths)
         if cache is not None:
             cache.save()
@@ -304,22 +354,37 @@ def run_check(
         return 2
     base = Path.cwd()
     if output_format == "json":
-        for piece in json_pieces(findings, environment, base):
+        for piece in json_pieces_encoded(blocks, environment, base):
             sys.stdout.write(piece)
         sys.stdout.write("\n")
-    elif output_format == "github":
-        if findings:
-            print(format_github(findings, base))
-    elif findings:
-        print(format_text(findings, base))
-    if output_format == "text":
-        print(_summary(findings, files, environment), file=sys.stderr)
+    else:
+        findings = _decoded(blocks)
+        if output_format == "github":
+            if findings:
+                print(format_github(findings, base))
+        elif findings:
+            print(format_text(findings, base))
+        if output_format == "text":
+            print(_summary(findings, files, environment), file=sys.stderr)
+    items = [item for _, encoded in blocks for item in encoded]
     if locked:
         from envsense.core.checks.lock import DRIFT_CODES
 
-        if any(f.code in DRIFT_CODES for f in findings):
+        drift = {code.value for code in DRIFT_CODES}
+        if any(item[4] in drift for item in items):
             return 1
-    return 1 if any(f.severity is Severity.ERROR for f in findings) else 0
+    return 1 if any(item[5] == Severity.ERROR for item in items) else 0
+
+
+def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
+    """Finding objects of encoded findings (all valid: the cache's were checked)."""
+    findings: list[Finding] = []
+    for path, encoded in blocks:
+        decoded = decode_findings(path, encoded)
+        if decoded is None:  # what check_all gives can always be decoded
+            raise ValueError(f"findings of {path} are malformed")
+        findings += decoded
+    return findings
 
 
 def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
@@ -334,19 +399,25 @@ def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
 
 
 def _project_findings(
-    session: Session, samples: Iterable[Path], found: Sequence[Finding]
+    session: Session, samples: Iterable[Path], found: Sequence[tuple[Path, list[Encoded]]]
 ) -> list[Finding]:
     """Each project's own findings once (no-environment), even when only one of its
-    source files was checked; those already reported through its manifest are kept once."""
+    source files was checked; those already reported through its manifest are kept once.
+    `found`: each file's encoded findings."""
     candidates = [finding for sample in samples for finding in session.check_project(sample)]
     if not candidates:
         return []
     # Only findings of the candidates' codes can repeat one (hashing every path is slow).
-    codes = {f.code for f in candidates}
-    seen = {(f.path, f.code, f.span.line) for f in found if f.code in codes}
+    codes = {f.code.value for f in candidates}
+    seen = {
+        (Path(item[8]) if len(item) > 8 else path, item[4], item[0])
+        for path, encoded in found
+        for item in encoded
+        if item[4] in codes
+    }
     extra: list[Finding] = []
     for finding in candidates:
-        key = (finding.path, finding.code, finding.span.line)
+        key = (finding.path, finding.code.value, finding.span.line)
         if key not in seen:
             seen.add(key)
             extra.append(finding)
@@ -354,14 +425,17 @@ def _project_findings(
 
 
 def _lock_files(
-    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: set[Path]
+    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: Sequence[Path]
 ) -> list[Path]:
     """Lock files of the checked projects (`roots`) that lie under `paths` (walks skip them)."""
     found: list[Path] = []
+    walked: set[Path] | None = None  # hashing every path walked only when there are locks
     for root in sorted(roots):
         for lock in find_lock_files(root, session.folder_for(root)):
+            if walked is None:
+                walked = set(checked)
             inside = any(lock == p or p in lock.parents for p in paths)
-            if is_lock_file(lock) and lock not in checked and inside and lock not in found:
+            if is_lock_file(lock) and lock not in walked and inside and lock not in found:
                 found.append(lock)
     return found
 

@@ -16,7 +16,9 @@ from envsense.core.check_cache import (
     CheckCache,
     decode_findings,
     encode_findings,
+    encoded_text,
     stat_key,
+    valid_findings,
 )
 from envsense.core.findings import Code, Finding, FixData, Severity, Span
 
@@ -133,6 +135,31 @@ def test_malformed_entries_are_dropped_or_fail_decoding(tmp_path: Path) -> None:
     badfix = cache.peek("/badfix.py", "d", "c")
     assert badfix is not None and decode_findings(Path("/badfix.py"), badfix) is None
     assert decode_findings(file, cache.peek(str(file), "d", "c") or []) == every_finding(file)
+    # What the CLI outputs without decoding is checked the same way.
+    assert valid_findings(good) and not valid_findings(bad) and not valid_findings(badfix)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        [0, 0, 0, 0, "missing-import", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 1, "m", [], "/other.py"],
+        [0, 0, 0, 0, "no-such-code", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 0, "m", []],
+        [0, 0, 0, True, "missing-import", 1, "m", []],
+        [0, 0, 0, 0, "missing-import", 1, b"m", []],
+        [0, 0, 0, 0, "missing-import", 1, "m", [1]],
+        [0, 0, 0, 0, "missing-import", 1, "m", [None, None, "made-up"]],
+        [0, 0, 0, 0, "missing-import", 1, "m", [], 5],
+        [0, 0, 0, 0, "missing-import", 1, "m"],
+        [0, 0, 0, 0, ["missing-import"], 1, "m", []],
+        "0000missing-import1m",
+        {"line": 0},
+    ],
+)
+def test_findings_are_valid_exactly_when_they_decode(item: object) -> None:
+    decodes = decode_findings(Path("/a.py"), [item]) is not None
+    assert valid_findings([item]) is decodes
 
 
 def test_stat_is_trusted_only_when_the_file_is_older_than_the_recording(
@@ -203,3 +230,34 @@ def test_a_cache_saved_in_slices_reads_back_whole(tmp_path: Path) -> None:
     again = CheckCache(path)
     for i in range(count):
         assert again.peek(f"/w/f{i}.py", f"d{i}", "c") == []
+
+
+def test_findings_put_with_their_text_are_saved_as_json_dumps_writes_them(
+    tmp_path: Path,
+) -> None:
+    # A worker hands over the findings' text with them; saving writes that text instead of
+    # encoding again. Mixed with entries read back from the file and entries put without
+    # it, the file holds exactly what encoding every entry would give.
+    file = tmp_path / "pkg" / "mod.py"
+    findings = encode_findings(file, every_finding(file))
+    path = tmp_path / "cache.json"
+    first = CheckCache(path)
+    first.put("/w/old.py", "d-old", "c", (1, 2, 3, 4), findings)
+    first.save()
+    cache = CheckCache(path)
+    cache.put("/w/old.py", "d-old", "c", (1, 2, 3, 4), findings)  # unchanged, kept as read
+    count = check_cache._SAVE_SLICE + 3
+    for i in range(count):
+        text = encoded_text(findings) if i % 2 else None
+        cache.put(f"/w/ü{i}.py", f"d{i}", "c", (1, 2, 3, i), findings, text)
+    cache.put("/w/none.py", "d-none", "c", (5, 6, 7, 8), [], encoded_text([]))
+    cache._dirty = True
+    cache.save()
+    saved = json.loads(path.read_text(encoding="ascii"))["files"]
+    expected = {name: entry[:7] for name, entry in cache._entries.items()}
+    assert saved == expected and len(saved) == count + 2
+    assert saved["/w/ü1.py"][6] == json.loads(json.dumps(findings))
+    again = CheckCache(path)
+    for i in range(count):
+        stored = again.peek(f"/w/ü{i}.py", f"d{i}", "c")
+        assert stored is not None and decode_findings(file, stored) == every_finding(file)

@@ -52,3 +52,16 @@ def test_no_stamp_for_a_project_the_walk_did_not_cover(tmp_path: Path) -> None:
     both = stamps_for([root, named])
     assert both.stamp(root / "build" / "proj") is None
     assert both.stamp(root) is not None
+
+
+def test_only_files_with_the_py_suffix_count(tmp_path: Path) -> None:
+    # Path.suffix's rule: ".py" alone is a name without a suffix, "..py" has one.
+    root = tmp_path / "ws"
+    _write(root / "pyproject.toml", "[project]\nname = 'p'\n")
+    files = {name: _write(root / name, "x = 1\n") for name in ("a.py", "..py", ".py", "b.pyi")}
+    first = stamps_for([root]).stamp(root)
+    for name, path in files.items():
+        os.utime(path, ns=(0, 10**9))
+        counted = stamps_for([root]).stamp(root) != first
+        assert counted is (Path(name).suffix == ".py"), name
+        first = stamps_for([root]).stamp(root)

@@ -138,13 +138,13 @@ def test_warm_equals_cold_and_reads_no_unchanged_file(
     assert run(tree, capsys) == reference  # cold, in the pool, filling the cache
     assert spy.ran == 1
     reads: list[Path] = []
-    real_read = check_run.read_bytes
+    real_read = check_run.read_bytes_and_stat
 
-    def counting(path: Path, limit: int) -> bytes:
+    def counting(path: Path, limit: int) -> tuple[bytes, os.stat_result]:
         reads.append(path)
         return real_read(path, limit)
 
-    monkeypatch.setattr(check_run, "read_bytes", counting)
+    monkeypatch.setattr(check_run, "read_bytes_and_stat", counting)
     assert run(tree, capsys) == reference  # warm
     # Only what can't be cached is read again: the FIFO (never a regular file).
     assert {p.name for p in reads} <= {"pipe.py", "uv.lock"}, reads

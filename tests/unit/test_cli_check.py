@@ -95,3 +95,32 @@ def test_usage_errors_exit_two(project: Path, tmp_path: Path) -> None:
     assert run("nowhere", cwd=project, cache=tmp_path).returncode == 2
     assert run("--python", "/no/python", ".", cwd=project, cache=tmp_path).returncode == 2
     assert run("--format", "xml", ".", cwd=project, cache=tmp_path).returncode == 2
+
+
+@pytest.mark.parametrize("output", ["json", "text"])
+def test_damaged_cached_findings_are_checked_again(
+    project: Path, tmp_path: Path, output: str
+) -> None:
+    # Findings reused from the cache go to the output as stored: stored ones that are not
+    # what envsense writes (a damaged or foreign file) make the file be checked again.
+    cache = tmp_path / "cache"
+    first = run("--format", output, ".", cwd=project, cache=cache)
+    (stored,) = (cache / "envsense" / "check").glob("*.json")
+    document = json.loads(stored.read_text())
+    document["trusted_before"] = 2**62  # every entry trusted by its stat
+    damaged = [
+        [[0, 0, 0, 0, "no-such-code", 1, "m", []]],
+        [[0, 0, 0, 0, "missing-import", 9, "m", []]],
+        [[0, "0", 0, 0, "missing-import", 1, "m", []]],
+        [[0, 0, 0, 0, "missing-import", 1, None, []]],
+        [[0, 0, 0, 0, "missing-import", 1, "m", [5]]],
+        [[0, 0, 0, 0, "missing-import", 1, "m", [], 7]],
+        [[0, 0, 0, 0, "missing-import", 1]],
+        ["not a finding"],
+    ]
+    for number, entry in enumerate(document["files"].values()):
+        entry[6] = damaged[number % len(damaged)]
+    stored.write_text(json.dumps(document))
+    again = run("--format", output, ".", cwd=project, cache=cache)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+    assert "internal error" not in again.stderr

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from envsense.core.discovery import fs
 from envsense.core.projects import (
     MAX_CLIMB,
     Project,
+    ProjectFolders,
     enclosing_projects,
     find_project,
     find_projects,
@@ -184,3 +186,81 @@ def test_bad_files_on_the_way_up_are_no_crash(tmp_path: Path) -> None:
     assert project.root == member
     assert uv_workspace_root(project, home=tmp_path.parent) is None
     assert [p.root for p in enclosing_projects(project, home=tmp_path.parent)] == [tmp_path]
+
+
+# -- one session's many folders (find_project remembers each climb) --------------------
+
+
+def _monorepo(tmp_path: Path) -> Path:
+    """A monorepo root with nested projects, a requirements-only sub-folder, a package
+    holding a module named setup.py, and folders without markers at every depth."""
+    root = tmp_path / "repo"
+    _touch(root / "pyproject.toml", '[project]\nname = "repo"\n')
+    _touch(root / "tools" / "scripts" / "deep" / "run.py")
+    _touch(root / "packages" / "a" / "pyproject.toml", '[project]\nname = "a"\n')
+    _touch(root / "packages" / "a" / "src" / "a" / "__init__.py")
+    _touch(root / "packages" / "a" / "src" / "a" / "sub" / "__init__.py")
+    _touch(root / "packages" / "a" / "src" / "a" / "sub" / "setup.py", "setup(name='x')\n")
+    _touch(root / "packages" / "a" / "src" / "a" / "sub" / "inner" / "m.py")
+    _touch(root / "packages" / "b" / "lib" / "x.py")
+    _touch(root / "services" / "api" / "requirements.txt", "flask\n")
+    _touch(root / "services" / "api" / "handlers" / "h.py")
+    return root
+
+
+def _all_folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_dir())
+
+
+def test_remembered_climbs_answer_as_a_fresh_climb_whatever_the_order(tmp_path: Path) -> None:
+    root = _monorepo(tmp_path)
+    folders = _all_folders(root)
+    alone = {f: find_project(f / "x.py", root, home=tmp_path) for f in folders}
+    assert alone[root / "packages" / "a" / "src" / "a" / "sub" / "inner"].root == (
+        root / "packages" / "a"
+    )
+    assert alone[root / "services" / "api" / "handlers"].markers == ("requirements.txt",)
+    assert alone[root / "packages" / "b" / "lib"].root == root
+    for order in (folders, folders[::-1], sorted(folders, key=lambda f: (len(f.parts), f))):
+        shared = ProjectFolders()
+        remembered = {
+            f: find_project(f / "x.py", root, home=tmp_path, folders=shared) for f in order
+        }
+        assert remembered == alone
+
+
+def test_a_remembered_climb_keeps_the_climb_bound(tmp_path: Path) -> None:
+    # The project lies exactly MAX_CLIMB folders above `edge`: found from there, not from
+    # one folder deeper, even once the climb from `edge` is remembered.
+    _touch(tmp_path / "pyproject.toml")
+    edge = tmp_path.joinpath(*[f"d{i}" for i in range(MAX_CLIMB)])
+    deeper = edge / "more"
+    deeper.mkdir(parents=True)
+    shared = ProjectFolders()
+    assert find_project(edge / "a.py", None, home=tmp_path.parent, folders=shared).root == tmp_path
+    below = find_project(deeper / "b.py", None, home=tmp_path.parent, folders=shared)
+    assert below == Project(deeper, ())
+    assert find_project(deeper / "b.py", None, home=tmp_path.parent) == below
+
+
+def test_a_marker_that_appears_moves_the_folders_below_once_cleared(tmp_path: Path) -> None:
+    root = _monorepo(tmp_path)
+    deep = root / "tools" / "scripts" / "deep"
+    shared = ProjectFolders()
+    assert find_project(deep / "run.py", root, home=tmp_path, folders=shared).root == root
+    _touch(root / "tools" / "requirements.txt", "rich\n")
+    shared.clear()  # what the session does when told a manifest appeared
+    other = root / "tools" / "scripts"
+    assert find_project(other / "s.py", root, home=tmp_path, folders=shared).root == root / "tools"
+    assert find_project(deep / "run.py", root, home=tmp_path, folders=shared).root == root / "tools"
+
+
+def test_within_a_folder_is_decided_as_pathlib_decides_it() -> None:
+    # fs.is_within compares texts where that gives pathlib's answer: roots, the POSIX
+    # "//" root, relative paths, prefixes that are not folders ("/ab" is not in "/a").
+    cases = ["/", "//", "/a", "/a/b", "/ab", "//a", "//a/b", "a", "a/b", ".", "/a/bc", "/a/.."]
+    for text in cases:
+        for folder_text in cases:
+            path, folder = Path(text), Path(folder_text)
+            expected = path == folder or folder in path.parents
+            assert fs.is_within(path, folder) is expected, (text, folder_text)

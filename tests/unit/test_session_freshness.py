@@ -64,6 +64,19 @@ def test_a_manifest_created_later_makes_a_project(sandbox: Path) -> None:
     assert session.project_for(second).root == root / "libs" / "two"
 
 
+def test_a_manifest_created_unannounced_above_folders_already_climbed(sandbox: Path) -> None:
+    # The climb from libs/one passed libs; a marker created there later, with no watcher
+    # to say so, still makes the project of a new folder below it.
+    root = sandbox / "mono"
+    _write(root / "pyproject.toml", '[project]\nname = "mono"\nversion = "1"\n')
+    first = _write(root / "libs" / "one" / "a.py")
+    session = _session(sandbox, root)
+    assert session.project_for(first).root == root
+    _write(root / "libs" / "requirements.txt", "rich\n")
+    second = _write(root / "libs" / "two" / "b.py")
+    assert session.project_for(second).root == root / "libs"
+
+
 def test_a_setup_py_edited_to_call_setup_becomes_a_marker(sandbox: Path) -> None:
     root = sandbox / "ws"
     _write(root / "pyproject.toml", '[project]\nname = "ws"\nversion = "1"\n')
@@ -184,3 +197,32 @@ def test_a_link_retargeted_between_checks_leads_to_the_new_folder(sandbox: Path)
     link.unlink()
     os.symlink(sandbox / "two", link)
     assert session.folder_for(link / "src" / "b.py") == sandbox / "two"
+
+
+def test_the_interpreter_is_identified_once_per_moment_not_per_project(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from envsense.core import session as session_module
+
+    calls: list[Path] = []
+    real = session_module.identify
+
+    def counting(path: Path, context: object) -> object:
+        calls.append(path)
+        return real(path, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(session_module, "identify", counting)
+    root = sandbox / "mono"
+    _write(root / "one" / "pyproject.toml", '[project]\nname = "one"\n')
+    _write(root / "two" / "pyproject.toml", '[project]\nname = "two"\n')
+    monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 3600.0)
+    session = _session(sandbox, root)
+    first = session.context_for(root / "one" / "a.py").environment
+    second = session.context_for(root / "two" / "b.py").environment
+    assert first is not None and first == second and first.error is None
+    assert len(calls) == 1
+    # A moment later (the env may have been made again in place) it is read again.
+    monkeypatch.setattr(folder_memo, "REVALIDATE_SECONDS", 0.0)
+    _write(root / "three" / "pyproject.toml", '[project]\nname = "three"\n')
+    assert session.context_for(root / "three" / "c.py").environment == first
+    assert len(calls) == 2

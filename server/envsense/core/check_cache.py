@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from dataclasses import fields
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,11 @@ class CheckCache:
         self._started = time.time_ns()
         self._load()
 
+    @property
+    def empty(self) -> bool:
+        """Nothing recorded (no cache file yet, or one that was ignored)."""
+        return not self._entries
+
     def get_by_stat(self, file: str, stat: StatKey, context: str) -> list[Encoded] | None:
         """The stored findings when the file's stat and context are those recorded and the
         file was not modified too close to the recording (then its content must decide)."""
@@ -117,8 +123,16 @@ class CheckCache:
         return findings
 
     def put(
-        self, file: str, digest: str, context: str, stat: StatKey, findings: list[Encoded]
+        self,
+        file: str,
+        digest: str,
+        context: str,
+        stat: StatKey,
+        findings: list[Encoded],
+        text: str | None = None,
     ) -> None:
+        """Record `findings`; `text`, when given, is `encoded_text(findings)` (made where the
+        file was checked, so that saving need not encode them again)."""
         self._used.add(file)
         entry = self._entries.get(file)
         if entry is not None and entry[:6] == [digest, context, *stat] and entry[6] == findings:
@@ -128,7 +142,10 @@ class CheckCache:
             if self._trusted_before <= changed < self._started - RACY_NS:
                 self._dirty = True
             return
-        self._entries[file] = [digest, context, *stat, findings]
+        entry = [digest, context, *stat, findings]
+        if text is not None:
+            entry.append(text)  # an eighth field, in memory only
+        self._entries[file] = entry
         self._dirty = True
 
     def save(self) -> None:
@@ -151,7 +168,10 @@ class CheckCache:
             # in slices, each encoded by the C encoder. ASCII output escapes the lone
             # surrogates of undecodable file names.
             head = json.dumps(header, separators=(",", ":"))[:-1] + ',"files":{'
-            entries = list(self._entries.items())
+            # Entries whose findings' text came with them are written as text; the others
+            # (read from the file, or put without it) are encoded here.
+            texted = [(k, v) for k, v in self._entries.items() if len(v) == 8]
+            entries = [(k, v) for k, v in self._entries.items() if len(v) != 8]
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A name of this process's own, created exclusively (what tempfile.mkstemp
             # does, without tempfile's imports: shutil, lzma, bz2, random at start-up).
@@ -160,9 +180,15 @@ class CheckCache:
             try:
                 with os.fdopen(fd, "w", encoding="ascii") as out:
                     out.write(head)
+                    for start in range(0, len(texted), _SAVE_SLICE):
+                        chunk = texted[start : start + _SAVE_SLICE]
+                        out.write("," if start else "")
+                        out.write(",".join([_entry_text(k, v) for k, v in chunk]))
+                        for _, entry in chunk:
+                            del entry[7]  # written: the text is not needed again
                     for start in range(0, len(entries), _SAVE_SLICE):
                         part = dict(entries[start : start + _SAVE_SLICE])
-                        out.write("," if start else "")
+                        out.write("," if start or texted else "")
                         out.write(json.dumps(part, separators=(",", ":"))[1:-1])
                     out.write("}}")
                 os.replace(tmp, self.path)
@@ -199,6 +225,27 @@ class CheckCache:
                 entries[name] = entry
         self._entries = entries
         self._trusted_before = trusted
+
+
+def encoded_text(findings: list[Encoded]) -> str:
+    """Encoded findings as the cache file holds them (what `save` would write for them)."""
+    return _dumps(findings)
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def _entry_text(file: str, entry: list[Any]) -> str:
+    """`"file":[digest,context,mtime,ctime,size,inode,findings]` as json.dumps writes it,
+    from an entry that carries its findings' text."""
+    digest, context, mtime, ctime, size, inode, _, text = entry
+    return (
+        f"{_string(file)}:[{_string(digest)},{_string(context)},"
+        f"{mtime:d},{ctime:d},{size:d},{inode:d},{text}]"
+    )
+
+
+_string = encode_basestring_ascii
 
 
 def encode_findings(file: Path, findings: list[Finding]) -> list[Encoded]:
@@ -238,6 +285,31 @@ def decode_findings(file: Path, items: list[Encoded]) -> list[Finding] | None:
         return [decode(file, item) for item in items]
     except (ValueError, TypeError, KeyError, IndexError):
         return None
+
+
+def valid_findings(items: list[Encoded]) -> bool:
+    """Whether `items` are what `encode_findings` writes, so that decode_findings (and the
+    JSON output, which reads them as they are) takes them: decode without the objects."""
+    try:
+        for item in items:
+            if type(item) is not list:
+                raise TypeError("finding")
+            if len(item) == 9:
+                if type(item[8]) is not str:
+                    raise TypeError("path")
+            elif len(item) != 8:
+                raise ValueError("finding")
+            if type(item[6]) is not str:
+                raise TypeError("message")
+            for number in item[:4]:
+                if type(number) is not int:
+                    raise TypeError("span")
+            _CODES[item[4]]
+            _SEVERITIES[item[5]]
+            decode_fix(item[7])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return False
+    return True
 
 
 def decode(file: Path, item: Encoded) -> Finding:

@@ -14,9 +14,11 @@ import logging
 import os
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from envsense.core import folder_memo
 from envsense.core.discovery import fs
 from envsense.core.folder_memo import FolderMemo
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
@@ -114,6 +116,10 @@ class ProjectFolders:
 
     def __init__(self) -> None:
         self._memo: FolderMemo[_FolderFacts] = FolderMemo(_folder_facts)
+        # find_project's answers per start folder (see `_Climbs`), valid while no folder
+        # listed again has changed (the memo's version).
+        self._climbs: dict[tuple[Path, Path | None, Path | None], _Climb] = {}
+        self._climbs_version = self._memo.version
 
     def markers(self, folder: Path) -> tuple[str, ...]:
         return _with_setup_checked(folder, self._memo.get(str(folder)).marker_files)
@@ -124,6 +130,25 @@ class ProjectFolders:
     def clear(self) -> None:
         """Forget every folder (a manifest appeared, vanished or changed)."""
         self._memo.clear()
+        self._climbs.clear()
+
+    def climbs(self) -> dict[tuple[Path, Path | None, Path | None], _Climb]:
+        """find_project's memo: (start folder, workspace folder, climb stop) -> its climb."""
+        if self._climbs_version != self._memo.version:
+            self._climbs.clear()
+            self._climbs_version = self._memo.version
+        return self._climbs
+
+
+@dataclass(frozen=True, slots=True)
+class _Climb:
+    """The nearest project root above a folder, `levels` folders up (None: none within
+    the climb's bounds; climbs from below find none either), as the folders' listings
+    said at `since` (monotonic): trusted as long as those listings are (see folder_memo)."""
+
+    project: Project | None
+    levels: int
+    since: float
 
 
 _SETUP_CALL = re.compile(r"\bsetup\s*\(")
@@ -263,20 +288,61 @@ def find_project(
         folders = ProjectFolders()
     start = path if fs.is_dir(path) else path.parent
     stop = _climb_stop(home)
-    folder = start
-    for _ in range(MAX_CLIMB + 1):
-        if not _may_examine(folder, workspace_folder, stop):
-            break
-        markers = folders.markers(folder)
-        if _is_project_root(folder, markers, folders):
-            return Project(folder, markers)
-        if folder.parent == folder:
-            break
-        folder = folder.parent
+    climbs = folders.climbs()
+    found = _climb(start, workspace_folder, stop, folders, climbs)
+    if found is not None:
+        return found
     fallback = workspace_folder if workspace_folder is not None else start
     if workspace_folder is not None and not fs.is_within(start, workspace_folder):
         fallback = start
     return Project(fallback, ())
+
+
+def _climb(
+    start: Path,
+    workspace_folder: Path | None,
+    stop: Path | None,
+    folders: ProjectFolders,
+    climbs: dict[tuple[Path, Path | None, Path | None], _Climb],
+) -> Project | None:
+    """The nearest project root at most MAX_CLIMB levels above `start`, else None.
+
+    A folder climbed from (or through) a moment ago answers for every folder below it: a
+    climb from below passes through it with the same bounds, so it reaches the same
+    project when that lies within MAX_CLIMB levels of `start`, and nothing otherwise (no
+    root lay between). Each folder passed on the way remembers the project found above it.
+    Answers are as fresh as the listings they came from: a marker created unannounced is
+    seen within folder_memo.REVALIDATE_SECONDS, as without them."""
+    now = time.monotonic()
+    since = now
+    folder = start
+    passed: list[Path] = []
+    found: Project | None = None
+    distance = 0
+    for level in range(MAX_CLIMB + 1):
+        known = climbs.get((folder, workspace_folder, stop))
+        if known is not None and now - known.since < folder_memo.REVALIDATE_SECONDS:
+            found, distance, since = known.project, level + known.levels, known.since
+            break
+        if not _may_examine(folder, workspace_folder, stop):
+            break
+        markers = folders.markers(folder)
+        if _is_project_root(folder, markers, folders):
+            found, distance = Project(folder, markers), level
+            climbs[(folder, workspace_folder, stop)] = _Climb(found, 0, now)
+            break
+        passed.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    if found is not None:
+        for level, below in enumerate(passed):
+            climbs[(below, workspace_folder, stop)] = _Climb(found, distance - level, since)
+        return found if distance <= MAX_CLIMB else None
+    # None within the climb's bounds: a climb from below, within fewer levels, finds none
+    # either. (The folders passed might find one past those bounds.)
+    climbs[(start, workspace_folder, stop)] = _Climb(None, 0, since)
+    return None
 
 
 def enclosing_projects(

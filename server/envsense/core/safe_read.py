@@ -128,6 +128,13 @@ def read_bytes(path: Path | str, limit: int, *, truncate: bool = False) -> bytes
     NUL byte, files past `limit` (unless `truncate`, which returns the first `limit` bytes)
     and any OS error. Symlinks are followed only to regular files.
     """
+    return read_bytes_and_stat(path, limit, truncate=truncate)[0]
+
+
+def read_bytes_and_stat(
+    path: Path | str, limit: int, *, truncate: bool = False
+) -> tuple[bytes, os.stat_result]:
+    """read_bytes, with the stat of the file as it was opened (taken before reading)."""
     handle, opened = _open_regular(path)
     with handle:
         if not truncate and opened.st_size > limit:
@@ -149,7 +156,7 @@ def read_bytes(path: Path | str, limit: int, *, truncate: bool = False) -> bytes
         if not truncate:
             raise UnreadableFile(path, too_large(limit))
         data = data[:limit]
-    return data
+    return data, opened
 
 
 def read_text(path: Path | str, limit: int, *, encoding: str = "utf-8") -> str:

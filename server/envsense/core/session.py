@@ -90,6 +90,12 @@ class Session:
         self._path_projects: dict[Path, Project] = {}
         # Each folder's markers, listed once for all the files whose project climbs past it.
         self._project_folders = ProjectFolders()
+        # Project roots whose enclosing projects were looked for (see `_scan_above`).
+        self._scanned_above: set[Path] = set()
+        # Interpreters identified (the explicit one, once per project otherwise), while
+        # the discovery context they were identified in holds, for a moment (an env may be
+        # made again in place: its files are read again, as folder_memo's listings are).
+        self._identified: dict[Path, tuple[DiscoveryContext, float, Environment]] = {}
         # Canonical paths, each folder resolved once (kept for a second: links may change).
         self._realpaths = fs.RealpathCache()
         self._realpaths_since = time.monotonic()
@@ -101,8 +107,6 @@ class Session:
         # One-shot sessions: the context of each folder of checked files, by its path string.
         self._one_shot = one_shot
         self._folder_contexts: dict[str, ProjectContext] = {}
-        # One-shot sessions: the projects whose enclosing roots were looked for.
-        self._scanned_above: set[Project] = set()
 
     # -- configuration -----------------------------------------------------------------
 
@@ -125,6 +129,7 @@ class Session:
             self._context = None
             self._selections.clear()
             self._folder_contexts.clear()
+            self._scanned_above.clear()
 
     def discovery_context(self) -> DiscoveryContext:
         if self._context is None:
@@ -145,6 +150,7 @@ class Session:
             self._selections.clear()
             self._inventories.clear()
             self._folder_contexts.clear()
+            self._identified.clear()
         return len(found)
 
     def environments(self) -> list[Environment]:
@@ -159,9 +165,7 @@ class Session:
         """The workspace folder holding `path` (the deepest one), else the file's folder."""
         # realpath, not resolve(): a symlink loop must not raise (issue #11).
         resolved = self._realpath(path)
-        # By string prefixes: `f in resolved.parents` built a Path per level per folder.
-        text = str(resolved)
-        holders = [f for f in self._folders if _at_or_below(text, str(f))]
+        holders = [f for f in self._folders if fs.is_within(resolved, f)]
         if holders:
             return max(holders, key=lambda f: len(f.parts))
         return resolved if resolved.is_dir() else resolved.parent
@@ -210,12 +214,11 @@ class Session:
         Environments are discovered again, once per such root."""
         if not project.markers:
             return
-        if self._one_shot:
-            # Every folder of a project finds the same roots above it: once per project.
-            with self._lock:
-                if project in self._scanned_above:
-                    return
-                self._scanned_above.add(project)
+        with self._lock:
+            # Once per project: every folder of it shares the answer.
+            if project.root in self._scanned_above:
+                return
+            self._scanned_above.add(project.root)
         enclosing = enclosing_projects(project, home=home, folders=self._project_folders)
         roots = [project.root, *(p.root for p in enclosing)]
         with self._lock:
@@ -337,6 +340,7 @@ class Session:
                     self._projects.clear()
                     self._path_projects.clear()
                     self._project_folders.clear()
+                    self._scanned_above.clear()
                 if path.name == "pyvenv.cfg" or "conda-meta" in path.parts:
                     rediscover = True
                 if path.name in CHOICE_FILES:
@@ -493,18 +497,23 @@ class Session:
                 environment.executable, executable
             ):
                 return environment
-        found = identify(executable, self.discovery_context())
+        context = self.discovery_context()
+        now = time.monotonic()
+        with self._lock:
+            identified = self._identified.get(executable)
+        if (
+            identified is not None
+            and identified[0] is context
+            and now - identified[1] < folder_memo.REVALIDATE_SECONDS
+        ):
+            return identified[2]
+        found = identify(executable, context)
         with self._lock:
             if self._environments is not None:
                 self._environments.append(found)
+            if found.error is None:
+                self._identified[executable] = (context, now, found)
         return found
-
-
-def _at_or_below(path: str, folder: str) -> bool:
-    """`path == folder or folder in path.parents`, for absolute normalized paths."""
-    if path == folder:
-        return True
-    return path.startswith(folder if folder.endswith(os.sep) else folder + os.sep)
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -11,7 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PosixPath
 
 from envsense.core.safe_read import UnreadableFile
 from envsense.core.safe_read import read_text as _read_text
@@ -228,4 +228,13 @@ def _entry_test(test: Callable[..., bool], *, follow_symlinks: bool) -> bool:
 
 def is_within(path: Path, folder: Path) -> bool:
     """True when `path` is `folder` or below it (lexically)."""
-    return path == folder or folder in path.parents
+    if path == folder:
+        return True
+    # By text where that is the same answer: `parents` builds a path per level, and this
+    # is asked per folder of a workspace. Posix paths equal when their texts do (POSIX
+    # gives a leading "//" a meaning of its own: those go the long way).
+    top = str(folder)
+    if type(path) is PosixPath and type(folder) is PosixPath and top[:1] == "/" != top[1:2]:
+        text = str(path)
+        return text[1:2] != "/" and text.startswith(top if top == "/" else top + "/")
+    return folder in path.parents

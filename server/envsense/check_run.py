@@ -12,7 +12,14 @@ from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
-from envsense.check_pool import WARM_UP_MAX, WARM_UP_SHARE, run_sharded, worker_count
+from envsense.check_pool import (
+    POOL_THRESHOLD,
+    WARM_UP_MAX,
+    WARM_UP_SHARE,
+    run_sharded,
+    worker_count,
+)
+from envsense.check_prefetch import ScanAhead
 from envsense.check_report import format_github, format_text, json_pieces
 from envsense.core.check_cache import (
     CheckCache,
@@ -41,6 +48,7 @@ from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
 
 if TYPE_CHECKING:
+    from envsense.core.checks.import_chain import ImportOutcomes
     from envsense.core.checks.source import ProjectContext
 
 log = logging.getLogger(__name__)
@@ -93,25 +101,34 @@ class _CheckRun:
         """Each file's findings, in walk order."""
         results: list[list[Finding] | None] = [None] * len(self.files)
         pending: list[int] = []
-        for index, path in enumerate(self.files):
-            folder = self.folder(path)
-            self.folders.append(folder)
-            stat = self.stats[index]
-            if self.cache is None or folder.context is None or stat is None:
-                pending.append(index)
-                continue
-            encoded = self.cache.get_by_stat(str(path), stat, folder.context)
-            found = decode_findings(path, encoded) if encoded is not None else None
-            if found is None:
-                pending.append(index)
-            else:
-                results[index] = found
-        workers = worker_count(jobs, len(pending))
-        checked: list[_Checked] | None = None
-        if workers > 1:
-            checked = self._check_in_pool(pending, workers)
-        if checked is None:
-            checked = self._check_indices(pending)
+        # A cold run that will fork a pool: scan imports ahead on the other core from now
+        # on, while this one prepares each folder and warms up.
+        ahead = self._scan_ahead(jobs)
+        try:
+            for index, path in enumerate(self.files):
+                folder = self.folder(path)
+                self.folders.append(folder)
+                stat = self.stats[index]
+                if self.cache is None or folder.context is None or stat is None:
+                    pending.append(index)
+                    continue
+                encoded = self.cache.get_by_stat(str(path), stat, folder.context)
+                found = decode_findings(path, encoded) if encoded is not None else None
+                if found is None:
+                    pending.append(index)
+                else:
+                    results[index] = found
+            workers = worker_count(jobs, len(pending))
+            checked: list[_Checked] | None = None
+            if workers > 1:
+                checked = self._check_in_pool(pending, workers, ahead)
+            elif ahead is not None:
+                self._hand_over(ahead, self._prepare_workers(pending))
+            if checked is None:
+                checked = self._check_indices(pending)
+        finally:
+            if ahead is not None:
+                ahead.reap()
         for index, (digest, encoded, findings) in zip(pending, checked, strict=True):
             path = self.files[index]
             if findings is None:
@@ -168,14 +185,49 @@ class _CheckRun:
         if self.cache is not None and digest is not None and context is not None and stat:
             self.cache.put(str(self.files[index]), digest, context, stat, encoded)
 
-    def _check_in_pool(self, pending: Sequence[int], workers: int) -> list[_Checked] | None:
+    def _scan_ahead(self, jobs: int | None) -> ScanAhead | None:
+        """The import scanner, started before the folders are prepared when the run is
+        cold enough to need a pool (a warm run forks only if many files changed)."""
+        if not self.files or worker_count(jobs, len(self.files)) < 2:
+            return None
+        if self.cache is not None and len(self.cache) > len(self.files) - POOL_THRESHOLD:
+            return None
+        try:
+            context = self.session.context_for(self.files[0])
+        except Exception as error:  # the check of that file meets it again and says so
+            log.debug("no context for %s: %s", self.files[0], describe_error(error))
+            return None
+        if context.inventory is None:
+            return None  # nothing is resolved, so nothing is scanned
+        # Far end first: the warm-up's chains read the modules most files import, which in
+        # walk order tend to come first (the package before its tests).
+        order = range(len(self.files) - 1, -1, -1)
+        return ScanAhead.start(self.files, order, context.outcomes.target)
+
+    def _hand_over(self, ahead: ScanAhead, outcomes: Sequence[ImportOutcomes]) -> None:
+        """Stop the scanner; what it scanned is used wherever a file's content matches."""
+        prepared = ahead.finish()
+        for each in outcomes:
+            each.prepared = prepared
+
+    def _check_in_pool(
+        self, pending: Sequence[int], workers: int, ahead: ScanAhead | None
+    ) -> list[_Checked] | None:
         """Check a spread sample here first, so the caches every file needs (the chains
-        of the most imported modules) are filled once and inherited, then fork for the rest."""
-        self._prepare_workers(pending)
+        of the most imported modules) are filled once and inherited, then fork for the
+        rest. Meanwhile the scanner reads the rest's imports on the other core."""
+        outcomes = self._prepare_workers(pending)
         count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
         step = max(2, len(pending) // count)  # spread over the whole tree
-        warm = {index: self._check(index) for index in pending[::step][:count]}
-        rest = [index for index in pending if index not in warm]
+        sample = pending[::step][:count]
+        chosen = set(sample)
+        rest = [index for index in pending if index not in chosen]
+        if ahead is None and outcomes:
+            ahead = ScanAhead.start(self.files, rest[::-1], outcomes[0].target)
+        warm = {index: self._check(index) for index in sample}
+        if ahead is not None:
+            # For the workers, and for this process if the pool fails.
+            self._hand_over(ahead, outcomes)
         groups = [self.folders[index] for index in rest]
         done = run_sharded(self._check_encoded, rest, workers, groups)
         if done is None:
@@ -183,16 +235,21 @@ class _CheckRun:
         forked = iter(done)
         return [warm[index] if index in warm else next(forked) for index in pending]
 
-    def _prepare_workers(self, pending: Sequence[int]) -> None:
-        """Build what every worker would otherwise build for itself, before forking."""
+    def _prepare_workers(self, pending: Sequence[int]) -> list[ImportOutcomes]:
+        """Build what every worker would otherwise build for itself, before forking; the
+        projects' import outcomes (where the scans prepared ahead are handed to)."""
         samples = {self.folders[i].root: self.files[i] for i in reversed(pending)}
+        outcomes: list[ImportOutcomes] = []
         for sample in samples.values():
             try:
                 context = self.session.context_for(sample)
                 context.resolver  # noqa: B018 (built lazily; built once here, not per worker)
                 context.graph  # noqa: B018
+                if context.inventory is not None:
+                    outcomes.append(context.outcomes)
             except Exception as error:  # the workers meet it again and report it per file
                 log.debug("preparing %s failed: %s", sample, describe_error(error))
+        return outcomes
 
     def _check_encoded(self, indices: Sequence[int]) -> list[_Checked]:
         """In a worker: encoded findings only (Finding objects cost more to send)."""

@@ -93,6 +93,10 @@ class CheckCache:
         self._started = time.time_ns()
         self._load()
 
+    def __len__(self) -> int:
+        """Files with an entry (from the last save, and put since)."""
+        return len(self._entries)
+
     def get_by_stat(self, file: str, stat: StatKey, context: str) -> list[Encoded] | None:
         """The stored findings when the file's stat and context are those recorded and the
         file was not modified too close to the recording (then its content must decide)."""

@@ -27,6 +27,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -68,42 +69,84 @@ def _target_key(target: Target) -> tuple[Any, ...]:
     return (*fields, version.exact, target.platform)
 
 
-class PreparedScans:
-    """Scans the scanner wrote up to `end`, by path: a `ScanSource` for
-    ModuleReading.prepared. Each frame is verified when used, not when indexed (the
-    workers verify what they use, in parallel)."""
+@dataclass(frozen=True)
+class ScanPlan:
+    """What the scanner reads: `first` the files the warm-up checks (in its order), each
+    followed through the modules it imports (named as under `roots`), then `then`."""
 
-    def __init__(self, memory: mmap.mmap, files: Sequence[Path], end: int) -> None:
+    first: Sequence[int]
+    then: Sequence[int]
+    roots: Sequence[str] = ()
+
+
+class PreparedScans:
+    """The scans the scanner has written, by path: a `ScanSource` for
+    ModuleReading.prepared. While `live` (the scanner running), a path not yet indexed
+    makes it look for frames written since; each frame's digest is checked before its
+    scan is used."""
+
+    def __init__(self, memory: mmap.mmap, files: Sequence[Path]) -> None:
         self._memory = memory
-        # path -> (frame offset, payload length, digest of bytes, digest of text)
-        self._index: dict[str, tuple[int, int, bytes, bytes]] = {}
+        self._files = files
+        # path -> (frame offset, payload length, digest of bytes, digest of text, whether
+        # the frame's digest was checked)
+        self._index: dict[str, tuple[int, int, bytes, bytes, bool]] = {}
         self._keys: dict[Target, tuple[Any, ...]] = {}
-        offset = _DATA_AT
-        while offset + _FRAME_SIZE <= end:
-            index, length, data_digest, text_digest = _HEADER.unpack_from(memory, offset)
-            if index >= len(files) or offset + _FRAME_SIZE + length > end:
-                break  # not written as read: what follows can't be found
-            self._index[str(files[index])] = (offset, length, data_digest, text_digest)
-            offset += _FRAME_SIZE + length
+        self._parsed = _DATA_AT
+        self.live = True
 
     def __len__(self) -> int:
         return len(self._index)
 
+    def refresh(self, *, check: bool = True) -> None:
+        """Index the frames committed since the last look (`check`: only those whose
+        digest matches, stopping at the first that does not, to be read again later)."""
+        memory = self._memory
+        files = self._files
+        (end,) = _COMMITTED.unpack_from(memory, 0)
+        end = min(end, len(memory))
+        offset = self._parsed
+        while offset + _FRAME_SIZE <= end:
+            index, length, data_digest, text_digest = _HEADER.unpack_from(memory, offset)
+            following = offset + _FRAME_SIZE + length
+            if index >= len(files) or following > end:
+                break  # not yet seen as written
+            if check and not self._intact(offset, length):
+                break
+            self._index[str(files[index])] = (offset, length, data_digest, text_digest, check)
+            offset = following
+        self._parsed = offset
+
+    def settle(self) -> None:
+        """The scanner was told to stop: index what it committed, and look no further."""
+        if self.live:
+            self.live = False
+            # Unchecked here (serial, in the parent): each is checked where it is used.
+            self.refresh(check=False)
+
+    def _intact(self, offset: int, length: int) -> bool:
+        memory = self._memory
+        header = memory[offset : offset + _HEADER.size]
+        check: bytes = _CHECK.unpack_from(memory, offset + _HEADER.size)[0]
+        payload = memory[offset + _FRAME_SIZE : offset + _FRAME_SIZE + length]
+        return _frame_digest(header, payload) == check
+
     def scan(self, path: Path, digest: bytes, target: Target) -> ImportScan | None:
         """The scan of `path` when it was made from content `digest` (of its bytes or of
         its decoded text) for `target`; None otherwise."""
-        entry = self._index.get(str(path))
+        name = str(path)
+        entry = self._index.get(name)
+        if entry is None and self.live:
+            self.refresh()
+            entry = self._index.get(name)
         if entry is None or digest not in (entry[2], entry[3]):
             return None
-        offset, length, _, _ = entry
-        memory = self._memory
-        header = memory[offset : offset + _HEADER.size]
-        (check,) = _CHECK.unpack_from(memory, offset + _HEADER.size)
-        payload = memory[offset + _FRAME_SIZE : offset + _FRAME_SIZE + length]
-        if _frame_digest(header, payload) != check:
+        offset, length, _, _, checked = entry
+        if not checked and not self._intact(offset, length):
             return None
+        start = offset + _FRAME_SIZE
         try:
-            key, encoded = marshal.loads(payload)
+            key, encoded = marshal.loads(self._memory[start : start + length])
             if key != self._key(target):
                 return None
             return decode_scan(encoded)
@@ -119,17 +162,17 @@ class PreparedScans:
 
 
 class ScanAhead:
-    """A forked process scanning `files[i]` for each i of `order`, until stopped."""
+    """A forked process scanning the files of a `ScanPlan`, until stopped."""
 
     def __init__(self, memory: mmap.mmap, pid: int, files: Sequence[Path]) -> None:
         self._memory = memory
         self._pid = pid
-        self._files = files
-        self._prepared: PreparedScans | None = None
+        # Live until `finish`: the warm-up reads scans as they come.
+        self.prepared = PreparedScans(memory, files)
         self._reaped = False
 
     @classmethod
-    def start(cls, files: Sequence[Path], order: Sequence[int], target: Target) -> ScanAhead | None:
+    def start(cls, files: Sequence[Path], plan: ScanPlan, target: Target) -> ScanAhead | None:
         """Fork the scanner; None when it can't be (then nothing is prepared)."""
         try:
             memory = mmap.mmap(-1, _BUFFER_BYTES)
@@ -151,7 +194,7 @@ class ScanAhead:
             status = 0
             try:
                 _quiet()
-                _scan_into(memory, files, order, target)
+                _scan_into(memory, files, plan, target)
             except BaseException:
                 status = 1
             finally:
@@ -161,16 +204,13 @@ class ScanAhead:
     def finish(self) -> PreparedScans:
         """Tell the scanner to stop and index what it has written so far (without waiting
         for it: it may finish the file in hand). Called again, the same answer."""
-        if self._prepared is None:
-            self._memory[_STOP_AT] = 1
-            (end,) = _COMMITTED.unpack_from(self._memory, 0)
-            end = min(end, len(self._memory))
-            self._prepared = PreparedScans(self._memory, self._files, end)
-        return self._prepared
+        self._memory[_STOP_AT] = 1
+        self.prepared.settle()
+        return self.prepared
 
     def wait(self, timeout: float) -> bool:
         """Wait (at most `timeout` seconds) for the scanner to end by itself, having scanned
-        every file of its order; True when it has."""
+        every file of its plan; True when it has."""
         if not self._reaped:
             self._reaped = _wait(self._pid, timeout)
         return self._reaped
@@ -230,37 +270,132 @@ def _quiet() -> None:
     os.close(null)
 
 
-def _scan_into(
-    memory: mmap.mmap, files: Sequence[Path], order: Sequence[int], target: Target
-) -> None:
+class _Stopped(Exception):
+    """The parent set the stop flag."""
+
+
+class _Writer:
     """In the scanner: one frame per file scanned, committed once whole."""
-    offset = _DATA_AT
-    limit = len(memory)
-    key = _target_key(target)
-    for index in order:
+
+    def __init__(self, memory: mmap.mmap, files: Sequence[Path], target: Target) -> None:
+        self.memory = memory
+        self.files = files
+        self.target = target
+        self.key = _target_key(target)
+        self.offset = _DATA_AT
+
+    def write(self, index: int) -> ImportScan | None:
+        """Scan `files[index]` into the memory; its scan, None when it was left out."""
+        memory = self.memory
         if memory[_STOP_AT]:
-            return
-        path = files[index]
+            raise _Stopped
+        path = self.files[index]
         if path.suffix not in (".py", ".pyi"):
-            continue
+            return None
+        target = self.target
         try:
             data = read_bytes(path, SOURCE_LIMIT)
             if b"\x00" in data:
-                continue  # binary: extract_imports_from_bytes tells it apart, leave it to it
+                return None  # binary: extract_imports_from_bytes tells it apart, leave it to it
             text = decode_source(data, name=str(path))
             if text.count("\n") > SOURCE_LINE_LIMIT:
-                continue
+                return None
             scan = extract_imports(text, version=target.version, platform=target.platform)
-            payload = marshal.dumps((key, encode_scan(scan)))
+            payload = marshal.dumps((self.key, encode_scan(scan)))
             data_digest = hashlib.blake2b(data, digest_size=16).digest()
-            text_digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+            # ASCII (most sources): the decoded text encodes back to these very bytes.
+            text_digest = (
+                data_digest
+                if data.isascii()
+                else hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+            )
         except Exception:  # the check meets the same trouble and reports it
-            continue
-        end = offset + _FRAME_SIZE + len(payload)
-        if end > limit:
-            return
+            return None
+        end = self.offset + _FRAME_SIZE + len(payload)
+        if end > len(memory):
+            raise _Stopped
         header = _HEADER.pack(index, len(payload), data_digest, text_digest)
-        frame = header + _CHECK.pack(_frame_digest(header, payload)) + payload
-        memory[offset:end] = frame
+        memory[self.offset : end] = header + _CHECK.pack(_frame_digest(header, payload)) + payload
         _COMMITTED.pack_into(memory, 0, end)
-        offset = end
+        self.offset = end
+        return scan
+
+
+def _scan_into(
+    memory: mmap.mmap,
+    files: Sequence[Path],
+    plan: ScanPlan,
+    target: Target,
+) -> None:
+    """In the scanner: the warm-up's files, each followed through the project modules it
+    imports in the order its import chains will read them, then the rest of `plan`."""
+    writer = _Writer(memory, files, target)
+    names = _module_names(files, plan.roots)
+    dotted = {index: name for name, index in names.items()}
+    done: set[int] = set()
+    try:
+        for first in plan.first:
+            stack = [first]
+            while stack:
+                index = stack.pop()
+                if index in done:
+                    continue
+                done.add(index)
+                scan = writer.write(index)
+                if scan is not None:
+                    package = files[index].name in ("__init__.py", "__init__.pyi")
+                    followed = _followed(scan, dotted.get(index), package, names)
+                    stack.extend(reversed(followed))
+        for index in plan.then:
+            if index not in done:
+                writer.write(index)
+    except _Stopped:
+        return
+
+
+def _module_names(files: Sequence[Path], roots: Sequence[str]) -> dict[str, int]:
+    """Dotted module name -> index in `files`, for the files under one of `roots`."""
+    prefixes = [root.rstrip(os.sep) + os.sep for root in roots]
+    names: dict[str, int] = {}
+    for index, path in enumerate(files):
+        text = str(path)
+        if not text.endswith((".py", ".pyi")):
+            continue
+        for prefix in prefixes:
+            if text.startswith(prefix):
+                parts = text[len(prefix) :].rsplit(".", 1)[0].split(os.sep)
+                if parts[-1] == "__init__":
+                    parts.pop()
+                if parts:
+                    names.setdefault(".".join(parts), index)
+                break
+    return names
+
+
+def _followed(scan: ImportScan, own: str | None, package: bool, names: dict[str, int]) -> list[int]:
+    """Files of the walk a module's chains may read next: what it imports at module level,
+    with the packages above each (the chain walk decides what really runs)."""
+    found: list[int] = []
+    for ref in scan.imports:
+        if ref.in_function or ref.type_checking or ref.main_block:
+            continue
+        module = ref.module
+        if ref.level:
+            if own is None:
+                continue
+            base = own.split(".") if package else own.split(".")[:-1]
+            up = ref.level - 1
+            if up > len(base):
+                continue
+            base = base[: len(base) - up]
+            module = ".".join([*base, module] if module else base)
+        if not module:
+            continue
+        parts = module.split(".")
+        candidates = [".".join(parts[: n + 1]) for n in range(len(parts))]
+        candidates += [f"{module}.{name}" for name in ref.names]
+        for candidate in candidates:
+            index = names.get(candidate)
+            if index is not None:
+                found.append(index)
+    return found

@@ -19,7 +19,7 @@ from envsense.check_pool import (
     run_sharded,
     worker_count,
 )
-from envsense.check_prefetch import ScanAhead
+from envsense.check_prefetch import ScanAhead, ScanPlan
 from envsense.check_report import format_github, format_text, json_pieces
 from envsense.core.check_cache import (
     CheckCache,
@@ -123,7 +123,9 @@ class _CheckRun:
             if workers > 1:
                 checked = self._check_in_pool(pending, workers, ahead)
             elif ahead is not None:
-                self._hand_over(ahead, self._prepare_workers(pending))
+                prepared = ahead.finish()
+                for each in self._prepare_workers(pending):
+                    each.prepared = prepared
             if checked is None:
                 checked = self._check_indices(pending)
         finally:
@@ -199,35 +201,38 @@ class _CheckRun:
             return None
         if context.inventory is None:
             return None  # nothing is resolved, so nothing is scanned
-        # Far end first: the warm-up's chains read the modules most files import, which in
-        # walk order tend to come first (the package before its tests).
-        order = range(len(self.files) - 1, -1, -1)
-        return ScanAhead.start(self.files, order, context.outcomes.target)
-
-    def _hand_over(self, ahead: ScanAhead, outcomes: Sequence[ImportOutcomes]) -> None:
-        """Stop the scanner; what it scanned is used wherever a file's content matches."""
-        prepared = ahead.finish()
-        for each in outcomes:
-            each.prepared = prepared
+        # First what the warm-up will read (cold: every file is pending), then the rest
+        # from the far end (the warm-up's chains read the package itself, first in walk
+        # order, rather than its tests).
+        root = context.project.root
+        plan = ScanPlan(
+            first=_warm_up_sample(range(len(self.files))),
+            then=range(len(self.files) - 1, -1, -1),
+            roots=(str(root / "src"), str(root)),
+        )
+        return ScanAhead.start(self.files, plan, context.outcomes.target)
 
     def _check_in_pool(
         self, pending: Sequence[int], workers: int, ahead: ScanAhead | None
     ) -> list[_Checked] | None:
         """Check a spread sample here first, so the caches every file needs (the chains
         of the most imported modules) are filled once and inherited, then fork for the
-        rest. Meanwhile the scanner reads the rest's imports on the other core."""
+        rest. Meanwhile the scanner reads imports on the other core: the warm-up takes
+        what it has scanned already, the workers the rest."""
         outcomes = self._prepare_workers(pending)
-        count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
-        step = max(2, len(pending) // count)  # spread over the whole tree
-        sample = pending[::step][:count]
+        sample = _warm_up_sample(pending)
         chosen = set(sample)
         rest = [index for index in pending if index not in chosen]
         if ahead is None and outcomes:
-            ahead = ScanAhead.start(self.files, rest[::-1], outcomes[0].target)
+            plan = ScanPlan(first=(), then=rest[::-1])
+            ahead = ScanAhead.start(self.files, plan, outcomes[0].target)
+        if ahead is not None:
+            # For the warm-up, the workers, and this process if the pool fails.
+            for each in outcomes:
+                each.prepared = ahead.prepared
         warm = {index: self._check(index) for index in sample}
         if ahead is not None:
-            # For the workers, and for this process if the pool fails.
-            self._hand_over(ahead, outcomes)
+            ahead.finish()
         groups = [self.folders[index] for index in rest]
         done = run_sharded(self._check_encoded, rest, workers, groups)
         if done is None:
@@ -278,6 +283,13 @@ class _CheckRun:
                     return digest, encoded, found
         findings = _checked_safely(self.session, path, data)
         return digest, encode_findings(path, findings), findings
+
+
+def _warm_up_sample(pending: Sequence[int]) -> Sequence[int]:
+    """The files the parent checks before forking: spread over the whole tree."""
+    count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
+    step = max(2, len(pending) // count)
+    return pending[::step][:count]
 
 
 def _limit(path: Path) -> int:

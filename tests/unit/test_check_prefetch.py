@@ -19,7 +19,7 @@ import envsense.check_prefetch as check_prefetch
 import envsense.check_run as check_run
 import envsense.core.check_cache as check_cache
 import envsense.core.checks.module_reading as module_reading
-from envsense.check_prefetch import ScanAhead
+from envsense.check_prefetch import ScanAhead, ScanPlan
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import (
     decode_source,
@@ -124,7 +124,7 @@ def test_the_codec_gives_back_the_scan_of_every_real_module() -> None:
 
 
 def scanned(files: list[Path], target: Target = TARGET) -> check_prefetch.PreparedScans:
-    ahead = ScanAhead.start(files, range(len(files)), target)
+    ahead = ScanAhead.start(files, ScanPlan(first=(), then=range(len(files))), target)
     assert ahead is not None
     assert ahead.wait(30)  # every file scanned
     prepared = ahead.finish()
@@ -186,7 +186,7 @@ def test_a_stopped_scanner_hands_over_what_it_finished(tmp_path: Path) -> None:
         path = tmp_path / f"m{index}.py"
         path.write_text(f"import os\nimport mod{index}\n")
         files.append(path)
-    ahead = ScanAhead.start(files, range(len(files)), TARGET)
+    ahead = ScanAhead.start(files, ScanPlan(first=(), then=range(len(files))), TARGET)
     assert ahead is not None
     prepared = ahead.finish()  # at once: the scanner may be anywhere
     ahead.reap()
@@ -196,6 +196,50 @@ def test_a_stopped_scanner_hands_over_what_it_finished(tmp_path: Path) -> None:
         expected = extract_imports_from_bytes(data, version=TARGET.version, platform="linux")
         assert prepared.scan(path, digest(data), TARGET) == expected
     assert len(prepared) < len(files)
+
+
+def test_the_warm_up_files_come_first_followed_through_their_imports(tmp_path: Path) -> None:
+    """The parent's warm-up reads each sample file's chain depth first: the scanner goes the
+    same way, so what the warm-up needs next is there before it."""
+    root = tmp_path / "proj"
+    sources = {
+        "pkg/__init__.py": "",
+        "pkg/app.py": "import os\nfrom pkg import models\nfrom .views import show\n",
+        "pkg/models.py": "from pkg.db import fields\n\ndef f():\n    import pkg.lazy\n",
+        "pkg/views.py": "from . import helpers\n",
+        "pkg/helpers.py": "import json\n",
+        "pkg/lazy.py": "",
+        "pkg/db/__init__.py": "",
+        "pkg/db/fields.py": "from ..helpers import x\n",
+        "tests/test_one.py": "import pkg.app\n",
+        "tests/test_two.py": "import pkg.views\n",
+    }
+    files = []
+    for name, text in sources.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+        files.append(path)
+    index = {name: n for n, name in enumerate(sources)}
+    plan = ScanPlan(
+        first=[index["pkg/app.py"]], then=range(len(files) - 1, -1, -1), roots=[str(root)]
+    )
+    ahead = ScanAhead.start(files, plan, TARGET)
+    assert ahead is not None
+    assert ahead.wait(30)
+    prepared = ahead.finish()
+    order = [str(Path(p).relative_to(root)) for p in prepared._index]
+    assert order[:7] == [
+        "pkg/app.py",
+        "pkg/__init__.py",
+        "pkg/models.py",
+        "pkg/db/__init__.py",
+        "pkg/db/fields.py",
+        "pkg/helpers.py",  # `from ..helpers`: relative to pkg.db.fields
+        "pkg/views.py",
+    ]
+    # Then the rest, far end first; the import inside a function is not followed early.
+    assert order[7:] == ["tests/test_two.py", "tests/test_one.py", "pkg/lazy.py"]
 
 
 class Extractions:

@@ -45,6 +45,9 @@ _BUFFER_BYTES = 64 * 1024 * 1024
 _COMMITTED = struct.Struct("<Q")
 _STOP_AT = 8
 _DATA_AT = 16
+# The scanner's niceness: on an idle core it runs at full speed; on a loaded machine it
+# waits rather than slow the parent down.
+_NICE = 10
 # A frame: file index, payload length, digest of the file's bytes, digest of its decoded
 # text, then a digest of all that and the payload. The parent reads frames while the
 # scanner may still write the next one, and memory ordering between cores differs by
@@ -52,9 +55,6 @@ _DATA_AT = 16
 _HEADER = struct.Struct("<II16s16s")
 _CHECK = struct.Struct("<8s")
 _FRAME_SIZE = _HEADER.size + _CHECK.size
-# How long the parent waits, once done with it, for the scanner to see the stop flag
-# (it looks between files) before killing it.
-_STOP_TIMEOUT = 2.0
 
 
 def _frame_digest(header: bytes, payload: bytes) -> bytes:
@@ -202,10 +202,16 @@ class ScanAhead:
         return cls(memory, pid, files)
 
     def finish(self) -> PreparedScans:
-        """Tell the scanner to stop and index what it has written so far (without waiting
-        for it: it may finish the file in hand). Called again, the same answer."""
-        self._memory[_STOP_AT] = 1
-        self.prepared.settle()
+        """End the scanner (wherever it is: a frame it had not committed is never read)
+        and index what it wrote. Called again, the same answer."""
+        if self.prepared.live:
+            self._memory[_STOP_AT] = 1
+            if not self._reaped:
+                try:
+                    os.kill(self._pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            self.prepared.settle()
         return self.prepared
 
     def wait(self, timeout: float) -> bool:
@@ -216,15 +222,11 @@ class ScanAhead:
         return self._reaped
 
     def reap(self) -> None:
-        """Stop the scanner for good and collect its exit (killed if it does not stop)."""
+        """End the scanner and collect its exit status."""
         self.finish()
-        if self._reaped:
-            return
-        self._reaped = True
-        if not _wait(self._pid, _STOP_TIMEOUT):
-            log.debug("the scanner did not stop; killing it")
+        if not self._reaped:
+            self._reaped = True
             try:
-                os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
             except OSError:
                 pass
@@ -259,9 +261,14 @@ def _wait(pid: int, timeout: float) -> bool:
 
 
 def _quiet() -> None:
-    """In the scanner: nothing on the user's terminal (the check itself says it all once)
-    and no collections (they would copy the parent's pages)."""
+    """In the scanner: nothing on the user's terminal (the check itself says it all once),
+    no collections (they would copy the parent's pages), and a low priority: it is to use
+    an idle core, not to take a busy machine's time from the parent."""
     gc.disable()
+    try:
+        os.nice(_NICE)
+    except OSError:
+        pass
     logging.disable(logging.CRITICAL)
     warnings.simplefilter("ignore")
     null = os.open(os.devnull, os.O_WRONLY)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envsense.core.checks.import_chain import MAX_DEPTH
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan, decode_source, extract_imports
 from envsense.core.imports.scan_codec import decode_scan, encode_scan
@@ -45,17 +46,17 @@ _BUFFER_BYTES = 64 * 1024 * 1024
 _COMMITTED = struct.Struct("<Q")
 _STOP_AT = 8
 _DATA_AT = 16
-# A frame: file index, payload length, digest of the file's bytes, digest of its decoded
-# text, then a digest of all that and the payload. The parent reads frames while the
-# scanner may still write the next one, and memory ordering between cores differs by
-# CPU: a frame whose digest does not match is never used.
+# A frame: path length, payload length, digest of the file's bytes, digest of its decoded
+# text; a digest of all that, the path and the payload; the path; the payload. The parent
+# reads frames while the scanner may still write the next one, and memory ordering
+# between cores differs by CPU: a frame whose digest does not match is never used.
 _HEADER = struct.Struct("<II16s16s")
 _CHECK = struct.Struct("<8s")
 _FRAME_SIZE = _HEADER.size + _CHECK.size
 
 
-def _frame_digest(header: bytes, payload: bytes) -> bytes:
-    return hashlib.blake2b(header + payload, digest_size=8).digest()
+def _frame_digest(header: bytes, body: bytes) -> bytes:
+    return hashlib.blake2b(header + body, digest_size=8).digest()
 
 
 def _target_key(target: Target) -> tuple[Any, ...]:
@@ -69,11 +70,13 @@ def _target_key(target: Target) -> tuple[Any, ...]:
 @dataclass(frozen=True)
 class ScanPlan:
     """What the scanner reads: `first` the files the warm-up checks (in its order), each
-    followed through the modules it imports (named as under `roots`), then `then`."""
+    followed through the modules it imports (the project's, named as under `roots`, to the
+    end; installed ones, found in the `site` folders, MAX_DEPTH deep), then `then`."""
 
     first: Sequence[int]
     then: Sequence[int]
     roots: Sequence[str] = ()
+    site: Sequence[str] = ()
 
 
 class PreparedScans:
@@ -82,12 +85,11 @@ class PreparedScans:
     makes it look for frames written since; each frame's digest is checked before its
     scan is used."""
 
-    def __init__(self, memory: mmap.mmap, files: Sequence[Path]) -> None:
+    def __init__(self, memory: mmap.mmap) -> None:
         self._memory = memory
-        self._files = files
-        # path -> (frame offset, payload length, digest of bytes, digest of text, whether
-        # the frame's digest was checked)
-        self._index: dict[str, tuple[int, int, bytes, bytes, bool]] = {}
+        # path -> (offset of the body (path, payload), path length, payload length, digest
+        # of bytes, digest of text, whether the frame's digest was checked)
+        self._index: dict[str, tuple[int, int, int, bytes, bytes, bool]] = {}
         self._keys: dict[Target, tuple[Any, ...]] = {}
         self._parsed = _DATA_AT
         self.live = True
@@ -95,22 +97,30 @@ class PreparedScans:
     def __len__(self) -> int:
         return len(self._index)
 
+    def paths(self) -> list[str]:
+        """The paths scanned, in the order they were."""
+        return list(self._index)
+
     def refresh(self, *, check: bool = True) -> None:
         """Index the frames committed since the last look (`check`: only those whose
         digest matches, stopping at the first that does not, to be read again later)."""
         memory = self._memory
-        files = self._files
         (end,) = _COMMITTED.unpack_from(memory, 0)
         end = min(end, len(memory))
         offset = self._parsed
         while offset + _FRAME_SIZE <= end:
-            index, length, data_digest, text_digest = _HEADER.unpack_from(memory, offset)
-            following = offset + _FRAME_SIZE + length
-            if index >= len(files) or following > end:
+            named, length, data_digest, text_digest = _HEADER.unpack_from(memory, offset)
+            body = offset + _FRAME_SIZE
+            following = body + named + length
+            if following > end:
                 break  # not yet seen as written
-            if check and not self._intact(offset, length):
+            if check and not self._intact(offset, named + length):
                 break
-            self._index[str(files[index])] = (offset, length, data_digest, text_digest, check)
+            try:
+                path = os.fsdecode(memory[body : body + named])
+            except UnicodeError:
+                break
+            self._index[path] = (body, named, length, data_digest, text_digest, check)
             offset = following
         self._parsed = offset
 
@@ -121,12 +131,12 @@ class PreparedScans:
             # Unchecked here (serial, in the parent): each is checked where it is used.
             self.refresh(check=False)
 
-    def _intact(self, offset: int, length: int) -> bool:
+    def _intact(self, offset: int, size: int) -> bool:
         memory = self._memory
         header = memory[offset : offset + _HEADER.size]
         check: bytes = _CHECK.unpack_from(memory, offset + _HEADER.size)[0]
-        payload = memory[offset + _FRAME_SIZE : offset + _FRAME_SIZE + length]
-        return _frame_digest(header, payload) == check
+        body = memory[offset + _FRAME_SIZE : offset + _FRAME_SIZE + size]
+        return _frame_digest(header, body) == check
 
     def scan(self, path: Path, digest: bytes, target: Target) -> ImportScan | None:
         """The scan of `path` when it was made from content `digest` (of its bytes or of
@@ -136,12 +146,12 @@ class PreparedScans:
         if entry is None and self.live:
             self.refresh()
             entry = self._index.get(name)
-        if entry is None or digest not in (entry[2], entry[3]):
+        if entry is None or digest not in (entry[3], entry[4]):
             return None
-        offset, length, _, _, checked = entry
-        if not checked and not self._intact(offset, length):
+        body, named, length, _, _, checked = entry
+        if not checked and not self._intact(body - _FRAME_SIZE, named + length):
             return None
-        start = offset + _FRAME_SIZE
+        start = body + named
         try:
             key, encoded = marshal.loads(self._memory[start : start + length])
             if key != self._key(target):
@@ -161,11 +171,11 @@ class PreparedScans:
 class ScanAhead:
     """A forked process scanning the files of a `ScanPlan`, until stopped."""
 
-    def __init__(self, memory: mmap.mmap, pid: int, files: Sequence[Path]) -> None:
+    def __init__(self, memory: mmap.mmap, pid: int) -> None:
         self._memory = memory
         self._pid = pid
         # Live until `finish`: the warm-up reads scans as they come.
-        self.prepared = PreparedScans(memory, files)
+        self.prepared = PreparedScans(memory)
         self._reaped = False
 
     @classmethod
@@ -196,7 +206,7 @@ class ScanAhead:
                 status = 1
             finally:
                 os._exit(status)
-        return cls(memory, pid, files)
+        return cls(memory, pid)
 
     def finish(self) -> PreparedScans:
         """End the scanner (wherever it is: a frame it had not committed is never read)
@@ -279,27 +289,25 @@ class _Stopped(Exception):
 class _Writer:
     """In the scanner: one frame per file scanned, committed once whole."""
 
-    def __init__(self, memory: mmap.mmap, files: Sequence[Path], target: Target) -> None:
+    def __init__(self, memory: mmap.mmap, target: Target) -> None:
         self.memory = memory
-        self.files = files
         self.target = target
         self.key = _target_key(target)
         self.offset = _DATA_AT
 
-    def write(self, index: int) -> ImportScan | None:
-        """Scan `files[index]` into the memory; its scan, None when it was left out."""
+    def write(self, path: str) -> ImportScan | None:
+        """Scan `path` into the memory; its scan, None when it was left out."""
         memory = self.memory
         if memory[_STOP_AT]:
             raise _Stopped
-        path = self.files[index]
-        if path.suffix not in (".py", ".pyi"):
+        if not path.endswith((".py", ".pyi")):
             return None
         target = self.target
         try:
             data = read_bytes(path, SOURCE_LIMIT)
             if b"\x00" in data:
                 return None  # binary: extract_imports_from_bytes tells it apart, leave it to it
-            text = decode_source(data, name=str(path))
+            text = decode_source(data, name=path)
             if text.count("\n") > SOURCE_LINE_LIMIT:
                 return None
             scan = extract_imports(text, version=target.version, platform=target.platform)
@@ -311,13 +319,15 @@ class _Writer:
                 if data.isascii()
                 else hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
             )
+            name = os.fsencode(path)
         except Exception:  # the check meets the same trouble and reports it
             return None
-        end = self.offset + _FRAME_SIZE + len(payload)
+        body = name + payload
+        end = self.offset + _FRAME_SIZE + len(body)
         if end > len(memory):
             raise _Stopped
-        header = _HEADER.pack(index, len(payload), data_digest, text_digest)
-        memory[self.offset : end] = header + _CHECK.pack(_frame_digest(header, payload)) + payload
+        header = _HEADER.pack(len(name), len(payload), data_digest, text_digest)
+        memory[self.offset : end] = header + _CHECK.pack(_frame_digest(header, body)) + body
         _COMMITTED.pack_into(memory, 0, end)
         self.offset = end
         return scan
@@ -329,75 +339,107 @@ def _scan_into(
     plan: ScanPlan,
     target: Target,
 ) -> None:
-    """In the scanner: the warm-up's files, each followed through the project modules it
-    imports in the order its import chains will read them, then the rest of `plan`."""
-    writer = _Writer(memory, files, target)
-    names = _module_names(files, plan.roots)
-    dotted = {index: name for name, index in names.items()}
-    done: set[int] = set()
+    """In the scanner: the warm-up's files, each followed through the modules it imports
+    in the order its import chains will read them, then the rest of `plan`."""
+    writer = _Writer(memory, target)
+    modules = _Modules(files, plan.roots, plan.site)
+    done: set[str] = set()
     try:
         for first in plan.first:
-            stack = [first]
+            stack = [(str(files[first]), 0)]
             while stack:
-                index = stack.pop()
-                if index in done:
+                path, depth = stack.pop()
+                if path in done:
                     continue
-                done.add(index)
-                scan = writer.write(index)
-                if scan is not None:
-                    package = files[index].name in ("__init__.py", "__init__.pyi")
-                    followed = _followed(scan, dotted.get(index), package, names)
-                    stack.extend(reversed(followed))
+                done.add(path)
+                scan = writer.write(path)
+                if scan is not None and depth < MAX_DEPTH:
+                    stack.extend(reversed(modules.followed(scan, path, depth)))
         for index in plan.then:
-            if index not in done:
-                writer.write(index)
+            path = str(files[index])
+            if path not in done:
+                writer.write(path)
     except _Stopped:
         return
 
 
-def _module_names(files: Sequence[Path], roots: Sequence[str]) -> dict[str, int]:
-    """Dotted module name -> index in `files`, for the files under one of `roots`."""
-    prefixes = [root.rstrip(os.sep) + os.sep for root in roots]
-    names: dict[str, int] = {}
-    for index, path in enumerate(files):
-        text = str(path)
-        if not text.endswith((".py", ".pyi")):
-            continue
-        for prefix in prefixes:
-            if text.startswith(prefix):
-                parts = text[len(prefix) :].rsplit(".", 1)[0].split(os.sep)
-                if parts[-1] == "__init__":
-                    parts.pop()
-                if parts:
-                    names.setdefault(".".join(parts), index)
-                break
-    return names
+class _Modules:
+    """In the scanner: which file a module name is, as far as the scanner can tell."""
 
+    def __init__(self, files: Sequence[Path], roots: Sequence[str], site: Sequence[str]):
+        self.site = [folder.rstrip(os.sep) for folder in site]
+        # Dotted name -> path, for the walk's files under one of the roots.
+        self.project: dict[str, str] = {}
+        prefixes = [root.rstrip(os.sep) + os.sep for root in roots]
+        for path in map(str, files):
+            if not path.endswith((".py", ".pyi")):
+                continue
+            for prefix in prefixes:
+                if path.startswith(prefix):
+                    name = _dotted(path[len(prefix) :])
+                    if name:
+                        self.project.setdefault(name, path)
+                    break
+        # Path -> its dotted name, for relative imports.
+        self.names = {path: name for name, path in self.project.items()}
+        self.installed: dict[str, str | None] = {}
 
-def _followed(scan: ImportScan, own: str | None, package: bool, names: dict[str, int]) -> list[int]:
-    """Files of the walk a module's chains may read next: what it imports at module level,
-    with the packages above each (the chain walk decides what really runs)."""
-    found: list[int] = []
-    for ref in scan.imports:
-        if ref.in_function or ref.type_checking or ref.main_block:
-            continue
-        module = ref.module
-        if ref.level:
-            if own is None:
-                continue
-            base = own.split(".") if package else own.split(".")[:-1]
-            up = ref.level - 1
-            if up > len(base):
-                continue
-            base = base[: len(base) - up]
-            module = ".".join([*base, module] if module else base)
-        if not module:
-            continue
+    def find(self, module: str) -> tuple[str | None, bool]:
+        """The file of `module` and whether it is installed (not the project's)."""
+        path = self.project.get(module)
+        if path is not None:
+            return path, False
+        if module in self.installed:
+            return self.installed[module], True
+        found = None
         parts = module.split(".")
-        candidates = [".".join(parts[: n + 1]) for n in range(len(parts))]
-        candidates += [f"{module}.{name}" for name in ref.names]
-        for candidate in candidates:
-            index = names.get(candidate)
-            if index is not None:
-                found.append(index)
-    return found
+        for folder in self.site:
+            base = os.path.join(folder, *parts)
+            for candidate in (os.path.join(base, "__init__.py"), base + ".py"):
+                if os.path.isfile(candidate):
+                    found = candidate
+                    break
+            if found is not None:
+                self.names[found] = module
+                break
+        self.installed[module] = found
+        return found, True
+
+    def followed(self, scan: ImportScan, path: str, depth: int) -> list[tuple[str, int]]:
+        """Files a module's chains may read next, with their depth: what it imports at
+        module level, with the packages above each (the chain walk decides what runs)."""
+        own = self.names.get(path)
+        package = os.path.basename(path) in ("__init__.py", "__init__.pyi")
+        found: list[tuple[str, int]] = []
+        for ref in scan.imports:
+            if ref.in_function or ref.type_checking or ref.main_block:
+                continue
+            module = ref.module
+            if ref.level:
+                if own is None:
+                    continue
+                base = own.split(".") if package else own.split(".")[:-1]
+                up = ref.level - 1
+                if up > len(base):
+                    continue
+                base = base[: len(base) - up]
+                module = ".".join([*base, module] if module else base)
+            if not module:
+                continue
+            parts = module.split(".")
+            candidates = [".".join(parts[: n + 1]) for n in range(len(parts))]
+            candidates += [f"{module}.{name}" for name in ref.names]
+            for candidate in candidates:
+                target, installed = self.find(candidate)
+                if target is not None:
+                    # The project is followed to the end, installed code MAX_DEPTH deep.
+                    found.append((target, depth + 1 if installed or depth else 0))
+
+        return found
+
+
+def _dotted(relative: str) -> str:
+    parts = relative.rsplit(".", 1)[0].split(os.sep)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)

@@ -209,6 +209,7 @@ class _CheckRun:
             first=_warm_up_sample(range(len(self.files))),
             then=range(len(self.files) - 1, -1, -1),
             roots=(str(root / "src"), str(root)),
+            site=tuple(map(str, context.inventory.site_packages)),
         )
         return ScanAhead.start(self.files, plan, context.outcomes.target)
 

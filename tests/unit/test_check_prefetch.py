@@ -207,7 +207,7 @@ def test_the_warm_up_files_come_first_followed_through_their_imports(tmp_path: P
         "pkg/app.py": "import os\nfrom pkg import models\nfrom .views import show\n",
         "pkg/models.py": "from pkg.db import fields\n\ndef f():\n    import pkg.lazy\n",
         "pkg/views.py": "from . import helpers\n",
-        "pkg/helpers.py": "import json\n",
+        "pkg/helpers.py": "import json\nimport extlib\n",
         "pkg/lazy.py": "",
         "pkg/db/__init__.py": "",
         "pkg/db/fields.py": "from ..helpers import x\n",
@@ -220,26 +220,43 @@ def test_the_warm_up_files_come_first_followed_through_their_imports(tmp_path: P
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         files.append(path)
+    site = tmp_path / "site-packages"
+    installed = {
+        "extlib/__init__.py": "from . import core\n",
+        "extlib/core.py": "import extlib.deep\n",
+        "extlib/deep.py": "import extlib.deeper\n",
+        "extlib/deeper.py": "",
+    }
+    for name, text in installed.items():
+        (site / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / name).write_text(text)
     index = {name: n for n, name in enumerate(sources)}
     plan = ScanPlan(
-        first=[index["pkg/app.py"]], then=range(len(files) - 1, -1, -1), roots=[str(root)]
+        first=[index["pkg/app.py"]],
+        then=range(len(files) - 1, -1, -1),
+        roots=[str(root)],
+        site=[str(site)],
     )
     ahead = ScanAhead.start(files, plan, TARGET)
     assert ahead is not None
     assert ahead.wait(30)
     prepared = ahead.finish()
-    order = [str(Path(p).relative_to(root)) for p in prepared._index]
-    assert order[:7] == [
-        "pkg/app.py",
-        "pkg/__init__.py",
-        "pkg/models.py",
-        "pkg/db/__init__.py",
-        "pkg/db/fields.py",
-        "pkg/helpers.py",  # `from ..helpers`: relative to pkg.db.fields
-        "pkg/views.py",
+    order = [str(Path(p).relative_to(tmp_path)) for p in prepared.paths()]
+    assert order[:10] == [
+        "proj/pkg/app.py",
+        "proj/pkg/__init__.py",
+        "proj/pkg/models.py",
+        "proj/pkg/db/__init__.py",
+        "proj/pkg/db/fields.py",
+        "proj/pkg/helpers.py",  # `from ..helpers`: relative to pkg.db.fields
+        # Installed code, found in site-packages, MAX_DEPTH (3) modules deep.
+        "site-packages/extlib/__init__.py",
+        "site-packages/extlib/core.py",
+        "site-packages/extlib/deep.py",
+        "proj/pkg/views.py",
     ]
     # Then the rest, far end first; the import inside a function is not followed early.
-    assert order[7:] == ["tests/test_two.py", "tests/test_one.py", "pkg/lazy.py"]
+    assert order[10:] == ["proj/tests/test_two.py", "proj/tests/test_one.py", "proj/pkg/lazy.py"]
 
 
 class Extractions:

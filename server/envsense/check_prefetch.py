@@ -296,7 +296,8 @@ class _Writer:
         self.offset = _DATA_AT
 
     def write(self, path: str) -> ImportScan | None:
-        """Scan `path` into the memory; its scan, None when it was left out."""
+        """Scan `path` into the memory; its scan when the chain walk follows what it
+        imports, None when it was left out or edits sys.path."""
         memory = self.memory
         if memory[_STOP_AT]:
             raise _Stopped
@@ -330,7 +331,8 @@ class _Writer:
         memory[self.offset : end] = header + _CHECK.pack(_frame_digest(header, body)) + body
         _COMMITTED.pack_into(memory, 0, end)
         self.offset = end
-        return scan
+        # A module that edits sys.path is where the chain walk stops (ImportOutcomes).
+        return None if b"sys.path" in data else scan
 
 
 def _scan_into(
@@ -406,36 +408,49 @@ class _Modules:
         return found, True
 
     def followed(self, scan: ImportScan, path: str, depth: int) -> list[tuple[str, int]]:
-        """Files a module's chains may read next, with their depth: what it imports at
-        module level, with the packages above each (the chain walk decides what runs)."""
+        """Files a module's chains may read next, with their depth: what always runs at
+        module level (as ImportOutcomes._always_runs says) and what its guards probe, with
+        the packages above each (the chain walk decides what is read of it)."""
         own = self.names.get(path)
         package = os.path.basename(path) in ("__init__.py", "__init__.pyi")
         found: list[tuple[str, int]] = []
         for ref in scan.imports:
             if ref.in_function or ref.type_checking or ref.main_block:
                 continue
-            module = ref.module
-            if ref.level:
-                if own is None:
-                    continue
-                base = own.split(".") if package else own.split(".")[:-1]
-                up = ref.level - 1
-                if up > len(base):
-                    continue
-                base = base[: len(base) - up]
-                module = ".".join([*base, module] if module else base)
-            if not module:
+            if ref.guarded or ref.conditional:
                 continue
-            parts = module.split(".")
-            candidates = [".".join(parts[: n + 1]) for n in range(len(parts))]
-            candidates += [f"{module}.{name}" for name in ref.names]
-            for candidate in candidates:
-                target, installed = self.find(candidate)
-                if target is not None:
-                    # The project is followed to the end, installed code MAX_DEPTH deep.
-                    found.append((target, depth + 1 if installed or depth else 0))
-
+            named = [(ref.module, ref.level, ref.names)]
+            named += [(p.module, p.level, p.names) for g in ref.guards for p in g.probes]
+            for module, level, names in named:
+                absolute = _absolute(module, level, own, package)
+                if absolute:
+                    found += self._files_of(absolute, names, depth)
         return found
+
+    def _files_of(self, module: str, names: tuple[str, ...], depth: int) -> list[tuple[str, int]]:
+        parts = module.split(".")
+        candidates = [".".join(parts[: n + 1]) for n in range(len(parts))]
+        candidates += [f"{module}.{name}" for name in names]
+        found = []
+        for candidate in candidates:
+            target, installed = self.find(candidate)
+            if target is not None:
+                # The project is followed to the end, installed code MAX_DEPTH deep.
+                found.append((target, depth + 1 if installed or depth else 0))
+        return found
+
+
+def _absolute(module: str, level: int, own: str | None, package: bool) -> str | None:
+    """`module` imported `level` dots up from the module named `own`."""
+    if not level:
+        return module
+    if own is None:
+        return None
+    base = own.split(".") if package else own.split(".")[:-1]
+    if level - 1 > len(base):
+        return None
+    base = base[: len(base) - (level - 1)]
+    return ".".join([*base, module] if module else base)
 
 
 def _dotted(relative: str) -> str:

@@ -206,13 +206,14 @@ def test_the_warm_up_files_come_first_followed_through_their_imports(tmp_path: P
         "pkg/__init__.py": "",
         "pkg/app.py": "import os\nfrom pkg import models\nfrom .views import show\n",
         "pkg/models.py": "from pkg.db import fields\n\ndef f():\n    import pkg.lazy\n",
-        "pkg/views.py": "from . import helpers\n",
+        "pkg/views.py": "from . import helpers\ntry:\n    import pkg.optional\nexcept ImportError:\n    pass\n",
         "pkg/helpers.py": "import json\nimport extlib\n",
         "pkg/lazy.py": "",
         "pkg/db/__init__.py": "",
         "pkg/db/fields.py": "from ..helpers import x\n",
         "tests/test_one.py": "import pkg.app\n",
         "tests/test_two.py": "import pkg.views\n",
+        "pkg/optional.py": "",
     }
     files = []
     for name, text in sources.items():
@@ -255,8 +256,14 @@ def test_the_warm_up_files_come_first_followed_through_their_imports(tmp_path: P
         "site-packages/extlib/deep.py",
         "proj/pkg/views.py",
     ]
-    # Then the rest, far end first; the import inside a function is not followed early.
-    assert order[10:] == ["proj/tests/test_two.py", "proj/tests/test_one.py", "proj/pkg/lazy.py"]
+    # Then the rest, far end first: imports in a function or under try/except ImportError
+    # never break a chain, so the chain walk does not read them early.
+    assert order[10:] == [
+        "proj/pkg/optional.py",
+        "proj/tests/test_two.py",
+        "proj/tests/test_one.py",
+        "proj/pkg/lazy.py",
+    ]
 
 
 class Extractions:

@@ -224,16 +224,20 @@ class _CheckRun:
         sample = _warm_up_sample(pending)
         chosen = set(sample)
         rest = [index for index in pending if index not in chosen]
-        if ahead is None and outcomes:
-            plan = ScanPlan(first=(), then=rest[::-1])
-            ahead = ScanAhead.start(self.files, plan, outcomes[0].target)
-        if ahead is not None:
-            # For the warm-up, the workers, and this process if the pool fails.
-            for each in outcomes:
-                each.prepared = ahead.prepared
-        warm = {index: self._check(index) for index in sample}
-        if ahead is not None:
-            ahead.finish()
+        late = None
+        if ahead is None and outcomes:  # many changed files in a warm run
+            late = ahead = ScanAhead.start(self.files, ScanPlan((), rest[::-1]), outcomes[0].target)
+        try:
+            if ahead is not None:
+                # For the warm-up, the workers, and this process if the pool fails.
+                for each in outcomes:
+                    each.prepared = ahead.prepared
+            warm = {index: self._check(index) for index in sample}
+            if ahead is not None:
+                ahead.finish()
+        finally:
+            if late is not None:
+                late.reap()
         groups = [self.folders[index] for index in rest]
         done = run_sharded(self._check_encoded, rest, workers, groups)
         if done is None:

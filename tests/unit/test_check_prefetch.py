@@ -367,3 +367,33 @@ def test_no_scanner_for_one_process_or_a_warm_run(
     monkeypatch.setattr(check_run, "POOL_THRESHOLD", 5)
     run(tree, capsys)  # every file answered by the cache: nothing to scan ahead
     assert started == []
+
+
+def test_a_warm_run_with_many_changed_files_scans_them_once_the_folders_are_known(
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import shutil
+
+    work = tmp_path / "copy"
+    shutil.copytree(tree, work, symlinks=True, ignore=shutil.ignore_patterns("pipe.py"))
+    monkeypatch.setattr(check_cache, "RACY_NS", 0)
+    PoolSpy(monkeypatch)
+    run(work, capsys)  # cold: fills the cache
+    plans: list[ScanPlan] = []
+    real_start = ScanAhead.start
+
+    def start(files: Any, plan: ScanPlan, target: Target) -> Any:
+        plans.append(plan)
+        return real_start(files, plan, target)
+
+    monkeypatch.setattr(ScanAhead, "start", start)
+    scanner_finishes_first(monkeypatch)
+    changed = sorted((work / "app" / "app").glob("sub*/mod*.py"))
+    for number, path in enumerate(changed):
+        path.write_text(f"import os\nimport now_missing{number % 2}\nfrom app import broken\n")
+    # Fewer files than the cache holds changed: no scanner before the folders are known.
+    monkeypatch.setattr(check_run, "POOL_THRESHOLD", len(changed) // 2)
+    warm = run(work, capsys)
+    assert [list(plan.first) for plan in plans] == [[]]  # started late, for the pool's rest
+    assert "now_missing1" in warm[1]
+    assert warm == run(work, capsys, "--no-cache", "--jobs", "1")

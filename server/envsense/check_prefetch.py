@@ -2,13 +2,14 @@
 
 While the parent prepares each folder (projects, cache contexts) and checks its warm-up
 sample (filling the import-chain caches the workers will inherit), the other core would
-idle. A process forked first reads the files, far end of the walk first, and extracts
-their imports (the part of a check that needs no shared cache) for the target of the
-first file's environment, and writes each scan (as `scan_codec` tuples, marshalled) into
-memory shared with the parent. When the warm-up ends the parent stops it and indexes what
-was written; the workers forked next inherit the index and, where a file's content digest
-and target match, decode its scan instead of extracting it (a twentieth of the cost). A
-scan is only used for the exact content and target it was made from, so findings are
+idle. A process forked right after the walk extracts imports (the part of a check that
+needs no shared cache) for the first file's interpreter: first the warm-up's files, each
+followed depth first through the modules it imports (the order its import chains will
+read them), then the rest from the far end. Each scan (`scan_codec` tuples, marshalled)
+goes into memory shared with the parent, in a frame with a digest. The warm-up takes scans
+as they are committed; when it ends the parent kills the scanner and indexes the rest for
+the workers it forks next. A scan is used only where the file's content digest and the
+interpreter match (decoding costs a twenty-fifth of extracting), so findings are
 unchanged.
 """
 
@@ -138,15 +139,15 @@ class PreparedScans:
         body = memory[offset + _FRAME_SIZE : offset + _FRAME_SIZE + size]
         return _frame_digest(header, body) == check
 
-    def scan(self, path: Path, digest: bytes, target: Target) -> ImportScan | None:
-        """The scan of `path` when it was made from content `digest` (of its bytes or of
-        its decoded text) for `target`; None otherwise."""
+    def scan(self, path: Path, digest: bytes, target: Target, *, text: bool) -> ImportScan | None:
+        """The scan of `path` when it was made for `target` from content `digest` (of its
+        decoded text when `text`, else of its bytes); None otherwise."""
         name = str(path)
         entry = self._index.get(name)
         if entry is None and self.live:
             self.refresh()
             entry = self._index.get(name)
-        if entry is None or digest not in (entry[3], entry[4]):
+        if entry is None or digest != entry[4 if text else 3]:
             return None
         body, named, length, _, _, checked = entry
         if not checked and not self._intact(body - _FRAME_SIZE, named + length):
@@ -314,11 +315,12 @@ class _Writer:
             scan = extract_imports(text, version=target.version, platform=target.platform)
             payload = marshal.dumps((self.key, encode_scan(scan)))
             data_digest = hashlib.blake2b(data, digest_size=16).digest()
-            # ASCII (most sources): the decoded text encodes back to these very bytes.
+            encoded = text.encode("utf-8")
+            # Most sources: the decoded text encodes back to these very bytes.
             text_digest = (
                 data_digest
-                if data.isascii()
-                else hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+                if encoded == data
+                else hashlib.blake2b(encoded, digest_size=16).digest()
             )
             name = os.fsencode(path)
         except Exception:  # the check meets the same trouble and reports it

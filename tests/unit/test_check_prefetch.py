@@ -155,16 +155,21 @@ def test_scans_made_ahead_are_the_ones_the_check_extracts(tmp_path: Path) -> Non
         by_bytes = extract_imports_from_bytes(data, version=TARGET.version, platform="linux")
         by_text = extract_imports(text, version=TARGET.version, platform="linux")
         # As a followed module reads it (its bytes) and as a check reads it (its text).
-        assert prepared.scan(path, digest(data), TARGET) == by_bytes, path
-        assert prepared.scan(path, digest(text.encode()), TARGET) == by_text, path
+        assert prepared.scan(path, digest(data), TARGET, text=False) == by_bytes, path
+        assert prepared.scan(path, digest(text.encode()), TARGET, text=True) == by_text, path
         # Another content, or another interpreter: never this scan.
-        assert prepared.scan(path, digest(data + b"\n"), TARGET) is None
-        assert prepared.scan(path, digest(data), OTHER) is None
+        assert prepared.scan(path, digest(data + b"\n"), TARGET, text=False) is None
+        assert prepared.scan(path, digest(data), OTHER, text=False) is None
+    # latin.py decodes to other bytes than its own: each digest answers for its own kind.
+    latin = odd[0].read_bytes()
+    latin_text = decode_source(latin).encode()
+    assert latin_text != latin
+    assert prepared.scan(odd[0], digest(latin_text), TARGET, text=False) is None
+    assert prepared.scan(odd[0], digest(latin), TARGET, text=True) is None
     # Binary files, non-Python files and files that can't be read are left to the check.
     for path in odd[1:]:
-        assert (
-            prepared.scan(path, digest(path.read_bytes() if path.exists() else b""), TARGET) is None
-        )
+        content = path.read_bytes() if path.exists() else b""
+        assert prepared.scan(path, digest(content), TARGET, text=False) is None
     assert len(prepared) == len(files) + 1
 
 
@@ -173,11 +178,11 @@ def test_a_frame_damaged_in_memory_is_not_used(tmp_path: Path) -> None:
     path.write_text("import json\nfrom . import sibling\n")
     prepared = scanned([path])
     data = path.read_bytes()
-    assert prepared.scan(path, digest(data), TARGET) is not None
+    assert prepared.scan(path, digest(data), TARGET, text=False) is not None
     memory = prepared._memory
     (end,) = check_prefetch._COMMITTED.unpack_from(memory, 0)
     memory[end - 3] ^= 0xFF  # a byte of the payload, as a torn read would see it
-    assert prepared.scan(path, digest(data), TARGET) is None
+    assert prepared.scan(path, digest(data), TARGET, text=False) is None
 
 
 def test_a_stopped_scanner_hands_over_what_it_finished(tmp_path: Path) -> None:
@@ -194,7 +199,7 @@ def test_a_stopped_scanner_hands_over_what_it_finished(tmp_path: Path) -> None:
     for path in files[: len(prepared)]:
         data = path.read_bytes()
         expected = extract_imports_from_bytes(data, version=TARGET.version, platform="linux")
-        assert prepared.scan(path, digest(data), TARGET) == expected
+        assert prepared.scan(path, digest(data), TARGET, text=False) == expected
     assert len(prepared) < len(files)
 
 

@@ -31,8 +31,9 @@ Stamp = tuple[Path, int, int]
 class ScanSource(Protocol):
     """Scans worked out ahead of need (by another process), by path and content digest."""
 
-    def scan(self, path: Path, digest: bytes, target: Target) -> ImportScan | None:
-        """The scan of `path` with content `digest` on `target`, None when not at hand."""
+    def scan(self, path: Path, digest: bytes, target: Target, *, text: bool) -> ImportScan | None:
+        """The scan of `path` on `target` when its content had `digest` (of the decoded
+        text when `text`, else of the file's bytes); None when not at hand."""
 
 
 def stamp_of(path: Path) -> Stamp | None:
@@ -92,7 +93,7 @@ class ModuleReading:
             scan = seeded[1]
         elif data:
             if self.prepared is not None:
-                scan = self.prepared.scan(source, digest, self.target)
+                scan = self.prepared.scan(source, digest, self.target, text=False)
             if scan is None:
                 scan = extract_imports_from_bytes(
                     data, version=self.target.version, platform=self.target.platform
@@ -112,7 +113,8 @@ class ModuleReading:
         if cached is not None and cached.digest == digest and cached.scan is not None:
             return cached.scan
         # Outside the lock: reading imports is pure, and the slow part of a check.
-        scan = self.prepared.scan(source, digest, self.target) if self.prepared else None
+        prepared = self.prepared
+        scan = prepared.scan(source, digest, self.target, text=True) if prepared else None
         if scan is None:
             scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
         if cached is None:

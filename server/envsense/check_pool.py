@@ -65,6 +65,18 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def spare_core(cpus: int | None = None) -> bool:
+    """Whether the machine has had a core to spare beside this process over the last
+    minute (load average below the CPU count): a helper process then runs on it instead of
+    taking turns with this one. Unknown load counts as spare."""
+    cpus = available_cpus() if cpus is None else cpus
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return cpus >= 2 and load < cpus
+
+
 def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int:
     """How many processes check `pending` files: 1 means serial, in this process.
 

@@ -17,6 +17,7 @@ from envsense.check_pool import (
     WARM_UP_MAX,
     WARM_UP_SHARE,
     run_sharded,
+    spare_core,
     worker_count,
 )
 from envsense.check_prefetch import ScanAhead, ScanPlan
@@ -189,8 +190,9 @@ class _CheckRun:
 
     def _scan_ahead(self, jobs: int | None) -> ScanAhead | None:
         """The import scanner, started before the folders are prepared when the run is
-        cold enough to need a pool (a warm run forks only if many files changed)."""
-        if not self.files or worker_count(jobs, len(self.files)) < 2:
+        cold enough to need a pool (a warm run forks only if many files changed) and a
+        core is spare (on a busy machine it would only add CPU time: 0.1 s on django)."""
+        if not self.files or worker_count(jobs, len(self.files)) < 2 or not spare_core():
             return None
         if self.cache is not None and len(self.cache) > len(self.files) - POOL_THRESHOLD:
             return None
@@ -225,7 +227,7 @@ class _CheckRun:
         chosen = set(sample)
         rest = [index for index in pending if index not in chosen]
         late = None
-        if ahead is None and outcomes:  # many changed files in a warm run
+        if ahead is None and outcomes and spare_core():  # many changed files in a warm run
             late = ahead = ScanAhead.start(self.files, ScanPlan((), rest[::-1]), outcomes[0].target)
         try:
             if ahead is not None:

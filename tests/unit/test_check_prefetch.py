@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import envsense
+import envsense.check_pool as check_pool
 import envsense.check_prefetch as check_prefetch
 import envsense.check_run as check_run
 import envsense.core.check_cache as check_cache
@@ -87,6 +88,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    # Whatever else runs on this machine: the scanner's own behaviour is under test.
+    monkeypatch.setattr(check_run, "spare_core", lambda: True)
     yield tmp_path
 
 
@@ -402,3 +405,43 @@ def test_a_warm_run_with_many_changed_files_scans_them_once_the_folders_are_know
     assert [list(plan.first) for plan in plans] == [[]]  # started late, for the pool's rest
     assert "now_missing1" in warm[1]
     assert warm == run(work, capsys, "--no-cache", "--jobs", "1")
+
+
+def test_no_scanner_without_a_spare_core(
+    tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine whose cores are all busy the scanner would only take turns with the
+    parent (more CPU in all, no core of its own): the check runs as before."""
+    monkeypatch.setattr(check_run, "spare_core", check_pool.spare_core)
+    monkeypatch.setattr(check_pool, "available_cpus", lambda: 2)
+    started: list[object] = []
+    monkeypatch.setattr(ScanAhead, "start", lambda *args: started.append(args))
+    PoolSpy(monkeypatch)
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    busy = run(tree, capsys, "--no-cache")
+    assert started == []
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 1.0, 1.0))
+    assert run(tree, capsys, "--no-cache") == busy
+    assert started  # before the folders (and, as that one "failed" here, for the pool)
+    assert list(started[0][1].first)  # type: ignore[index]
+
+
+def test_spare_core() -> None:
+    import envsense.check_pool as pool
+
+    real = os.getloadavg
+    try:
+        os.getloadavg = lambda: (1.2, 0.0, 0.0)  # type: ignore[assignment]
+        assert pool.spare_core(cpus=2)
+        assert not pool.spare_core(cpus=1)  # no second core at all
+        os.getloadavg = lambda: (2.0, 0.0, 0.0)  # type: ignore[assignment]
+        assert not pool.spare_core(cpus=2)
+        assert pool.spare_core(cpus=8)
+
+        def unknown() -> tuple[float, float, float]:
+            raise OSError("no load average here")
+
+        os.getloadavg = unknown  # type: ignore[assignment]
+        assert pool.spare_core(cpus=2)
+    finally:
+        os.getloadavg = real

@@ -45,8 +45,8 @@ MIN_SHARD = 16
 # those checks fill (import chains of the modules most files import) are then inherited
 # instead of rebuilt by every worker. The fill is front-loaded (on django the first 40
 # spread files pay 0.29 s CPU of it, 100 files 0.33 s, 140 files 0.42 s), and the
-# warm-up runs while the other core idles: past about 100 files it costs more wall time
-# than the workers save.
+# warm-up is serial: past about 100 files it cost more wall time than the workers saved.
+# (The other core meanwhile scans the imports the warm-up reads: check_prefetch.)
 WARM_UP_SHARE = 0.05
 WARM_UP_MAX = 100
 
@@ -63,6 +63,18 @@ def available_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def spare_core(cpus: int | None = None) -> bool:
+    """Whether the machine has had a core to spare beside this process over the last
+    minute (load average below the CPU count): a helper process then runs on it instead of
+    taking turns with this one. Unknown load counts as spare."""
+    cpus = available_cpus() if cpus is None else cpus
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return True
+    return cpus >= 2 and load < cpus
 
 
 def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int:

@@ -99,6 +99,10 @@ class CheckCache:
         """Nothing recorded (no cache file yet, or one that was ignored)."""
         return not self._entries
 
+    def __len__(self) -> int:
+        """Files with an entry (from the last save, and put since)."""
+        return len(self._entries)
+
     def get_by_stat(self, file: str, stat: StatKey, context: str) -> list[Encoded] | None:
         """The stored findings when the file's stat and context are those recorded and the
         file was not modified too close to the recording (then its content must decide)."""

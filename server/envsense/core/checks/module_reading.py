@@ -13,6 +13,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan, extract_imports, extract_imports_from_bytes
@@ -25,6 +26,14 @@ _MAX_TEXTS = 64
 _MAX_SEEDS = 2048
 
 Stamp = tuple[Path, int, int]
+
+
+class ScanSource(Protocol):
+    """Scans worked out ahead of need (by another process), by path and content digest."""
+
+    def scan(self, path: Path, digest: bytes, target: Target, *, text: bool) -> ImportScan | None:
+        """The scan of `path` on `target` when its content had `digest` (of the decoded
+        text when `text`, else of the file's bytes); None when not at hand."""
 
 
 def stamp_of(path: Path) -> Stamp | None:
@@ -51,6 +60,8 @@ class ModuleReading:
         # The files read by each chain result being worked out, innermost last. Strings:
         # str caches its hash, Path re-hashes its parts in Python (half a million unions).
         self._read: list[set[str]] = []
+        # Scans prepared elsewhere (`envsense check`'s pool), consulted before extracting.
+        self.prepared: ScanSource | None = None
 
     def _forget(self, changed: set[Path]) -> None:
         """Drop what was worked out from the old text of `changed` files."""
@@ -81,9 +92,12 @@ class ModuleReading:
         if seeded is not None and seeded[0] == digest:
             scan = seeded[1]
         elif data:
-            scan = extract_imports_from_bytes(
-                data, version=self.target.version, platform=self.target.platform
-            )
+            if self.prepared is not None:
+                scan = self.prepared.scan(source, digest, self.target, text=False)
+            if scan is None:
+                scan = extract_imports_from_bytes(
+                    data, version=self.target.version, platform=self.target.platform
+                )
         if scan is not None and scan.skipped:
             scan = None
         facts = FileFacts(stamp, digest, scan, b"sys.path" in data)
@@ -99,7 +113,10 @@ class ModuleReading:
         if cached is not None and cached.digest == digest and cached.scan is not None:
             return cached.scan
         # Outside the lock: reading imports is pure, and the slow part of a check.
-        scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
+        prepared = self.prepared
+        scan = prepared.scan(source, digest, self.target, text=True) if prepared else None
+        if scan is None:
+            scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
         if cached is None:
             with self._lock:
                 if len(self._seeds) >= _MAX_SEEDS:

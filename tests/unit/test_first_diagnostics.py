@@ -23,6 +23,7 @@ from envsense.core.findings import Code, Finding, FixData, Severity, Span
 from envsense.lsp.first_diagnostics import (
     encode_diagnostics,
     publish_bytes,
+    report_bytes,
 )
 from tests.support.lsp_wire import WireClient, encode
 from tests.support.venvs import make_venv
@@ -111,6 +112,45 @@ def test_the_published_bytes_are_the_real_servers(real_server: Any, encoding: st
         expected
     )
     assert publish_bytes("file:///w/a.py", 7, []) == real_bytes(real_server, [], text, encoding, 7)
+
+
+def real_report_bytes(server: Any, msg_id: int | str, findings: list[Finding], text: str) -> bytes:
+    """The real server's answer to a textDocument/diagnostic request with these findings."""
+    from lsprotocol import types
+
+    from envsense.lsp.diagnostics import to_diagnostic
+    from envsense.lsp.protocol import CapturingWriter
+
+    request = {
+        "jsonrpc": "2.0",
+        "id": msg_id,
+        "method": "textDocument/diagnostic",
+        "params": {"textDocument": {"uri": "file:///w/a.py"}},
+    }
+    server.protocol.structure_message(request)  # registers the id's result type, as pygls does
+    report = types.FullDocumentDiagnosticReport(items=[to_diagnostic(f, None) for f in findings])
+    capture = CapturingWriter()
+    writer = server.protocol.writer
+    server.protocol.set_writer(capture)
+    try:
+        server.protocol._send_response(msg_id, result=report)
+    finally:
+        server.protocol.set_writer(writer)
+    (data,) = capture.data
+    return data
+
+
+@pytest.mark.parametrize("msg_id", [3, "vscode-7"])
+def test_the_pull_answer_bytes_are_the_real_servers(real_server: Any, msg_id: int | str) -> None:
+    text = "import requests\n"
+    findings = [
+        finding(Span(0, 7, 0, 15), Code.MISSING_IMPORT, Severity.ERROR, "é 😀", FIXES[1]),
+        finding(Span(0, 0, 0, 15), Code.UNDECLARED_IMPORT, Severity.HINT, "x", FIXES[2]),
+    ]
+    # No document: columns as they are (utf-32 is the identity), the envelope is the point.
+    ours = report_bytes(msg_id, encode_diagnostics(findings, text, "utf-32"))
+    assert ours == real_report_bytes(real_server, msg_id, findings, text)
+    assert report_bytes(msg_id, []) == real_report_bytes(real_server, msg_id, [], text)
 
 
 @settings(max_examples=60, deadline=None)
@@ -265,6 +305,74 @@ def test_the_early_publish_is_what_the_real_server_publishes(tmp_path: Path, cas
     assert early == late
     assert early[0]["diagnostics"]
     assert "differs" not in early_client.stderr_path.read_text()
+
+
+def pull_session(root: Path, home: Path, *, early: bool) -> tuple[dict[str, Any], WireClient]:
+    """A VS Code-like pull client: configuration pushed by didChangeConfiguration, another
+    file opened, then the first file's diagnostics asked for; (the answer, the client)."""
+    env = {} if early else {"ENVSENSE_NO_EARLY_DIAGNOSTICS": "1"}
+    client = WireClient(root, home, extra_env=env)
+    client.configuration = {"envsense": {"diagnostics": {"missing-import": {"severity": "hint"}}}}
+    (root / "b.py").write_text("import json\n")
+    capabilities = capabilities_with(configuration=True, diagnostics={"refreshSupport": True})
+    capabilities["textDocument"]["diagnostic"] = {"dynamicRegistration": True}
+    try:
+        params = {
+            "processId": None,
+            "rootUri": root.as_uri(),
+            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+            "capabilities": capabilities,
+        }
+        client.response(client.request("initialize", params))
+        settings = {"envsense": {"diagnostics": {"missing-import": {"severity": "hint"}}}}
+        uri = (root / "a.py").as_uri()
+        client.send_raw(
+            encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+            + encode(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "workspace/didChangeConfiguration",
+                    "params": {"settings": settings},
+                }
+            )
+            + encode(did_open(root / "a.py"))
+            + encode(did_open(root / "b.py"))
+            + encode(
+                {
+                    "jsonrpc": "2.0",
+                    "id": "pull-1",
+                    "method": "textDocument/diagnostic",
+                    "params": {"textDocument": {"uri": uri}, "identifier": "envsense"},
+                }
+            )
+        )
+        answer = client.response("pull-1")
+    finally:
+        client.close()
+    return answer, client
+
+
+def answered_early(client: WireClient, msg_id: str) -> bool:
+    for message in client.seen:
+        if message.get("id") == msg_id and "method" not in message:
+            return True
+        if message.get("method") == "envsense/status":
+            return False
+    return False
+
+
+def test_a_pull_clients_first_request_is_answered_as_the_real_server_answers(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    home = tmp_path / "home"
+    early, early_client = pull_session(root, home, early=True)
+    late, late_client = pull_session(root, home, early=False)
+    assert answered_early(early_client, "pull-1")
+    assert not answered_early(late_client, "pull-1")
+    assert early == late
+    items = early["result"]["items"]
+    assert items and {item["severity"] for item in items if item["code"] == "missing-import"} == {4}
 
 
 def test_anything_else_before_the_open_is_left_to_the_real_server(tmp_path: Path) -> None:

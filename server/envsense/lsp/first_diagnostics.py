@@ -7,13 +7,15 @@ This module (standard library and the core only) reads the messages that follow:
 to the configuration request the real server would send, `workspace/didChangeConfiguration`
 and the first `textDocument/didOpen` of a Python file. It checks that file with the settings
 the real server would end up with and writes the publishDiagnostics the real server would
-write, byte for byte (tests/unit/test_first_diagnostics.py compares them).
+write, byte for byte, or for a pull client the answer to its `textDocument/diagnostic`
+request for that file (tests/unit/test_first_diagnostics.py compares them).
 
-Every message read, but the configuration answer, is then handed to the real server unread,
-so its state is what it always was; when its own first publish of that document is the same,
-it is not sent twice (lsp/diagnostics.py). Anything else first (a request, another
-notification, odd params, a pull-diagnostics client, nothing opened within WAIT) leaves the
-messages to the real server, which handles them as it always did.
+Every message read, but the configuration answer and that request, is then handed to the real
+server unread, so its state is what it always was; it carries on with the session and the
+file's import scan, and when its own first publish of that document is the same, it is not
+sent twice (lsp/diagnostics.py). Anything else first (another request, another notification,
+odd params, a manifest, nothing opened within WAIT) leaves the messages to the real server,
+which handles them as it always did.
 """
 
 from __future__ import annotations
@@ -127,6 +129,13 @@ def publish_bytes(uri: str, version: int, diagnostics: list[dict[str, Any]]) -> 
     return f"Content-Length: {len(body)}\r\n{CONTENT_TYPE}\r\n\r\n{body}".encode()
 
 
+def report_bytes(msg_id: int | str, diagnostics: list[dict[str, Any]]) -> bytes:
+    """The answer to textDocument/diagnostic as pygls writes it (a full report)."""
+    result = {"items": diagnostics, "kind": "full"}
+    body = json.dumps({"id": msg_id, "jsonrpc": "2.0", "result": result})
+    return f"Content-Length: {len(body)}\r\n{CONTENT_TYPE}\r\n\r\n{body}".encode()
+
+
 def _write(stream: IO[bytes], message: dict[str, Any]) -> None:
     body = json.dumps(message)
     stream.write(f"Content-Length: {len(body)}\r\n{CONTENT_TYPE}\r\n\r\n{body}".encode())
@@ -137,29 +146,38 @@ def publish_first(reader: TimedReader, stdout: IO[bytes], early: EarlyStart) -> 
     """Publish the first document's diagnostics when that is certain to be what the real
     server would publish; `early` comes back with every byte the real server must read."""
     taken: list[bytes] = []
+    # A pull request for the document read while waiting: (its place among `taken`, its
+    # bytes, its id); put back in its place unless it was answered here.
+    held: list[tuple[int, bytes, int | str]] = []
     published = None
     try:
-        published = _publish(reader, stdout, early, taken)
+        published = _publish(reader, stdout, early, taken, held)
     except Exception:  # the real server meets the same problem and reports it properly
         log.debug("no early diagnostics", exc_info=True)
     finally:
         reader.deadline = None
+    for index, data, _ in reversed(held):
+        taken.insert(index, data)
     after = early.after + b"".join(taken) + reader.leftover()
     return replace(early, after=after, published=published)
 
 
 def _publish(
-    reader: TimedReader, stdout: IO[bytes], early: EarlyStart, taken: list[bytes]
+    reader: TimedReader,
+    stdout: IO[bytes],
+    early: EarlyStart,
+    taken: list[bytes],
+    held: list[tuple[int, bytes, int | str]],
 ) -> FirstPublish | None:
     assert early.message is not None and early.answer is not None
     params = early.message["params"]
     capabilities = params["capabilities"]
-    if _get(capabilities, ("textDocument", "diagnostic")) is not None and _get(
-        capabilities, ("workspace", "diagnostics", "refreshSupport")
-    ):
-        return None  # a pull client asks for diagnostics: nothing to publish
+    # As diagnostics.enable_pull: such a client asks for them (textDocument/diagnostic).
+    pull = _get(capabilities, ("textDocument", "diagnostic")) is not None and bool(
+        _get(capabilities, ("workspace", "diagnostics", "refreshSupport"))
+    )
     can_configure = bool(_get(capabilities, ("workspace", "configuration")))
-    opening = _read_opening(reader, stdout, taken, can_configure)
+    opening = _read_opening(reader, stdout, taken, can_configure, held if pull else None)
     if opening is None:
         return None
     from envsense.lsp.options import parse_options, session_settings
@@ -191,15 +209,30 @@ def _publish(
     answer = json.loads(early.answer.partition(b"\r\n\r\n")[2])
     encoding = answer["result"]["capabilities"].get("positionEncoding")
     diagnostics = encode_diagnostics(findings, text, encoding)
-    stdout.write(publish_bytes(uri, document["version"], diagnostics))
-    stdout.flush()
+    if pull:
+        if not held:
+            _read_pull(reader, taken, uri, held)
+        if held:
+            stdout.write(report_bytes(held[0][2], diagnostics))
+            stdout.flush()
+            held.clear()
+    else:
+        stdout.write(publish_bytes(uri, document["version"], diagnostics))
+        stdout.flush()
+    # Pull or push, answered or not: the real server carries on with this session.
     return FirstPublish(uri, document["version"], diagnostics, session, imports)
 
 
 def _read_opening(
-    reader: TimedReader, stdout: IO[bytes], taken: list[bytes], can_configure: bool
+    reader: TimedReader,
+    stdout: IO[bytes],
+    taken: list[bytes],
+    can_configure: bool,
+    held: list[tuple[int, bytes, int | str]] | None,
 ) -> _Opening | None:
-    """Read up to the first didOpen; None at anything the real server must judge alone."""
+    """Read up to the first didOpen and the configuration answer; None at anything the
+    real server must judge alone. `held`: where a pull client's request for the document
+    goes when it comes before the configuration answer (None: push client)."""
     opening = _Opening()
     while not opening.ready:
         reader.deadline = time.monotonic() + WAIT
@@ -207,6 +240,11 @@ def _read_opening(
         if message is None or message.get("jsonrpc") != "2.0":
             taken.append(data)
             return None
+        if held is not None and not held and opening.document is not None:
+            msg_id = _pull_id(message, opening.document["uri"])
+            if msg_id is not None:
+                held.append((len(taken), data, msg_id))
+                continue
         if "method" not in message and message.get("id") == CONFIGURATION_ID:
             opening.answered = True
             result = message.get("result")
@@ -234,19 +272,63 @@ def _read_opening(
                         "jsonrpc": "2.0",
                     },
                 )
-        elif method == "workspace/didChangeConfiguration" and opening.document is None:
+        elif method == "workspace/didChangeConfiguration":
+            # Read before the check, so applied before it, as the real server applies it
+            # before its first check (which waits for discovery, after the configuration).
             settings = params.get("settings")
             if isinstance(settings, dict) and isinstance(settings.get("envsense"), dict):
                 opening.options.append(settings["envsense"])
             # else the real server pulls the configuration again: the answer read here.
-        elif method == "textDocument/didOpen" and opening.document is None:
+        elif method == "textDocument/didOpen":
             document = params.get("textDocument")
             if not _is_text_document(document):
                 return None
-            opening.document = document
+            if opening.document is None:
+                opening.document = document  # later ones are the real server's alone
         else:
             return None
     return opening
+
+
+def _read_pull(
+    reader: TimedReader, taken: list[bytes], uri: str, held: list[tuple[int, bytes, int | str]]
+) -> None:
+    """Read up to the client's textDocument/diagnostic request for `uri` (past other
+    documents' didOpen) into `held`; at anything else, stop (the real server answers)."""
+    while True:
+        reader.deadline = time.monotonic() + WAIT
+        data, message = read_first_message(reader)
+        msg_id = _pull_id(message, uri) if message is not None else None
+        if msg_id is not None:
+            held.append((len(taken), data, msg_id))
+            return
+        taken.append(data)
+        if message is None or message.get("method") != "textDocument/didOpen" or "id" in message:
+            return
+
+
+def _pull_id(message: dict[str, Any], uri: str) -> int | str | None:
+    """The id of a well-formed textDocument/diagnostic request for `uri`, else None."""
+    if message.get("jsonrpc") != "2.0" or message.get("method") != "textDocument/diagnostic":
+        return None
+    msg_id = message.get("id")
+    valid_id = type(msg_id) is str or (type(msg_id) is int and 0 <= msg_id < 2**31)
+    if not valid_id or not _is_pull_for(message.get("params"), uri):
+        return None
+    return msg_id
+
+
+def _is_pull_for(params: Any, uri: str) -> bool:
+    """DocumentDiagnosticParams for `uri`, strictly (never looser than lsprotocol)."""
+    if not isinstance(params, dict) or params.get("textDocument") != {"uri": uri}:
+        return False
+    optional = {"identifier": (str,), "previousResultId": (str,), "workDoneToken": (str, int)}
+    for key, value in params.items():
+        if key == "textDocument":
+            continue
+        if key not in optional or (value is not None and type(value) not in optional[key]):
+            return False
+    return True
 
 
 def _is_text_document(value: Any) -> bool:

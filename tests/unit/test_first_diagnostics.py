@@ -307,9 +307,12 @@ def test_the_early_publish_is_what_the_real_server_publishes(tmp_path: Path, cas
     assert "differs" not in early_client.stderr_path.read_text()
 
 
-def pull_session(root: Path, home: Path, *, early: bool) -> tuple[dict[str, Any], WireClient]:
+def pull_session(
+    root: Path, home: Path, *, early: bool, other_first: bool = False
+) -> tuple[dict[str, Any], WireClient]:
     """A VS Code-like pull client: configuration pushed by didChangeConfiguration, another
-    file opened, then the first file's diagnostics asked for; (the answer, the client)."""
+    file opened, then the first file's diagnostics asked for (after the other file's, with
+    `other_first`); (the answer, the client)."""
     env = {} if early else {"ENVSENSE_NO_EARLY_DIAGNOSTICS": "1"}
     client = WireClient(root, home, extra_env=env)
     client.configuration = {"envsense": {"diagnostics": {"missing-import": {"severity": "hint"}}}}
@@ -337,6 +340,18 @@ def pull_session(root: Path, home: Path, *, early: bool) -> tuple[dict[str, Any]
             )
             + encode(did_open(root / "a.py"))
             + encode(did_open(root / "b.py"))
+            + (
+                encode(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": "pull-b",
+                        "method": "textDocument/diagnostic",
+                        "params": {"textDocument": {"uri": (root / "b.py").as_uri()}},
+                    }
+                )
+                if other_first
+                else b""
+            )
             + encode(
                 {
                     "jsonrpc": "2.0",
@@ -373,6 +388,20 @@ def test_a_pull_clients_first_request_is_answered_as_the_real_server_answers(
     assert early == late
     items = early["result"]["items"]
     assert items and {item["severity"] for item in items if item["code"] == "missing-import"} == {4}
+
+
+def test_a_pull_request_for_another_file_first_leaves_both_to_the_real_server(
+    tmp_path: Path,
+) -> None:
+    """The first file was checked, but another request came first: the real server answers
+    both (with the session the early check built), as it would have."""
+    root = project(tmp_path)
+    home = tmp_path / "home"
+    early, early_client = pull_session(root, home, early=True, other_first=True)
+    late, _ = pull_session(root, home, early=False, other_first=True)
+    assert not answered_early(early_client, "pull-1")
+    assert any(m.get("id") == "pull-b" and "result" in m for m in early_client.seen)
+    assert early == late and early["result"]["items"]
 
 
 def test_anything_else_before_the_open_is_left_to_the_real_server(tmp_path: Path) -> None:

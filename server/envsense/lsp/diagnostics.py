@@ -78,8 +78,10 @@ class DiagnosticsFeature:
         self._early: dict[str, FirstPublish] = {}
 
     def published_early(self, first: FirstPublish) -> None:
-        """The client already has these diagnostics: the same ones aren't sent again."""
-        self._early[first.uri] = first
+        """lsp/first_diagnostics.py checked `first.uri`: its import scan is kept, and
+        diagnostics the client already has aren't sent again."""
+        if first.sent:
+            self._early[first.uri] = first
         self._imports[first.uri] = first.imports
 
     def _sent_early(

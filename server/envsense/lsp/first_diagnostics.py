@@ -58,6 +58,7 @@ class FirstPublish:
     diagnostics: list[dict[str, Any]]
     session: Session
     imports: IncrementalImports
+    sent: bool  # False: a pull client's request didn't come (the real server answers it)
 
 
 @dataclass
@@ -158,6 +159,8 @@ def publish_first(reader: TimedReader, stdout: IO[bytes], early: EarlyStart) -> 
         reader.deadline = None
     for index, data, _ in reversed(held):
         taken.insert(index, data)
+    if published is not None and published.sent:
+        log.info("the first diagnostics of %s were sent before the server loaded", published.uri)
     after = early.after + b"".join(taken) + reader.leftover()
     return replace(early, after=after, published=published)
 
@@ -209,9 +212,11 @@ def _publish(
     answer = json.loads(early.answer.partition(b"\r\n\r\n")[2])
     encoding = answer["result"]["capabilities"].get("positionEncoding")
     diagnostics = encode_diagnostics(findings, text, encoding)
+    sent = True
     if pull:
         if not held:
             _read_pull(reader, taken, uri, held)
+        sent = bool(held)
         if held:
             stdout.write(report_bytes(held[0][2], diagnostics))
             stdout.flush()
@@ -220,7 +225,7 @@ def _publish(
         stdout.write(publish_bytes(uri, document["version"], diagnostics))
         stdout.flush()
     # Pull or push, answered or not: the real server carries on with this session.
-    return FirstPublish(uri, document["version"], diagnostics, session, imports)
+    return FirstPublish(uri, document["version"], diagnostics, session, imports, sent)
 
 
 def _read_opening(

@@ -80,16 +80,20 @@ class TimedReader:
             return None
 
     def _fill(self) -> bool:
-        if self.timed_out:
-            return False
-        if self.deadline is not None:
-            wait = max(0.0, self.deadline - time.monotonic())
-            if not select.select([self._fd], [], [], wait)[0]:
+        """One read into the buffer; False at the end of the stream or at the deadline."""
+        while not self.timed_out:
+            wait = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            if wait is not None and not select.select([self._fd], [], [], wait)[0]:
                 self.timed_out = True
-                return False
-        chunk = os.read(self._fd, 65536)
-        self._buffer += chunk
-        return bool(chunk)
+                break
+            try:
+                chunk = os.read(self._fd, 65536)
+            except BlockingIOError:  # a non-blocking stdin: wait until it has something
+                select.select([self._fd], [], [], wait)
+                continue
+            self._buffer += chunk
+            return bool(chunk)
+        return False
 
     def readline(self, limit: int = -1) -> bytes:
         """Up to and including the next newline, or `limit` bytes, or what is left."""

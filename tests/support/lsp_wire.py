@@ -27,13 +27,14 @@ def encode(message: dict[str, Any]) -> bytes:
 class WireClient:
     """`envsense serve` as a subprocess; messages it sends are queued by a reader thread."""
 
-    def __init__(self, cwd: Path, home: Path) -> None:
+    def __init__(self, cwd: Path, home: Path, extra_env: dict[str, str] | None = None) -> None:
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(home),
             "XDG_CACHE_HOME": str(home / ".cache"),
             "XDG_CONFIG_HOME": str(home / ".config"),
             "XDG_DATA_HOME": str(home / ".local" / "share"),
+            **(extra_env or {}),
         }
         self.stderr_path = home / "server-stderr.log"
         self._stderr = self.stderr_path.open("wb")
@@ -45,6 +46,10 @@ class WireClient:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
         )
+        # Every message read, in order (requests the server sent included).
+        self.seen: list[dict[str, Any]] = []
+        # workspace/configuration answers by section when set; else every request gets null.
+        self.configuration: dict[str, Any] | None = None
         self.messages: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
@@ -68,7 +73,9 @@ class WireClient:
                     break
             body = stream.read(length)
             try:
-                self.messages.put(json.loads(body))
+                message = json.loads(body)
+                self.seen.append(message)
+                self.messages.put(message)
             except ValueError:
                 self.messages.put({"unparseable": body.decode(errors="replace")})
 
@@ -79,6 +86,14 @@ class WireClient:
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_raw(encode(message))
+
+    def answer(self, request: dict[str, Any]) -> None:
+        """A server request's answer: the configuration when one is set, else null."""
+        result: Any = None
+        if request["method"] == "workspace/configuration" and self.configuration is not None:
+            items = (request.get("params") or {}).get("items") or []
+            result = [self.configuration.get(item.get("section", "")) for item in items]
+        self.send({"jsonrpc": "2.0", "id": request["id"], "result": result})
 
     def new_id(self) -> int:
         self._next_id += 1
@@ -111,7 +126,7 @@ class WireClient:
             if message is None:
                 raise ConnectionError(f"server closed its output before answering {msg_id!r}")
             if "method" in message and "id" in message:
-                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                self.answer(message)
                 continue
             if "method" not in message and message.get("id") == msg_id:
                 return message
@@ -136,7 +151,7 @@ class WireClient:
             if message is None:
                 raise ConnectionError(f"server closed its output before sending {method}")
             if "method" in message and "id" in message:
-                self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
+                self.answer(message)
                 continue
             self.received.append(message)
             if message.get("method") == method and predicate(message.get("params")):

@@ -392,3 +392,34 @@ def test_another_pygls_or_lsprotocol_installed_means_no_early_answer(
     changed = [(name, size + 1 if "types.py" in name else size) for name, size in recorded]
     monkeypatch.setattr(fast_answer, "fingerprint", lambda: changed)
     assert answer(request(params)) is None
+
+
+@pytest.mark.parametrize("blocking", [True, False])
+def test_the_timed_reader_returns_what_came_by_the_deadline_and_keeps_the_rest(
+    blocking: bool,
+) -> None:
+    """Reads wait for data (a non-blocking stdin too); at a deadline a read returns what it
+    has and says so; bytes read ahead are handed on (`leftover`), never lost."""
+    import threading
+    import time
+
+    from envsense.lsp.fast_start import TimedReader
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, blocking)
+    reader = TimedReader(read_end)
+    writer = threading.Timer(0.1, os.write, (write_end, b"first line\nsecond"))
+    writer.start()
+    try:
+        assert reader.readline() == b"first line\n"
+        reader.deadline = time.monotonic() + 0.05
+        assert reader.read(3) == b"sec"
+        assert reader.readline() == b"ond"
+        assert reader.timed_out
+        os.write(write_end, b"more\n")
+        assert reader.leftover() == b""
+        assert os.read(read_end, 100) == b"more\n"  # unread by the reader, still in the pipe
+    finally:
+        writer.join()
+        os.close(read_end)
+        os.close(write_end)

@@ -8,6 +8,7 @@ document is dropped rather than published.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from envsense.core.locks import is_lock_file
 from envsense.lsp.server import uri_to_path
 
 if TYPE_CHECKING:
+    from envsense.lsp.first_diagnostics import FirstPublish
     from envsense.lsp.server import EnvsenseServer
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,25 @@ class DiagnosticsFeature:
         self._imports: dict[str, IncrementalImports] = {}
         # Told the URI of every document the editor opens (lock_diagnostics.py listens).
         self.open_listeners: list[Callable[[str], None]] = []
+        # Published before this server existed (lsp/first_diagnostics.py), by URI.
+        self._early: dict[str, FirstPublish] = {}
+
+    def published_early(self, first: FirstPublish) -> None:
+        """lsp/first_diagnostics.py checked `first.uri`: its import scan is kept, and
+        diagnostics the client already has aren't sent again."""
+        if first.sent:
+            self._early[first.uri] = first
+        self._imports[first.uri] = first.imports
+
+    def _sent_early(
+        self, uri: str, version: int | None, diagnostics: list[types.Diagnostic]
+    ) -> bool:
+        first = self._early.pop(uri, None)
+        if first is None or first.version != version:
+            return False
+        # The protocol's own converter, so the comparison is of what would be written.
+        unstructured = self.server.protocol._converter.unstructure(diagnostics)
+        return bool(json.loads(json.dumps(unstructured)) == first.diagnostics)
 
     # -- scheduling --------------------------------------------------------------------
 
@@ -150,9 +171,10 @@ class DiagnosticsFeature:
         diagnostics = await asyncio.to_thread(self.compute, document)
         if document.version != version or uri not in workspace.text_documents:
             return  # a newer edit is already scheduled, or the document was closed
-        self.server.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
-        )
+        if not self._sent_early(uri, version, diagnostics):
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, version=version, diagnostics=diagnostics)
+            )
         imports = self._imports.get(uri)
         if imports is not None:
             # Between keystrokes: what the next edit is judged by, so it needn't wait.
@@ -232,6 +254,7 @@ class DiagnosticsFeature:
 
     def clear(self, uri: str) -> None:
         self._imports.pop(uri, None)
+        self._early.pop(uri, None)
         handle = self._pending.pop(uri, None)
         if handle is not None:
             handle.cancel()

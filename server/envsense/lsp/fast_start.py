@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import select
 import sys
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from envsense.lsp.framing import (
     CONTENT_LENGTH,
@@ -26,6 +29,9 @@ from envsense.lsp.framing import (
     MAX_HEADER_LINE,
     OTHER_HEADER,
 )
+
+if TYPE_CHECKING:
+    from envsense.lsp.first_diagnostics import FirstPublish
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +45,84 @@ SAVE_AFTER = 5.0
 class EarlyStart:
     """What was read before the real server existed, and what was already answered."""
 
-    consumed: bytes  # every byte taken from stdin
+    consumed: bytes  # the bytes of the first message
     message: dict[str, Any] | None = None  # the initialize request answered early
     answer: bytes | None = None  # the bytes written for it
+    # Read after the first message and not handled: the real server reads them first.
+    after: bytes = b""
+    # The first document's diagnostics, when lsp/first_diagnostics.py published them.
+    published: FirstPublish | None = None
 
 
-def read_first_message(stream: IO[bytes]) -> tuple[bytes, dict[str, Any] | None]:
+class TimedReader:
+    """Reads stdin's file descriptor directly, optionally giving up at a deadline.
+
+    At a deadline it returns what it has, as at the end of the stream (`timed_out` says
+    which). What it read ahead is handed to the real server (`leftover`); stdin's own
+    buffered reader has read nothing, so the real server's reads continue from here.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = bytearray()
+        self.deadline: float | None = None  # time.monotonic() value
+        self.timed_out = False
+
+    @classmethod
+    def over(cls, stream: IO[bytes]) -> TimedReader | None:
+        """A reader for `stream`'s descriptor; None where `select` can't wait on a pipe
+        (Windows) or the stream has no descriptor (tests' in-memory streams)."""
+        if os.name != "posix":
+            return None
+        try:
+            return cls(stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def _fill(self) -> bool:
+        """One read into the buffer; False at the end of the stream or at the deadline."""
+        while not self.timed_out:
+            wait = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            if wait is not None and not select.select([self._fd], [], [], wait)[0]:
+                self.timed_out = True
+                break
+            try:
+                chunk = os.read(self._fd, 65536)
+            except BlockingIOError:  # a non-blocking stdin: wait until it has something
+                select.select([self._fd], [], [], wait)
+                continue
+            self._buffer += chunk
+            return bool(chunk)
+        return False
+
+    def readline(self, limit: int = -1) -> bytes:
+        """Up to and including the next newline, or `limit` bytes, or what is left."""
+        while True:
+            end = self._buffer.find(b"\n", 0, limit if limit >= 0 else len(self._buffer))
+            if end >= 0:
+                return self._take(end + 1)
+            if 0 <= limit <= len(self._buffer):
+                return self._take(limit)
+            if not self._fill():
+                return self._take(len(self._buffer))
+
+    def read(self, size: int) -> bytes:
+        """`size` bytes, fewer at the end of the stream or at the deadline."""
+        while len(self._buffer) < size and self._fill():
+            pass
+        return self._take(size)
+
+    def _take(self, size: int) -> bytes:
+        taken = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return taken
+
+    def leftover(self) -> bytes:
+        """What was read from the descriptor and not taken."""
+        return self._take(len(self._buffer))
+
+
+def read_first_message(stream: IO[bytes] | TimedReader) -> tuple[bytes, dict[str, Any] | None]:
     """Read one framed message: (the bytes read, its JSON object when the framing is clean)."""
     consumed = bytearray()
     line = stream.readline(MAX_HEADER_LINE)
@@ -115,7 +193,7 @@ def _handler_would_succeed(params: dict[str, Any]) -> bool:
     return True
 
 
-def early_answer(stream: IO[bytes]) -> EarlyStart:
+def early_answer(stream: IO[bytes] | TimedReader) -> EarlyStart:
     """Read the first message and, when certain, compute the real server's answer."""
     from envsense.lsp.fast_answer import answer
 
@@ -132,17 +210,29 @@ def serve(stdin: IO[bytes] | None = None, stdout: IO[bytes] | None = None) -> in
     """Run over stdio until the client says exit."""
     stdin = stdin or sys.stdin.buffer
     stdout = stdout or sys.stdout.buffer
-    early = early_answer(stdin)
+    reader = TimedReader.over(stdin)
+    early = early_answer(reader or stdin)
     if early.answer is not None:
         stdout.write(early.answer)
         stdout.flush()
     from envsense.lsp import codegen_cache
 
+    # Before the first check too: the core's dataclasses are generated code as well.
     cache = codegen_cache.install()
+    if reader is not None:
+        if early.answer is not None and not os.environ.get("ENVSENSE_NO_EARLY_DIAGNOSTICS"):
+            from envsense.lsp.first_diagnostics import publish_first
+
+            early = publish_first(reader, stdout, early)
+        else:
+            early = replace(early, after=early.after + reader.leftover())
     from envsense.lsp.server import create_server
 
     logging.getLogger("pygls").setLevel(logging.WARNING)
     server = create_server()
+    if early.published is not None and server.diagnostics is not None:
+        server.first_check = early.published  # its session becomes the server's
+        server.diagnostics.published_early(early.published)
     if cache is not None:
         # What the start and the first messages compiled (or, in a shorter session, all it
         # compiled): later code is compiled as usual, so the file read at every start holds

@@ -47,7 +47,13 @@ def register(server: EnvsenseServer) -> None:
         from envsense.core.session import Session
 
         apply_options(ls, params.initialization_options)
-        ls.start_session(Session(workspace_folders(params), settings=session_settings(ls.options)))
+        if ls.first_check is not None:
+            # Made from these params by lsp/first_diagnostics.py, with the settings the
+            # configuration below ends at: its project context is kept.
+            ls.start_session(ls.first_check.session)
+        else:
+            folders = workspace_folders(params)
+            ls.start_session(Session(folders, settings=session_settings(ls.options)))
         for hook in ls.initialize_hooks:
             hook(params)
 
@@ -70,7 +76,7 @@ def register(server: EnvsenseServer) -> None:
             merge_options(ls, settings["envsense"])
         elif get_capability(ls.client_capabilities, "workspace.configuration", False):
             await pull_configuration(ls)
-        ls.session.update_settings(session_settings(ls.options))
+        update_settings(ls)
         ls.environments_changed()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -102,7 +108,15 @@ async def pull_configuration(ls: EnvsenseServer) -> None:
         return
     if result and isinstance(result[0], dict) and result[0]:
         merge_options(ls, result[0])
-        ls.session.update_settings(session_settings(ls.options))
+        update_settings(ls)
+
+
+def update_settings(ls: EnvsenseServer) -> None:
+    """Hand the options to the session; the same settings again keep its caches (the
+    project contexts a check builds are the slow part of a first check)."""
+    settings = session_settings(ls.options)
+    if settings != ls.session.settings:
+        ls.session.update_settings(settings)
 
 
 async def discover(ls: EnvsenseServer) -> None:

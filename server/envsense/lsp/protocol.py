@@ -330,8 +330,9 @@ async def serve_messages(
     if early is not None:
         if early.message is not None and early.answer is not None:
             protocol.replay_answered(early.message, early.answer)
+            reader.unread(early.after)
         else:
-            reader.unread(early.consumed)
+            reader.unread(early.consumed + early.after)
 
     def blocking(function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return loop.run_in_executor(server.thread_pool, function, *args)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from envsense.core.session import Session
     from envsense.lsp.diagnostics import DiagnosticsFeature
     from envsense.lsp.fast_start import EarlyStart
+    from envsense.lsp.first_diagnostics import FirstPublish
     from envsense.lsp.install_flow import InstallService
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class EnvsenseServer(LanguageServer):
         self.diagnostics: DiagnosticsFeature | None = None
         # One per server (commands.py makes it), so every install shares one queue.
         self.install_service: InstallService | None = None
+        # The first document's check, done before this server existed (fast_start.py).
+        self.first_check: FirstPublish | None = None
 
     @property
     def session(self) -> Session:

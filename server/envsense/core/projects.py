@@ -15,11 +15,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from envsense.core import folder_memo
 from envsense.core.discovery import fs
+from envsense.core.files import ListedFolder
 from envsense.core.folder_memo import FolderMemo
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
@@ -103,6 +105,23 @@ def _folder_facts(folder: str) -> _FolderFacts:
     return _FolderFacts(_marker_files(listing), listing.is_file("__init__.py"))
 
 
+def _listed_facts(folder: str, files: Sequence[str], irregular: Collection[str]) -> _FolderFacts:
+    """`_folder_facts` of a listing taken elsewhere: `files` (sorted) are the folder's
+    entries that are not folders, `irregular` those of them that are not plain files
+    (asked of the disk, as a Listing asks: a link to a file counts)."""
+
+    def is_file(name: str) -> bool:
+        return name not in irregular or fs.is_file(Path(folder, name))
+
+    markers = [name for name in MARKER_FILES if name in files and is_file(name)]
+    markers += [
+        name
+        for name in files
+        if name.startswith("requirements") and name.endswith(".txt") and is_file(name)
+    ]
+    return _FolderFacts(tuple(markers), "__init__.py" in files and is_file("__init__.py"))
+
+
 class ProjectFolders:
     """Each folder's markers and `__init__.py`, listed once and kept while the folder's
     entries stay the same (core/folder_memo.py).
@@ -123,6 +142,18 @@ class ProjectFolders:
 
     def markers(self, folder: Path) -> tuple[str, ...]:
         return _with_setup_checked(folder, self._memo.get(str(folder)).marker_files)
+
+    def take_listings(self, listed: Mapping[str, ListedFolder], since: float) -> None:
+        """Folders someone listed from `since` (time.monotonic()) on (a check's walk):
+        those are not listed again while a listing of that moment is trusted."""
+
+        def facts(folder: str) -> _FolderFacts | None:
+            entry = listed.get(folder)
+            if entry is None or entry.entries > fs.MAX_ENTRIES:
+                return None  # fs.read_listing stops there: its answer may differ
+            return _listed_facts(folder, entry.files, entry.irregular)
+
+        self._memo.offer(facts, since)
 
     def has_init(self, folder: Path) -> bool:
         return self._memo.get(str(folder)).has_init

@@ -24,7 +24,7 @@ from envsense.core.discovery import discover, fs, identify
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.discovery.rules import CHOICE_FILES, project_rules
 from envsense.core.environment import Environment
-from envsense.core.files import is_manifest
+from envsense.core.files import ListedFolder, is_manifest
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
 from envsense.core.projects import Project, ProjectFolders, enclosing_projects, find_project
@@ -180,6 +180,13 @@ class Session:
                 self._realpaths_since = now
             cache = self._realpaths
         return cache(path)
+
+    def take_walk(self, listed: Mapping[str, ListedFolder], since: float) -> None:
+        """The folders a check's walk listed from `since` (time.monotonic()) on: finding
+        their files' projects reads their markers from these listings (workspace ->
+        project) instead of listing each folder again, while a listing of that moment is
+        trusted (core/folder_memo.py)."""
+        self._project_folders.take_listings(listed, since)
 
     def project_for(self, path: Path) -> Project:
         with self._lock:

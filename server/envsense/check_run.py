@@ -106,7 +106,7 @@ class _CheckRun:
                 self._add(path)
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
         # Each folder's project is looked up from its files: the walk's listings serve it.
-        self.session.take_walk(listed, since)
+        self.session.take_walk(listed, since, self.paths)
         _settle()
 
     def _add(self, path: Path) -> None:

@@ -174,3 +174,70 @@ def test_a_folder_past_the_listing_limit_is_listed_as_before(
     taken.take_listings(listed, time.monotonic())
     taken.markers(tmp_path)
     assert read == [tmp_path]
+
+
+def _lstats(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    asked: list[Path] = []
+    real = fs.is_symlink
+
+    def counting(path: Path) -> bool:
+        asked.append(path)
+        return real(path)
+
+    monkeypatch.setattr(fs, "is_symlink", counting)
+    return asked
+
+
+def test_canonical_paths_of_walked_entries_need_no_lstat_but_links_still_resolve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path.resolve()
+    _layout(root)
+    (root / "elsewhere").mkdir()
+    (root / "elsewhere" / "real.py").write_text("")
+    (root / "pkg" / "sub" / "linked.py").symlink_to(root / "elsewhere" / "real.py")
+    listed = _walk(root)
+    cache = fs.RealpathCache()
+    cache(root)  # the folders above the walk, as a session resolves them first
+    asked = _lstats(monkeypatch)
+    cache.take_listings(listed, [root])
+    mod = root / "pkg" / "sub" / "mod.py"
+    assert cache(mod) == mod
+    assert cache(root / "pkg" / "sub" / "linked.py") == root / "elsewhere" / "real.py"
+    assert asked == [root / "pkg" / "sub" / "linked.py"]  # only the link was looked at
+    assert cache.listed_file(mod)
+    assert not cache.listed_file(root / "pkg" / "sub" / "linked.py")
+    assert not cache.listed_file(root / "pkg" / "sub")
+
+
+def test_a_start_folder_that_is_a_link_still_resolves(tmp_path: Path) -> None:
+    real = tmp_path.resolve() / "real"
+    (real / "app").mkdir(parents=True)
+    (real / "app" / "main.py").write_text("")
+    start = tmp_path.resolve() / "start"
+    start.symlink_to(real)
+    cache = fs.RealpathCache()
+    cache.take_listings(_walk(start), [start])
+    assert cache(start / "app" / "main.py") == real / "app" / "main.py"
+
+
+def test_a_session_given_the_walk_finds_the_same_projects(tmp_path: Path) -> None:
+    from envsense.core.session import Session
+
+    root = tmp_path.resolve()
+    _layout(root)
+    (root / "tools").mkdir()
+    (root / "tools" / "requirements.txt").write_text("rich\n")
+    (root / "tools" / "run.py").write_text("")
+    (root / "other").mkdir()
+    (root / "other" / "setup.cfg").write_text("[metadata]\nname = o\n")
+    (root / "tools" / "linked.py").symlink_to(root / "other" / "setup.cfg")
+    since = time.monotonic()
+    listed: dict[str, ListedFolder] = {}
+    files = list(iter_checkable_files([root], listed))
+    given = Session([root], one_shot=True)
+    given.take_walk(listed, since, [root])
+    plain = Session([root], one_shot=True)
+    for path in [*files, root / "tools" / "linked.py"]:
+        assert given.project_for(path) == plain.project_for(path), path
+    assert given.project_for(root / "tools" / "linked.py").root == root / "other"

@@ -306,6 +306,7 @@ def find_project(
     *,
     home: Path | None = None,
     folders: ProjectFolders | None = None,
+    is_dir: bool | None = None,
 ) -> Project:
     """The project of `path`: the nearest folder at or above it that is a project root.
 
@@ -314,10 +315,13 @@ def find_project(
     levels. Without any project the workspace folder (else the file's folder) stands in,
     with no markers, so every file has a project. `folders` keeps the listings for
     the next call (a session's many files); without it every folder is listed afresh.
+    `is_dir`: whether `path` is a folder, when the caller knows (None: asked of the disk).
     """
     if folders is None:
         folders = ProjectFolders()
-    start = path if fs.is_dir(path) else path.parent
+    if is_dir is None:
+        is_dir = fs.is_dir(path)
+    start = path if is_dir else path.parent
     stop = _climb_stop(home)
     climbs = folders.climbs()
     found = _climb(start, workspace_folder, stop, folders, climbs)

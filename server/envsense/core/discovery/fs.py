@@ -9,12 +9,17 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PosixPath
+from typing import TYPE_CHECKING
 
 from envsense.core.safe_read import UnreadableFile
 from envsense.core.safe_read import read_text as _read_text
+
+if TYPE_CHECKING:
+    from envsense.core.files import ListedFolder
 
 _log = logging.getLogger(__name__)
 
@@ -104,13 +109,34 @@ class RealpathCache:
 
     os.path.realpath checks every component of every path it is given; a scan asks
     for hundreds of paths under a few folders (~/projects/*/.venv), so this resolves
-    the parent once and then only checks whether the last component is a link.
+    the parent once and then only checks whether the last component is a link. Folders
+    a walk has just listed (`take_listings`) tell which of their entries are links, so
+    the others need no check at all.
     """
 
-    __slots__ = ("_known",)
+    __slots__ = ("_known", "_listed", "_starts")
 
     def __init__(self) -> None:
         self._known: dict[Path, Path] = {}
+        self._listed: Mapping[str, ListedFolder] = {}
+        self._starts: frozenset[str] = frozenset()
+
+    def take_listings(self, listed: Mapping[str, ListedFolder], starts: Iterable[Path]) -> None:
+        """Folders a walk from `starts` listed (core/files.py), within this cache's life:
+        a folder it entered below a start is no link (links to folders are not entered),
+        nor is a file it listed as plain."""
+        self._listed = listed
+        self._starts = frozenset(map(str, starts))
+
+    def listed_file(self, path: Path) -> bool:
+        """Whether the walk listed `path` as a plain file (no link, no folder)."""
+        entry = self._listed.get(str(path.parent)) if self._listed else None
+        if entry is None:
+            return False
+        name = path.name
+        files = entry.files
+        at = bisect_left(files, name)
+        return at < len(files) and files[at] == name and name not in entry.irregular
 
     def __call__(self, path: Path) -> Path:
         known = self._known.get(path)
@@ -121,9 +147,20 @@ class RealpathCache:
             resolved = realpath(path)  # the root, or a path the shortcut does not cover
         else:
             joined = self(parent) / path.name
-            resolved = realpath(joined) if is_symlink(joined) else joined
+            # `joined` names the same entry as `path`: the walk's listing says what it is.
+            resolved = (
+                realpath(joined) if not self._no_link(path) and is_symlink(joined) else joined
+            )
         self._known[path] = resolved
         return resolved
+
+    def _no_link(self, path: Path) -> bool:
+        if not self._listed:
+            return False
+        text = str(path)
+        if text in self._listed:
+            return text not in self._starts
+        return self.listed_file(path)
 
 
 def readlink(path: Path) -> str:

@@ -137,7 +137,9 @@ class ProjectFolders:
         self._memo: FolderMemo[_FolderFacts] = FolderMemo(_folder_facts)
         # find_project's answers per start folder (see `_Climbs`), valid while no folder
         # listed again has changed (the memo's version).
-        self._climbs: dict[tuple[Path, Path | None, Path | None], _Climb] = {}
+        # By (workspace folder, climb stop), then by the start folder's path string (a
+        # Path's hash is worked out again at every lookup; these are many).
+        self._climbs: dict[tuple[Path | None, Path | None], dict[str, _Climb]] = {}
         self._climbs_version = self._memo.version
 
     def markers(self, folder: Path) -> tuple[str, ...]:
@@ -163,12 +165,12 @@ class ProjectFolders:
         self._memo.clear()
         self._climbs.clear()
 
-    def climbs(self) -> dict[tuple[Path, Path | None, Path | None], _Climb]:
-        """find_project's memo: (start folder, workspace folder, climb stop) -> its climb."""
+    def climbs(self, workspace_folder: Path | None, stop: Path | None) -> dict[str, _Climb]:
+        """find_project's memo for climbs within these bounds: start folder -> its climb."""
         if self._climbs_version != self._memo.version:
             self._climbs.clear()
             self._climbs_version = self._memo.version
-        return self._climbs
+        return self._climbs.setdefault((workspace_folder, stop), {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +325,7 @@ def find_project(
         is_dir = fs.is_dir(path)
     start = path if is_dir else path.parent
     stop = _climb_stop(home)
-    climbs = folders.climbs()
+    climbs = folders.climbs(workspace_folder, stop)
     found = _climb(start, workspace_folder, stop, folders, climbs)
     if found is not None:
         return found
@@ -338,7 +340,7 @@ def _climb(
     workspace_folder: Path | None,
     stop: Path | None,
     folders: ProjectFolders,
-    climbs: dict[tuple[Path, Path | None, Path | None], _Climb],
+    climbs: dict[str, _Climb],
 ) -> Project | None:
     """The nearest project root at most MAX_CLIMB levels above `start`, else None.
 
@@ -355,7 +357,7 @@ def _climb(
     found: Project | None = None
     distance = 0
     for level in range(MAX_CLIMB + 1):
-        known = climbs.get((folder, workspace_folder, stop))
+        known = climbs.get(str(folder))
         if known is not None and now - known.since < folder_memo.REVALIDATE_SECONDS:
             found, distance, since = known.project, level + known.levels, known.since
             break
@@ -364,19 +366,20 @@ def _climb(
         markers = folders.markers(folder)
         if _is_project_root(folder, markers, folders):
             found, distance = Project(folder, markers), level
-            climbs[(folder, workspace_folder, stop)] = _Climb(found, 0, now)
+            climbs[str(folder)] = _Climb(found, 0, now)
             break
         passed.append(folder)
-        if folder.parent == folder:
+        parent = folder.parent
+        if parent == folder:
             break
-        folder = folder.parent
+        folder = parent
     if found is not None:
         for level, below in enumerate(passed):
-            climbs[(below, workspace_folder, stop)] = _Climb(found, distance - level, since)
+            climbs[str(below)] = _Climb(found, distance - level, since)
         return found if distance <= MAX_CLIMB else None
     # None within the climb's bounds: a climb from below, within fewer levels, finds none
     # either. (The folders passed might find one past those bounds.)
-    climbs[(start, workspace_folder, stop)] = _Climb(None, 0, since)
+    climbs[str(start)] = _Climb(None, 0, since)
     return None
 
 

@@ -204,7 +204,7 @@ class Session:
         # Listed as a plain file by the walk a moment ago: no stat to tell it from a folder.
         listed_file = self._realpath_cache().listed_file(path)
         # Keyed by the folder as given: resolving every file's path costs more than the rest.
-        folder = path.parent if listed_file else path if path.is_dir() else path.parent
+        folder = path if not listed_file and path.is_dir() else path.parent
         with self._lock:
             cached = self._projects.get(folder)
         if cached is not None:

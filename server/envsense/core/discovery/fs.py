@@ -130,10 +130,14 @@ class RealpathCache:
 
     def listed_file(self, path: Path) -> bool:
         """Whether the walk listed `path` as a plain file (no link, no folder)."""
-        entry = self._listed.get(str(path.parent)) if self._listed else None
+        return bool(self._listed) and self._plain_file(str(path))
+
+    def _plain_file(self, text: str) -> bool:
+        # By text (walked paths are absolute and normalised): a Path parent per file cost more.
+        folder, _, name = text.rpartition(os.sep)
+        entry = self._listed.get(folder or os.sep)
         if entry is None:
             return False
-        name = path.name
         files = entry.files
         at = bisect_left(files, name)
         return at < len(files) and files[at] == name and name not in entry.irregular
@@ -146,11 +150,13 @@ class RealpathCache:
         if os.name != "posix" or parent == path or not path.is_absolute() or ".." in path.parts:
             resolved = realpath(path)  # the root, or a path the shortcut does not cover
         else:
-            joined = self(parent) / path.name
-            # `joined` names the same entry as `path`: the walk's listing says what it is.
-            resolved = (
-                realpath(joined) if not self._no_link(path) and is_symlink(joined) else joined
-            )
+            real_parent = self(parent)
+            if self._no_link(path):  # the walk's listing says so (the same entry)
+                same = real_parent is parent or real_parent == parent
+                resolved = path if same else real_parent / path.name
+            else:
+                joined = real_parent / path.name
+                resolved = realpath(joined) if is_symlink(joined) else joined
         self._known[path] = resolved
         return resolved
 
@@ -160,7 +166,7 @@ class RealpathCache:
         text = str(path)
         if text in self._listed:
             return text not in self._starts
-        return self.listed_file(path)
+        return self._plain_file(text)
 
 
 def readlink(path: Path) -> str:

@@ -201,7 +201,7 @@ def _list(
                         environment = True
                 else:
                     files.append(name)
-                    if not _plain_file(entry):
+                    if listed is not None and not _plain_file(entry):
                         irregular.append(name)
                 if name == "pyvenv.cfg" and (not entry.is_symlink() or os.path.exists(entry.path)):
                     environment = True

@@ -187,9 +187,9 @@ class Session:
         self, listed: Mapping[str, ListedFolder], since: float, starts: Sequence[Path]
     ) -> None:
         """The folders a check's walk from `starts` listed from `since` (time.monotonic())
-        on: finding their files' projects reads their entries from
-        these listings (workspace -> project) instead of listing or stat'ing them again,
-        while a listing of that moment is trusted (core/folder_memo.py)."""
+        on: finding their files' projects reads their entries from these listings
+        (workspace -> project) instead of listing or stat'ing them again, while a listing
+        of that moment is trusted (core/folder_memo.py)."""
         self._project_folders.take_listings(listed, since)
         with self._lock:
             # The canonical paths known now are dropped a second after `since` at most.

@@ -6,6 +6,7 @@ import gc
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,7 +37,7 @@ from envsense.core.check_cache import (
     valid_findings,
 )
 from envsense.core.environment import Environment
-from envsense.core.files import is_manifest, iter_checkable_files
+from envsense.core.files import ListedFolder, is_manifest, iter_checkable_files
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
 from envsense.core.imports.extract import decode_source
 from envsense.core.imports.notebooks import read_notebook
@@ -94,14 +95,18 @@ class _CheckRun:
 
     def walk(self) -> None:
         _settle()  # the cache's entries
+        listed: dict[str, ListedFolder] = {}
+        since = time.monotonic()
         if self.cache is None or self.cache.empty:
-            self.files = list(iter_checkable_files(self.paths))
+            self.files = list(iter_checkable_files(self.paths, listed))
             self.stats = [None] * len(self.files)
             self._later = {} if self.cache is not None else None
         else:
-            for path in iter_checkable_files(self.paths):
+            for path in iter_checkable_files(self.paths, listed):
                 self._add(path)
             self._stamps = SourceStamps(self.paths, self.files, self.stats)
+        # Each folder's project is looked up from its files: the walk's listings serve it.
+        self.session.take_walk(listed, since, self.paths)
         _settle()
 
     def _add(self, path: Path) -> None:

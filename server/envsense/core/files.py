@@ -6,7 +6,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +81,25 @@ def _is_environment(folder: str) -> bool:
 MAX_WALK_DEPTH = 100
 
 
-def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
+class ListedFolder(NamedTuple):
+    """A folder as the walk listed it, for what else needs its entries (the project
+    lookup's markers) instead of listing it again. (A tuple: the walk makes one per
+    folder, thousands.)"""
+
+    files: list[str]  # entries that are not folders (links to folders left out), sorted
+    irregular: tuple[str, ...]  # those of `files` that are links, FIFOs and the like
+    entries: int  # every entry, folders included
+
+
+def iter_checkable_files(
+    paths: Iterable[Path], listed: dict[str, ListedFolder] | None = None
+) -> Iterator[Path]:
     """Python files, notebooks and manifests under `paths`, each once, in a stable order.
 
     Symlinked folders are not followed (no loops); unreadable folders are logged and
     skipped; environment folders are recognised by their marker files whatever their name;
-    folders deeper than MAX_WALK_DEPTH are logged and skipped.
+    folders deeper than MAX_WALK_DEPTH are logged and skipped. `listed` receives each
+    folder walked that could be read, by its path string.
     """
     paths = list(paths)
     # One folder's walk meets each file once (links to folders are not followed): only
@@ -105,7 +118,9 @@ def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
         # entered, and that listing tells whether it is an environment (no stat per folder).
         root = str(start)
         # The folder named is walked even when it is an environment (as it always was).
-        stack: list[tuple[str, int, _Listing]] = [(root, 0, _list(root, environments=False))]
+        stack: list[tuple[str, int, _Listing]] = [
+            (root, 0, _list(root, environments=False, listed=listed))
+        ]
         while stack:
             root, depth, (dirs, files) = stack.pop()
             folder_name = os.path.basename(root)
@@ -130,7 +145,7 @@ def iter_checkable_files(paths: Iterable[Path]) -> Iterator[Path]:
             children: list[tuple[str, int, _Listing]] = []
             for name in candidates:
                 child = os.path.join(root, name)
-                child_listing = _list(child)
+                child_listing = _list(child, listed=listed)
                 if child_listing is not None:
                     children.append((child, depth + 1, child_listing))
             stack.extend(reversed(children))
@@ -147,19 +162,28 @@ _Listing = tuple[list[str], list[str]]
 
 
 @overload
-def _list(folder: str, *, environments: Literal[False]) -> _Listing: ...
+def _list(
+    folder: str, *, environments: Literal[False], listed: dict[str, ListedFolder] | None
+) -> _Listing: ...
 
 
 @overload
-def _list(folder: str, *, environments: bool = True) -> _Listing | None: ...
+def _list(
+    folder: str, *, environments: bool = True, listed: dict[str, ListedFolder] | None
+) -> _Listing | None: ...
 
 
-def _list(folder: str, *, environments: bool = True) -> _Listing | None:
+def _list(
+    folder: str, *, environments: bool = True, listed: dict[str, ListedFolder] | None
+) -> _Listing | None:
     """The folder's entries, None for an environment (pyvenv.cfg or conda-meta/ in it)
-    when `environments` says to tell; an unreadable folder is logged and empty."""
+    when `environments` says to tell; an unreadable folder is logged and empty. A folder
+    read goes into `listed`."""
     dirs: list[str] = []
     files: list[str] = []
+    irregular: list[str] = []
     environment = False
+    linked = 0  # links to folders: in neither list
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
@@ -171,10 +195,14 @@ def _list(folder: str, *, environments: bool = True) -> _Listing | None:
                 if is_dir:
                     if not entry.is_symlink():
                         dirs.append(name)
+                    else:
+                        linked += 1
                     if name == "conda-meta":
                         environment = True
                 else:
                     files.append(name)
+                    if listed is not None and not _plain_file(entry):
+                        irregular.append(name)
                 if name == "pyvenv.cfg" and (not entry.is_symlink() or os.path.exists(entry.path)):
                     environment = True
     except OSError as error:
@@ -182,11 +210,23 @@ def _list(folder: str, *, environments: bool = True) -> _Listing | None:
         if environments and _is_environment(folder):
             return None
         _log_error(error)
+        listed = None  # what it holds is unknown, not nothing
     if environment and environments:
         return None
     dirs.sort()
     files.sort()
+    if listed is not None:
+        count = len(dirs) + len(files) + linked
+        listed[folder] = ListedFolder(files, tuple(irregular) if irregular else (), count)
     return dirs, files
+
+
+def _plain_file(entry: os.DirEntry[str]) -> bool:
+    """A regular file, not through a link (the type came with the listing: no stat)."""
+    try:
+        return entry.is_file(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _log_error(error: OSError) -> None:

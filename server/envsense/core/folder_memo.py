@@ -50,6 +50,8 @@ class FolderMemo(Generic[T]):
         self._swept = time.monotonic()
         self._lock = threading.Lock()
         self.version = 0
+        # Values read elsewhere, and when (see `offer`).
+        self._offered: tuple[Callable[[str], T | None], float] | None = None
 
     def get(self, folder: str) -> T:
         """The value for `folder`, read now if unknown or changed since it was read."""
@@ -63,7 +65,20 @@ class FolderMemo(Generic[T]):
                 self._entries[folder] = (now, mtime, entry[2])
                 return entry[2]
             return self._fill(folder, now, entry)
+        offered = self._offered
+        if offered is not None and now - offered[1] < REVALIDATE_SECONDS:
+            value = offered[0](folder)
+            if value is not None:
+                self._entries[folder] = (offered[1], _UNTRUSTED, value)
+                return value
         return self._fill(folder, now, None)
+
+    def offer(self, read: Callable[[str], T | None], since: float) -> None:
+        """Values read elsewhere at `since` (time.monotonic()), without their folders'
+        mtimes: `read(folder)` gives a folder's (None: not read there). A folder not known
+        yet takes it while a read of that moment is trusted, as a read whose mtime was
+        racy: read again at the first look REVALIDATE_SECONDS after `since`."""
+        self._offered = (read, since)
 
     def sweep(self) -> None:
         """Look at every folder not looked at in the last REVALIDATE_SECONDS (at most once
@@ -83,6 +98,7 @@ class FolderMemo(Generic[T]):
     def clear(self) -> None:
         """Forget everything (a front end was told that files changed)."""
         self._entries.clear()
+        self._offered = None
         with self._lock:
             self.version += 1
 

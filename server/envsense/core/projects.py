@@ -15,11 +15,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from envsense.core import folder_memo
 from envsense.core.discovery import fs
+from envsense.core.files import ListedFolder
 from envsense.core.folder_memo import FolderMemo
 from envsense.core.toml_compat import TOMLDecodeError, loads_toml
 
@@ -103,6 +105,23 @@ def _folder_facts(folder: str) -> _FolderFacts:
     return _FolderFacts(_marker_files(listing), listing.is_file("__init__.py"))
 
 
+def _listed_facts(folder: str, files: Sequence[str], irregular: Collection[str]) -> _FolderFacts:
+    """`_folder_facts` of a listing taken elsewhere: `files` (sorted) are the folder's
+    entries that are not folders, `irregular` those of them that are not plain files
+    (asked of the disk, as a Listing asks: a link to a file counts)."""
+
+    def is_file(name: str) -> bool:
+        return name not in irregular or fs.is_file(Path(folder, name))
+
+    markers = [name for name in MARKER_FILES if name in files and is_file(name)]
+    markers += [
+        name
+        for name in files
+        if name.startswith("requirements") and name.endswith(".txt") and is_file(name)
+    ]
+    return _FolderFacts(tuple(markers), "__init__.py" in files and is_file("__init__.py"))
+
+
 class ProjectFolders:
     """Each folder's markers and `__init__.py`, listed once and kept while the folder's
     entries stay the same (core/folder_memo.py).
@@ -118,11 +137,25 @@ class ProjectFolders:
         self._memo: FolderMemo[_FolderFacts] = FolderMemo(_folder_facts)
         # find_project's answers per start folder (see `_Climbs`), valid while no folder
         # listed again has changed (the memo's version).
-        self._climbs: dict[tuple[Path, Path | None, Path | None], _Climb] = {}
+        # By (workspace folder, climb stop), then by the start folder's path string (a
+        # Path's hash is worked out again at every lookup; these are many).
+        self._climbs: dict[tuple[Path | None, Path | None], dict[str, _Climb]] = {}
         self._climbs_version = self._memo.version
 
     def markers(self, folder: Path) -> tuple[str, ...]:
         return _with_setup_checked(folder, self._memo.get(str(folder)).marker_files)
+
+    def take_listings(self, listed: Mapping[str, ListedFolder], since: float) -> None:
+        """Folders someone listed from `since` (time.monotonic()) on (a check's walk):
+        those are not listed again while a listing of that moment is trusted."""
+
+        def facts(folder: str) -> _FolderFacts | None:
+            entry = listed.get(folder)
+            if entry is None or entry.entries > fs.MAX_ENTRIES:
+                return None  # fs.read_listing stops there: its answer may differ
+            return _listed_facts(folder, entry.files, entry.irregular)
+
+        self._memo.offer(facts, since)
 
     def has_init(self, folder: Path) -> bool:
         return self._memo.get(str(folder)).has_init
@@ -132,12 +165,12 @@ class ProjectFolders:
         self._memo.clear()
         self._climbs.clear()
 
-    def climbs(self) -> dict[tuple[Path, Path | None, Path | None], _Climb]:
-        """find_project's memo: (start folder, workspace folder, climb stop) -> its climb."""
+    def climbs(self, workspace_folder: Path | None, stop: Path | None) -> dict[str, _Climb]:
+        """find_project's memo for climbs within these bounds: start folder -> its climb."""
         if self._climbs_version != self._memo.version:
             self._climbs.clear()
             self._climbs_version = self._memo.version
-        return self._climbs
+        return self._climbs.setdefault((workspace_folder, stop), {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +308,7 @@ def find_project(
     *,
     home: Path | None = None,
     folders: ProjectFolders | None = None,
+    is_dir: bool | None = None,
 ) -> Project:
     """The project of `path`: the nearest folder at or above it that is a project root.
 
@@ -283,12 +317,15 @@ def find_project(
     levels. Without any project the workspace folder (else the file's folder) stands in,
     with no markers, so every file has a project. `folders` keeps the listings for
     the next call (a session's many files); without it every folder is listed afresh.
+    `is_dir`: whether `path` is a folder, when the caller knows (None: asked of the disk).
     """
     if folders is None:
         folders = ProjectFolders()
-    start = path if fs.is_dir(path) else path.parent
+    if is_dir is None:
+        is_dir = fs.is_dir(path)
+    start = path if is_dir else path.parent
     stop = _climb_stop(home)
-    climbs = folders.climbs()
+    climbs = folders.climbs(workspace_folder, stop)
     found = _climb(start, workspace_folder, stop, folders, climbs)
     if found is not None:
         return found
@@ -303,7 +340,7 @@ def _climb(
     workspace_folder: Path | None,
     stop: Path | None,
     folders: ProjectFolders,
-    climbs: dict[tuple[Path, Path | None, Path | None], _Climb],
+    climbs: dict[str, _Climb],
 ) -> Project | None:
     """The nearest project root at most MAX_CLIMB levels above `start`, else None.
 
@@ -320,7 +357,7 @@ def _climb(
     found: Project | None = None
     distance = 0
     for level in range(MAX_CLIMB + 1):
-        known = climbs.get((folder, workspace_folder, stop))
+        known = climbs.get(str(folder))
         if known is not None and now - known.since < folder_memo.REVALIDATE_SECONDS:
             found, distance, since = known.project, level + known.levels, known.since
             break
@@ -329,19 +366,20 @@ def _climb(
         markers = folders.markers(folder)
         if _is_project_root(folder, markers, folders):
             found, distance = Project(folder, markers), level
-            climbs[(folder, workspace_folder, stop)] = _Climb(found, 0, now)
+            climbs[str(folder)] = _Climb(found, 0, now)
             break
         passed.append(folder)
-        if folder.parent == folder:
+        parent = folder.parent
+        if parent == folder:
             break
-        folder = folder.parent
+        folder = parent
     if found is not None:
         for level, below in enumerate(passed):
-            climbs[(below, workspace_folder, stop)] = _Climb(found, distance - level, since)
+            climbs[str(below)] = _Climb(found, distance - level, since)
         return found if distance <= MAX_CLIMB else None
     # None within the climb's bounds: a climb from below, within fewer levels, finds none
     # either. (The folders passed might find one past those bounds.)
-    climbs[(start, workspace_folder, stop)] = _Climb(None, 0, since)
+    climbs[str(start)] = _Climb(None, 0, since)
     return None
 
 

@@ -24,7 +24,7 @@ from envsense.core.discovery import discover, fs, identify
 from envsense.core.discovery.context import DiscoveryContext
 from envsense.core.discovery.rules import CHOICE_FILES, project_rules
 from envsense.core.environment import Environment
-from envsense.core.files import is_manifest
+from envsense.core.files import ListedFolder, is_manifest
 from envsense.core.findings import Code, Finding, Severity
 from envsense.core.picks import PickStore
 from envsense.core.projects import Project, ProjectFolders, enclosing_projects, find_project
@@ -173,21 +173,38 @@ class Session:
     def _realpath(self, path: Path) -> Path:
         """`fs.realpath`, with the folders above resolved once (a file of a new folder
         was a lstat per component, twice, for every folder of the workspace)."""
+        return self._realpath_cache()(path)
+
+    def _realpath_cache(self) -> fs.RealpathCache:
         now = time.monotonic()
         with self._lock:
             if now - self._realpaths_since >= folder_memo.REVALIDATE_SECONDS:
                 self._realpaths = fs.RealpathCache()
                 self._realpaths_since = now
-            cache = self._realpaths
-        return cache(path)
+            return self._realpaths
+
+    def take_walk(
+        self, listed: Mapping[str, ListedFolder], since: float, starts: Sequence[Path]
+    ) -> None:
+        """The folders a check's walk from `starts` listed from `since` (time.monotonic())
+        on: finding their files' projects reads their entries from these listings
+        (workspace -> project) instead of listing or stat'ing them again, while a listing
+        of that moment is trusted (core/folder_memo.py)."""
+        self._project_folders.take_listings(listed, since)
+        with self._lock:
+            # The canonical paths known now are dropped a second after `since` at most.
+            self._realpaths_since = min(self._realpaths_since, since)
+            self._realpaths.take_listings(listed, starts)
 
     def project_for(self, path: Path) -> Project:
         with self._lock:
             cached = self._path_projects.get(path)
         if cached is not None:
             return cached
+        # Listed as a plain file by the walk a moment ago: no stat to tell it from a folder.
+        listed_file = self._realpath_cache().listed_file(path)
         # Keyed by the folder as given: resolving every file's path costs more than the rest.
-        folder = path if path.is_dir() else path.parent
+        folder = path if not listed_file and path.is_dir() else path.parent
         with self._lock:
             cached = self._projects.get(folder)
         if cached is not None:
@@ -199,7 +216,11 @@ class Session:
         # of the project (eglot without VCS opens the file's own folder).
         home = self.discovery_context().home
         project = find_project(
-            self._realpath(path), self.folder_for(path), home=home, folders=self._project_folders
+            self._realpath(path),
+            self.folder_for(path),
+            home=home,
+            folders=self._project_folders,
+            is_dir=False if listed_file else None,
         )
         self._scan_above(project, home)
         with self._lock:

@@ -9,12 +9,17 @@ from __future__ import annotations
 import itertools
 import logging
 import os
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PosixPath
+from typing import TYPE_CHECKING
 
 from envsense.core.safe_read import UnreadableFile
 from envsense.core.safe_read import read_text as _read_text
+
+if TYPE_CHECKING:
+    from envsense.core.files import ListedFolder
 
 _log = logging.getLogger(__name__)
 
@@ -104,13 +109,38 @@ class RealpathCache:
 
     os.path.realpath checks every component of every path it is given; a scan asks
     for hundreds of paths under a few folders (~/projects/*/.venv), so this resolves
-    the parent once and then only checks whether the last component is a link.
+    the parent once and then only checks whether the last component is a link. Folders
+    a walk has just listed (`take_listings`) tell which of their entries are links, so
+    the others need no check at all.
     """
 
-    __slots__ = ("_known",)
+    __slots__ = ("_known", "_listed", "_starts")
 
     def __init__(self) -> None:
         self._known: dict[Path, Path] = {}
+        self._listed: Mapping[str, ListedFolder] = {}
+        self._starts: frozenset[str] = frozenset()
+
+    def take_listings(self, listed: Mapping[str, ListedFolder], starts: Iterable[Path]) -> None:
+        """Folders a walk from `starts` listed (core/files.py), within this cache's life:
+        a folder it entered below a start is no link (links to folders are not entered),
+        nor is a file it listed as plain."""
+        self._listed = listed
+        self._starts = frozenset(map(str, starts))
+
+    def listed_file(self, path: Path) -> bool:
+        """Whether the walk listed `path` as a plain file (no link, no folder)."""
+        return bool(self._listed) and self._plain_file(str(path))
+
+    def _plain_file(self, text: str) -> bool:
+        # By text (walked paths are absolute and normalised): a Path parent per file cost more.
+        folder, _, name = text.rpartition(os.sep)
+        entry = self._listed.get(folder or os.sep)
+        if entry is None:
+            return False
+        files = entry.files
+        at = bisect_left(files, name)
+        return at < len(files) and files[at] == name and name not in entry.irregular
 
     def __call__(self, path: Path) -> Path:
         known = self._known.get(path)
@@ -120,10 +150,23 @@ class RealpathCache:
         if os.name != "posix" or parent == path or not path.is_absolute() or ".." in path.parts:
             resolved = realpath(path)  # the root, or a path the shortcut does not cover
         else:
-            joined = self(parent) / path.name
-            resolved = realpath(joined) if is_symlink(joined) else joined
+            real_parent = self(parent)
+            if self._no_link(path):  # the walk's listing says so (the same entry)
+                same = real_parent is parent or real_parent == parent
+                resolved = path if same else real_parent / path.name
+            else:
+                joined = real_parent / path.name
+                resolved = realpath(joined) if is_symlink(joined) else joined
         self._known[path] = resolved
         return resolved
+
+    def _no_link(self, path: Path) -> bool:
+        if not self._listed:
+            return False
+        text = str(path)
+        if text in self._listed:
+            return text not in self._starts
+        return self._plain_file(text)
 
 
 def readlink(path: Path) -> str:

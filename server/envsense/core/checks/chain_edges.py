@@ -17,10 +17,12 @@ import os
 import threading
 from pathlib import Path
 
-from envsense.core.checks.guard_eval import is_submodule_location, module_file
+from envsense.core.checks.guard_eval import is_submodule_location, module_file, stem_and_suffix
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
+# What a module file found by the resolver ends with (its `stem_and_suffix`).
+_MODULE_SUFFIXES = frozenset({".py", ".so", ".pyd"})
 
 # (module, its resolution, whether a lazy-import table named it)
 NameTarget = tuple[str, Resolution, bool]
@@ -96,20 +98,43 @@ class ChainEdges:
     def _name_target(
         self, package: str, name: str, importing_file: Path
     ) -> tuple[tuple[NameTarget | None, str | None], bool]:
-        sub, shared = self._scoped(f"{package}.{name}" if package else name, importing_file)
-        if sub.status in _FOLLOWED and is_submodule_location(sub, name):
-            return ((sub.module, sub, False), None), shared
-        # `from celery import Task`, served lazily from celery.app.task.
         resolution, alike = self._scoped(package, importing_file)
+        if self._no_submodule(resolution, name):
+            # `package.name` resolves from everywhere exactly when `package` does.
+            shared = alike
+        else:
+            sub, shared = self._scoped(f"{package}.{name}" if package else name, importing_file)
+            if sub.status in _FOLLOWED and is_submodule_location(sub, name):
+                return ((sub.module, sub, False), None), shared
+            shared = shared and alike
+        # `from celery import Task`, served lazily from celery.app.task.
         module, source = self._lazy_lookup(package, name, resolution)
         read = None if source is None else str(source)
         if module is None:
-            return (None, read), shared and alike
+            return (None, read), shared
         found, known = self._scoped(module, importing_file)
-        shared = shared and alike and known
+        shared = shared and known
         if found.status in _FOLLOWED and found.location is not None:
             return ((module, found, True), read), shared
         return (None, read), shared
+
+    def _no_submodule(self, package: Resolution, name: str) -> bool:
+        """Whether `package.name` is surely no submodule, told without resolving it (most
+        names of `from package import name` are classes and functions): `package` is a
+        module file (the resolver takes `package.name` as that file, a submodule only
+        when `name` is the file's own name), or a regular package whose folder lists
+        nothing `name` could import."""
+        location = package.location
+        if package.status not in _FOLLOWED or location is None:
+            return False
+        stem, suffix = stem_and_suffix(location)
+        if suffix in _MODULE_SUFFIXES:
+            return name != stem and name != stem + suffix
+        return (
+            suffix == ""
+            and self.resolver.package_init(location) is not None
+            and not self.resolver.lists_entry(location, name)
+        )
 
     def steps(self, module: str, resolution: Resolution, importing_file: Path) -> tuple[Step, ...]:
         """The files importing `module` (resolved as `resolution`) runs: its own first
@@ -148,7 +173,7 @@ class ChainEdges:
             if known is None:
                 # A package folder's prefix (to skip the importing file's own packages)
                 # and the file that runs.
-                prefix = str(location) + os.sep if location.suffix == "" else ""
+                prefix = str(location) + os.sep if stem_and_suffix(location)[1] == "" else ""
                 known = self._sources[location] = (prefix, module_file(found, self.resolver))
             prefix, source = known
             if source is not None:

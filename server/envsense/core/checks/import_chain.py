@@ -81,9 +81,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation, ChainEdges):
         self._watch_files = watch_files
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
-        # (package, name) -> (the package's resolution, the module its lazy table names,
-        # the __init__.py read for it)
-        self._lazy_answers: dict[tuple[str, str], tuple[Resolution, str | None, Path | None]] = {}
+        # package -> (its resolution, its lazy table: name -> module, the __init__.py
+        # read for it)
+        self._lazy_answers: dict[str, tuple[Resolution, dict[str, str], Path | None]] = {}
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -360,23 +360,27 @@ class ImportOutcomes(ModuleReading, GuardEvaluation, ChainEdges):
         read by the chain being worked out."""
         if resolution.status is not ResolutionStatus.PROJECT:
             return None, None
-        # The table's answer for this package (the same resolution: the same file),
-        # kept until the table's file changes (the chains' revalidation) or a folder
-        # does (the resolver's).
-        known = self._lazy_answers.get((package, name))
+        # The package's table (the same resolution: the same file), kept until the
+        # table's file changes (the chains' revalidation) or a folder does (the
+        # resolver's); each name is then a look-up in it.
+        known = self._lazy_answers.get(package)
         if known is None or known[0] is not resolution:
-            known = (resolution, *self._lazy_entry(package, name, resolution))
-            self._lazy_answers[(package, name)] = known
-        return known[1], known[2]
+            known = (resolution, *self._lazy_table(package, resolution))
+            self._lazy_answers[package] = known
+        _, table, source = known
+        if source is None:
+            return None, None
+        module = table.get(name)
+        return (None if module == package else module), source
 
-    def _lazy_entry(
-        self, package: str, name: str, resolution: Resolution
-    ) -> tuple[str | None, Path | None]:
-        """The module the package's table names for `name` (None: none or itself), and
-        the `__init__.py` read for it."""
+    def _lazy_table(
+        self, package: str, resolution: Resolution
+    ) -> tuple[dict[str, str], Path | None]:
+        """The package's lazy-import table (name -> module), and the `__init__.py` read
+        for it (None: the package has none)."""
         source = module_file(resolution, self.resolver)
         if source is None or source.name != "__init__.py":
-            return None, None
+            return {}, None
         stamp = self._stamp_now(source)
         cached = self._lazy.get(source)
         if cached is None or cached[0] != stamp:
@@ -384,5 +388,4 @@ class ImportOutcomes(ModuleReading, GuardEvaluation, ChainEdges):
             self._lazy[source] = cached
         else:
             self._load(source)  # records the file as read, for the chain caches
-        module = cached[1].get(name)
-        return (None if module == package else module), source
+        return cached[1], source

@@ -5,10 +5,12 @@ submodule, or a module the package's lazy-import table names), and following a m
 means knowing which files run when it is imported (its own, then its parent packages'
 `__init__.py`). Both depend on the importing file only through resolutions: most names
 resolve alike from every folder (the stdlib, the search path proper), so their answers
-are kept once for every folder (django's 653 folders asked the same questions, a fifth
-of a cold check), the rest per folder. They hold for one state of the resolver's
-folders and of the lazy tables read: ImportOutcomes drops them with its other chain
-caches, and records a lazy table's file as read by each chain that uses its answer.
+are kept once for every folder (each of django's 653 folders asked them again), the rest
+per folder. Most names imported from a module are classes and functions: whether one is
+a submodule is told from the module's file name or its package folder's listing, not by
+resolving `package.name`. The answers hold for one state of the resolver's folders and
+of the lazy tables read: ImportOutcomes drops them with its other chain caches, and
+records a lazy table's file as read by each chain that uses its answer.
 """
 
 from __future__ import annotations

@@ -13,9 +13,10 @@ folders holding the importing one (homeassistant's 1,254 integration folders all
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsense.core.checks.guard_eval import is_submodule_location, suffix_of
+from envsense.core.checks.guard_eval import suffix_of
 from envsense.core.environment.resolver import Resolution, ResolutionStatus, Resolver
 from envsense.core.imports.refs import ImportRef
 
@@ -44,64 +45,78 @@ class PackageFolders:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...] | None] = {}
+        # Per module: its own and its parents' package folders (None: one resolves from
+        # a folder only). Imports of different names from one module share them.
+        self._modules: dict[str, tuple[str, ...] | None] = {}
 
     def holding(
-        self, ref: ImportRef, folder: str, resolver: Resolver, outcomes: ImportOutcomes
+        self,
+        ref: ImportRef,
+        path: Path,
+        folder: str,
+        resolver: Resolver,
+        outcomes: ImportOutcomes,
     ) -> tuple[bool, ...] | None:
-        """For an absolute import of the project's own code from `folder` (outside
-        installed code): which package folders its chains may skip hold `folder`, the one
-        way the folder matters when every module involved resolves alike from everywhere.
-        None: something resolves from the folder itself (only its own answer holds)."""
+        """For an absolute import of the project's own code from `path` in `folder`
+        (outside installed code): which package folders its chains may skip hold
+        `folder`, the one way the folder matters when every module involved resolves
+        alike from everywhere. None: something resolves from the folder itself (only its
+        own answer holds)."""
         if ref.level or not folder:
             return None
         key = (ref.module, ref.kind, ref.names)
         try:
             prefixes = self._known[key]
         except KeyError:
-            prefixes = self._known[key] = _package_folders(ref, resolver, outcomes)
+            prefixes = self._known[key] = self._package_folders(ref, path, resolver, outcomes)
         if prefixes is None:
             return None
         inside = folder + os.sep
-        return tuple(inside.startswith(prefix) for prefix in prefixes)
+        return tuple([inside.startswith(prefix) for prefix in prefixes])
+
+    def _package_folders(
+        self, ref: ImportRef, path: Path, resolver: Resolver, outcomes: ImportOutcomes
+    ) -> tuple[str, ...] | None:
+        """The package folders (with a trailing separator, each once) of the modules
+        `check_chain` follows for `ref`: the module, the names of a `from` import that are
+        submodules or that a lazy-import table names, and the parent packages of each (a
+        module file is never skipped). None unless all of them resolve alike from
+        everywhere."""
+        module = ref.module
+        shared = resolver.shared_resolution(module)
+        if shared is None or shared.status is not ResolutionStatus.PROJECT:
+            return None
+        targets = [module]
+        if ref.kind == "from":
+            for name in ref.names:
+                found, alike = outcomes.scoped_name_target(module, name, path)
+                if not alike:
+                    return None
+                if found is not None:
+                    targets.append(found[0])
+        prefixes: dict[str, None] = {}
+        for target in targets:
+            try:
+                known = self._modules[target]
+            except KeyError:
+                known = self._modules[target] = _module_folders(target, resolver)
+            if known is None:
+                return None
+            prefixes.update(dict.fromkeys(known))
+        return tuple(prefixes)
 
 
-def _package_folders(
-    ref: ImportRef, resolver: Resolver, outcomes: ImportOutcomes
-) -> tuple[str, ...] | None:
-    """The package folders (with a trailing separator) of the modules `check_chain`
-    follows for `ref`: the module, the names of a `from` import that are submodules or
-    that a lazy-import table names, and the parent packages of each (a module file is
-    never skipped). None unless all of them resolve alike from everywhere."""
-    module = ref.module
-    shared = resolver.shared_resolution(module)
-    if shared is None or shared.status is not ResolutionStatus.PROJECT:
-        return None
-    targets = [module]
-    if ref.kind == "from":
-        for name in ref.names:
-            sub = resolver.shared_resolution(f"{module}.{name}")
-            if sub is None:
-                return None
-            if sub.status in _FOLLOWED and is_submodule_location(sub, name):
-                targets.append(sub.module)
-                continue
-            lazy = outcomes.lazy_target(module, name, shared)
-            if lazy is None:
-                continue
-            found = resolver.shared_resolution(lazy)
-            if found is None:
-                return None
-            if found.status in _FOLLOWED and found.location is not None:
-                targets.append(lazy)
+def _module_folders(module: str, resolver: Resolver) -> tuple[str, ...] | None:
+    """The package folders of `module` and its parents, None unless each resolves alike
+    from everywhere."""
+    parts = module.split(".")
     prefixes: list[str] = []
-    for target in targets:
-        parts = target.split(".")
-        for index in range(1, len(parts) + 1):
-            found = resolver.shared_resolution(".".join(parts[:index]))
-            if found is None:
-                return None
-            if _is_package_folder(found):
-                prefixes.append(f"{found.location}{os.sep}")
+    for index in range(1, len(parts) + 1):
+        found = resolver.shared_resolution(".".join(parts[:index]))
+        if found is None:
+            return None
+        if _is_package_folder(found):
+            prefixes.append(f"{found.location}{os.sep}")
     return tuple(prefixes)
 
 

@@ -51,7 +51,7 @@ def module_file(resolution: Resolution, resolver: Resolver) -> Path | None:
     location = resolution.location
     if location is None:
         return None
-    _, suffix = _stem_and_suffix(location)
+    _, suffix = stem_and_suffix(location)
     if suffix == ".py":
         return location
     return resolver.package_init(location) if suffix == "" else None
@@ -63,16 +63,16 @@ def is_submodule_location(resolution: Resolution, name: str) -> bool:
     location = resolution.location
     if not resolution.ok or location is None:
         return False
-    stem, suffix = _stem_and_suffix(location)
+    stem, suffix = stem_and_suffix(location)
     return name == stem or name == stem + suffix
 
 
 def suffix_of(path: Path) -> str:
     """`path.suffix`, from its string."""
-    return _stem_and_suffix(path)[1]
+    return stem_and_suffix(path)[1]
 
 
-def _stem_and_suffix(path: Path) -> tuple[str, str]:
+def stem_and_suffix(path: Path) -> tuple[str, str]:
     """`path.stem` and `path.suffix` from its string (pathlib re-parses per property, and
     the chains ask for every import)."""
     name = str(path).rpartition(os.sep)[2]

@@ -23,12 +23,8 @@ from pathlib import Path
 from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import InvalidRequirement, Requirement
 
-from envsense.core.checks.guard_eval import (
-    GuardEvaluation,
-    definitely_fails,
-    is_submodule_location,
-    module_file,
-)
+from envsense.core.checks.chain_edges import ChainEdges
+from envsense.core.checks.guard_eval import GuardEvaluation, definitely_fails, module_file
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
 from envsense.core.checks.module_reading import ModuleReading, Stamp, stamp_of
 from envsense.core.checks.relative_names import RelativeNames
@@ -56,7 +52,7 @@ class ChainBreak:
     line: int
 
 
-class ImportOutcomes(ModuleReading, GuardEvaluation):
+class ImportOutcomes(ModuleReading, GuardEvaluation, ChainEdges):
     """Answers "does this import work in the environment?" beyond the name resolving."""
 
     def __init__(
@@ -71,6 +67,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         """`watch_files=False`: the module files read stay as they are while this is used
         (a one-shot check), so they are not stat'ed again once a second."""
         ModuleReading.__init__(self, target)
+        ChainEdges.__init__(self)
         self.resolver = resolver
         self.relative = RelativeNames()
         self.stdlib_dir = stdlib_dir
@@ -84,9 +81,9 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         self._watch_files = watch_files
         # Between walks: (module, folder, depth) -> (its resolution, the answer).
         self._answers: dict[tuple[str, str, int], tuple[Resolution, ChainBreak | None]] = {}
-        # (package, name) -> (the package's resolution, the module its lazy table names,
-        # the __init__.py read for it)
-        self._lazy_answers: dict[tuple[str, str], tuple[Resolution, str | None, Path | None]] = {}
+        # package -> (its resolution, its lazy table: name -> module, the __init__.py
+        # read for it)
+        self._lazy_answers: dict[str, tuple[Resolution, dict[str, str], Path | None]] = {}
         self._cycle_cut = False
         self._stat_seen: dict[Path, tuple[float, Stamp | None]] = {}
         self._health: dict[str, bool] = {}
@@ -95,9 +92,6 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         self._lock = threading.RLock()
         self._trust: dict[tuple[str, str], bool] = {}
         self._generation = resolver.generation
-        # A resolved location -> (its folder prefix when a package, the file that runs),
-        # as the resolver's listings say (dropped with them: the generation changes).
-        self._sources: dict[Path, tuple[str, Path | None]] = {}
         # Moves whenever chain answers were dropped (see `epoch`).
         self._dropped = 0
 
@@ -149,29 +143,11 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
                 module, resolution, importing_file
             ):
                 return None
-            parts = module.split(".")
-            count = len(parts)
             importing = str(importing_file)
             # The module's own file first (the clearest chain), then its parent packages.
-            for index in (count, *range(1, count)):
-                if index == count:
-                    name, found = module, resolution
-                else:
-                    name = ".".join(parts[:index])
-                    found = self.resolver.resolve(name, importing_file)
-                location = found.location
-                if found.status not in _FOLLOWED or location is None:
-                    continue
-                known = self._sources.get(location)
-                if known is None:
-                    # A package folder's prefix (for the test below) and the file that runs.
-                    prefix = str(location) + os.sep if location.suffix == "" else ""
-                    known = self._sources[location] = (prefix, module_file(found, self.resolver))
-                prefix, source = known
+            for name, prefix, source in self.steps(module, resolution, importing_file):
                 if prefix and importing.startswith(prefix):
                     continue  # the importing file's own package: already being imported
-                if source is None:
-                    continue
                 broken = self._file_break(source, depth)
                 if broken is not None:
                     via = (name, *broken.via) if name != module else broken.via
@@ -242,7 +218,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             # A folder changed (a module created or deleted): chains may end elsewhere.
             self._generation = self.resolver.generation
             self._dropped += 1
-            self._sources.clear()
+            self._drop_edges(resolutions=True)
             self._breaks.clear()
             self._answers.clear()
             self._lazy_answers.clear()
@@ -265,6 +241,7 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         # the results above, which is cheap, rather than each keeping what it read.
         self._answers.clear()
         self._lazy_answers.clear()
+        self._drop_edges(resolutions=False)
 
     def _file_break(self, source: Path, depth: int) -> ChainBreak | None:
         key = (source, depth)
@@ -329,8 +306,8 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
         for ref in scan.imports:
             if not self._always_runs(ref, source, depth):
                 continue
-            for absolute in self._targets(ref, source):
-                resolution = self.resolver.resolve(absolute, source)
+            for absolute, known in self._targets(ref, source):
+                resolution = known or self.resolver.resolve(absolute, source)
                 if definitely_fails(resolution):
                     return ChainBreak((), absolute, resolution, source, ref.span.line)
                 if resolution.ok:
@@ -351,62 +328,59 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             return self.guards_hold(ref.guards, source, depth) is True
         return True
 
-    def _targets(self, ref: ImportRef, source: Path) -> list[str]:
-        """The modules an import runs: the one named, and for `from x import y` each y that
-        is a submodule (`from . import models`)."""
+    def _targets(self, ref: ImportRef, source: Path) -> list[tuple[str, Resolution | None]]:
+        """The modules an import runs (with their resolutions when known): the one named,
+        and for `from x import y` each y that is a submodule (`from . import models`) or
+        that x's lazy-import table names."""
         absolute = self.relative.absolute(ref.module, ref.level, source, None)
         if absolute is None:
             return []
-        targets = [absolute] if ref.module else []
+        targets: list[tuple[str, Resolution | None]] = [(absolute, None)] if ref.module else []
         if ref.kind == "from":
             for name in ref.names:
-                sub = self.resolver.resolve(f"{absolute}.{name}" if absolute else name, source)
-                if sub.status in _FOLLOWED and is_submodule_location(sub, name):
-                    targets.append(sub.module)
-                else:
-                    lazy = self.lazy_module(absolute, name, source)
-                    if lazy is not None:
-                        targets.append(lazy)
+                found = self.name_target(absolute, name, source)
+                if found is not None:
+                    targets.append((found[0], found[1]))
         return targets
-
-    def lazy_module(self, package: str, name: str, importing_file: Path) -> str | None:
-        """The module a project package's lazy-import table says `from package import name`
-        imports (celery's `from celery import Task` -> celery.app.task), if any."""
-        with self._lock:
-            resolution = self.resolver.resolve(package, importing_file)
-            module = self.lazy_target(package, name, resolution)
-            if module is None:
-                return None
-            found = self.resolver.resolve(module, importing_file)
-            return module if found.status in _FOLLOWED and found.location is not None else None
 
     def lazy_target(self, package: str, name: str, resolution: Resolution) -> str | None:
         """The module the lazy-import table of `package` (resolved as `resolution`, the
         project's own) names for `name`, whether or not it resolves (None: no table, no
         entry, or the package itself)."""
         with self._lock:
-            if resolution.status is not ResolutionStatus.PROJECT:
-                return None
-            # The table's answer for this package (the same resolution: the same file),
-            # kept until the table's file changes (the chains' revalidation) or a folder
-            # does (the resolver's).
-            known = self._lazy_answers.get((package, name))
-            if known is None or known[0] is not resolution:
-                known = (resolution, *self._lazy_entry(package, name, resolution))
-                self._lazy_answers[(package, name)] = known
-            _, module, source = known
+            module, source = self._lazy_lookup(package, name, resolution)
             if source is not None and self._read:
                 self._read[-1].add(str(source))
             return module
 
-    def _lazy_entry(
+    def _lazy_lookup(
         self, package: str, name: str, resolution: Resolution
     ) -> tuple[str | None, Path | None]:
-        """The module the package's table names for `name` (None: none or itself), and
-        the `__init__.py` read for it."""
+        """`lazy_target`'s answer and the `__init__.py` read for it, not yet recorded as
+        read by the chain being worked out."""
+        if resolution.status is not ResolutionStatus.PROJECT:
+            return None, None
+        # The package's table (the same resolution: the same file), kept until the
+        # table's file changes (the chains' revalidation) or a folder does (the
+        # resolver's); each name is then a look-up in it.
+        known = self._lazy_answers.get(package)
+        if known is None or known[0] is not resolution:
+            known = (resolution, *self._lazy_table(package, resolution))
+            self._lazy_answers[package] = known
+        _, table, source = known
+        if source is None:
+            return None, None
+        module = table.get(name)
+        return (None if module == package else module), source
+
+    def _lazy_table(
+        self, package: str, resolution: Resolution
+    ) -> tuple[dict[str, str], Path | None]:
+        """The package's lazy-import table (name -> module), and the `__init__.py` read
+        for it (None: the package has none)."""
         source = module_file(resolution, self.resolver)
         if source is None or source.name != "__init__.py":
-            return None, None
+            return {}, None
         stamp = self._stamp_now(source)
         cached = self._lazy.get(source)
         if cached is None or cached[0] != stamp:
@@ -414,5 +388,4 @@ class ImportOutcomes(ModuleReading, GuardEvaluation):
             self._lazy[source] = cached
         else:
             self._load(source)  # records the file as read, for the chain caches
-        module = cached[1].get(name)
-        return (None if module == package else module), source
+        return cached[1], source

@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from envsense.core.checks.guard_eval import is_submodule_location
 from envsense.core.checks.import_chain import ChainBreak
 from envsense.core.checks.install_fixes import (
     declared_for_module,
@@ -22,8 +21,6 @@ from envsense.core.imports.extract import ImportRef
 
 if TYPE_CHECKING:
     from envsense.core.checks.source import ProjectContext
-
-_FOLLOWED = (ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED)
 
 
 OPTIONAL_WHEN_GUARDED = (Code.MISSING_IMPORT, Code.STDLIB_UNAVAILABLE, Code.IMPORT_CHAIN_BROKEN)
@@ -94,29 +91,28 @@ def check_chain(
     else:
         absolute = ref.module
     resolver = context.resolver
+    outcomes = context.outcomes
     written = "." * ref.level + ref.module
     # (module, as written, its resolution when already asked for)
     targets: list[tuple[str, str, Resolution | None]] = []
-    lazy_targets: dict[str, str] = {}
+    lazy_targets: set[str] = set()
     if ref.module:
         targets.append((absolute, written, None))
     if ref.kind == "from":
-        # `from . import models` / `from pkg import sub`: names that are submodules.
+        # `from . import models` / `from pkg import sub`: names that are submodules, or
+        # `from celery import Task`, served lazily from celery.app.task.
         for name in ref.names:
-            sub = f"{absolute}.{name}" if absolute else name
-            resolution = resolver.resolve(sub, path)
+            found = outcomes.name_target(absolute, name, path)
+            if found is None or (found[2] and not absolute):
+                continue
             shown = f"{written}.{name}" if ref.module else f"{written}{name}"
-            if resolution.status in _FOLLOWED and is_submodule_location(resolution, name):
-                targets.append((sub, shown, resolution))
-            elif absolute:
-                # `from celery import Task`, served lazily from celery.app.task.
-                lazy = context.outcomes.lazy_module(absolute, name, path)
-                if lazy is not None:
-                    lazy_targets[lazy] = shown
-                    targets.append((lazy, shown, None))
+            module, resolution, lazy = found
+            if lazy:
+                lazy_targets.add(module)
+            targets.append((module, shown, resolution))
     for module, shown, known in targets:
         resolution = known if known is not None else resolver.resolve(module, path)
-        broken = context.outcomes.chain_break(module, resolution, path)
+        broken = outcomes.chain_break(module, resolution, path)
         if broken is not None:
             if module in lazy_targets:
                 broken = replace(broken, via=(module, *broken.via))

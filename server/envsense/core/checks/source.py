@@ -243,7 +243,7 @@ def _answer(
         if same_from_every_folder(ref.module, resolver):
             wider = (None, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
         else:
-            held = package_folders.holding(ref, folder, resolver, context.outcomes)
+            held = package_folders.holding(ref, path, folder, resolver, context.outcomes)
             if held is not None:
                 wider = (held, ref.module, ref.level, ref.kind, ref.names, ref.guarded)
     if wider is not None and wider in answers:

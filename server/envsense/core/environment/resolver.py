@@ -161,6 +161,19 @@ class Resolver:
         listing = self._listing(folder)
         return listing is not None and listing.init_py
 
+    def lists_entry(self, folder: Path, name: str) -> bool:
+        """Whether `folder`'s listing has an entry `import` could take for `name` (a
+        folder, a source or an extension module; True when it can't be listed). Without
+        one, `package.name` for the regular package in `folder` resolves to nothing, which
+        is cheaper to tell here than by resolving it."""
+        listing = self._listing(folder)
+        return (
+            listing is None
+            or name in listing.dirs
+            or name in listing.sources
+            or name in listing.natives
+        )
+
     def package_init(self, folder: Path) -> Path | None:
         """`folder/__init__.py` when it is a file, else None (kept like the listings)."""
         key = str(folder)

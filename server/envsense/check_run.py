@@ -8,12 +8,13 @@ import os
 import sys
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
 from typing import TYPE_CHECKING
 
 from envsense.check_context import SourceStamps, folder_fingerprint
+from envsense.check_file import checked_safely, not_checked, read_limit
 from envsense.check_pool import (
     POOL_THRESHOLD,
     WARM_UP_MAX,
@@ -37,16 +38,10 @@ from envsense.core.check_cache import (
     valid_findings,
 )
 from envsense.core.environment import Environment
-from envsense.core.files import ListedFolder, is_manifest, iter_checkable_files
-from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Severity, Span
-from envsense.core.imports.extract import decode_source
-from envsense.core.imports.notebooks import read_notebook
+from envsense.core.files import ListedFolder, iter_checkable_files
+from envsense.core.findings import Finding, Severity
 from envsense.core.locks import find_lock_files, is_lock_file
 from envsense.core.safe_read import (
-    NOTEBOOK_LIMIT,
-    SOURCE_LIMIT,
-    SOURCE_LINE_LIMIT,
-    manifest_limit,
     read_bytes_and_stat,
 )
 from envsense.core.session import Session, SessionSettings
@@ -312,12 +307,12 @@ class _CheckRun:
     def _check(self, index: int) -> _Checked:
         path = self.files[index]
         try:
-            data, opened = read_bytes_and_stat(path, _limit(path))
+            data, opened = read_bytes_and_stat(path, read_limit(path))
         except OSError as error:
             log.warning("cannot read %s: %s", path, error)
             if isinstance(error.__cause__, FileNotFoundError):
                 return None, [], None, None  # gone since the walk listed it
-            return None, encode_findings(path, [_not_checked(path, str(error))]), None, None
+            return None, encode_findings(path, [not_checked(path, str(error))]), None, None
         digest = content_hash(data)
         stat = stat_key(opened)
         context = self.folders[index].context
@@ -326,7 +321,7 @@ class _CheckRun:
             encoded = self.cache.peek(str(path), digest, context)
             if encoded is not None and valid_findings(encoded):
                 return digest, encoded, None, stat
-        encoded = encode_findings(path, _checked_safely(self.session, path, data))
+        encoded = encode_findings(path, checked_safely(self.session, path, data))
         return digest, encoded, encoded_text(encoded) if cached else None, stat
 
 
@@ -352,43 +347,6 @@ def _warm_up_sample(pending: Sequence[int]) -> Sequence[int]:
     count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
     step = max(2, len(pending) // count)
     return pending[::step][:count]
-
-
-def _limit(path: Path) -> int:
-    if path.suffix == ".ipynb":
-        return NOTEBOOK_LIMIT
-    return manifest_limit(path) if is_manifest(path) else SOURCE_LIMIT
-
-
-def _not_checked(path: Path, reason: str) -> Finding:
-    """A file that was skipped says so (exit status stays that of its findings)."""
-    code = Code.FILE_NOT_CHECKED
-    message = f"{path.name}: not checked: {reason}"
-    return Finding(path, Span(0, 0, 0, 0), code, DEFAULT_SEVERITY[code], message)
-
-
-def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
-    if path.suffix == ".ipynb":
-        notebook = read_notebook(data.decode("utf-8", errors="replace"))
-        if notebook.error is not None:
-            return [_not_checked(path, notebook.error)]
-        cells = list(notebook.cells)
-        sources = [cell.source for cell in cells]
-        findings: list[Finding] = []
-        for cell, cell_findings in zip(cells, session.check_notebook(path, sources), strict=True):
-            # Lines count within the cell, as notebook front ends show them.
-            findings += [
-                replace(f, message=f"cell {cell.index + 1}: {f.message}") for f in cell_findings
-            ]
-        return findings
-    text = decode_source(data, name=str(path))
-    if text.count("\n") > SOURCE_LINE_LIMIT:
-        return [_not_checked(path, f"more than {SOURCE_LINE_LIMIT} lines; skipped")]
-    if is_lock_file(path):
-        return session.check_lock(path, text)
-    if is_manifest(path):
-        return session.check_manifest(path, text)
-    return session.check_source(path, text)
 
 
 def run_check(
@@ -469,17 +427,6 @@ def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
             raise ValueError(f"findings of {path} are malformed")
         findings += decoded
     return findings
-
-
-def _checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
-    """The findings of one file, with a hostile file reported as not checked while the
-    rest still are."""
-    try:
-        return _check_data(session, path, data)
-    except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
-        log.warning("checking %s failed: %s", path, describe_error(error))
-        log.debug("checking %s failed", path, exc_info=True)
-        return [_not_checked(path, f"internal error ({describe_error(error)})")]
 
 
 def _project_findings(

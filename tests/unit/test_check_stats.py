@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from envsense import check_run
+from envsense import check_file, check_run
 from envsense.core import check_cache
 
 
@@ -34,7 +34,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _write(root / "tools" / "run.py", "import pkg.a\n")
     # Too big to be read: reported as not checked, yet its stat is part of the project's.
     _write(root / "pkg" / "big.py", "x = 1\n" * 100)
-    monkeypatch.setattr(check_run, "SOURCE_LIMIT", 300)
+    monkeypatch.setattr(check_file, "SOURCE_LIMIT", 300)
     before = Path.cwd()
     os.chdir(root)
     try:

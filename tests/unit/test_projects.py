@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from envsense.core.discovery import fs
+from envsense.core.environment_owner import uv_workspace_root
 from envsense.core.projects import (
     MAX_CLIMB,
     Project,
@@ -14,7 +15,6 @@ from envsense.core.projects import (
     find_projects,
     packaged_by,
     project_markers,
-    uv_workspace_root,
 )
 
 

@@ -23,8 +23,9 @@ from lsprotocol import types
 
 from envsense.core.checks.project import create_command
 from envsense.core.environment import Environment
+from envsense.core.environment_owner import environment_owner
 from envsense.core.findings import Code, FixData
-from envsense.core.projects import Project, environment_owner
+from envsense.core.projects import Project
 from envsense.core.selection import is_global
 from envsense.lsp.commands import (
     CREATE_ENVIRONMENT,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envsense.core.environment_owner import environment_owner
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, FixData, Span
-from envsense.core.projects import environment_owner
 from envsense.core.safe_read import MANIFEST_LIMIT, read_bytes
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ sent right after the didOpen/didChange.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import time
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from envsense_bench.corpus import Corpus
 from envsense_bench.corpus_suite import get_corpus
 from envsense_bench.harness import Bench
 from envsense_bench.lsp_latency import LspClient, LspTimeout, ServerExited, _sync_kind
-from envsense_bench.measure import Stats, run_process, tail, tree_rss_mb
+from envsense_bench.measure import Stats, run_process, tail, tree_cpu_seconds, tree_rss_mb
 from envsense_bench.report import Budget, Figure, Row
 
 INITIALIZE_BUDGET = Budget("initialize answered, from spawn (real corpus)", 0.3)
@@ -341,30 +340,6 @@ def profile_envsense(bench: Bench, target: Target, server: RealServer) -> str:
     # Wall-clock samples of the main thread: start-up and dispatch show; checks that the server
     # runs in a worker thread (run_in_executor) do not, and idle time shows as epoll.poll.
     return "(main thread only: work done in executor threads is not sampled)\n" + out.read_text()
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU so far of `pid` and its live descendants (Linux /proc): the
-    steadier figure on a busy machine, next to the wall time."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    children: dict[int, list[int]] = {}
-    own: dict[int, float] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rpartition(")")[2].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        own[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
-    total, stack = 0.0, [pid]
-    while stack:
-        current = stack.pop()
-        total += own.get(current, 0.0)
-        stack.extend(children.get(current, []))
-    return total
 
 
 def server_env(bench: Bench, cache: Path) -> dict[str, str]:

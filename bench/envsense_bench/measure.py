@@ -197,28 +197,48 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return values["VmRSS"], values["VmHWM"]
 
 
-def tree_rss_mb(pid: int) -> float:
-    """VmRSS of `pid` plus every live descendant, in MB (servers that run node under a wrapper)."""
+def _process_tree(pid: int) -> tuple[list[int], dict[int, list[str]]]:
+    """`pid` and its live descendants (Linux /proc), with each one's /proc stat fields after
+    the command name."""
     children: dict[int, list[int]] = {}
+    fields: dict[int, list[str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rpartition(")")[2].split()
+                own = stat.read().rpartition(")")[2].split()
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    total = 0.0
+        children.setdefault(int(own[1]), []).append(int(entry))
+        fields[int(entry)] = own
+    tree: list[int] = []
     stack = [pid]
     while stack:
         current = stack.pop()
+        tree.append(current)
+        stack.extend(children.get(current, []))
+    return tree, fields
+
+
+def tree_rss_mb(pid: int) -> float:
+    """VmRSS of `pid` plus every live descendant, in MB (servers that run node under a wrapper)."""
+    total = 0.0
+    for member in _process_tree(pid)[0]:
         try:
-            total += rss_mb(current)[0]
+            total += rss_mb(member)[0]
         except OSError:
             continue
-        stack.extend(children.get(current, []))
     return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU so far of `pid` and its live descendants (Linux /proc): the
+    steadier figure on a busy machine, next to the wall time."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    tree, fields = _process_tree(pid)
+    # utime and stime are the 12th and 13th fields after the command name.
+    return sum((int(fields[m][11]) + int(fields[m][12])) / ticks for m in tree if m in fields)
 
 
 def cpu_count() -> int:

@@ -24,7 +24,6 @@ from envsense_bench.lsp_real import (
     edit_plan,
     per_kind,
     server_env,
-    tree_cpu_seconds,
 )
 from envsense_bench.measure import (
     TIME_BINARY,
@@ -32,6 +31,7 @@ from envsense_bench.measure import (
     parse_time_rss,
     rss_mb,
     run_process,
+    tree_cpu_seconds,
     tree_rss_mb,
 )
 from envsense_bench.peer_checks import findings_count, ratio_budget_rows

@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from tests.support.venvs import install_wheels, make_venv
 from tests.support.wheels import simple_wheel
 
@@ -80,3 +82,13 @@ def build_check_tree(root: Path, wheels: Path, modules: int = 40) -> Path:
     _write(tools / "script.py", "# /// script\n# dependencies = ['rich']\n# ///\nimport rich\n")
     _write(tools / "setup.cfg", "[options]\ninstall_requires =\n    attrs\n")
     return root
+
+
+def isolate_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checks see only the tree's own environments: a fresh HOME and cache, a bare PATH,
+    no active venv or conda env."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.delenv("CONDA_PREFIX", raising=False)

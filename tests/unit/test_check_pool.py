@@ -16,7 +16,7 @@ import envsense.check_pool as check_pool
 import envsense.check_run as check_run
 import envsense.core.check_cache as check_cache
 from envsense.check_pool import POOL_THRESHOLD, shards, worker_count
-from tests.support.check_tree import build_check_tree
+from tests.support.check_tree import build_check_tree, isolate_machine
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +27,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    isolate_machine(tmp_path, monkeypatch)
     yield tmp_path
 
 

@@ -29,7 +29,7 @@ from envsense.core.imports.extract import (
 )
 from envsense.core.imports.scan_codec import decode_scan, encode_scan
 from envsense.core.versions import PythonVersion
-from tests.support.check_tree import build_check_tree
+from tests.support.check_tree import build_check_tree, isolate_machine
 from tests.unit.test_check_pool import PoolSpy, run
 
 TARGET = Target(PythonVersion(3, 12, 0), "linux")
@@ -83,11 +83,7 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")
-    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-    monkeypatch.delenv("CONDA_PREFIX", raising=False)
+    isolate_machine(tmp_path, monkeypatch)
     # Whatever else runs on this machine: the scanner's own behaviour is under test.
     monkeypatch.setattr(check_run, "spare_core", lambda: True)
     yield tmp_path

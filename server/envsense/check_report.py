@@ -155,3 +155,14 @@ def format_github(findings: Sequence[Finding], base: Path) -> str:
         )
         lines.append(f"::{_GITHUB_LEVEL[f.severity]} {props}::{_escape_data(f.message)}")
     return "\n".join(lines)
+
+
+def summary_line(findings: Sequence[Finding], files: int, environment: Environment | None) -> str:
+    """The text report's last line: problems by severity, files checked, the environment."""
+    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
+    env = environment.label if environment else "no environment"
+    return (
+        f"envsense: {len(findings)} problems ({counts[Severity.ERROR]} errors, "
+        f"{counts[Severity.WARNING]} warnings, {counts[Severity.INFORMATION]} information) "
+        f"in {files} files; environment: {env}"
+    )

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
@@ -24,7 +24,8 @@ from envsense.check_pool import (
     worker_count,
 )
 from envsense.check_prefetch import ScanAhead, ScanPlan
-from envsense.check_report import format_github, format_text, json_pieces_encoded
+from envsense.check_projects import lock_files_to_check, project_findings
+from envsense.check_report import format_github, format_text, json_pieces_encoded, summary_line
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
@@ -40,7 +41,6 @@ from envsense.core.check_cache import (
 from envsense.core.environment import Environment
 from envsense.core.files import ListedFolder, iter_checkable_files
 from envsense.core.findings import Finding, Severity
-from envsense.core.locks import find_lock_files, is_lock_file
 from envsense.core.safe_read import (
     read_bytes_and_stat,
 )
@@ -380,12 +380,12 @@ def run_check(
         projects: dict[Path, Path] = {}
         for path, folder in zip(run.files, run.folders, strict=True):
             projects.setdefault(folder.root, path)
-        for path in _lock_files(session, paths, projects.keys(), run.files):
+        for path in lock_files_to_check(session, paths, projects.keys(), run.files):
             files += 1
             blocks.append((path, run.check_one(path)))
         blocks += [
             (f.path, encode_findings(f.path, [f]))
-            for f in _project_findings(session, projects.values(), blocks)
+            for f in project_findings(session, projects.values(), blocks)
         ]
         environment = _environment(session, paths)
         if cache is not None:
@@ -407,7 +407,7 @@ def run_check(
         elif findings:
             print(format_text(findings, base))
         if output_format == "text":
-            print(_summary(findings, files, environment), file=sys.stderr)
+            print(summary_line(findings, files, environment), file=sys.stderr)
     items = [item for _, encoded in blocks for item in encoded]
     if locked:
         from envsense.core.checks.lock import DRIFT_CODES
@@ -429,48 +429,6 @@ def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
     return findings
 
 
-def _project_findings(
-    session: Session, samples: Iterable[Path], found: Sequence[tuple[Path, list[Encoded]]]
-) -> list[Finding]:
-    """Each project's own findings once (no-environment), even when only one of its
-    source files was checked; those already reported through its manifest are kept once.
-    `found`: each file's encoded findings."""
-    candidates = [finding for sample in samples for finding in session.check_project(sample)]
-    if not candidates:
-        return []
-    # Only findings of the candidates' codes can repeat one (hashing every path is slow).
-    codes = {f.code.value for f in candidates}
-    seen = {
-        (Path(item[8]) if len(item) > 8 else path, item[4], item[0])
-        for path, encoded in found
-        for item in encoded
-        if item[4] in codes
-    }
-    extra: list[Finding] = []
-    for finding in candidates:
-        key = (finding.path, finding.code.value, finding.span.line)
-        if key not in seen:
-            seen.add(key)
-            extra.append(finding)
-    return extra
-
-
-def _lock_files(
-    session: Session, paths: Sequence[Path], roots: Iterable[Path], checked: Sequence[Path]
-) -> list[Path]:
-    """Lock files of the checked projects (`roots`) that lie under `paths` (walks skip them)."""
-    found: list[Path] = []
-    walked: set[Path] | None = None  # hashing every path walked only when there are locks
-    for root in sorted(roots):
-        for lock in find_lock_files(root, session.folder_for(root)):
-            if walked is None:
-                walked = set(checked)
-            inside = any(lock == p or p in lock.parents for p in paths)
-            if is_lock_file(lock) and lock not in walked and inside and lock not in found:
-                found.append(lock)
-    return found
-
-
 def cache_path(folders: Sequence[Path], python: Path | None) -> Path:
     """One cache file per (workspace folders, interpreter) combination."""
     from platformdirs import user_cache_dir
@@ -483,13 +441,3 @@ def _environment(session: Session, paths: Sequence[Path]) -> Environment | None:
     if not paths:
         return None
     return session.selection(session.project_for(paths[0])).environment
-
-
-def _summary(findings: Sequence[Finding], files: int, environment: Environment | None) -> str:
-    counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
-    env = environment.label if environment else "no environment"
-    return (
-        f"envsense: {len(findings)} problems ({counts[Severity.ERROR]} errors, "
-        f"{counts[Severity.WARNING]} warnings, {counts[Severity.INFORMATION]} information) "
-        f"in {files} files; environment: {env}"
-    )

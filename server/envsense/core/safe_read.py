@@ -98,6 +98,12 @@ def open_regular(path: Path | str) -> BinaryIO:
 
 def _open_regular(path: Path | str) -> tuple[BinaryIO, os.stat_result]:
     """open_regular, with the stat of what was opened (read_bytes checks its size)."""
+    fd, after = _open_regular_fd(path)
+    return os.fdopen(fd, "rb", buffering=0), after
+
+
+def _open_regular_fd(path: Path | str) -> tuple[int, os.stat_result]:
+    """A descriptor open on a regular file, and its stat (the caller closes it)."""
     try:
         before = os.stat(path)
     except ValueError:
@@ -118,7 +124,7 @@ def _open_regular(path: Path | str) -> tuple[BinaryIO, os.stat_result]:
     if not stat.S_ISREG(after.st_mode):
         os.close(fd)
         raise UnreadableFile(path, f"{_kind(after.st_mode)}, not a regular file; not read")
-    return os.fdopen(fd, "rb", buffering=0), after
+    return fd, after
 
 
 def read_bytes(path: Path | str, limit: int, *, truncate: bool = False) -> bytes:
@@ -135,23 +141,31 @@ def read_bytes_and_stat(
     path: Path | str, limit: int, *, truncate: bool = False
 ) -> tuple[bytes, os.stat_result]:
     """read_bytes, with the stat of the file as it was opened (taken before reading)."""
-    handle, opened = _open_regular(path)
-    with handle:
+    fd, opened = _open_regular_fd(path)
+    try:
         if not truncate and opened.st_size > limit:
             raise UnreadableFile(path, too_large(limit))
-        chunks: list[bytes] = []
-        size = 0
+        # One read of the size the stat gave, plus one byte: a short read is the end of
+        # the file, so most files take one call into a buffer of their own size (a fixed
+        # 256 kB buffer per read was a fresh mapping, zeroed page by page, every time).
+        # One byte past the cap tells a file that grew since the stat from one that fits.
+        want = min(opened.st_size, limit) + 1
         try:
-            # One byte past the cap tells a file that grew since the stat from one that fits.
-            while size <= limit:
-                chunk = handle.read(min(_CHUNK, limit + 1 - size))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
+            data = os.read(fd, want)
+            if len(data) == want:
+                chunks = [data]
+                size = len(data)
+                while size <= limit:
+                    chunk = os.read(fd, min(_CHUNK, limit + 1 - size))
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                data = b"".join(chunks)
         except OSError as error:
             raise UnreadableFile(path, error.strerror or str(error)) from error
-    data = b"".join(chunks)
+    finally:
+        os.close(fd)
     if len(data) > limit:
         if not truncate:
             raise UnreadableFile(path, too_large(limit))

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envsense.check_claims import WAIT_SECONDS, Claims, pause
 from envsense.check_scan_order import FollowedModules
 from envsense.core.checks.import_chain import MAX_DEPTH
 from envsense.core.imports.conditions import Target
@@ -47,7 +48,10 @@ _BUFFER_BYTES = 64 * 1024 * 1024
 # Committed bytes (written after each whole frame), then the parent's stop flag.
 _COMMITTED = struct.Struct("<Q")
 _STOP_AT = 8
-_DATA_AT = 16
+_CURRENT_AT = 16  # the file the scanner is on (check_claims.py)
+_DATA_AT = 24
+# The files the warm-up read itself, logged for the scanner to skip: the buffer's tail.
+_CLAIMS_AT = _BUFFER_BYTES - 4 * 1024 * 1024
 # A frame: path length, payload length, digest of the file's bytes, digest of its decoded
 # text; a digest of all that, the path and the payload; the path; the payload. The parent
 # reads frames while the scanner may still write the next one, and memory ordering
@@ -94,6 +98,7 @@ class PreparedScans:
         self._index: dict[str, tuple[int, int, int, bytes, bytes, bool]] = {}
         self._keys: dict[Target, tuple[Any, ...]] = {}
         self._parsed = _DATA_AT
+        self._claims = _claims(memory)
         self.live = True
 
     def __len__(self) -> int:
@@ -148,6 +153,8 @@ class PreparedScans:
         if entry is None and self.live:
             self.refresh()
             entry = self._index.get(name)
+            if entry is None:
+                entry = self._await_or_claim(name)
         if entry is None or digest != entry[4 if text else 3]:
             return None
         body, named, length, _, _, checked = entry
@@ -162,6 +169,25 @@ class PreparedScans:
         except (ValueError, TypeError, EOFError) as error:
             log.debug("prepared scan of %s unusable: %s", path, error)
             return None
+
+    def _await_or_claim(self, name: str) -> tuple[int, int, int, bytes, bytes, bool] | None:
+        """Not scanned yet: the scanner's frame when it is on `name` now and commits it
+        soon; else None, `name` logged as read here (the caller extracts it)."""
+        claims = self._claims
+        deadline = 0.0
+        while claims.scanning(name) and not self._memory[_STOP_AT]:
+            now = time.monotonic()
+            if not deadline:
+                deadline = now + WAIT_SECONDS
+            elif now > deadline:
+                break
+            pause()
+            self.refresh()
+            entry = self._index.get(name)
+            if entry is not None:
+                return entry
+        claims.claim(name)
+        return None
 
     def _key(self, target: Target) -> tuple[Any, ...]:
         key = self._keys.get(target)
@@ -293,6 +319,7 @@ class _Writer:
 
     def __init__(self, memory: mmap.mmap, target: Target) -> None:
         self.memory = memory
+        self.claims = _claims(memory)
         self.target = target
         self.key = _target_key(target)
         self.offset = _DATA_AT
@@ -305,6 +332,15 @@ class _Writer:
             raise _Stopped
         if not path.endswith((".py", ".pyi")):
             return None
+        if not self.claims.begin(path):
+            return None  # the warm-up read it (and follows what it imports)
+        try:
+            return self._write(path)
+        finally:
+            self.claims.end()
+
+    def _write(self, path: str) -> ImportScan | None:
+        memory = self.memory
         target = self.target
         try:
             data = read_bytes(path, SOURCE_LIMIT)
@@ -328,7 +364,7 @@ class _Writer:
             return None
         body = name + payload
         end = self.offset + _FRAME_SIZE + len(body)
-        if end > len(memory):
+        if end > _CLAIMS_AT:
             raise _Stopped
         header = _HEADER.pack(len(name), len(payload), data_digest, text_digest)
         memory[self.offset : end] = header + _CHECK.pack(_frame_digest(header, body)) + body
@@ -336,6 +372,10 @@ class _Writer:
         self.offset = end
         # A module that edits sys.path is where the chain walk stops (ImportOutcomes).
         return None if b"sys.path" in data else scan
+
+
+def _claims(memory: mmap.mmap) -> Claims:
+    return Claims(memory, _CURRENT_AT, _CLAIMS_AT, len(memory))
 
 
 def _scan_into(

@@ -23,8 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-# multiprocessing and concurrent.futures are imported where a pool is about to run: most
-# checks (fewer than POOL_THRESHOLD files) never need their ~5 ms of start-up.
+from envsense.fork_pool import PoolFailed, run_forked
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +50,6 @@ WARM_UP_SHARE = 0.05
 WARM_UP_MAX = 100
 
 Result = TypeVar("Result")
-
-# The task the forked workers run, set in the parent just before forking (a function
-# object can't be pickled with the session it closes over, but forked children inherit it).
-_TASK: Callable[[Sequence[int]], list[object]] | None = None
-
 
 def available_cpus() -> int:
     """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
@@ -94,9 +88,9 @@ def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int
 
 
 def _can_fork() -> bool:
-    import multiprocessing
-
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    # Linux always offers fork (multiprocessing's start methods say so; importing it to
+    # ask cost 10-25 ms before the scanner could fork).
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def shards(
@@ -131,12 +125,7 @@ def run_sharded(
 
     `groups` (each index's folder, by position) keeps a folder's files in one chunk where
     it can. An exception raised by `task` itself is re-raised, as the serial path would."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    global _TASK
-    _TASK = task  # type: ignore[assignment]
+    parts = shards(indices, workers, groups)
     # A child flushes its copy of any buffered output when it exits: print it once, here.
     for stream in (sys.stdout, sys.stderr):
         try:
@@ -149,25 +138,15 @@ def run_sharded(
     # first: on homeassistant it costs 24 ms while the second core waits.
     gc.freeze()
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            parts = list(pool.map(_run_task, shards(indices, workers, groups)))
-    except (BrokenProcessPool, OSError, EOFError, ImportError) as error:
+        done = run_forked(task, parts, workers)
+    except (PoolFailed, OSError) as error:
         log.warning("parallel check failed (%s); checking in one process", error)
         return None
     finally:
-        _TASK = None
         gc.unfreeze()
     results: list[Result] = []
-    for part in parts:
-        results += part  # type: ignore[arg-type]
+    for part in done:
+        results += part
     return results
 
 
-def _run_task(indices: Sequence[int]) -> list[object]:
-    task = _TASK
-    if task is None:  # not forked from run_sharded: nothing was inherited
-        from concurrent.futures.process import BrokenProcessPool
-
-        raise BrokenProcessPool("worker started without its task")
-    return task(indices)

@@ -3,7 +3,6 @@ one process when the pool fails, and a warm run (from the results cache) equals 
 
 from __future__ import annotations
 
-import concurrent.futures
 import json
 import os
 from collections.abc import Iterator
@@ -100,12 +99,10 @@ def test_pool_failure_falls_back_to_one_process(
     serial = run(tree, capsys, "--no-cache", "--jobs", "1")
     PoolSpy(monkeypatch)
 
-    class Broken:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            raise OSError(11, "Resource temporarily unavailable")
+    def broken() -> int:
+        raise OSError(11, "Resource temporarily unavailable")
 
-    # check_pool imports it when a pool is about to run (not at start-up).
-    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
+    monkeypatch.setattr(os, "fork", broken)
     assert run(tree, capsys, "--no-cache") == serial
 
 

@@ -1,0 +1,89 @@
+"""The check's fork pool: every part answered once, in order, by workers that share the
+work; a task's exception reaches the parent; a dead worker fails the pool (the caller then
+checks serially); nothing is left behind (descriptors, children)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from envsense.fork_pool import PoolFailed, run_forked
+
+
+def open_fds() -> set[str]:
+    return set(os.listdir("/proc/self/fd"))
+
+
+def no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_every_part_is_answered_in_order_by_both_workers() -> None:
+    parts = [list(range(start, start + 5)) for start in range(0, 200, 5)]
+
+    def task(indices: Sequence[int]) -> list[tuple[int, int]]:
+        time.sleep(0.002)  # long enough for the other worker to take the next part
+        return [(index * index, os.getpid()) for index in indices]
+
+    before = open_fds()
+    results = run_forked(task, parts, 2)
+    assert [value for part in results for value, _ in part] == [i * i for i in range(200)]
+    pids = {pid for part in results for _, pid in part}
+    assert len(pids) == 2 and os.getpid() not in pids
+    assert open_fds() == before
+    assert no_children_left()
+
+
+def test_large_results_from_every_worker_at_once_do_not_deadlock() -> None:
+    # Each part's results are far larger than a pipe's buffer.
+    parts = [[index] for index in range(16)]
+    results = run_forked(lambda indices: ["x" * 300_000 for _ in indices], parts, 3)
+    assert len(results) == 16 and all(len(part[0]) == 300_000 for part in results)
+
+
+def test_the_tasks_exception_is_raised_in_the_parent() -> None:
+    def task(indices: Sequence[int]) -> list[int]:
+        if 7 in indices:
+            raise ValueError("part with 7")
+        return list(indices)
+
+    before = open_fds()
+    with pytest.raises(ValueError, match="part with 7"):
+        run_forked(task, [[i] for i in range(10)], 2)
+    assert open_fds() == before
+    assert no_children_left()
+
+
+def test_an_exception_that_cannot_be_pickled_still_says_what_happened() -> None:
+    class Local(Exception):  # defined in a function: pickle can't find it by name
+        pass
+
+    def task(indices: Sequence[int]) -> list[int]:
+        raise Local("not picklable")
+
+    with pytest.raises(RuntimeError, match="Local: not picklable"):
+        run_forked(task, [[1], [2]], 2)
+
+
+def test_a_worker_that_dies_fails_the_pool() -> None:
+    def task(indices: Sequence[int]) -> list[int]:
+        if 3 in indices:
+            os._exit(9)  # as the kernel's OOM killer would
+        return list(indices)
+
+    before = open_fds()
+    with pytest.raises(PoolFailed, match="unanswered"):
+        run_forked(task, [[i] for i in range(6)], 2)
+    assert open_fds() == before
+    assert no_children_left()
+
+
+def test_no_parts_forks_nothing() -> None:
+    assert run_forked(lambda indices: list(indices), [], 2) == []

@@ -8,6 +8,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
+from envsense.core.checks.module_reading import DiskContent
 from envsense.core.files import is_manifest
 from envsense.core.findings import DEFAULT_SEVERITY, Code, Finding, Span
 from envsense.core.imports.extract import decode_source
@@ -34,7 +35,9 @@ def not_checked(path: Path, reason: str) -> Finding:
     return Finding(path, Span(0, 0, 0, 0), code, DEFAULT_SEVERITY[code], message)
 
 
-def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
+def _check_data(
+    session: Session, path: Path, data: bytes, disk: DiskContent | None
+) -> list[Finding]:
     """The findings its kind of file calls for (a notebook per cell)."""
     if path.suffix == ".ipynb":
         notebook = read_notebook(data.decode("utf-8", errors="replace"))
@@ -56,14 +59,16 @@ def _check_data(session: Session, path: Path, data: bytes) -> list[Finding]:
         return session.check_lock(path, text)
     if is_manifest(path):
         return session.check_manifest(path, text)
-    return session.check_source(path, text)
+    return session.check_source(path, text, disk=disk)
 
 
-def checked_safely(session: Session, path: Path, data: bytes) -> list[Finding]:
+def checked_safely(
+    session: Session, path: Path, data: bytes, disk: DiskContent | None = None
+) -> list[Finding]:
     """The findings of one file, with a hostile file reported as not checked while the
-    rest still are."""
+    rest still are; `disk` describes `data` as read from the file (ModuleReading.scan_text)."""
     try:
-        return _check_data(session, path, data)
+        return _check_data(session, path, data, disk)
     except (RecursionError, MemoryError, ValueError, TypeError, LookupError) as error:
         log.warning("checking %s failed: %s", path, describe_error(error))
         log.debug("checking %s failed", path, exc_info=True)

@@ -51,6 +51,7 @@ WARM_UP_MAX = 100
 
 Result = TypeVar("Result")
 
+
 def available_cpus() -> int:
     """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
     try:
@@ -148,5 +149,3 @@ def run_sharded(
     for part in done:
         results += part
     return results
-
-

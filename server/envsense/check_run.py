@@ -30,7 +30,7 @@ from envsense.core.check_cache import (
     CheckCache,
     Encoded,
     StatKey,
-    content_hash,
+    content_digest,
     context_fingerprint,
     decode_findings,
     encode_findings,
@@ -38,6 +38,7 @@ from envsense.core.check_cache import (
     stat_key,
     valid_findings,
 )
+from envsense.core.checks.module_reading import DiskContent
 from envsense.core.environment import Environment
 from envsense.core.files import ListedFolder, iter_checkable_files
 from envsense.core.findings import Finding, Severity
@@ -313,7 +314,8 @@ class _CheckRun:
             if isinstance(error.__cause__, FileNotFoundError):
                 return None, [], None, None  # gone since the walk listed it
             return None, encode_findings(path, [not_checked(path, str(error))]), None, None
-        digest = content_hash(data)
+        raw = content_digest(data)
+        digest = raw.hex()  # = content_hash(data)
         stat = stat_key(opened)
         context = self.folders[index].context
         cached = self.cache is not None and context is not None
@@ -321,7 +323,8 @@ class _CheckRun:
             encoded = self.cache.peek(str(path), digest, context)
             if encoded is not None and valid_findings(encoded):
                 return digest, encoded, None, stat
-        encoded = encode_findings(path, checked_safely(self.session, path, data))
+        disk = DiskContent(raw, opened.st_mtime_ns, opened.st_size, b"sys.path" in data)
+        encoded = encode_findings(path, checked_safely(self.session, path, data, disk))
         return digest, encoded, encoded_text(encoded) if cached else None, stat
 
 

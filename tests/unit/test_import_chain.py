@@ -305,3 +305,49 @@ def test_odd_followed_files_never_break_a_check(backend: Path, tmp_path: Path) -
         (0, Code.IMPORT_CHAIN_BROKEN),
         (2, Code.IMPORT_CHAIN_BROKEN),
     ]
+
+
+def test_a_module_checked_from_its_bytes_is_not_read_again_by_the_chains(
+    backend: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`envsense check` hands each file's bytes to the check: a chain that then follows
+    the module takes its scan (and its stamp) from there, and finds the same break."""
+    import hashlib
+
+    from envsense.core.checks import module_reading
+    from envsense.core.checks.module_reading import DiskContent
+    from envsense.core.checks.source import source_findings
+
+    database = backend / "proj" / "backends" / "database"
+    models = database / "models.py"
+    read: list[str] = []
+    real_read = module_reading.read_bytes
+
+    def counting(path: Path | str, *args: object, **kwargs: object) -> bytes:
+        read.append(os.path.basename(path))
+        return real_read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module_reading, "read_bytes", counting)
+
+    def disk_of(path: Path) -> tuple[str, DiskContent]:
+        data = path.read_bytes()
+        stat = os.stat(path)
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        return data.decode(), DiskContent(digest, stat.st_mtime_ns, stat.st_size, False)
+
+    context = context_for(backend, tmp_path / "venv")
+    text, disk = disk_of(models)
+    [missing] = source_findings(models, text, context, disk=disk)
+    assert missing.code == Code.MISSING_IMPORT
+    [chain] = check(database / "__init__.py", context)
+    assert chain.code == Code.IMPORT_CHAIN_BROKEN
+    assert "it imports `sqlalchemy`" in chain.message
+    assert "models.py" not in read  # its scan came with the check
+    assert "session.py" in read  # not checked: read by the chain, as before
+
+    # Saved since the check read it: the chain sees the new text, not the old scan.
+    models.write_text("from .session import ResultModelBase\n\nclass Task: ...\n")
+    os.utime(models, ns=(disk.mtime_ns + 10**9, disk.mtime_ns + 10**9))
+    fresh = context_for(backend, tmp_path / "venv")
+    source_findings(models, text, fresh, disk=disk)
+    assert check(database / "__init__.py", fresh) == []

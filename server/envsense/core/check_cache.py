@@ -47,7 +47,13 @@ Encoded = list[Any]
 
 
 def content_hash(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return content_digest(data).hex()
+
+
+def content_digest(data: bytes) -> bytes:
+    """content_hash as bytes: the digest import chains know a module file's bytes by
+    (ModuleReading), so a file checked is hashed once."""
+    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def stat_key(stat: os.stat_result) -> StatKey:

@@ -33,6 +33,7 @@ from envsense.core.selection import Selection, select_environment
 # The checks and the inventory reader are imported where they are used: `envsense envs`
 # only discovers and selects, and importing them was a sixth of its start-up.
 if TYPE_CHECKING:
+    from envsense.core.checks.module_reading import DiskContent
     from envsense.core.checks.requirements import ManifestOptions
     from envsense.core.checks.source import ProjectContext
     from envsense.core.environment.inventory import Inventory
@@ -415,14 +416,19 @@ class Session:
         return known
 
     def check_source(
-        self, path: Path, text: str, imports: IncrementalImports | None = None
+        self,
+        path: Path,
+        text: str,
+        imports: IncrementalImports | None = None,
+        disk: DiskContent | None = None,
     ) -> list[Finding]:
-        """Findings of a Python file; `imports` is an open document's incremental scan."""
+        """Findings of a Python file; `imports` is an open document's incremental scan,
+        `disk` what `text` was decoded from when it was just read from the file."""
         from envsense.core.checks.project import environment_findings
         from envsense.core.checks.source import source_findings
 
         context = self._file_context(path)
-        findings = source_findings(path, text, context, imports)
+        findings = source_findings(path, text, context, imports, disk)
         findings += environment_findings(path, context, source_text=text)
         if path.name == "setup.py" and path.parent == context.project.root:
             # setup.py is a manifest too: its requirement strings get their own findings.

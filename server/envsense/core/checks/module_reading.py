@@ -36,6 +36,18 @@ class ScanSource(Protocol):
         text when `text`, else of the file's bytes); None when not at hand."""
 
 
+@dataclass(frozen=True, slots=True)
+class DiskContent:
+    """The file bytes a text being checked was decoded from, as read: their digest
+    (blake2b, 16 bytes, as `_load` takes it), the mtime and size stat'ed when the file was
+    opened, and whether they mention sys.path."""
+
+    digest: bytes
+    mtime_ns: int
+    size: int
+    edits_sys_path: bool
+
+
 def stamp_of(path: Path) -> Stamp | None:
     """(path, mtime, size), None when it can't be stat'ed."""
     try:
@@ -104,9 +116,15 @@ class ModuleReading:
         self._files[source] = facts
         return facts
 
-    def scan_text(self, source: Path, text: str) -> ImportScan:
+    def scan_text(self, source: Path, text: str, disk: DiskContent | None = None) -> ImportScan:
         """The imports of a file being checked; one scan serves the check and the chains
-        through it when `text` is what the file holds on disk (not an unsaved buffer)."""
+        through it when `text` is what the file holds on disk (not an unsaved buffer).
+
+        `disk`: `text` is the decoding of these bytes just read (`envsense check`). The
+        scan is then kept as what the file says, so a chain that follows it reads it no
+        more (neither hashed again nor read again: half of the files a check reads)."""
+        if disk is not None:
+            return self._scan_read(source, text, disk)
         digest = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
         with self._lock:
             cached = self._files.get(source)
@@ -122,6 +140,28 @@ class ModuleReading:
                 if len(self._seeds) >= _MAX_SEEDS:
                     self._seeds.pop(next(iter(self._seeds)))
                 self._seeds[source] = (digest, scan)
+        return scan
+
+    def _scan_read(self, source: Path, text: str, disk: DiskContent) -> ImportScan:
+        with self._lock:
+            cached = self._files.get(source)
+        if cached is not None and cached.digest == disk.digest and cached.scan is not None:
+            return cached.scan
+        prepared = self.prepared
+        scan = prepared.scan(source, disk.digest, self.target, text=False) if prepared else None
+        if scan is None:
+            scan = extract_imports(text, version=self.target.version, platform=self.target.platform)
+        if cached is None:
+            # Not yet read by a chain: what `_load` would find (a file changed since is
+            # told by its stamp there, as any other).
+            facts = FileFacts(
+                (source, disk.mtime_ns, disk.size),
+                disk.digest,
+                None if scan.skipped else scan,
+                disk.edits_sys_path,
+            )
+            with self._lock:
+                self._files.setdefault(source, facts)
         return scan
 
     def _scan(self, source: Path) -> ImportScan | None:

@@ -23,6 +23,7 @@ from envsense.core.checks.install_fixes import (
     install_fix,
     where_declared,
 )
+from envsense.core.checks.module_reading import DiskContent
 from envsense.core.declarations import Declarations, DeclaredRequirement, read_script_metadata
 from envsense.core.environment import Environment
 from envsense.core.environment.dependency_graph import DependencyGraph
@@ -138,12 +139,17 @@ class ProjectContext:
 
 
 def source_findings(
-    path: Path, text: str, context: ProjectContext, imports: IncrementalImports | None = None
+    path: Path,
+    text: str,
+    context: ProjectContext,
+    imports: IncrementalImports | None = None,
+    disk: DiskContent | None = None,
 ) -> list[Finding]:
     """Every import of `text` that won't work in the project's environment, with why.
 
     `imports` keeps an open document's last scan, re-read only where its edits can
-    change imports (same result as a full scan)."""
+    change imports (same result as a full scan); `disk`, the bytes `text` was just read
+    and decoded from (see ModuleReading.scan_text)."""
     inventory = context.inventory
     if inventory is None:
         # Without an environment nothing can be resolved; project_checks says so once.
@@ -162,7 +168,7 @@ def source_findings(
         )
     outcomes = context.outcomes
     if imports is None:
-        scan = outcomes.scan_text(path, text)
+        scan = outcomes.scan_text(path, text, disk)
     else:
         scan = imports.scan(text, outcomes.target, lambda t: outcomes.scan_text(path, t))
     return _findings_for_imports(path, scan.imports, context, inventory)

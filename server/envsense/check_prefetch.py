@@ -34,7 +34,7 @@ from typing import Any
 
 from envsense.check_claims import WAIT_SECONDS, Claims, pause
 from envsense.check_scan_order import FollowedModules
-from envsense.core.checks.import_chain import MAX_DEPTH
+from envsense.core.checks.chain_limits import MAX_DEPTH
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan, decode_source, extract_imports
 from envsense.core.imports.scan_codec import decode_scan, encode_scan

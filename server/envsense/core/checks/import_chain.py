@@ -24,6 +24,7 @@ from packaging.markers import InvalidMarker, UndefinedComparison, UndefinedEnvir
 from packaging.requirements import InvalidRequirement, Requirement
 
 from envsense.core.checks.chain_edges import ChainEdges
+from envsense.core.checks.chain_limits import MAX_DEPTH
 from envsense.core.checks.guard_eval import GuardEvaluation, definitely_fails, module_file
 from envsense.core.checks.lazy_attrs import lazy_attribute_table
 from envsense.core.checks.module_reading import ModuleReading, Stamp, stamp_of
@@ -33,7 +34,6 @@ from envsense.core.environment.resolver import Resolution, ResolutionStatus, Res
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.refs import ImportRef
 
-MAX_DEPTH = 3
 _REVALIDATE_SECONDS = 1.0
 _FOLLOWED = frozenset({ResolutionStatus.PROJECT, ResolutionStatus.INSTALLED})
 

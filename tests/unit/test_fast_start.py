@@ -41,7 +41,9 @@ def sandbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 def merged(base: dict[str, Any], *others: dict[str, Any]) -> dict[str, Any]:
     result = json.loads(json.dumps(base))
     for other in others:
-        stack = [(result, other)]
+        # A copy: the result is mutated by callers, and `other` may be a shared constant
+        # (PULL), which Hypothesis then saw change between examples.
+        stack = [(result, json.loads(json.dumps(other)))]
         while stack:
             into, extra = stack.pop()
             for key, value in extra.items():

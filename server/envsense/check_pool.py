@@ -81,14 +81,15 @@ def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int
     cpus = available_cpus() if cpus is None else cpus
     if cpus < 2 or pending < 2 or (jobs is None and pending < POOL_THRESHOLD):
         return 1
-    if not _can_fork():
+    if not can_fork():
         return 1
     if jobs is None:
         return min(cpus, MAX_WORKERS)
     return max(1, min(jobs, cpus, pending))
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether this platform forks workers (only Linux here)."""
     # Linux always offers fork (multiprocessing's start methods say so; importing it to
     # ask cost 10-25 ms before the scanner could fork).
     return sys.platform.startswith("linux") and hasattr(os, "fork")
@@ -149,3 +150,10 @@ def run_sharded(
     for part in done:
         results += part
     return results
+
+
+def warm_up_sample(pending: Sequence[int]) -> Sequence[int]:
+    """The files the parent checks before forking: spread over the whole tree."""
+    count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
+    step = max(2, len(pending) // count)
+    return pending[::step][:count]

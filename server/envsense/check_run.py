@@ -17,10 +17,9 @@ from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_file import checked_safely, not_checked, read_limit
 from envsense.check_pool import (
     POOL_THRESHOLD,
-    WARM_UP_MAX,
-    WARM_UP_SHARE,
     run_sharded,
     spare_core,
+    warm_up_sample,
     worker_count,
 )
 from envsense.check_prefetch import ScanAhead, ScanPlan
@@ -30,8 +29,8 @@ from envsense.core.check_cache import (
     CheckCache,
     Encoded,
     StatKey,
+    cache_path,
     content_digest,
-    context_fingerprint,
     decode_findings,
     encode_findings,
     encoded_text,
@@ -74,10 +73,18 @@ _LATER = ""
 class _CheckRun:
     """The files of one `envsense check`, checked from the cache, serially or in a pool."""
 
-    def __init__(self, session: Session, cache: CheckCache | None, paths: Sequence[Path]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        cache: CheckCache | None,
+        paths: Sequence[Path],
+        early: ScanAhead | None = None,
+    ) -> None:
         self.session = session
         self.cache = cache
         self.paths = paths
+        # A scanner the CLI started before the session existed (ScanAhead.start_early).
+        self.early = early
         self.files: list[Path] = []
         self.stats: list[StatKey | None] = []
         self.folders: list[_Folder] = []
@@ -226,7 +233,15 @@ class _CheckRun:
     def _scan_ahead(self, jobs: int | None) -> ScanAhead | None:
         """The import scanner, started before the folders are prepared when the run is
         cold enough to need a pool (a warm run forks only if many files changed) and a
-        core is spare (on a busy machine it would only add CPU time: 0.1 s on django)."""
+        core is spare (on a busy machine it would only add CPU time: 0.1 s on django).
+        One the CLI started early is aimed at the interpreter, or ended."""
+        early, self.early = self.early, None
+        ahead = self._start_scan(jobs, early)
+        if early is not None and ahead is not early:
+            early.reap()
+        return ahead
+
+    def _start_scan(self, jobs: int | None, early: ScanAhead | None) -> ScanAhead | None:
         if not self.files or worker_count(jobs, len(self.files)) < 2 or not spare_core():
             return None
         if self.cache is not None and len(self.cache) > len(self.files) - POOL_THRESHOLD:
@@ -243,12 +258,16 @@ class _CheckRun:
         # order, rather than its tests).
         root = context.project.root
         plan = ScanPlan(
-            first=_warm_up_sample(range(len(self.files))),
+            first=warm_up_sample(range(len(self.files))),
             then=range(len(self.files) - 1, -1, -1),
             roots=(str(root / "src"), str(root)),
             site=tuple(map(str, context.inventory.site_packages)),
         )
-        return ScanAhead.start(self.files, plan, context.outcomes.target)
+        target = context.outcomes.target
+        if early is not None and early.adoptable():
+            early.aim(target, plan.roots, plan.site)
+            return early
+        return ScanAhead.start(self.files, plan, target)
 
     def _check_in_pool(
         self, pending: Sequence[int], workers: int, ahead: ScanAhead | None
@@ -258,7 +277,7 @@ class _CheckRun:
         rest. Meanwhile the scanner reads imports on the other core: the warm-up takes
         what it has scanned already, the workers the rest."""
         outcomes = self._prepare_workers(pending)
-        sample = _warm_up_sample(pending)
+        sample = warm_up_sample(pending)
         chosen = set(sample)
         rest = [index for index in pending if index not in chosen]
         late = None
@@ -345,13 +364,6 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _warm_up_sample(pending: Sequence[int]) -> Sequence[int]:
-    """The files the parent checks before forking: spread over the whole tree."""
-    count = max(1, min(WARM_UP_MAX, round(len(pending) * WARM_UP_SHARE)))
-    step = max(2, len(pending) // count)
-    return pending[::step][:count]
-
-
 def run_check(
     paths: Sequence[Path],
     folders: Sequence[Path],
@@ -361,11 +373,13 @@ def run_check(
     use_cache: bool = True,
     locked: bool = False,
     jobs: int | None = None,
+    early: ScanAhead | None = None,
 ) -> int:
     """Check `paths`; exit 1 when an error-severity finding exists (with `locked`, also
     when the environment drifts from a lock file), 2 on internal error.
 
-    `jobs` caps the processes checking files (1: this one only; None: automatic)."""
+    `jobs` caps the processes checking files (1: this one only; None: automatic); `early`
+    is an import scanner started before this was called (ScanAhead.start_early)."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
     session = Session(
@@ -373,7 +387,7 @@ def run_check(
     )
     cache = CheckCache(cache_path(folders, python)) if use_cache else None
     try:
-        run = _CheckRun(session, cache, paths)
+        run = _CheckRun(session, cache, paths, early)
         run.walk()
         # Each file's findings as encoded (check_all): decoded only where needed.
         results = run.check_all(jobs)
@@ -397,6 +411,9 @@ def run_check(
         log.exception("envsense check failed")
         print(f"envsense: internal error: {describe_error(error)}", file=sys.stderr)
         return 2
+    finally:
+        if early is not None:
+            early.reap()  # ended already unless the walk or the session failed first
     base = Path.cwd()
     if output_format == "json":
         for piece in json_pieces_encoded(blocks, environment, base):
@@ -430,14 +447,6 @@ def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
             raise ValueError(f"findings of {path} are malformed")
         findings += decoded
     return findings
-
-
-def cache_path(folders: Sequence[Path], python: Path | None) -> Path:
-    """One cache file per (workspace folders, interpreter) combination."""
-    from platformdirs import user_cache_dir
-
-    key = context_fingerprint(*(str(f) for f in folders), str(python or ""))
-    return Path(user_cache_dir("envsense")) / "check" / f"{key}.json"
 
 
 def _environment(session: Session, paths: Sequence[Path]) -> Environment | None:

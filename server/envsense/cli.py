@@ -14,6 +14,8 @@ from envsense import __version__
 if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
+    from envsense.check_prefetch import ScanAhead
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -146,8 +148,6 @@ def _requires_python(root: Path) -> SpecifierSet | None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from envsense.check_run import run_check
-
     paths = [Path(p) for p in (args.paths or ["."])]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
@@ -158,16 +158,41 @@ def _cmd_check(args: argparse.Namespace) -> int:
         print(f"envsense: no such interpreter: {args.python}", file=sys.stderr)
         return 2
     resolved = [p.resolve() for p in paths]
-    folders = sorted({_workspace_folder(p) for p in resolved})
-    return run_check(
-        resolved,
-        folders,
-        python=python,
-        output_format=args.format,
-        use_cache=not args.no_cache,
-        locked=args.locked,
-        jobs=args.jobs,
-    )
+    early = _early_scanner(resolved, args.jobs)
+    try:
+        folders = sorted({_workspace_folder(p) for p in resolved})
+        if early is not None and not args.no_cache:
+            from envsense.core.check_cache import cache_path
+
+            if cache_path(folders, python).is_file():
+                early.reap()  # a warm run reads few files: nothing to scan ahead
+                early = None
+        from envsense.check_run import run_check
+
+        return run_check(
+            resolved,
+            folders,
+            python=python,
+            output_format=args.format,
+            use_cache=not args.no_cache,
+            locked=args.locked,
+            jobs=args.jobs,
+            early=early,
+        )
+    finally:
+        if early is not None:
+            early.reap()
+
+
+def _early_scanner(paths: Sequence[Path], jobs: int | None) -> ScanAhead | None:
+    """The import scanner, forked before anything else is imported, for a check that may
+    use a pool (the idle core then scans while this one imports, walks and finds the
+    interpreter)."""
+    if jobs == 1:
+        return None
+    from envsense.check_prefetch import ScanAhead
+
+    return ScanAhead.start_early(paths)
 
 
 def _workspace_folder(path: Path) -> Path:

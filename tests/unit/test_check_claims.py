@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import envsense.check_prefetch as check_prefetch
+import envsense.scan_memory as scan_memory
 from envsense.check_claims import WAIT_SECONDS, Claims
 from envsense.check_prefetch import ScanAhead, ScanPlan
 from envsense.core.imports.conditions import Target
@@ -60,9 +61,9 @@ def test_a_full_log_claims_nothing_more_and_breaks_nothing() -> None:
 
 
 def test_the_warm_up_waits_for_the_file_the_scanner_is_on(tmp_path: Path) -> None:
-    memory = mmap.mmap(-1, check_prefetch._BUFFER_BYTES)
+    memory = mmap.mmap(-1, scan_memory.BUFFER_BYTES)
     prepared = check_prefetch.PreparedScans(memory)
-    scanner = check_prefetch._claims(memory)
+    scanner = scan_memory.claims_in(memory)
     path = tmp_path / "slow.py"
     assert scanner.begin(str(path))
     threading.Timer(0.02, scanner.end).start()  # ends without a frame: say, it failed

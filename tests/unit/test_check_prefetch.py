@@ -20,6 +20,7 @@ import envsense.check_prefetch as check_prefetch
 import envsense.check_run as check_run
 import envsense.core.check_cache as check_cache
 import envsense.core.checks.module_reading as module_reading
+import envsense.scan_memory as scan_memory
 from envsense.check_prefetch import ScanAhead, ScanPlan
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import (
@@ -86,6 +87,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     isolate_machine(tmp_path, monkeypatch)
     # Whatever else runs on this machine: the scanner's own behaviour is under test.
     monkeypatch.setattr(check_run, "spare_core", lambda: True)
+    # The scanner started before the session is tested in test_check_early.py.
+    monkeypatch.setattr(ScanAhead, "start_early", staticmethod(lambda paths: None))
     yield tmp_path
 
 
@@ -179,7 +182,7 @@ def test_a_frame_damaged_in_memory_is_not_used(tmp_path: Path) -> None:
     data = path.read_bytes()
     assert prepared.scan(path, digest(data), TARGET, text=False) is not None
     memory = prepared._memory
-    (end,) = check_prefetch._COMMITTED.unpack_from(memory, 0)
+    (end,) = scan_memory.COMMITTED.unpack_from(memory, 0)
     memory[end - 3] ^= 0xFF  # a byte of the payload, as a torn read would see it
     assert prepared.scan(path, digest(data), TARGET, text=False) is None
 

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import fields
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
@@ -390,3 +391,11 @@ def _decode_fix(values: list[Any]) -> FixData:
 
 _FIX_MEMO: dict[tuple[Any, ...], FixData] = {}
 _EMPTY_FIX = FixData()
+
+
+def cache_path(folders: Sequence[Path], python: Path | None) -> Path:
+    """One cache file per (workspace folders, interpreter) combination."""
+    from platformdirs import user_cache_dir
+
+    key = context_fingerprint(*(str(f) for f in folders), str(python or ""))
+    return Path(user_cache_dir("envsense")) / "check" / f"{key}.json"

@@ -178,6 +178,17 @@ def _is_sys_attr(node: ast.expr, attr: str) -> bool:
     return isinstance(node, ast.Name) and node.id == attr
 
 
+# How many times a condition read the target, in this process. A scan during which the
+# count did not move reads the same on every target: the import scanner can extract
+# before it knows the interpreter (check_prefetch).
+_target_reads = [0]
+
+
+def target_reads() -> int:
+    """How many values conditions have read from a target so far (see _target_reads)."""
+    return _target_reads[0]
+
+
 def _value(node: ast.expr, target: Target) -> object:
     """A literal, a value read from the target (None if the target is unknown), or _UNKNOWN_EXPR."""
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, str)):
@@ -187,6 +198,15 @@ def _value(node: ast.expr, target: Target) -> object:
         if any(item is _UNKNOWN_EXPR or item is None for item in items):
             return _UNKNOWN_EXPR
         return tuple(items)
+    found = _target_value(node, target)
+    if found is not _UNKNOWN_EXPR:
+        _target_reads[0] += 1
+    return found
+
+
+def _target_value(node: ast.expr, target: Target) -> object:
+    """What `node` reads from the target (None if the target is unknown), or _UNKNOWN_EXPR
+    when it reads nothing from it."""
     version = target.version
     if _is_sys_attr(node, "version_info"):
         return None if version is None else _version_tuple(version)

@@ -53,7 +53,8 @@ def _check_data(
             ]
         return findings
     text = decode_source(data, name=str(path))
-    if text.count("\n") > SOURCE_LINE_LIMIT:
+    # Only a text longer than the limit can have more lines: don't count the others'.
+    if len(text) > SOURCE_LINE_LIMIT and text.count("\n") > SOURCE_LINE_LIMIT:
         return [not_checked(path, f"more than {SOURCE_LINE_LIMIT} lines; skipped")]
     if is_lock_file(path):
         return session.check_lock(path, text)

@@ -125,7 +125,7 @@ class _Writer:
             if b"\x00" in data:
                 return None  # binary: extract_imports_from_bytes tells it apart, leave it to it
             text = decode_source(data, name=path)
-            if text.count("\n") > SOURCE_LINE_LIMIT:
+            if len(text) > SOURCE_LINE_LIMIT and text.count("\n") > SOURCE_LINE_LIMIT:
                 return None
             if target is None:
                 before = target_reads()

@@ -40,6 +40,10 @@ SHARDS_PER_WORKER = 24
 # Fewest files per chunk: below this the round trips cost more than the balance gains.
 MIN_SHARD = 16
 
+# Below this CPU pressure (percent of the last ten seconds some task waited for a CPU) a
+# helper process finds a core of its own, whatever the load average says.
+SPARE_PRESSURE = 2.0
+
 # Share of the files the parent checks before forking, spread over the tree: the caches
 # those checks fill (import chains of the modules most files import) are then inherited
 # instead of rebuilt by every worker. The fill is front-loaded (on django the first 40
@@ -61,15 +65,44 @@ def available_cpus() -> int:
 
 
 def spare_core(cpus: int | None = None) -> bool:
-    """Whether the machine has had a core to spare beside this process over the last
-    minute (load average below the CPU count): a helper process then runs on it instead of
-    taking turns with this one. Unknown load counts as spare."""
+    """Whether the machine has a core to spare beside this process: a helper process then
+    runs on it instead of taking turns with this one. Spare when the last minute's load
+    average is below the CPU count, or when over the last ten seconds almost no task had
+    to wait for a CPU (the load average also counts this tool's own runs of the last
+    minute: checks run back to back, as a benchmark or a script does, pushed it past 2 on
+    two cores and turned the helper off). Unknown load counts as spare."""
     cpus = available_cpus() if cpus is None else cpus
+    if cpus < 2:
+        return False
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         return True
-    return cpus >= 2 and load < cpus
+    if load < cpus:
+        return True
+    pressure = cpu_pressure()
+    return pressure is not None and pressure < SPARE_PRESSURE
+
+
+def cpu_pressure() -> float | None:
+    """The share (percent) of the last ten seconds in which some runnable task waited for
+    a CPU (Linux pressure stall information); None where the kernel does not tell."""
+    try:
+        with open("/proc/pressure/cpu", "rb") as stream:
+            text = stream.read(512).decode("ascii", errors="replace")
+    except OSError:
+        return None
+    for line in text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == "some":
+            for field in fields[1:]:
+                name, _, value = field.partition("=")
+                if name == "avg10":
+                    try:
+                        return float(value)
+                    except ValueError:
+                        return None
+    return None
 
 
 def worker_count(jobs: int | None, pending: int, cpus: int | None = None) -> int:

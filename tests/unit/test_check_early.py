@@ -151,6 +151,7 @@ def test_no_early_scanner_without_a_spare_core(
 ) -> None:
     monkeypatch.setattr(check_prefetch, "spare_core", check_pool.spare_core)
     monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    monkeypatch.setattr(check_pool, "cpu_pressure", lambda: 40.0)
     monkeypatch.setattr(check_pool, "available_cpus", lambda: 2)
     assert ScanAhead.start_early([tmp_path]) is None
 

@@ -256,3 +256,28 @@ def test_shards_end_at_folder_boundaries_and_stay_small_enough_to_balance() -> N
     assert max(len(part) for part in shards(indices, 2, one)) == 2 * size
     # Few files: chunks are never smaller than MIN_SHARD (each costs a round trip).
     assert all(len(part) >= check_pool.MIN_SHARD for part in shards(list(range(100)), 2)[:-1])
+
+
+def test_a_spare_core_by_load_or_by_pressure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The load average counts the last minute, this tool's own runs included; pressure
+    says whether tasks waited for a CPU in the last ten seconds."""
+    loads = {"load": 0.5}
+    monkeypatch.setattr(os, "getloadavg", lambda: (loads["load"], 1.0, 1.0))
+    pressure: dict[str, float | None] = {"avg10": 40.0}
+    monkeypatch.setattr(check_pool, "cpu_pressure", lambda: pressure["avg10"])
+    assert check_pool.spare_core(2)  # idle by the load average
+    assert not check_pool.spare_core(1)  # one CPU: nothing to spare
+    loads["load"] = 2.5
+    assert not check_pool.spare_core(2)  # busy, and tasks are waiting
+    pressure["avg10"] = 0.5
+    assert check_pool.spare_core(2)  # the load was earlier runs: nobody waits now
+    pressure["avg10"] = None
+    assert not check_pool.spare_core(2)  # no pressure figures: the load average decides
+
+
+def test_cpu_pressure_reads_the_kernels_figure() -> None:
+    if not os.path.exists("/proc/pressure/cpu"):
+        assert check_pool.cpu_pressure() is None
+        return
+    pressure = check_pool.cpu_pressure()
+    assert pressure is not None and 0.0 <= pressure <= 100.0

@@ -417,6 +417,7 @@ def test_no_scanner_without_a_spare_core(
     monkeypatch.setattr(ScanAhead, "start", lambda *args: started.append(args))
     PoolSpy(monkeypatch)
     monkeypatch.setattr(os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    monkeypatch.setattr(check_pool, "cpu_pressure", lambda: 40.0)  # and tasks wait for CPUs
     busy = run(tree, capsys, "--no-cache")
     assert started == []
     monkeypatch.setattr(os, "getloadavg", lambda: (0.4, 1.0, 1.0))

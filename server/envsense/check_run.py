@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from envsense.check_context import SourceStamps, folder_fingerprint
 from envsense.check_file import checked_safely, not_checked, read_limit
@@ -374,12 +374,15 @@ def run_check(
     locked: bool = False,
     jobs: int | None = None,
     early: ScanAhead | None = None,
+    exit_process: bool = False,
 ) -> int:
     """Check `paths`; exit 1 when an error-severity finding exists (with `locked`, also
     when the environment drifts from a lock file), 2 on internal error.
 
     `jobs` caps the processes checking files (1: this one only; None: automatic); `early`
-    is an import scanner started before this was called (ScanAhead.start_early)."""
+    is an import scanner started before this was called (ScanAhead.start_early).
+    `exit_process`: this is the program, so the process ends here with that status (see
+    `_exit_now`) instead of returning it."""
     # The CLI runs on checkouts it did not write (CI on a pull request): it never runs an
     # interpreter found inside them.
     session = Session(
@@ -428,6 +431,13 @@ def run_check(
             print(format_text(findings, base))
         if output_format == "text":
             print(summary_line(findings, files, environment), file=sys.stderr)
+    status = _status(blocks, locked)
+    if exit_process:
+        _exit_now(status)
+    return status
+
+
+def _status(blocks: Sequence[tuple[Path, list[Encoded]]], locked: bool) -> int:
     items = [item for _, encoded in blocks for item in encoded]
     if locked:
         from envsense.core.checks.lock import DRIFT_CODES
@@ -436,6 +446,21 @@ def run_check(
         if any(item[4] in drift for item in items):
             return 1
     return 1 if any(item[5] == Severity.ERROR for item in items) else 0
+
+
+def _exit_now(status: int) -> NoReturn:
+    """End the process without freeing what the check built: returning from run_check
+    freed the session, the caches and the findings object by object (16 ms on django's
+    0.85 s check, after the output was written), and the interpreter's own teardown more.
+    Output is flushed first; nothing registered to run at exit is needed once a check is
+    done (the cache is saved, the scanner and the workers are reaped)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: what was written is all the reader wanted
+    logging.shutdown()
+    os._exit(status)
 
 
 def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:

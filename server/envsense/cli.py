@@ -178,6 +178,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             locked=args.locked,
             jobs=args.jobs,
             early=early,
+            exit_process=args.exit_when_done,
         )
     finally:
         if early is not None:
@@ -221,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # An editor that runs plain `envsense` expects a language server on stdio.
         return _cmd_serve(args)
     handler = args.handler
+    # The program itself (not a caller in this process) may end where the work is done.
+    args.exit_when_done = argv is None
     try:
         result: int = handler(args)
     except KeyboardInterrupt:

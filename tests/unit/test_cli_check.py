@@ -124,3 +124,26 @@ def test_damaged_cached_findings_are_checked_again(
     again = run("--format", output, ".", cwd=project, cache=cache)
     assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
     assert "internal error" not in again.stderr
+
+
+def test_the_program_ends_with_all_its_output_written(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Run as a program, the check ends the process where it is done (no interpreter
+    teardown): everything written must still reach the pipe, with the same status as the
+    check returns when called in-process. Enough findings to fill a pipe's buffer."""
+    for number in range(400):
+        (project / "pkg" / f"mod{number}.py").write_text(
+            "".join(f"import missing_{number}_{line}\n" for line in range(10))
+        )
+    result = run("--format", "json", "--no-cache", ".", cwd=project, cache=tmp_path / "cache")
+    from envsense.cli import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    code = main(["check", "--format", "json", "--no-cache", "--jobs", "1", "."])
+    assert (result.returncode, result.stdout) == (code, capsys.readouterr().out)
+    assert len(json.loads(result.stdout)["diagnostics"]) > 4000

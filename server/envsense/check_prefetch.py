@@ -15,6 +15,7 @@ unchanged.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import marshal
 import mmap
@@ -30,6 +31,7 @@ from typing import Any
 from envsense.check_claims import WAIT_SECONDS, pause
 from envsense.check_pool import available_cpus, can_fork, spare_core
 from envsense.check_scanner import quiet, scan_early, scan_into
+from envsense.core.files import ListedFolder
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan
 from envsense.core.imports.scan_codec import decode_scan
@@ -45,6 +47,9 @@ from envsense.scan_memory import (
     FRAME_SIZE,
     HEADER,
     STOP_AT,
+    WALK_AT,
+    WALK_LENGTH,
+    WALK_NONE,
     ScanPlan,
     claims_in,
     frame_digest,
@@ -54,6 +59,11 @@ from envsense.scan_memory import (
 __all__ = ["PreparedScans", "ScanAhead", "ScanPlan"]
 
 log = logging.getLogger(__name__)
+
+# How long the parent waits for an early scanner's walk before walking itself (it walks
+# the same folders at the same speed, from earlier), and how often it looks.
+WALK_WAIT_SECONDS = 5.0
+_WALK_POLL = 0.0005
 
 
 class PreparedScans:
@@ -203,6 +213,39 @@ class ScanAhead:
             return  # it keeps to the scans that hold on every interpreter
         memory[start : start + len(payload)] = payload
         AIM_LENGTH.pack_into(memory, AIM_AT, len(payload))
+
+    def take_walk(
+        self, timeout: float = WALK_WAIT_SECONDS
+    ) -> tuple[list[Path], dict[str, ListedFolder], float] | None:
+        """The walk a scanner from `start_early` made of the folders to check: the files
+        in walk order, the folders' listings and when the walk started (as
+        iter_checkable_files gives them); None when it published none or took longer than
+        `timeout` (then the caller walks)."""
+        memory = self._memory
+        start = WALK_AT + WALK_LENGTH.size
+        deadline = time.monotonic() + timeout
+        while True:
+            length, digest = WALK_LENGTH.unpack_from(memory, WALK_AT)
+            if length == WALK_NONE:
+                return None
+            if length and start + length <= AIM_AT:
+                payload = memory[start : start + length]
+                if hashlib.blake2b(payload, digest_size=8).digest() == digest:
+                    break
+            if self.wait(0) or time.monotonic() > deadline:
+                return None
+            time.sleep(_WALK_POLL)
+        try:
+            names, listings, since, messages = marshal.loads(payload)
+            files = [Path(name) for name in names]
+            listed = {folder: ListedFolder(*listing) for folder, listing in listings.items()}
+        except (ValueError, TypeError, EOFError) as error:
+            log.debug("the scanner's walk is unusable: %s", error)
+            return None
+        walk_log = logging.getLogger("envsense.core.files")
+        for level, message in messages:
+            walk_log.log(level, "%s", message)  # what the walk said, as if walked here
+        return files, listed, float(since)
 
     def adoptable(self) -> bool:
         """Whether a scanner from `start_early` is worth aiming: still scanning, or done

@@ -100,7 +100,16 @@ class _CheckRun:
         _settle()  # the cache's entries
         listed: dict[str, ListedFolder] = {}
         since = time.monotonic()
-        if self.cache is None or self.cache.empty:
+        taken = None
+        if self.early is not None and (self.cache is None or self.cache.empty):
+            # The scanner the CLI started walked the same folders while this process was
+            # importing: take its walk rather than walk again.
+            taken = self.early.take_walk()
+        if taken is not None:
+            self.files, listed, since = taken
+            self.stats = [None] * len(self.files)
+            self._later = {} if self.cache is not None else None
+        elif self.cache is None or self.cache.empty:
             self.files = list(iter_checkable_files(self.paths, listed))
             self.stats = [None] * len(self.files)
             self._later = {} if self.cache is not None else None

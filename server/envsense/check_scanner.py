@@ -19,7 +19,7 @@ import mmap
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,9 @@ from envsense.scan_memory import (
     FRAME_SIZE,
     HEADER,
     STOP_AT,
+    WALK_AT,
+    WALK_LENGTH,
+    WALK_NONE,
     ScanPlan,
     claims_in,
     frame_digest,
@@ -151,7 +154,7 @@ class _Writer:
             return None
         body = name + payload
         end = self.offset + FRAME_SIZE + len(body)
-        if end > AIM_AT:
+        if end > WALK_AT:
             raise _Stopped
         header = HEADER.pack(len(name), len(payload), data_digest, text_digest)
         memory[self.offset : end] = header + CHECK.pack(frame_digest(header, body)) + body
@@ -217,12 +220,17 @@ def scan_into(
 
 
 def scan_early(memory: mmap.mmap, paths: Sequence[Path]) -> None:
-    """In a scanner started before the check walked: the same walk, then the plan the
-    check would give (the roots guessed from the folder named, until `aim` says)."""
+    """In a scanner started before the check walked: the same walk (published for the
+    parent, which then need not walk), then the plan the check would give (the roots
+    guessed from the folder named, until `aim` says)."""
     # Imported here: the walk's module is all the parent needs of it before forking.
-    from envsense.core.files import iter_checkable_files
+    from envsense.core.files import ListedFolder, iter_checkable_files
 
-    files = list(iter_checkable_files(paths))
+    listed: dict[str, ListedFolder] = {}
+    since = time.monotonic()
+    with _WalkMessages() as messages:
+        files = list(iter_checkable_files(paths, listed))
+    publish_walk(memory, files, listed, since, messages.taken)
     if len(files) < check_pool.POOL_THRESHOLD:
         return  # too few for a pool: nothing will wait for these scans
     roots: tuple[str, ...] = ()
@@ -234,3 +242,57 @@ def scan_early(memory: mmap.mmap, paths: Sequence[Path]) -> None:
         roots=roots,
     )
     scan_into(memory, files, plan, None)
+
+
+class _WalkMessages(logging.Handler):
+    """What the walk logs (folders skipped: too deep, unreadable), kept for the parent to
+    log as its own walk would have: this process logs nothing itself (`quiet`)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.taken: list[tuple[int, str]] = []
+        self._logger = logging.getLogger("envsense.core.files")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.taken.append((record.levelno, record.getMessage()))
+
+    def __enter__(self) -> _WalkMessages:
+        self._disabled = logging.root.manager.disable
+        self._propagate = self._logger.propagate
+        logging.disable(logging.NOTSET)
+        self._logger.addHandler(self)
+        self._logger.propagate = False
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self)
+        self._logger.propagate = self._propagate
+        logging.disable(self._disabled)
+
+
+def publish_walk(
+    memory: mmap.mmap,
+    files: Sequence[Path],
+    listed: Mapping[str, Sequence[Any]],
+    since: float,
+    messages: Sequence[tuple[int, str]] = (),
+) -> None:
+    """Write the walk for the parent (WALK_NONE when it does not fit: the parent walks)."""
+    start = WALK_AT + WALK_LENGTH.size
+    try:
+        payload = marshal.dumps(
+            (
+                [str(path) for path in files],
+                {k: tuple(v) for k, v in listed.items()},
+                since,
+                tuple(messages),
+            )
+        )
+    except ValueError:
+        payload = b""
+    if not payload or start + len(payload) > AIM_AT:
+        WALK_LENGTH.pack_into(memory, WALK_AT, WALK_NONE, b"")
+        return
+    memory[start : start + len(payload)] = payload
+    digest = hashlib.blake2b(payload, digest_size=8).digest()
+    WALK_LENGTH.pack_into(memory, WALK_AT, len(payload), digest)

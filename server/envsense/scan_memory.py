@@ -33,6 +33,12 @@ CLAIMS_AT = BUFFER_BYTES - 4 * 1024 * 1024
 # length, then marshal((target key, roots, site)); before the claims.
 AIM_AT = CLAIMS_AT - 64 * 1024
 AIM_LENGTH = struct.Struct("<I")
+# The walk of a scanner started before the parent walked (start_early), for the parent to
+# take instead of walking again: its length (WALK_NONE: none published), a digest, then
+# marshal((file paths, listings, when the walk started)); before the aim.
+WALK_AT = AIM_AT - 16 * 1024 * 1024
+WALK_LENGTH = struct.Struct("<Q8s")
+WALK_NONE = 2**64 - 1
 # The key of a scan during which no condition read the target: it holds on every target.
 ANY_TARGET: tuple[Any, ...] = ("any",)
 # A frame: path length, payload length, digest of the file's bytes, digest of its decoded

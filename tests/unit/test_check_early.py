@@ -210,3 +210,43 @@ def test_a_warm_run_ends_it_before_the_session_is_built(
     started.clear()
     run(tree, capsys, "--jobs", "1")
     assert started == []  # one process: none
+
+
+def test_the_check_takes_the_scanners_walk_and_what_it_said(
+    tree: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The scanner walked the same folders while the parent imported: the parent takes
+    its files, listings and warnings instead of walking again."""
+    import shutil
+
+    import envsense.core.files as files
+
+    work = tmp_path / "copy"
+    shutil.copytree(tree, work, symlinks=True, ignore=shutil.ignore_patterns("pipe.py"))
+    deep = work / "app" / "app" / "a" / "b" / "c" / "d"
+    deep.mkdir(parents=True)
+    (deep / "too_deep.py").write_text("import os\n")
+    monkeypatch.setattr(files, "MAX_WALK_DEPTH", 4)
+    serial = run(work, capsys, "--no-cache", "--jobs", "1")
+    serial_warnings = [r.getMessage() for r in caplog.records if "deeper than" in r.getMessage()]
+    assert len(serial_warnings) == 1
+    caplog.clear()
+    PoolSpy(monkeypatch)
+    monkeypatch.setattr(check_pool, "POOL_THRESHOLD", 5)
+    walked: list[object] = []
+    real_walk = check_run.iter_checkable_files
+
+    def walk(*args: Any) -> Any:
+        walked.append(args)
+        return real_walk(*args)
+
+    monkeypatch.setattr(check_run, "iter_checkable_files", walk)
+    assert run(work, capsys, "--no-cache") == serial
+    assert walked == []  # the scanner's walk served
+    early_warnings = [r.getMessage() for r in caplog.records if "deeper than" in r.getMessage()]
+    assert early_warnings == serial_warnings
+    assert no_children_left()

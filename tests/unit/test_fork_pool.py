@@ -1,6 +1,7 @@
-"""The check's fork pool: every part answered once, in order, by workers that share the
-work; a task's exception reaches the parent; a dead worker fails the pool (the caller then
-checks serially); nothing is left behind (descriptors, children)."""
+"""The check's fork pool: every part answered once, in order, by this process and the
+workers it forks, sharing the work; a task's exception reaches this process; a dead worker
+fails the pool (the caller then checks serially); nothing is left behind (descriptors,
+children)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def no_children_left() -> bool:
     return False
 
 
-def test_every_part_is_answered_in_order_by_both_workers() -> None:
+def test_every_part_is_answered_in_order_by_this_process_and_a_worker() -> None:
     parts = [list(range(start, start + 5)) for start in range(0, 200, 5)]
 
     def task(indices: Sequence[int]) -> list[tuple[int, int]]:
@@ -36,7 +37,7 @@ def test_every_part_is_answered_in_order_by_both_workers() -> None:
     results = run_forked(task, parts, 2)
     assert [value for part in results for value, _ in part] == [i * i for i in range(200)]
     pids = {pid for part in results for _, pid in part}
-    assert len(pids) == 2 and os.getpid() not in pids
+    assert len(pids) == 2 and os.getpid() in pids  # it takes parts too, between fork and collect
     assert open_fds() == before
     assert no_children_left()
 
@@ -65,17 +66,26 @@ def test_an_exception_that_cannot_be_pickled_still_says_what_happened() -> None:
     class Local(Exception):  # defined in a function: pickle can't find it by name
         pass
 
+    parent = os.getpid()
+
     def task(indices: Sequence[int]) -> list[int]:
-        raise Local("not picklable")
+        if os.getpid() != parent:
+            raise Local("not picklable")
+        time.sleep(0.05)  # leaves the worker time to take a part
+        return list(indices)
 
     with pytest.raises(RuntimeError, match="Local: not picklable"):
-        run_forked(task, [[1], [2]], 2)
+        run_forked(task, [[1], [2], [3]], 2)
+    assert no_children_left()
 
 
 def test_a_worker_that_dies_fails_the_pool() -> None:
+    parent = os.getpid()
+
     def task(indices: Sequence[int]) -> list[int]:
-        if 3 in indices:
+        if os.getpid() != parent:
             os._exit(9)  # as the kernel's OOM killer would
+        time.sleep(0.01)  # leaves the worker time to take a part
         return list(indices)
 
     before = open_fds()
@@ -87,3 +97,24 @@ def test_a_worker_that_dies_fails_the_pool() -> None:
 
 def test_no_parts_forks_nothing() -> None:
     assert run_forked(lambda indices: list(indices), [], 2) == []
+
+
+def test_this_processs_own_exception_stops_the_workers() -> None:
+    parent = os.getpid()
+
+    def task(indices: Sequence[int]) -> list[int]:
+        if os.getpid() == parent:
+            raise KeyError("here")
+        time.sleep(0.01)
+        return list(indices)
+
+    before = open_fds()
+    with pytest.raises(KeyError, match="here"):
+        run_forked(task, [[i] for i in range(20)], 3)
+    assert open_fds() == before
+    assert no_children_left()
+
+
+def test_one_worker_is_this_process_alone() -> None:
+    results = run_forked(lambda indices: [os.getpid()] * len(indices), [[1], [2, 3]], 1)
+    assert results == [[os.getpid()], [os.getpid()] * 2]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
-from envsense.core.check_cache import Encoded
+from envsense.core.check_cache import Encoded, decode_findings
 from envsense.core.environment import Environment
 from envsense.core.findings import Finding, Severity
 
@@ -166,3 +167,51 @@ def summary_line(findings: Sequence[Finding], files: int, environment: Environme
         f"{counts[Severity.WARNING]} warnings, {counts[Severity.INFORMATION]} information) "
         f"in {files} files; environment: {env}"
     )
+
+
+def write_report(
+    blocks: Sequence[tuple[Path, list[Encoded]]],
+    environment: Environment | None,
+    files: int,
+    output_format: str,
+) -> None:
+    """The check's findings on stdout in `output_format` (json, github, text), paths shown
+    relative to the working folder; with text, the summary line on stderr."""
+    base = Path.cwd()
+    if output_format == "json":
+        for piece in json_pieces_encoded(blocks, environment, base):
+            sys.stdout.write(piece)
+        sys.stdout.write("\n")
+        return
+    findings = _decoded(blocks)
+    if output_format == "github":
+        if findings:
+            print(format_github(findings, base))
+    elif findings:
+        print(format_text(findings, base))
+    if output_format == "text":
+        print(summary_line(findings, files, environment), file=sys.stderr)
+
+
+def exit_status(blocks: Sequence[tuple[Path, list[Encoded]]], *, locked: bool) -> int:
+    """1 when an error-severity finding exists (with `locked`, also when the environment
+    drifts from a lock file), else 0."""
+    items = [item for _, encoded in blocks for item in encoded]
+    if locked:
+        from envsense.core.checks.lock import DRIFT_CODES
+
+        drift = {code.value for code in DRIFT_CODES}
+        if any(item[4] in drift for item in items):
+            return 1
+    return 1 if any(item[5] == Severity.ERROR for item in items) else 0
+
+
+def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
+    """Finding objects of encoded findings (all valid: the cache's were checked)."""
+    findings: list[Finding] = []
+    for path, encoded in blocks:
+        decoded = decode_findings(path, encoded)
+        if decoded is None:  # what check_all gives can always be decoded
+            raise ValueError(f"findings of {path} are malformed")
+        findings += decoded
+    return findings

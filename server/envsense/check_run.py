@@ -24,14 +24,13 @@ from envsense.check_pool import (
 )
 from envsense.check_prefetch import ScanAhead, ScanPlan
 from envsense.check_projects import lock_files_to_check, project_findings
-from envsense.check_report import format_github, format_text, json_pieces_encoded, summary_line
+from envsense.check_report import exit_status, write_report
 from envsense.core.check_cache import (
     CheckCache,
     Encoded,
     StatKey,
     cache_path,
     content_digest,
-    decode_findings,
     encode_findings,
     encoded_text,
     stat_key,
@@ -40,7 +39,6 @@ from envsense.core.check_cache import (
 from envsense.core.checks.module_reading import DiskContent
 from envsense.core.environment import Environment
 from envsense.core.files import ListedFolder, iter_checkable_files
-from envsense.core.findings import Finding, Severity
 from envsense.core.safe_read import (
     read_bytes_and_stat,
 )
@@ -426,35 +424,11 @@ def run_check(
     finally:
         if early is not None:
             early.reap()  # ended already unless the walk or the session failed first
-    base = Path.cwd()
-    if output_format == "json":
-        for piece in json_pieces_encoded(blocks, environment, base):
-            sys.stdout.write(piece)
-        sys.stdout.write("\n")
-    else:
-        findings = _decoded(blocks)
-        if output_format == "github":
-            if findings:
-                print(format_github(findings, base))
-        elif findings:
-            print(format_text(findings, base))
-        if output_format == "text":
-            print(summary_line(findings, files, environment), file=sys.stderr)
-    status = _status(blocks, locked)
+    write_report(blocks, environment, files, output_format)
+    status = exit_status(blocks, locked=locked)
     if exit_process:
         _exit_now(status)
     return status
-
-
-def _status(blocks: Sequence[tuple[Path, list[Encoded]]], locked: bool) -> int:
-    items = [item for _, encoded in blocks for item in encoded]
-    if locked:
-        from envsense.core.checks.lock import DRIFT_CODES
-
-        drift = {code.value for code in DRIFT_CODES}
-        if any(item[4] in drift for item in items):
-            return 1
-    return 1 if any(item[5] == Severity.ERROR for item in items) else 0
 
 
 def _exit_now(status: int) -> NoReturn:
@@ -470,17 +444,6 @@ def _exit_now(status: int) -> NoReturn:
             pass  # a closed pipe: what was written is all the reader wanted
     logging.shutdown()
     os._exit(status)
-
-
-def _decoded(blocks: Sequence[tuple[Path, list[Encoded]]]) -> list[Finding]:
-    """Finding objects of encoded findings (all valid: the cache's were checked)."""
-    findings: list[Finding] = []
-    for path, encoded in blocks:
-        decoded = decode_findings(path, encoded)
-        if decoded is None:  # what check_all gives can always be decoded
-            raise ValueError(f"findings of {path} are malformed")
-        findings += decoded
-    return findings
 
 
 def _environment(session: Session, paths: Sequence[Path]) -> Environment | None:

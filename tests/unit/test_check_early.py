@@ -23,6 +23,7 @@ from envsense.core.imports.conditions import Target, target_reads
 from envsense.core.imports.extract import extract_imports, extract_imports_from_bytes
 from envsense.core.versions import PythonVersion
 from tests.support.check_tree import build_check_tree, isolate_machine
+from tests.support.processes import no_children_left
 from tests.unit.test_check_pool import PoolSpy, run
 from tests.unit.test_check_prefetch import Extractions
 
@@ -59,14 +60,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(check_prefetch, "spare_core", lambda: True)
     monkeypatch.setattr(check_prefetch, "available_cpus", lambda: 2)
     yield tmp_path
-
-
-def no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def scanned_paths(prepared: PreparedScans) -> set[str]:

@@ -12,18 +12,7 @@ from collections.abc import Sequence
 import pytest
 
 from envsense.fork_pool import PoolFailed, run_forked
-
-
-def open_fds() -> set[str]:
-    return set(os.listdir("/proc/self/fd"))
-
-
-def no_children_left() -> bool:
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
+from tests.support.processes import no_children_left, open_fds
 
 
 def test_every_part_is_answered_in_order_by_this_process_and_a_worker() -> None:

@@ -362,6 +362,10 @@ def pull_session(
             )
         )
         answer = client.response("pull-1")
+        if other_first:
+            # Answered in either order: read the other one too before closing (the check
+            # of its arrival raced the close when pull-1 came first).
+            client.response("pull-b")
     finally:
         client.close()
     return answer, client

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from envsense.fork_pool import PoolFailed, run_forked
+from envsense.fork_pool import PoolFailed, flush_output, run_forked
 
 log = logging.getLogger(__name__)
 
@@ -162,11 +162,7 @@ def run_sharded(
     it can. An exception raised by `task` itself is re-raised, as the serial path would."""
     parts = shards(indices, workers, groups)
     # A child flushes its copy of any buffered output when it exits: print it once, here.
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError, AttributeError):
-            pass
+    flush_output()
     # Move everything allocated so far out of the collector's generations: a collection in
     # a worker would otherwise write to every inherited object's header and copy the
     # parent's pages into each worker (memory, and the time to copy them). No collection

@@ -15,14 +15,12 @@ unchanged.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import marshal
 import mmap
 import os
 import select
 import signal
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -35,6 +33,7 @@ from envsense.core.files import ListedFolder
 from envsense.core.imports.conditions import Target
 from envsense.core.imports.extract import ImportScan
 from envsense.core.imports.scan_codec import decode_scan
+from envsense.fork_pool import flush_output
 from envsense.scan_memory import (
     AIM_AT,
     AIM_LENGTH,
@@ -53,6 +52,7 @@ from envsense.scan_memory import (
     ScanPlan,
     claims_in,
     frame_digest,
+    payload_digest,
     target_key,
 )
 
@@ -230,7 +230,7 @@ class ScanAhead:
                 return None
             if length and start + length <= AIM_AT:
                 payload = memory[start : start + length]
-                if hashlib.blake2b(payload, digest_size=8).digest() == digest:
+                if payload_digest(payload) == digest:
                     break
             if self.wait(0) or time.monotonic() > deadline:
                 return None
@@ -260,11 +260,7 @@ class ScanAhead:
         except (OSError, ValueError) as error:
             log.debug("no memory for prepared scans: %s", error)
             return None
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError, AttributeError):
-                pass
+        flush_output()
         try:
             pid = os.fork()
         except OSError as error:
@@ -317,10 +313,11 @@ def _wait(pid: int, timeout: float) -> bool:
     """Wait for `pid` to exit, at most `timeout` seconds; True once it has been reaped."""
     deadline = time.monotonic() + timeout
     pidfd = -1
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pass
+    if timeout > 0:  # a look without waiting (take_walk polls so) needs no descriptor
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            pass
     try:
         while True:
             try:

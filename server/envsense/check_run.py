@@ -44,6 +44,7 @@ from envsense.core.safe_read import (
 )
 from envsense.core.session import Session, SessionSettings
 from envsense.error_text import describe_error
+from envsense.fork_pool import flush_output
 
 if TYPE_CHECKING:
     from envsense.core.checks.import_chain import ImportOutcomes
@@ -437,11 +438,7 @@ def _exit_now(status: int) -> NoReturn:
     0.85 s check, after the output was written), and the interpreter's own teardown more.
     Output is flushed first; nothing registered to run at exit is needed once a check is
     done (the cache is saved, the scanner and the workers are reaped)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass  # a closed pipe: what was written is all the reader wanted
+    flush_output()
     logging.shutdown()
     os._exit(status)
 

@@ -48,6 +48,7 @@ from envsense.scan_memory import (
     ScanPlan,
     claims_in,
     frame_digest,
+    payload_digest,
     target_key,
     target_of,
 )
@@ -294,5 +295,5 @@ def publish_walk(
         WALK_LENGTH.pack_into(memory, WALK_AT, WALK_NONE, b"")
         return
     memory[start : start + len(payload)] = payload
-    digest = hashlib.blake2b(payload, digest_size=8).digest()
+    digest = payload_digest(payload)
     WALK_LENGTH.pack_into(memory, WALK_AT, len(payload), digest)

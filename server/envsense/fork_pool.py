@@ -25,6 +25,7 @@ import os
 import pickle
 import signal
 import struct
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -97,6 +98,17 @@ def run_forked(
     if missing:
         raise PoolFailed(f"{missing} of {count} parts unanswered (exit statuses {statuses})")
     return [result for result in results if result is not None]
+
+
+def flush_output() -> None:
+    """Write out what stdout and stderr buffer: before a fork (a child that exits flushes
+    its copy, printing it twice) or an exit that skips the interpreter's own flush. A
+    closed pipe is ignored: what was written is all the reader wanted."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _next_part(todo: int) -> int | None:

@@ -52,7 +52,12 @@ FRAME_SIZE = HEADER.size + CHECK.size
 
 def frame_digest(header: bytes, body: bytes) -> bytes:
     """The digest that tells a whole frame from one read while being written."""
-    return hashlib.blake2b(header + body, digest_size=8).digest()
+    return payload_digest(header + body)
+
+
+def payload_digest(data: bytes) -> bytes:
+    """The digest that tells bytes read whole from bytes read while being written."""
+    return hashlib.blake2b(data, digest_size=8).digest()
 
 
 def target_key(target: Target) -> tuple[Any, ...]:
